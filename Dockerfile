@@ -1,0 +1,19 @@
+# One image for web, worker and beat (docker-compose.yml picks the command).
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    VAR_DIR=/app/var
+
+WORKDIR /app
+COPY pyproject.toml requirements.lock README.md ./
+COPY . .
+RUN pip install -c requirements.lock . \
+    && DEBUG=true python manage.py collectstatic --no-input \
+    && useradd --system --uid 1000 --home /app maturity \
+    && mkdir -p /app/var && chown -R maturity /app/var
+
+USER maturity
+EXPOSE 8000
+CMD ["gunicorn", "maturity.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

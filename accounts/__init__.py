@@ -1,0 +1,1 @@
+"""Users, roles and the access helpers every other app reuses."""

@@ -1,0 +1,1 @@
+"""The REST API's shared parts: the one router, token authentication, errors, pagination."""

@@ -1,0 +1,67 @@
+"""Writes to API tokens: issue, touch and revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+
+from api.models import ApiToken
+from accounts.models import User
+
+TOKEN_PREFIX = "mat"
+# Recording every request's use would write on every API call; a minute is precise enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def split_token(raw: str) -> str | None:
+    """The lookup prefix of a well-formed token, or None."""
+    # The secret is URL-safe base64 and may itself contain "_": split twice at most.
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or not parts[2]:
+        return None
+    return parts[1]
+
+
+def api_token_issue(*, user: User, name: str, read_only: bool = False) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns the row and the raw token, shown only now."""
+    prefix = secrets.token_hex(6)
+    raw = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(user=user, name=name, prefix=prefix, digest=token_digest(raw), read_only=read_only)
+    token.full_clean()
+    token.save()
+    return token, raw
+
+
+def api_token_authenticate(raw: str) -> ApiToken | None:
+    """The active token matching ``raw``, or None. Compares digests in constant time."""
+    prefix = split_token(raw)
+    if prefix is None:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(prefix=prefix, revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not hmac.compare_digest(token.digest, token_digest(raw)):
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke a token for good; its row stays for the record."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token

@@ -1,0 +1,16 @@
+"""The API's one router: every app registers its viewsets here."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from api.views import MeView
+
+router = DefaultRouter()
+
+urlpatterns = [
+    path("v1/me/", MeView.as_view(), name="api-me"),
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

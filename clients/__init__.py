@@ -1,0 +1,1 @@
+"""Clients and what the team knows about them: engagements, people, history, timeline."""

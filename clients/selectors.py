@@ -1,0 +1,45 @@
+"""Reads of clients, scoped to what the user may see.
+
+``clients_visible_to`` is the one place that decides which clients a user may see;
+every page, endpoint and selector of client data starts from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from clients.models import Client, Engagement, Phase
+
+
+def clients_visible_to(user: Any) -> QuerySet[Client]:
+    """Directors and administrators see every client; an account manager sees the clients
+    they own or are a team member of; anyone else sees none."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Client.objects.none()
+    if user.sees_whole_portfolio:
+        return Client.objects.all()
+    membership = Client.team_members.through.objects.filter(
+        client_id=OuterRef("pk"), user_id=user.pk
+    )
+    return Client.objects.filter(Q(owner_id=user.pk) | Exists(membership))
+
+
+def portfolio_summary(*, user: Any) -> dict[str, Any]:
+    """Counts for the home page: active clients and engagements per phase, in two queries."""
+    clients = clients_visible_to(user)
+    client_counts = clients.aggregate(
+        total=Count("pk"), active=Count("pk", filter=Q(is_active=True))
+    )
+    by_phase = dict(
+        Engagement.objects.filter(client__in=clients.filter(is_active=True))
+        .values_list("phase")
+        .annotate(n=Count("pk"))
+        .values_list("phase", "n")
+    )
+    return {
+        "clients": client_counts["total"],
+        "active_clients": client_counts["active"],
+        "phases": [(label, by_phase.get(value, 0)) for value, label in Phase.choices],
+    }

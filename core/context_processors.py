@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from accounts.access import ADMINISTRATORS, EVERYONE, user_has_role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    roles: tuple[str, ...]
+    section: str
+
+
+# The whole navigation in one place; each entry names the roles that see it.
+NAVIGATION = (
+    NavItem(_("Home"), "core:home", EVERYONE, "home"),
+    NavItem(_("Clients"), "clients:list", EVERYONE, "clients"),
+    NavItem(_("API"), "api-docs", EVERYONE, "api"),
+    NavItem(_("Administration"), "admin:index", ADMINISTRATORS, "admin"),
+)
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    current = request.path
+    items = []
+    for item in NAVIGATION:
+        if not user_has_role(user, item.roles):
+            continue
+        url = reverse(item.url_name)
+        active = current == url if url == "/" else current.startswith(url)
+        items.append({"label": item.label, "url": url, "active": active})
+    return {"nav_items": items}

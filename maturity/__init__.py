@@ -1,0 +1,5 @@
+"""The Maturity project package: settings, URLs and the Celery app."""
+
+from maturity.celery import app as celery_app
+
+__all__ = ("celery_app",)

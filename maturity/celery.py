@@ -1,0 +1,38 @@
+"""The Celery application and the one place where periodic work is scheduled.
+
+The product needs a handful of fixed periodic tasks, so the beat schedule lives here in
+code rather than in a database of schedules: each entry is a dispatcher that finds its own
+due rows, never one entry per item.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maturity.settings")
+
+app = Celery("maturity")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def beat_schedule(heartbeat_seconds: int) -> dict[str, dict[str, object]]:
+    """Every periodic task of the product, keyed by a stable name."""
+    return {
+        "core.heartbeat": {
+            "task": "core.tasks.heartbeat",
+            "schedule": float(heartbeat_seconds),
+            "kwargs": {"source": "beat"},
+            # A missed heartbeat is worthless later: drop it rather than queue a backlog.
+            "options": {"expires": float(heartbeat_seconds)},
+        },
+    }
+
+
+@app.on_after_configure.connect
+def _install_beat_schedule(sender: Celery, **kwargs: object) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule = beat_schedule(settings.HEARTBEAT_SECONDS)

@@ -1,0 +1,54 @@
+"""Shared fixtures.
+
+Tests that need a real service (PostgreSQL, Redis, Chromium) skip when it is missing on a
+developer's machine, but fail when MATURITY_REQUIRE_SERVICES is set, as it is in CI, so a
+missing service can never turn a red build green.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+import redis as redis_lib
+from django.db import connection
+
+REQUIRE_SERVICES = os.environ.get("MATURITY_REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def missing_service(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (MATURITY_REQUIRE_SERVICES is set)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        missing_service("REDIS_URL is not set")
+    try:
+        redis_lib.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis_lib.RedisError as error:
+        missing_service(f"Redis at {url} is unreachable: {error}")
+    return url
+
+
+@pytest.fixture
+def postgres(db) -> None:
+    if connection.vendor != "postgresql":
+        missing_service(f"this test needs PostgreSQL, the database is {connection.vendor}")
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    if not shutil.which(CHROMIUM):
+        missing_service(f"Chromium not found at {CHROMIUM}")
+    return CHROMIUM

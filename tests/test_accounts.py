@@ -1,0 +1,163 @@
+"""Logging in and out, changing password and language, and the role helpers."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+
+from accounts.access import has_role, role_required, user_has_role
+from accounts.models import Role
+from tests.factories import PASSWORD, AccountManagerFactory, AdministratorFactory, DirectorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_login_page_is_served_to_anonymous_users(client):
+    response = client.get(reverse("accounts:login"))
+    assert response.status_code == 200
+    assert b'name="username"' in response.content
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client):
+    response = client.get(reverse("core:home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_a_user_logs_in_with_the_right_password(client):
+    user = AccountManagerFactory()
+    response = client.post(
+        reverse("accounts:login"), {"username": user.username, "password": PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("core:home")
+    assert response.context["user"] == user
+
+
+def test_a_wrong_password_is_refused_with_a_message_and_keeps_the_username(client):
+    user = AccountManagerFactory()
+    response = client.post(
+        reverse("accounts:login"), {"username": user.username, "password": "nope"}
+    )
+    assert response.status_code == 200
+    assert "correct username and password" in response.content.decode()
+    assert f'value="{user.username}"' in response.content.decode()
+
+
+def test_logout_is_a_post(client):
+    client.force_login(AccountManagerFactory())
+    assert client.get(reverse("accounts:logout")).status_code == 405
+    response = client.post(reverse("accounts:logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("core:home")).status_code == 302
+
+
+def test_password_change_needs_the_old_password(client):
+    user = AccountManagerFactory()
+    client.force_login(user)
+    url = reverse("accounts:password_change")
+    bad = client.post(
+        url, {"old_password": "wrong", "new_password1": "N3w-pass-phrase!", "new_password2": "N3w-pass-phrase!"}
+    )
+    assert bad.status_code == 200
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    good = client.post(
+        url, {"old_password": PASSWORD, "new_password1": "N3w-pass-phrase!", "new_password2": "N3w-pass-phrase!"}
+    )
+    assert good.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("N3w-pass-phrase!")
+
+
+def test_switching_language_is_remembered_on_the_user(client):
+    user = AccountManagerFactory()
+    client.force_login(user)
+    response = client.post(reverse("accounts:set_language"), {"language": "pt-br", "next": "/clients/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/clients/"
+    user.refresh_from_db()
+    assert user.language == "pt-br"
+    # A new session (another device) still gets Portuguese, whatever the browser says.
+    other = client.__class__()
+    other.force_login(user)
+    page = other.get(reverse("core:home"), HTTP_ACCEPT_LANGUAGE="es")
+    assert page.headers["Content-Language"] == "pt-br"
+
+
+def test_the_language_switch_does_not_redirect_off_site(client):
+    response = client.post(
+        reverse("accounts:set_language"), {"language": "es", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+
+
+def test_an_unknown_language_is_ignored(client):
+    user = AccountManagerFactory()
+    client.force_login(user)
+    client.post(reverse("accounts:set_language"), {"language": "klingon"})
+    user.refresh_from_db()
+    assert user.language == ""
+
+
+class TestRoleHelpers:
+    def test_a_user_has_only_their_own_role(self):
+        manager = AccountManagerFactory.build()
+        assert user_has_role(manager, [Role.ACCOUNT_MANAGER])
+        assert not user_has_role(manager, [Role.DIRECTOR, Role.ADMINISTRATOR])
+
+    def test_inactive_users_have_no_role(self):
+        assert not user_has_role(DirectorFactory.build(is_active=False), [Role.DIRECTOR])
+
+    def test_superusers_count_as_administrators(self):
+        assert user_has_role(AccountManagerFactory.build(is_superuser=True), [Role.ADMINISTRATOR])
+
+    def test_directors_and_administrators_see_the_whole_portfolio(self):
+        assert DirectorFactory.build().sees_whole_portfolio
+        assert AdministratorFactory.build().sees_whole_portfolio
+        assert not AccountManagerFactory.build().sees_whole_portfolio
+
+    def test_role_required_refuses_the_wrong_role(self):
+        view = role_required(Role.DIRECTOR)(lambda request: HttpResponse("ok"))
+        request = RequestFactory().get("/x/")
+        request.user = AccountManagerFactory.build()
+        with pytest.raises(PermissionDenied):
+            view(request)
+        request.user = DirectorFactory.build()
+        assert view(request).content == b"ok"
+
+    def test_role_required_sends_anonymous_users_to_login(self):
+        from django.contrib.auth.models import AnonymousUser
+
+        view = role_required(Role.DIRECTOR)(lambda request: HttpResponse("ok"))
+        request = RequestFactory().get("/x/")
+        request.user = AnonymousUser()
+        response = view(request)
+        assert response.status_code == 302
+        assert "/accounts/login/?next=/x/" in response["Location"]
+
+    def test_the_drf_permission_checks_the_role(self):
+        permission = has_role(Role.DIRECTOR)()
+        request = RequestFactory().get("/")
+        request.user = DirectorFactory.build()
+        assert permission.has_permission(request, None)
+        request.user = AccountManagerFactory.build()
+        assert not permission.has_permission(request, None)
+
+
+def test_the_admin_is_for_administrators_only(client):
+    client.force_login(DirectorFactory())
+    assert client.get("/admin/").status_code == 302  # Django's admin sends non-staff to login
+    client.force_login(AdministratorFactory())
+    assert client.get("/admin/").status_code == 200
+
+
+def test_the_navigation_follows_the_role(client):
+    client.force_login(AccountManagerFactory())
+    page = client.get(reverse("core:home")).content.decode()
+    assert 'href="/admin/"' not in page
+    client.force_login(AdministratorFactory())
+    page = client.get(reverse("core:home")).content.decode()
+    assert 'href="/admin/"' in page

@@ -1,0 +1,99 @@
+"""seed_demo builds a believable, idempotent portfolio with demo logins for each role."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import Role, User
+from clients.models import Client, Engagement, PastExperience, Stakeholder, TimelineEntry
+from clients.selectors import clients_visible_to
+from core.demo import demo_client_name
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _debug_on(settings):
+    # pytest-django turns DEBUG off; the demo seed is meant for DEBUG-on machines.
+    settings.DEBUG = True
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (User, Client, Engagement, Stakeholder, PastExperience, TimelineEntry)
+    }
+
+
+def seed(*args: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_the_demo_logins_with_their_roles():
+    seed("--clients", "6")
+    roles = dict(User.objects.filter(username__in=["director", "manager", "manager2", "admin"]).values_list("username", "role"))
+    assert roles == {
+        "director": Role.DIRECTOR,
+        "manager": Role.ACCOUNT_MANAGER,
+        "manager2": Role.ACCOUNT_MANAGER,
+        "admin": Role.ADMINISTRATOR,
+    }
+    for username in roles:
+        assert authenticate(username=username, password="demo") is not None
+
+
+def test_running_it_twice_adds_nothing():
+    seed("--clients", "12")
+    first = counts()
+    output = seed("--clients", "12")
+    assert counts() == first
+    assert "0 clients created, 12 already there" in output
+
+
+def test_a_larger_count_only_adds_the_missing_clients():
+    seed("--clients", "5")
+    seed("--clients", "9")
+    assert Client.objects.count() == 9
+
+
+def test_every_client_has_engagements_and_stakeholders():
+    seed("--clients", "20")
+    assert not Client.objects.filter(engagements__isnull=True).exists()
+    assert not Client.objects.filter(stakeholders__isnull=True).exists()
+    assert PastExperience.objects.exists()
+    assert TimelineEntry.objects.filter(kind="position_taken").exists()
+
+
+def test_the_two_managers_have_separate_clients():
+    seed("--clients", "10")
+    manager = User.objects.get(username="manager")
+    manager2 = User.objects.get(username="manager2")
+    mine = set(Client.objects.filter(owner=manager).values_list("pk", flat=True))
+    theirs = set(Client.objects.filter(owner=manager2).values_list("pk", flat=True))
+    assert mine and theirs and not mine & theirs
+    visible = set(clients_visible_to(manager).values_list("pk", flat=True))
+    shared = set(Client.objects.filter(team_members=manager).values_list("pk", flat=True))
+    assert visible == mine | shared
+    director = User.objects.get(username="director")
+    assert clients_visible_to(director).count() == Client.objects.count()
+
+
+def test_demo_names_are_unique_for_large_portfolios():
+    names = [demo_client_name(i)[0] for i in range(30_000)]
+    assert len(set(names)) == len(names)
+
+
+def test_it_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="Refusing to load demo data"):
+        seed("--clients", "1")
+    assert not User.objects.exists()
+    seed("--clients", "1", "--force")
+    assert User.objects.filter(username="director").exists()

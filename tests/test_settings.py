@@ -1,0 +1,116 @@
+"""Settings come from the environment and refuse bad values loudly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from maturity.env import Env
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x7!k2@p9#q4$w8%e1^r6&t3*y5(u0)i-o_p=a+s[d]f{g}h|j;k:l'z,x.c/v<b>n?m",
+    "ALLOWED_HOSTS": "maturity.example.com",
+    "DATABASE_URL": "postgres://maturity:secret@db.internal:5432/maturity",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": "smtp.example.com",
+}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    dropped = {*PRODUCTION, "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in dropped}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, "VAR_DIR": str(ROOT / "var" / "settings-tests"), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_the_development_secret_key():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_empty_allowed_hosts():
+    env = {**PRODUCTION, "ALLOWED_HOSTS": ""}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DEBUG", "maybe", "is not a boolean"),
+        ("DATABASE_URL", "mysql://root@localhost/db", "DATABASE_URL must be"),
+        ("REDIS_URL", "http://localhost:6379", "REDIS_URL must be"),
+        ("CELERY_BROKER_URL", "amqp://guest@localhost//", "CELERY_BROKER_URL must be"),
+        ("EMAIL_PORT", "twenty-five", "is not a whole number"),
+        ("LOG_LEVEL", "LOUD", "is not a logging level"),
+    ],
+)
+def test_a_bad_value_stops_start_up_with_a_message(name, value, message):
+    result = run_manage("check", env={"DEBUG": "true", name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_the_embedded_default_needs_no_server(tmp_path):
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND)",
+        env={"DEBUG": "true", "VAR_DIR": str(tmp_path), "DATABASE_URL": "", "REDIS_URL": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "filesystem://",
+        "django.core.mail.backends.console.EmailBackend",
+    ]
+    assert (tmp_path / "celery-broker" / "queue").is_dir()
+
+
+class TestEnv:
+    def test_booleans_accept_the_usual_spellings(self):
+        env = Env({"A": "Yes", "B": "off", "C": "1"})
+        assert (env.bool("A", False), env.bool("B", True), env.bool("C", False)) == (
+            True,
+            False,
+            True,
+        )
+
+    def test_a_missing_value_takes_the_default(self):
+        assert Env({}).int("N", 7) == 7
+
+    def test_an_int_below_its_minimum_is_refused(self):
+        with pytest.raises(ImproperlyConfigured, match="at least 1"):
+            Env({"N": "0"}).int("N", 5, minimum=1)
+
+    def test_a_required_value_without_default_is_refused(self):
+        with pytest.raises(ImproperlyConfigured, match="X is required"):
+            Env({}).str("X")
+
+    def test_lists_split_on_commas_and_drop_blanks(self):
+        assert Env({"HOSTS": "a.com, b.com,,"}).list("HOSTS", []) == ["a.com", "b.com"]

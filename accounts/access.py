@@ -34,7 +34,9 @@ def user_has_role(user: Any, roles: Iterable[str]) -> bool:
     return user.role in roles
 
 
-def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(
+    *roles: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """View decorator: anonymous users go to the login page, the wrong role gets 403."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

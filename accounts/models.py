@@ -32,7 +32,7 @@ class User(AbstractUser):
         help_text=_("The interface language; empty follows the browser."),
     )
 
-    class Meta(AbstractUser.Meta):
+    class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["first_name", "last_name", "username"]

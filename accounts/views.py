@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import views as auth_views
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import check_for_language, gettext_lazy as _
+from django.utils.translation import check_for_language
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.services import user_set_language
@@ -25,7 +26,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("core:home")
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form):
         messages.success(self.request, _("Your password was changed."))
         return super().form_valid(form)
 
@@ -46,7 +47,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(next_url)
     if language and check_for_language(language) and language in dict(settings.LANGUAGES):
         if request.user.is_authenticated:
-            user_set_language(user=request.user, language=language)  # type: ignore[arg-type]
+            user_set_language(user=request.user, language=language)
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
             language,

@@ -38,7 +38,9 @@ def flatten_errors(details: Any, path: str = "") -> list[dict[str, str]]:
     """Turn DRF's nested error details into a flat list with dotted field paths."""
     if isinstance(details, dict):
         if set(details) == {"message", "code"}:
-            return [{"field": path, "code": str(details["code"]), "message": str(details["message"])}]
+            return [
+                {"field": path, "code": str(details["code"]), "message": str(details["message"])}
+            ]
         flat: list[dict[str, str]] = []
         for key, value in details.items():
             name = "" if key == "non_field_errors" else str(key)
@@ -46,7 +48,9 @@ def flatten_errors(details: Any, path: str = "") -> list[dict[str, str]]:
         return flat
     if isinstance(details, list):
         flat = []
-        nested = any(isinstance(item, dict) and set(item) != {"message", "code"} for item in details)
+        nested = any(
+            isinstance(item, dict) and set(item) != {"message", "code"} for item in details
+        )
         for index, item in enumerate(details):
             flat += flatten_errors(item, f"{path}.{index}".strip(".") if nested else path)
         return flat

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from api.models import ApiToken
 from accounts.models import User
+from api.models import ApiToken
 
 TOKEN_PREFIX = "mat"
 # Recording every request's use would write on every API call; a minute is precise enough.
@@ -34,7 +34,9 @@ def api_token_issue(*, user: User, name: str, read_only: bool = False) -> tuple[
     """Create a token for ``user``; returns the row and the raw token, shown only now."""
     prefix = secrets.token_hex(6)
     raw = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken(user=user, name=name, prefix=prefix, digest=token_digest(raw), read_only=read_only)
+    token = ApiToken(
+        user=user, name=name, prefix=prefix, digest=token_digest(raw), read_only=read_only
+    )
     token.full_clean()
     token.save()
     return token, raw

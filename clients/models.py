@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
@@ -120,7 +122,7 @@ class Relevance(models.TextChoices):
     HIGH = "high", _("High")
 
 
-def note_field(verbose_name: str | object) -> models.TextField:
+def note_field(verbose_name: Any) -> models.TextField:
     return models.TextField(
         verbose_name, blank=True, validators=[MaxLengthValidator(NOTE_MAX_LENGTH)]
     )
@@ -181,9 +183,7 @@ class Engagement(models.Model):
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="engagements", verbose_name=_("client")
     )
-    process_type = models.CharField(
-        _("process type"), max_length=30, choices=ProcessType.choices
-    )
+    process_type = models.CharField(_("process type"), max_length=30, choices=ProcessType.choices)
     description = note_field(_("description"))
     start_date = models.DateField(_("start date"), null=True, blank=True)
     end_date = models.DateField(_("end date"), null=True, blank=True)
@@ -213,9 +213,7 @@ class Engagement(models.Model):
 
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValidationError(
-                {"end_date": _("The end date cannot be before the start date.")}
-            )
+            raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
 
 
 class EngagementPhaseChange(models.Model):
@@ -227,9 +225,7 @@ class EngagementPhaseChange(models.Model):
         related_name="phase_changes",
         verbose_name=_("engagement"),
     )
-    from_phase = models.CharField(
-        _("from phase"), max_length=20, choices=Phase.choices, blank=True
-    )
+    from_phase = models.CharField(_("from phase"), max_length=20, choices=Phase.choices, blank=True)
     to_phase = models.CharField(_("to phase"), max_length=20, choices=Phase.choices)
     changed_at = models.DateTimeField(_("changed at"))
     changed_by = models.ForeignKey(
@@ -301,9 +297,7 @@ class PastExperience(models.Model):
         verbose_name=_("client"),
     )
     supplier = models.CharField(_("previous supplier"), max_length=200)
-    process_type = models.CharField(
-        _("process type"), max_length=30, choices=ProcessType.choices
-    )
+    process_type = models.CharField(_("process type"), max_length=30, choices=ProcessType.choices)
     started_on = models.DateField(_("started on"), null=True, blank=True)
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
@@ -401,7 +395,6 @@ class TimelineEntry(models.Model):
         return self.title
 
     def clean(self) -> None:
-        if self.engagement_id and self.client_id and self.engagement.client_id != self.client_id:
-            raise ValidationError(
-                {"engagement": _("The engagement belongs to another client.")}
-            )
+        engagement = self.engagement if self.engagement_id else None
+        if engagement is not None and engagement.client_id != self.client_id:
+            raise ValidationError({"engagement": _("The engagement belongs to another client.")})

@@ -8,5 +8,5 @@ class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("source", "beats", "last_seen")
     readonly_fields = ("source", "beats", "last_seen")
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False

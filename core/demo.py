@@ -9,7 +9,6 @@ lets ``--clients 10000`` finish in well under a minute on PostgreSQL.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -50,15 +49,66 @@ DEMO_USERS = (
 )
 
 STEMS = (
-    "Aurora", "Horizonte", "Pampa", "Andes", "Paraná", "Cerrado", "Pacífico", "Atlântico",
-    "Sol Nascente", "Tropical", "Cordillera", "Amazônia", "Ipê", "Jacarandá", "Guaraní",
-    "Patagonia", "Caribe", "Serra Azul", "Vale Verde", "Itapuã", "Mantiqueira", "Araucária",
-    "Solimões", "Pantanal", "Altiplano", "Tierra Firme", "Nova Era", "Estrela do Sul",
-    "Cruzeiro", "Rio Claro", "Bahia Sul", "Litoral", "Meridiano", "Alvorada", "Condor",
-    "Quetzal", "Maracanã", "Capibaribe", "Tocantins", "Iguaçu", "Atacama", "Orinoco",
-    "Magdalena", "Titicaca", "Chapada", "Borborema", "Planalto", "Aconcágua", "Mar del Plata",
-    "Yucatán", "Sierra Madre", "Canela", "Gaúcha", "Carioca", "Paulista", "Mineira",
-    "Potiguar", "Capixaba", "Andina", "Austral",
+    "Aurora",
+    "Horizonte",
+    "Pampa",
+    "Andes",
+    "Paraná",
+    "Cerrado",
+    "Pacífico",
+    "Atlântico",
+    "Sol Nascente",
+    "Tropical",
+    "Cordillera",
+    "Amazônia",
+    "Ipê",
+    "Jacarandá",
+    "Guaraní",
+    "Patagonia",
+    "Caribe",
+    "Serra Azul",
+    "Vale Verde",
+    "Itapuã",
+    "Mantiqueira",
+    "Araucária",
+    "Solimões",
+    "Pantanal",
+    "Altiplano",
+    "Tierra Firme",
+    "Nova Era",
+    "Estrela do Sul",
+    "Cruzeiro",
+    "Rio Claro",
+    "Bahia Sul",
+    "Litoral",
+    "Meridiano",
+    "Alvorada",
+    "Condor",
+    "Quetzal",
+    "Maracanã",
+    "Capibaribe",
+    "Tocantins",
+    "Iguaçu",
+    "Atacama",
+    "Orinoco",
+    "Magdalena",
+    "Titicaca",
+    "Chapada",
+    "Borborema",
+    "Planalto",
+    "Aconcágua",
+    "Mar del Plata",
+    "Yucatán",
+    "Sierra Madre",
+    "Canela",
+    "Gaúcha",
+    "Carioca",
+    "Paulista",
+    "Mineira",
+    "Potiguar",
+    "Capixaba",
+    "Andina",
+    "Austral",
 )
 
 # Sector word → segment: the name says what the client does.
@@ -81,39 +131,120 @@ SECTORS = (
 )
 
 CITIES = (
-    ("São Paulo", Country.BRAZIL), ("Campinas", Country.BRAZIL), ("Curitiba", Country.BRAZIL),
-    ("Recife", Country.BRAZIL), ("Porto Alegre", Country.BRAZIL), ("Salvador", Country.BRAZIL),
-    ("Belo Horizonte", Country.BRAZIL), ("Fortaleza", Country.BRAZIL), ("Goiânia", Country.BRAZIL),
-    ("Manaus", Country.BRAZIL), ("Buenos Aires", Country.ARGENTINA), ("Córdoba", Country.ARGENTINA),
-    ("Rosario", Country.ARGENTINA), ("Santiago", Country.CHILE), ("Valparaíso", Country.CHILE),
-    ("Bogotá", Country.COLOMBIA), ("Medellín", Country.COLOMBIA), ("Cali", Country.COLOMBIA),
-    ("Ciudad de México", Country.MEXICO), ("Monterrey", Country.MEXICO),
-    ("Guadalajara", Country.MEXICO), ("Lima", Country.PERU), ("Arequipa", Country.PERU),
-    ("Montevideo", Country.URUGUAY), ("Asunción", Country.PARAGUAY), ("Quito", Country.ECUADOR),
-    ("Guayaquil", Country.ECUADOR), ("Madrid", Country.SPAIN), ("Lisboa", Country.PORTUGAL),
+    ("São Paulo", Country.BRAZIL),
+    ("Campinas", Country.BRAZIL),
+    ("Curitiba", Country.BRAZIL),
+    ("Recife", Country.BRAZIL),
+    ("Porto Alegre", Country.BRAZIL),
+    ("Salvador", Country.BRAZIL),
+    ("Belo Horizonte", Country.BRAZIL),
+    ("Fortaleza", Country.BRAZIL),
+    ("Goiânia", Country.BRAZIL),
+    ("Manaus", Country.BRAZIL),
+    ("Buenos Aires", Country.ARGENTINA),
+    ("Córdoba", Country.ARGENTINA),
+    ("Rosario", Country.ARGENTINA),
+    ("Santiago", Country.CHILE),
+    ("Valparaíso", Country.CHILE),
+    ("Bogotá", Country.COLOMBIA),
+    ("Medellín", Country.COLOMBIA),
+    ("Cali", Country.COLOMBIA),
+    ("Ciudad de México", Country.MEXICO),
+    ("Monterrey", Country.MEXICO),
+    ("Guadalajara", Country.MEXICO),
+    ("Lima", Country.PERU),
+    ("Arequipa", Country.PERU),
+    ("Montevideo", Country.URUGUAY),
+    ("Asunción", Country.PARAGUAY),
+    ("Quito", Country.ECUADOR),
+    ("Guayaquil", Country.ECUADOR),
+    ("Madrid", Country.SPAIN),
+    ("Lisboa", Country.PORTUGAL),
     ("Miami", Country.UNITED_STATES),
 )
 
 FIRST_NAMES = (
-    "Ana", "Bruno", "Carla", "Diego", "Eduarda", "Felipe", "Gabriela", "Henrique", "Isabel",
-    "João", "Karina", "Leonardo", "Mariana", "Nicolás", "Olívia", "Pablo", "Renata", "Santiago",
-    "Tatiana", "Valentina", "Wagner", "Ximena", "Yasmin", "Camila", "Mateo", "Sofía", "Thiago",
-    "Fernanda", "Alejandro", "Beatriz",
+    "Ana",
+    "Bruno",
+    "Carla",
+    "Diego",
+    "Eduarda",
+    "Felipe",
+    "Gabriela",
+    "Henrique",
+    "Isabel",
+    "João",
+    "Karina",
+    "Leonardo",
+    "Mariana",
+    "Nicolás",
+    "Olívia",
+    "Pablo",
+    "Renata",
+    "Santiago",
+    "Tatiana",
+    "Valentina",
+    "Wagner",
+    "Ximena",
+    "Yasmin",
+    "Camila",
+    "Mateo",
+    "Sofía",
+    "Thiago",
+    "Fernanda",
+    "Alejandro",
+    "Beatriz",
 )
 LAST_NAMES = (
-    "Silva", "Santos", "Oliveira", "Souza", "Pereira", "Lima", "Carvalho", "Ribeiro", "Almeida",
-    "González", "Rodríguez", "Martínez", "López", "Pérez", "Sánchez", "Ramírez", "Torres",
-    "Flores", "Castro", "Rojas", "Vargas", "Mendes", "Barbosa", "Cardoso", "Rocha",
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Souza",
+    "Pereira",
+    "Lima",
+    "Carvalho",
+    "Ribeiro",
+    "Almeida",
+    "González",
+    "Rodríguez",
+    "Martínez",
+    "López",
+    "Pérez",
+    "Sánchez",
+    "Ramírez",
+    "Torres",
+    "Flores",
+    "Castro",
+    "Rojas",
+    "Vargas",
+    "Mendes",
+    "Barbosa",
+    "Cardoso",
+    "Rocha",
 )
 STAKEHOLDER_ROLES = (
-    "Diretor(a) de Atendimento", "Gerente de Cobrança", "Head de Customer Experience",
-    "Compras / Procurement", "Gerente de Contratos", "Director de Operaciones",
-    "Jefe de Calidad", "CFO", "Gerente de TI", "Analista de Performance",
+    "Diretor(a) de Atendimento",
+    "Gerente de Cobrança",
+    "Head de Customer Experience",
+    "Compras / Procurement",
+    "Gerente de Contratos",
+    "Director de Operaciones",
+    "Jefe de Calidad",
+    "CFO",
+    "Gerente de TI",
+    "Analista de Performance",
 )
 SUPPLIERS = (
-    "Contacta BPO", "Atende Mais", "CallPro Servicios", "Conecta Contact Center",
-    "Recupera Cobranças", "Voz Ativa", "Soluciones Andinas BPO", "Prime Atendimento",
-    "Global Back Office", "Centro Diálogo",
+    "Contacta BPO",
+    "Atende Mais",
+    "CallPro Servicios",
+    "Conecta Contact Center",
+    "Recupera Cobranças",
+    "Voz Ativa",
+    "Soluciones Andinas BPO",
+    "Prime Atendimento",
+    "Global Back Office",
+    "Centro Diálogo",
 )
 LEGACY_TEXTS = {
     Legacy.CONTRACT_CLAUSE: "Multa por SLA diário e auditoria mensal de todas as faturas.",
@@ -123,13 +254,30 @@ LEGACY_TEXTS = {
 TIMELINE_TEMPLATES = (
     (EntryKind.NOTE, "Reunião de alinhamento mensal", "Cliente pediu visão por canal."),
     (EntryKind.NOTE, "Visita à operação", "Levamos o sponsor para ouvir ligações ao vivo."),
-    (EntryKind.CONFLICT, "Divergência sobre meta de TMA", "Cliente quer TMA menor sem rever script."),
-    (EntryKind.ESCALATION, "Escalonamento de reclamações no Reclame Aqui", "Pico após mudança de régua."),
-    (EntryKind.POSITION_TAKEN, "Dissemos que a meta de conversão era irreal",
-     "Mostramos a série histórica; o cliente aceitou revisar."),
-    (EntryKind.POSITION_TAKEN, "Recomendamos não cortar o treinamento inicial",
-     "Apresentamos o impacto em qualidade das turmas anteriores."),
+    (
+        EntryKind.CONFLICT,
+        "Divergência sobre meta de TMA",
+        "Cliente quer TMA menor sem rever script.",
+    ),
+    (
+        EntryKind.ESCALATION,
+        "Escalonamento de reclamações no Reclame Aqui",
+        "Pico após mudança de régua.",
+    ),
+    (
+        EntryKind.POSITION_TAKEN,
+        "Dissemos que a meta de conversão era irreal",
+        "Mostramos a série histórica; o cliente aceitou revisar.",
+    ),
+    (
+        EntryKind.POSITION_TAKEN,
+        "Recomendamos não cortar o treinamento inicial",
+        "Apresentamos o impacto em qualidade das turmas anteriores.",
+    ),
 )
+
+
+LEGAL_SUFFIX = {Country.BRAZIL: "Ltda.", Country.MEXICO: "S.A. de C.V.", Country.CHILE: "SpA"}
 
 
 @dataclass
@@ -196,11 +344,6 @@ def ensure_extra_managers(count: int) -> tuple[list[User], list[str]]:
     return [users[name] for name in wanted], [u.username for u in missing]
 
 
-def _batched(items: list, size: int = BATCH) -> Iterator[list]:  # type: ignore[type-arg]
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _aware(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(10, 0)))
 
@@ -216,7 +359,9 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
     owners = [users["manager"], users["manager2"], *extra]
 
     names = [demo_client_name(i) for i in range(clients)]
-    existing = set(Client.objects.filter(name__in=[n for n, _, _ in names]).values_list("name", flat=True))
+    existing = set(
+        Client.objects.filter(name__in=[n for n, _, _ in names]).values_list("name", flat=True)
+    )
     report.clients_existing = len(existing)
     new_clients: list[Client] = []
     plans: list[random.Random] = []
@@ -228,7 +373,7 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
         new_clients.append(
             Client(
                 name=name,
-                legal_name=f"{name} {'S.A.' if country == Country.BRAZIL else 'S.A. de C.V.' if country == Country.MEXICO else 'S.A.'}",
+                legal_name=f"{name} {LEGAL_SUFFIX.get(country, 'S.A.')}",
                 tax_id=f"{rng.randrange(10**13, 10**14)}",
                 segment=segment,
                 size=rng.choices(Size.values, weights=(2, 4, 3, 1))[0],
@@ -247,8 +392,7 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
             )
         )
         plans.append(rng)
-    for batch in _batched(new_clients):
-        Client.objects.bulk_create(batch)
+    Client.objects.bulk_create(new_clients, batch_size=BATCH)
     report.clients_created = len(new_clients)
 
     engagements: list[Engagement] = []
@@ -267,7 +411,9 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
                     process_type=process,
                     description="",
                     start_date=start,
-                    end_date=start + timedelta(days=rng.randrange(400, 1500)) if phase == Phase.CLOSING else None,
+                    end_date=start + timedelta(days=rng.randrange(400, 1500))
+                    if phase == Phase.CLOSING
+                    else None,
                     phase=phase,
                     phase_changed_at=_aware(today - timedelta(days=rng.randrange(5, 300))),
                 )
@@ -301,7 +447,9 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
                     started_on=ended - timedelta(days=rng.randrange(200, 1500)),
                     ended_on=ended,
                     outcome=outcome,
-                    went_wrong=[] if outcome == Outcome.SUCCESS else sorted(rng.sample(WentWrong.values, k=rng.randrange(1, 4))),
+                    went_wrong=[]
+                    if outcome == Outcome.SUCCESS
+                    else sorted(rng.sample(WentWrong.values, k=rng.randrange(1, 4))),
                     severity=1 if outcome == Outcome.SUCCESS else rng.randrange(2, 6),
                     legacy=legacy,
                     legacy_description=LEGACY_TEXTS.get(legacy, ""),
@@ -310,14 +458,10 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
         if rng.random() < 0.25:
             teammate = owners[(owners.index(client.owner) + 1) % len(owners)]
             memberships.append(Membership(client_id=client.pk, user_id=teammate.pk))
-    for batch in _batched(engagements):
-        Engagement.objects.bulk_create(batch)
-    for batch in _batched(stakeholders):
-        Stakeholder.objects.bulk_create(batch)
-    for batch in _batched(experiences):
-        PastExperience.objects.bulk_create(batch)
-    for batch in _batched(memberships):
-        Membership.objects.bulk_create(batch)
+    Engagement.objects.bulk_create(engagements, batch_size=BATCH)
+    Stakeholder.objects.bulk_create(stakeholders, batch_size=BATCH)
+    PastExperience.objects.bulk_create(experiences, batch_size=BATCH)
+    Membership.objects.bulk_create(memberships, batch_size=BATCH)
 
     phase_changes: list[EngagementPhaseChange] = []
     timeline: list[TimelineEntry] = []
@@ -349,10 +493,8 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
                     author=client.owner,
                 )
             )
-    for batch in _batched(phase_changes):
-        EngagementPhaseChange.objects.bulk_create(batch)
-    for batch in _batched(timeline):
-        TimelineEntry.objects.bulk_create(batch)
+    EngagementPhaseChange.objects.bulk_create(phase_changes, batch_size=BATCH)
+    TimelineEntry.objects.bulk_create(timeline, batch_size=BATCH)
 
     report.rows_created = {
         "engagements": len(engagements),

@@ -21,7 +21,7 @@ class Env:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self.environ = os.environ if environ is None else environ
 
-    def str(self, name: str, default: str | None = None) -> str:
+    def get_str(self, name: str, default: str | None = None) -> str:
         value = self.environ.get(name)
         if value is None:
             if default is None:
@@ -29,7 +29,7 @@ class Env:
             return default
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def get_bool(self, name: str, default: bool) -> bool:
         raw = self.environ.get(name)
         if raw is None:
             return default
@@ -42,7 +42,7 @@ class Env:
             f"{name}={raw!r} is not a boolean; use one of true/false, yes/no, on/off, 1/0."
         )
 
-    def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
+    def get_int(self, name: str, default: int, *, minimum: int | None = None) -> int:
         raw = self.environ.get(name)
         if raw is None:
             return default
@@ -54,7 +54,7 @@ class Env:
             raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
         return value
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def get_list(self, name: str, default: list[str]) -> list[str]:
         raw = self.environ.get(name)
         if raw is None:
             return list(default)

@@ -20,13 +20,13 @@ from maturity.env import Env
 env = Env()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env.str("VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = Path(env.get_str("VAR_DIR", str(BASE_DIR / "var")))
 
-DEBUG = env.bool("DEBUG", False)
+DEBUG = env.get_bool("DEBUG", False)
 
 # --- Secret key -------------------------------------------------------------------------
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-in-production-maturity"
-SECRET_KEY = env.str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+SECRET_KEY = env.get_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 if not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50):
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a random value of at least 50 characters when DEBUG is "
@@ -34,12 +34,12 @@ if not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50):
     )
 
 # --- Hosts ------------------------------------------------------------------------------
-ALLOWED_HOSTS = env.list(
+ALLOWED_HOSTS = env.get_list(
     "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
 )
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names when DEBUG is off.")
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [])
 
 # --- Applications -----------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -97,7 +97,7 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------------
 _SUPPORTED_DATABASES = {"postgres", "postgresql", "pgsql", "sqlite"}
-DATABASE_URL = env.str("DATABASE_URL", "")
+DATABASE_URL = env.get_str("DATABASE_URL", "")
 if not DATABASE_URL:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASE_URL = f"sqlite:///{VAR_DIR / 'maturity.sqlite3'}"
@@ -108,7 +108,7 @@ if urlsplit(DATABASE_URL).scheme not in _SUPPORTED_DATABASES:
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
-        conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+        conn_max_age=env.get_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
     )
 }
@@ -124,7 +124,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", "")
+REDIS_URL = env.get_str("REDIS_URL", "")
 if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss"}:
     raise ImproperlyConfigured(f"REDIS_URL must be a redis:// or rediss:// URL, not {REDIS_URL!r}.")
 
@@ -135,7 +135,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env.get_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 _broker_scheme = urlsplit(CELERY_BROKER_URL).scheme
 if _broker_scheme not in {"redis", "rediss", "filesystem", "memory"}:
     raise ImproperlyConfigured(
@@ -143,7 +143,7 @@ if _broker_scheme not in {"redis", "rediss", "filesystem", "memory"}:
         f"{CELERY_BROKER_URL!r}."
     )
 CELERY_FILESYSTEM_BROKER_DIR = Path(
-    env.str("CELERY_FILESYSTEM_BROKER_DIR", str(VAR_DIR / "celery-broker"))
+    env.get_str("CELERY_FILESYSTEM_BROKER_DIR", str(VAR_DIR / "celery-broker"))
 )
 if _broker_scheme == "filesystem":
     # kombu's filesystem transport: producers write to data_folder_out and consumers read
@@ -160,26 +160,26 @@ else:
     # With late acks a message a dead worker held comes back after visibility_timeout; it
     # must outlast the longest countdown plus run time, or tasks would run twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)
+        "visibility_timeout": env.get_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)
     }
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", "") or None
+CELERY_RESULT_BACKEND = env.get_str("CELERY_RESULT_BACKEND", "") or None
 # A separate queue name lets several deployments (or test runs) share one Redis.
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", "maturity")
+CELERY_TASK_DEFAULT_QUEUE = env.get_str("CELERY_QUEUE", "maturity")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
+CELERY_TASK_TIME_LIMIT = env.get_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = env.get_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT.")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How often beat asks a worker to record that the pipeline is alive (see core.tasks).
-HEARTBEAT_SECONDS = env.int("HEARTBEAT_SECONDS", 60, minimum=1)
+HEARTBEAT_SECONDS = env.get_int("HEARTBEAT_SECONDS", 60, minimum=1)
 
 # --- Authentication ---------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -201,7 +201,7 @@ LANGUAGES = [
     ("es", _("Spanish")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = env.str("TIME_ZONE", "America/Sao_Paulo")
+TIME_ZONE = env.get_str("TIME_ZONE", "America/Sao_Paulo")
 USE_I18N = True
 USE_TZ = True
 
@@ -221,26 +221,26 @@ STORAGES = {
 }
 
 # --- E-mail -----------------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env.str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", 25, minimum=1)
-EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", False)
+EMAIL_BACKEND = env.get_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.get_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.get_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env.get_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.get_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.get_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env.get_bool("EMAIL_USE_SSL", False)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on.")
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Maturity <maturity@localhost>")
+DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "Maturity <maturity@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security ---------------------------------------------------------------------------
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", not DEBUG)
-if env.bool("SECURE_PROXY_SSL_HEADER", False):
+SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+if env.get_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = env.get_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -284,7 +284,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging ----------------------------------------------------------------------------
-LOG_LEVEL = env.str("LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = env.get_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not a logging level.")
 LOGGING = {

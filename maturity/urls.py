@@ -25,7 +25,9 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def handler404(request: HttpRequest, exception: Exception, *args: Any, **kwargs: Any) -> HttpResponse:
+def handler404(
+    request: HttpRequest, exception: Exception, *args: Any, **kwargs: Any
+) -> HttpResponse:
     if _is_api(request):
         return api_not_found(request)
     return defaults.page_not_found(request, exception)

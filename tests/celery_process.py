@@ -24,18 +24,34 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def celery_worker(*, env: dict[str, str], beat: bool = False, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker(
+    *, env: dict[str, str], beat: bool = False, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     command = [
-        sys.executable, "-m", "celery", "-A", "maturity", "worker",
-        "--pool", "solo", "--loglevel", "INFO",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "maturity",
+        "worker",
+        "--pool",
+        "solo",
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
     ]
     if beat:
         command += ["--beat", "--schedule", str(log.with_suffix(".beat"))]
     full_env = {**os.environ, "DEBUG": "true", "DATABASE_URL": test_database_url(), **env}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:
@@ -56,4 +72,6 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, log: Path) -> Non
         if condition():
             return
         time.sleep(0.25)
-    raise AssertionError(f"condition not met in {timeout} s; worker log:\n{log.read_text()[-4000:]}")
+    raise AssertionError(
+        f"condition not met in {timeout} s; worker log:\n{log.read_text()[-4000:]}"
+    )

@@ -11,7 +11,7 @@ from clients.models import Client, Country, Engagement, ProcessType, Segment, Si
 PASSWORD = "correct horse battery staple"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -37,7 +37,7 @@ class AdministratorFactory(UserFactory):
     is_staff = True
 
 
-class ClientFactory(factory.django.DjangoModelFactory):
+class ClientFactory(factory.django.DjangoModelFactory[Client]):
     class Meta:
         model = Client
         skip_postgeneration_save = True
@@ -49,7 +49,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
     owner = factory.SubFactory(AccountManagerFactory)
 
 
-class EngagementFactory(factory.django.DjangoModelFactory):
+class EngagementFactory(factory.django.DjangoModelFactory[Engagement]):
     class Meta:
         model = Engagement
 

@@ -59,13 +59,23 @@ def test_password_change_needs_the_old_password(client):
     client.force_login(user)
     url = reverse("accounts:password_change")
     bad = client.post(
-        url, {"old_password": "wrong", "new_password1": "N3w-pass-phrase!", "new_password2": "N3w-pass-phrase!"}
+        url,
+        {
+            "old_password": "wrong",
+            "new_password1": "N3w-pass-phrase!",
+            "new_password2": "N3w-pass-phrase!",
+        },
     )
     assert bad.status_code == 200
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
     good = client.post(
-        url, {"old_password": PASSWORD, "new_password1": "N3w-pass-phrase!", "new_password2": "N3w-pass-phrase!"}
+        url,
+        {
+            "old_password": PASSWORD,
+            "new_password1": "N3w-pass-phrase!",
+            "new_password2": "N3w-pass-phrase!",
+        },
     )
     assert good.status_code == 302
     user.refresh_from_db()
@@ -75,7 +85,9 @@ def test_password_change_needs_the_old_password(client):
 def test_switching_language_is_remembered_on_the_user(client):
     user = AccountManagerFactory()
     client.force_login(user)
-    response = client.post(reverse("accounts:set_language"), {"language": "pt-br", "next": "/clients/"})
+    response = client.post(
+        reverse("accounts:set_language"), {"language": "pt-br", "next": "/clients/"}
+    )
     assert response.status_code == 302
     assert response["Location"] == "/clients/"
     user.refresh_from_db()

@@ -71,7 +71,7 @@ def test_a_wrong_token_gets_401(api, user, raw):
 
 def test_a_token_with_the_right_prefix_but_wrong_secret_gets_401(api, user):
     _, raw = api_token_issue(user=user, name="crm")
-    forged = raw[: -4] + ("AAAA" if not raw.endswith("AAAA") else "BBBB")
+    forged = raw[:-4] + ("AAAA" if not raw.endswith("AAAA") else "BBBB")
     assert api.get("/api/v1/me/", **bearer(forged)).status_code == 401
 
 
@@ -91,7 +91,9 @@ def test_an_inactive_users_token_gets_401(api, user):
 def test_a_read_only_token_may_read_but_not_write(api, user):
     _, raw = api_token_issue(user=user, name="bi", read_only=True)
     assert api.get("/api/test/heartbeats/", **bearer(raw)).status_code == 200
-    response = api.post("/api/test/heartbeats/", {"source": "x", "beats": 1}, format="json", **bearer(raw))
+    response = api.post(
+        "/api/test/heartbeats/", {"source": "x", "beats": 1}, format="json", **bearer(raw)
+    )
     assert response.status_code == 403
     assert response.json()["detail"] == "This API token is read-only."
     assert not Heartbeat.objects.exists()
@@ -201,7 +203,9 @@ def test_the_docs_page_loads_its_assets_from_our_own_static_files(client, user):
 
 def test_the_schema_validates_without_warnings():
     out = io.StringIO()
-    call_command("spectacular", "--validate", "--fail-on-warn", "--urlconf", "maturity.urls", stdout=out)
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--urlconf", "maturity.urls", stdout=out
+    )
     assert "openapi: 3" in out.getvalue()
 
 

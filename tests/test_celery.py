@@ -41,18 +41,28 @@ def test_a_real_worker_runs_a_task_through_redis(postgres, redis_url, tmp_path):
     log = tmp_path / "worker.log"
     env = {"REDIS_URL": redis_url, "CELERY_QUEUE": queue}
     with celery_worker(env=env, log=log), app.connection_for_write(redis_url) as connection:
-        heartbeat.apply_async(kwargs={"source": "through-redis"}, queue=queue, connection=connection)
-        wait_for(lambda: Heartbeat.objects.filter(source="through-redis").exists(), timeout=60, log=log)
+        heartbeat.apply_async(
+            kwargs={"source": "through-redis"}, queue=queue, connection=connection
+        )
+        wait_for(
+            lambda: Heartbeat.objects.filter(source="through-redis").exists(), timeout=60, log=log
+        )
     assert Heartbeat.objects.get(source="through-redis").beats == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_beat_schedules_the_heartbeat_through_redis(postgres, redis_url, tmp_path):
     log = tmp_path / "worker.log"
-    env = {"REDIS_URL": redis_url, "CELERY_QUEUE": f"test-{uuid.uuid4().hex}", "HEARTBEAT_SECONDS": "1"}
+    env = {
+        "REDIS_URL": redis_url,
+        "CELERY_QUEUE": f"test-{uuid.uuid4().hex}",
+        "HEARTBEAT_SECONDS": "1",
+    }
     with celery_worker(env=env, beat=True, log=log):
         wait_for(
-            lambda: Heartbeat.objects.filter(source="beat", beats__gte=2).exists(), timeout=60, log=log
+            lambda: Heartbeat.objects.filter(source="beat", beats__gte=2).exists(),
+            timeout=60,
+            log=log,
         )
 
 
@@ -67,5 +77,7 @@ def test_the_embedded_broker_runs_worker_and_beat_without_redis(postgres, tmp_pa
     }
     with celery_worker(env=env, beat=True, log=log):
         wait_for(
-            lambda: Heartbeat.objects.filter(source="beat", beats__gte=2).exists(), timeout=60, log=log
+            lambda: Heartbeat.objects.filter(source="beat", beats__gte=2).exists(),
+            timeout=60,
+            log=log,
         )

@@ -21,7 +21,9 @@ def test_it_has_the_services_the_product_needs(compose):
 
 def test_web_worker_and_beat_share_one_image(compose):
     services = compose["services"]
-    assert {services[name]["image"] for name in ("web", "worker", "beat", "migrate")} == {"maturity:latest"}
+    assert {services[name]["image"] for name in ("web", "worker", "beat", "migrate")} == {
+        "maturity:latest"
+    }
     assert all(services[name]["build"] == "." for name in ("web", "worker", "beat", "migrate"))
     assert (ROOT / "Dockerfile").exists()
 

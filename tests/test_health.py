@@ -9,7 +9,12 @@ pytestmark = pytest.mark.django_db
 
 def test_health_reports_the_database_and_the_last_heartbeat(client):
     body = client.get("/health/").json()
-    assert body == {"status": "ok", "database": "ok", "worker_last_seen": None, "worker_seconds_ago": None}
+    assert body == {
+        "status": "ok",
+        "database": "ok",
+        "worker_last_seen": None,
+        "worker_seconds_ago": None,
+    }
     heartbeat_record(source="beat")
     body = client.get("/health/").json()
     assert body["worker_seconds_ago"] == 0

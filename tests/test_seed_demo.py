@@ -38,7 +38,11 @@ def seed(*args: str) -> str:
 
 def test_it_creates_the_demo_logins_with_their_roles():
     seed("--clients", "6")
-    roles = dict(User.objects.filter(username__in=["director", "manager", "manager2", "admin"]).values_list("username", "role"))
+    roles = dict(
+        User.objects.filter(username__in=["director", "manager", "manager2", "admin"]).values_list(
+            "username", "role"
+        )
+    )
     assert roles == {
         "director": Role.DIRECTOR,
         "manager": Role.ACCOUNT_MANAGER,
@@ -77,7 +81,9 @@ def test_the_two_managers_have_separate_clients():
     manager2 = User.objects.get(username="manager2")
     mine = set(Client.objects.filter(owner=manager).values_list("pk", flat=True))
     theirs = set(Client.objects.filter(owner=manager2).values_list("pk", flat=True))
-    assert mine and theirs and not mine & theirs
+    assert mine
+    assert theirs
+    assert not mine & theirs
     visible = set(clients_visible_to(manager).values_list("pk", flat=True))
     shared = set(Client.objects.filter(team_members=manager).values_list("pk", flat=True))
     assert visible == mine | shared

@@ -95,22 +95,22 @@ def test_the_embedded_default_needs_no_server(tmp_path):
 class TestEnv:
     def test_booleans_accept_the_usual_spellings(self):
         env = Env({"A": "Yes", "B": "off", "C": "1"})
-        assert (env.bool("A", False), env.bool("B", True), env.bool("C", False)) == (
+        assert (env.get_bool("A", False), env.get_bool("B", True), env.get_bool("C", False)) == (
             True,
             False,
             True,
         )
 
     def test_a_missing_value_takes_the_default(self):
-        assert Env({}).int("N", 7) == 7
+        assert Env({}).get_int("N", 7) == 7
 
     def test_an_int_below_its_minimum_is_refused(self):
         with pytest.raises(ImproperlyConfigured, match="at least 1"):
-            Env({"N": "0"}).int("N", 5, minimum=1)
+            Env({"N": "0"}).get_int("N", 5, minimum=1)
 
     def test_a_required_value_without_default_is_refused(self):
         with pytest.raises(ImproperlyConfigured, match="X is required"):
-            Env({}).str("X")
+            Env({}).get_str("X")
 
     def test_lists_split_on_commas_and_drop_blanks(self):
-        assert Env({"HOSTS": "a.com, b.com,,"}).list("HOSTS", []) == ["a.com", "b.com"]
+        assert Env({"HOSTS": "a.com, b.com,,"}).get_list("HOSTS", []) == ["a.com", "b.com"]

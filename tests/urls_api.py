@@ -6,7 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.models import Heartbeat
-from maturity.urls import handler404, handler500, urlpatterns as real_urlpatterns
+from maturity.urls import handler404, handler500
+from maturity.urls import urlpatterns as real_urlpatterns
 
 
 class HeartbeatSerializer(serializers.ModelSerializer):

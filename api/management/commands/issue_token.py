@@ -23,10 +23,13 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {options['username']!r}.") from None
         if not user.is_active:
             raise CommandError(f"User {user.username!r} is inactive.")
-        name = options["name"] or ("read-only integration" if options["read_only"] else "integration")
+        name = options["name"] or (
+            "read-only integration" if options["read_only"] else "integration"
+        )
         token, raw = api_token_issue(user=user, name=name, read_only=options["read_only"])
         self.stdout.write(raw)
+        scope = "read-only" if token.read_only else "read-write"
         self.stderr.write(
-            f"Token {token.prefix} for {user.username} ({'read-only' if token.read_only else 'read-write'}). "
+            f"Token {token.prefix} for {user.username} ({scope}). "
             "Store it now: it cannot be shown again. Revoke it in the admin under API tokens."
         )

@@ -50,4 +50,6 @@ class Command(BaseCommand):
             for problem in problems:
                 self.stderr.write(str(problem))
             raise CommandError(f"{len(problems)} translation problem(s).")
-        self.stdout.write(self.style.SUCCESS("Translations complete: " + ", ".join(TRANSLATED_LOCALES)))
+        self.stdout.write(
+            self.style.SUCCESS("Translations complete: " + ", ".join(TRANSLATED_LOCALES))
+        )

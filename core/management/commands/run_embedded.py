@@ -31,9 +31,19 @@ class Command(BaseCommand):
             # One process runs worker and beat: enough for one machine, and the beat
             # schedule is in code (maturity/celery.py), so nothing else needs starting.
             "worker+beat": [
-                python, "-m", "celery", "-A", "maturity", "worker", "--beat",
-                "--loglevel", "INFO", "--concurrency", "2",
-                "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "maturity",
+                "worker",
+                "--beat",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--schedule",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }
         processes = {

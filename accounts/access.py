@@ -17,7 +17,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import BasePermission
 
-from accounts.models import Role
+from accounts.models import Role, User
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request type of views behind ``login_required``: ``user`` is a real User."""
+
+    user: User
 
 
 def user_has_role(user: Any, roles: Iterable[str]) -> bool:

@@ -3,15 +3,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role
+
 # Long enough for a real meeting record, short enough that a pasted file is refused with a
 # message instead of bloating every page that shows it.
 NOTE_MAX_LENGTH = 20_000
+
+
+DUPLICATE_NAME_MESSAGE = _("A client with this name already exists.")
 
 
 class Segment(models.TextChoices):
@@ -168,13 +173,33 @@ class Client(models.Model):
             models.UniqueConstraint(
                 Lower("name"),
                 name="client_name_unique_ci",
-                violation_error_message=_("A client with this name already exists."),
+                violation_error_message=DUPLICATE_NAME_MESSAGE,
             )
         ]
         indexes = [models.Index(fields=["owner", "is_active"], name="client_owner_active")]
 
     def __str__(self) -> str:
         return self.name
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        # The case-insensitive unique name is an expression constraint, which Django reports
+        # as a non-field error; people and API clients expect it on the name field.
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            messages = error.message_dict
+            duplicate = str(DUPLICATE_NAME_MESSAGE)
+            if duplicate in messages.get(NON_FIELD_ERRORS, []):
+                messages[NON_FIELD_ERRORS].remove(duplicate)
+                if not messages[NON_FIELD_ERRORS]:
+                    del messages[NON_FIELD_ERRORS]
+                messages.setdefault("name", []).append(duplicate)
+            raise ValidationError(messages) from None
+
+    def clean(self) -> None:
+        owner = self.owner if self.owner_id else None
+        if owner is not None and (not owner.is_active or owner.role != Role.ACCOUNT_MANAGER):
+            raise ValidationError({"owner": _("The owner must be an active account manager.")})
 
 
 class Engagement(models.Model):
@@ -338,6 +363,11 @@ class PastExperience(models.Model):
     def __str__(self) -> str:
         return f"{self.client} · {self.supplier}"
 
+    @property
+    def went_wrong_labels(self) -> list[str]:
+        labels = dict(WentWrong.choices)
+        return [str(labels.get(tag, tag)) for tag in self.went_wrong or []]
+
     def clean(self) -> None:
         errors: dict[str, object] = {}
         if self.started_on and self.ended_on and self.ended_on < self.started_on:
@@ -398,3 +428,55 @@ class TimelineEntry(models.Model):
         engagement = self.engagement if self.engagement_id else None
         if engagement is not None and engagement.client_id != self.client_id:
             raise ValidationError({"engagement": _("The engagement belongs to another client.")})
+
+
+class AuditAction(models.TextChoices):
+    CREATED = "created", _("created")
+    UPDATED = "updated", _("updated")
+    ARCHIVED = "archived", _("archived")
+    RESTORED = "restored", _("restored")
+    PHASE_CHANGED = "phase_changed", _("changed phase")
+    DELETED = "deleted", _("deleted")
+    IMPORTED = "imported", _("imported")
+
+
+class AuditEvent(models.Model):
+    """Who changed what and when on a client or one of its engagements.
+
+    Written by the services in the same transaction as the change, so the history cannot
+    miss a change that was saved. ``changes`` maps a field name to ``[old, new]`` as shown
+    to people (choice labels are resolved when displayed, not stored).
+    """
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="audit_events", verbose_name=_("client")
+    )
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        verbose_name=_("engagement"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)
+    subject = models.CharField(_("subject"), max_length=250)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["client", "-at"], name="audit_client_at")]
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.action}"

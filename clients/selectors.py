@@ -8,9 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
-from clients.models import Client, Engagement, Phase
+from accounts.models import Role, User
+from clients.models import (
+    AuditEvent,
+    Client,
+    Engagement,
+    PastExperience,
+    Phase,
+    Stakeholder,
+    TimelineEntry,
+)
 
 
 def clients_visible_to(user: Any) -> QuerySet[Client]:
@@ -43,3 +53,67 @@ def portfolio_summary(*, user: Any) -> dict[str, Any]:
         "active_clients": client_counts["active"],
         "phases": [(label, by_phase.get(value, 0)) for value, label in Phase.choices],
     }
+
+
+def engagements_visible_to(user: Any) -> QuerySet[Engagement]:
+    return Engagement.objects.filter(client__in=clients_visible_to(user))
+
+
+def stakeholders_visible_to(user: Any) -> QuerySet[Stakeholder]:
+    return Stakeholder.objects.filter(client__in=clients_visible_to(user))
+
+
+def past_experiences_visible_to(user: Any) -> QuerySet[PastExperience]:
+    return PastExperience.objects.filter(client__in=clients_visible_to(user))
+
+
+def timeline_entries_visible_to(user: Any) -> QuerySet[TimelineEntry]:
+    return TimelineEntry.objects.filter(client__in=clients_visible_to(user))
+
+
+def client_list(*, user: Any) -> QuerySet[Client]:
+    """Clients for a list (page or API): owner joined, engagements counted, one query."""
+    return (
+        clients_visible_to(user)
+        .select_related("owner")
+        .annotate(
+            engagement_count=Count("engagements", distinct=True),
+        )
+    )
+
+
+def client_detail(*, user: Any, pk: int) -> Client:
+    """One client the user may see, with what its page shows; 404 for anyone else."""
+    return get_object_or_404(
+        clients_visible_to(user)
+        .select_related("owner")
+        .prefetch_related(
+            "team_members",
+            Prefetch("engagements", queryset=Engagement.objects.order_by("process_type", "id")),
+            "stakeholders",
+            "past_experiences",
+            Prefetch(
+                "timeline",
+                queryset=TimelineEntry.objects.select_related("author", "engagement"),
+            ),
+        ),
+        pk=pk,
+    )
+
+
+def client_history(*, client: Client, limit: int = 50) -> list[AuditEvent]:
+    return list(client.audit_events.select_related("actor").order_by("-at", "-id")[:limit])
+
+
+def account_managers() -> QuerySet[User]:
+    """Who may own a client: active account managers."""
+    return User.objects.filter(is_active=True, role=Role.ACCOUNT_MANAGER).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
+def team_candidates() -> QuerySet[User]:
+    """Who may join a client's team: active account managers and directors."""
+    return User.objects.filter(
+        is_active=True, role__in=[Role.ACCOUNT_MANAGER, Role.DIRECTOR]
+    ).order_by("first_name", "last_name", "username")

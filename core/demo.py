@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from clients.models import (
+    AuditAction,
+    AuditEvent,
     Client,
     Country,
     Engagement,
@@ -394,6 +396,13 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
         plans.append(rng)
     Client.objects.bulk_create(new_clients, batch_size=BATCH)
     report.clients_created = len(new_clients)
+    AuditEvent.objects.bulk_create(
+        (
+            AuditEvent(client=client, action=AuditAction.IMPORTED, subject=client.name)
+            for client in new_clients
+        ),
+        batch_size=BATCH,
+    )
 
     engagements: list[Engagement] = []
     stakeholders: list[Stakeholder] = []

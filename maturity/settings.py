@@ -220,6 +220,14 @@ STORAGES = {
     },
 }
 
+# --- Uploads ----------------------------------------------------------------------------
+# Above Django's 2.5 MB so that an oversized text field (a pasted 10 MB note) reaches form
+# and serializer validation and gets a message on its field, instead of a bare 400 page
+# that loses what the user typed. Field lengths are capped by validators.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.get_int(
+    "DATA_UPLOAD_MAX_MEMORY_SIZE", 16 * 1024 * 1024, minimum=1
+)
+
 # --- E-mail -----------------------------------------------------------------------------
 EMAIL_BACKEND = env.get_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.get_str("EMAIL_HOST", "localhost")

@@ -1,15 +1,325 @@
+"""Browser pages for clients: the list, the client page and its inline sections.
+
+The client page is made of sections (engagements, stakeholders, past experiences,
+timeline) that add, edit and delete in place through htmx. Every section works the same
+way, so one registry (``SECTIONS``) describes them and three views serve them all. Without
+JavaScript the same URLs fall back to full-page forms and redirects.
+"""
+
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
-from clients.selectors import clients_visible_to
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
+from clients import services
+from clients.filters import ClientFilter
+from clients.forms import (
+    ClientForm,
+    EngagementForm,
+    PastExperienceForm,
+    StakeholderForm,
+    TimelineEntryForm,
+)
+from clients.models import Client, TimelineEntry
+from clients.selectors import client_detail as select_client
+from clients.selectors import client_history, clients_visible_to
+from clients.selectors import client_list as select_clients
+
+LIST_PAGE_SIZE = 25
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def attach_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form fields it names (or the whole form)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+# --- The list -------------------------------------------------------------------------------
 
 
 @login_required
-def client_list(request: HttpRequest) -> HttpResponse:
-    clients = clients_visible_to(request.user).select_related("owner").order_by("name", "id")
-    page = Paginator(clients, 25).get_page(request.GET.get("page"))
-    return render(request, "clients/list.html", {"page": page})
+def client_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    filterset = ClientFilter(
+        request.GET, queryset=select_clients(user=request.user), request=request
+    )
+    clients = filterset.qs
+    if not request.GET.get("ordering"):
+        clients = clients.order_by("name", "id")
+    page = Paginator(clients, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query,
+        "filtered": any(v for k, v in request.GET.items() if k not in {"page", "ordering"}),
+        "can_import": user_has_role(request.user, DIRECTORS),
+    }
+    template = "clients/list.html#results" if is_htmx(request) else "clients/list.html"
+    return render(request, template, context)
+
+
+# --- Create, edit, archive ------------------------------------------------------------------
+
+
+@login_required
+def client_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = ClientForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.client_create(
+                by=request.user,
+                team_members=form.cleaned_data["team_members"],
+                **form.service_fields(),
+            )
+        except ValidationError as error:
+            attach_errors(form, error)
+        else:
+            messages.success(request, _("Client “%(name)s” created.") % {"name": client.name})
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/client_form.html", {"form": form, "client": None})
+
+
+@login_required
+def client_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(clients_visible_to(request.user), pk=pk)
+    form = ClientForm(request.POST or None, instance=client, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(
+                client=Client.objects.get(pk=client.pk),
+                by=request.user,
+                team_members=form.cleaned_data["team_members"],
+                **form.service_fields(),
+            )
+        except ValidationError as error:
+            attach_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/client_form.html", {"form": form, "client": client})
+
+
+@login_required
+@require_POST
+def client_archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(clients_visible_to(request.user), pk=pk)
+    if request.POST.get("restore"):
+        services.client_restore(client=client, by=request.user)
+        messages.success(request, _("Client restored to the active portfolio."))
+    else:
+        services.client_archive(client=client, by=request.user)
+        messages.success(request, _("Client archived. Its history is kept."))
+    return redirect("clients:detail", pk=client.pk)
+
+
+# --- The client page ------------------------------------------------------------------------
+
+
+@login_required
+def client_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    client = select_client(user=request.user, pk=pk)
+    return render(
+        request,
+        "clients/detail.html",
+        {
+            "client": client,
+            "history": client_history(client=client),
+            "sections": {key: section_context(request, client, key) for key in SECTIONS},
+        },
+    )
+
+
+# --- Inline sections ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """One inline-editable list on the client page."""
+
+    key: str
+    title: Any
+    add_label: Any
+    form_class: type[forms.ModelForm]
+    related_name: str
+    create: Callable[..., models.Model]
+    update: Callable[..., models.Model]
+    delete: Callable[..., None]
+    form_kwargs: Callable[[Client], dict[str, Any]] = lambda client: {}
+
+    def rows(self, client: Client) -> list[Any]:
+        return list(getattr(client, self.related_name).all())
+
+
+SECTIONS: dict[str, Section] = {
+    section.key: section
+    for section in (
+        Section(
+            key="engagements",
+            title=gettext_lazy("Engagements"),
+            add_label=gettext_lazy("Add engagement"),
+            form_class=EngagementForm,
+            related_name="engagements",
+            create=services.engagement_create,
+            update=lambda obj, **kw: services.engagement_update(engagement=obj, **kw),
+            delete=lambda obj, **kw: services.engagement_delete(engagement=obj, **kw),
+        ),
+        Section(
+            key="stakeholders",
+            title=gettext_lazy("Stakeholders"),
+            add_label=gettext_lazy("Add stakeholder"),
+            form_class=StakeholderForm,
+            related_name="stakeholders",
+            create=services.stakeholder_create,
+            update=lambda obj, **kw: services.stakeholder_update(stakeholder=obj, **kw),
+            delete=lambda obj, **kw: services.stakeholder_delete(stakeholder=obj, **kw),
+        ),
+        Section(
+            key="experiences",
+            title=gettext_lazy("Past experiences"),
+            add_label=gettext_lazy("Add past experience"),
+            form_class=PastExperienceForm,
+            related_name="past_experiences",
+            create=services.past_experience_create,
+            update=lambda obj, **kw: services.past_experience_update(experience=obj, **kw),
+            delete=lambda obj, **kw: services.past_experience_delete(experience=obj, **kw),
+        ),
+        Section(
+            key="timeline",
+            title=gettext_lazy("Timeline"),
+            add_label=gettext_lazy("Add to the timeline"),
+            form_class=TimelineEntryForm,
+            related_name="timeline",
+            create=services.timeline_entry_create,
+            update=lambda obj, **kw: services.timeline_entry_update(entry=obj, **kw),
+            delete=lambda obj, **kw: services.timeline_entry_delete(entry=obj, **kw),
+            form_kwargs=lambda client: {"client": client},
+        ),
+    )
+}
+
+
+def section_context(request: HttpRequest, client: Client, key: str) -> dict[str, Any]:
+    section = SECTIONS[key]
+    return {"section": section, "rows": section.rows(client), "client": client}
+
+
+def _section_and_client(
+    request: AuthenticatedHttpRequest, pk: int, key: str
+) -> tuple[Section, Client]:
+    section = SECTIONS.get(key)
+    if section is None:
+        raise Http404
+    return section, get_object_or_404(clients_visible_to(request.user), pk=pk)
+
+
+def _check_may_change(request: AuthenticatedHttpRequest, row: models.Model) -> None:
+    """Refuse the edit form up front for a timeline entry the user may not change (the
+    service refuses the write itself)."""
+    if isinstance(row, TimelineEntry) and not services.timeline_entry_may_change(
+        entry=row, user=request.user
+    ):
+        raise PermissionDenied
+
+
+def _render_section(request: AuthenticatedHttpRequest, client: Client, key: str) -> HttpResponse:
+    # Re-read the client so the section shows what is now stored.
+    fresh = select_client(user=request.user, pk=client.pk)
+    response = render(request, "clients/detail.html#section", section_context(request, fresh, key))
+    # The form posted itself (hx-target="this"); on success the whole section is replaced.
+    response["HX-Retarget"] = f"#section-{key}"
+    response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def _render_form(
+    request: AuthenticatedHttpRequest,
+    section: Section,
+    client: Client,
+    form: forms.ModelForm,
+    row: Any,
+) -> HttpResponse:
+    context = {"section": section, "client": client, "form": form, "row": row}
+    template = "clients/section_form.html" + ("#form" if is_htmx(request) else "")
+    return render(request, template, context)
+
+
+@login_required
+def section_add(request: AuthenticatedHttpRequest, pk: int, key: str) -> HttpResponse:
+    section, client = _section_and_client(request, pk, key)
+    form = section.form_class(request.POST or None, **section.form_kwargs(client))
+    if request.method == "POST" and form.is_valid():
+        try:
+            section.create(client=client, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            attach_errors(form, error)
+        else:
+            if is_htmx(request):
+                return _render_section(request, client, key)
+            messages.success(request, _("Saved."))
+            return redirect(reverse("clients:detail", args=[client.pk]) + f"#{key}")
+    return _render_form(request, section, client, form, None)
+
+
+@login_required
+def section_edit(request: AuthenticatedHttpRequest, pk: int, key: str, row_pk: int) -> HttpResponse:
+    section, client = _section_and_client(request, pk, key)
+    row = get_object_or_404(getattr(client, section.related_name), pk=row_pk)
+    _check_may_change(request, row)
+    form = section.form_class(request.POST or None, instance=row, **section.form_kwargs(client))
+    if request.method == "POST" and form.is_valid():
+        try:
+            fresh = type(row).objects.get(pk=row.pk)
+            section.update(fresh, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            attach_errors(form, error)
+        else:
+            if is_htmx(request):
+                return _render_section(request, client, key)
+            messages.success(request, _("Changes saved."))
+            return redirect(reverse("clients:detail", args=[client.pk]) + f"#{key}")
+    return _render_form(request, section, client, form, row)
+
+
+@login_required
+@require_POST
+def section_delete(
+    request: AuthenticatedHttpRequest, pk: int, key: str, row_pk: int
+) -> HttpResponse:
+    section, client = _section_and_client(request, pk, key)
+    row = get_object_or_404(getattr(client, section.related_name), pk=row_pk)
+    _check_may_change(request, row)
+    section.delete(row, by=request.user)
+    if is_htmx(request):
+        return _render_section(request, client, key)
+    messages.success(request, _("Deleted."))
+    return redirect(reverse("clients:detail", args=[client.pk]) + f"#{key}")
+
+
+@login_required
+def section_view(request: AuthenticatedHttpRequest, pk: int, key: str) -> HttpResponse:
+    """The section alone: what "Cancel" in an inline form swaps back in."""
+    section, client = _section_and_client(request, pk, key)
+    return _render_section(request, client, section.key)

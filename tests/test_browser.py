@@ -50,3 +50,61 @@ def test_a_demo_manager_logs_in_sees_their_portfolio_and_switches_language(live_
     visible = clients_visible_to(User.objects.get(username="manager")).count()
     assert 0 < visible < 6
     assert page.locator("tbody tr").count() == visible
+
+
+def login(page, live_server, username: str, password: str) -> None:
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + "/")
+
+
+def test_a_manager_creates_a_client_with_an_engagement_and_a_stakeholder(live_server, page):
+    from tests.factories import PASSWORD, AccountManagerFactory
+
+    AccountManagerFactory(username="ana", first_name="Ana")
+    login(page, live_server, "ana", PASSWORD)
+    page.get_by_role("link", name="Clients").click()
+    page.get_by_role("button", name="Add your first client").click()
+
+    # A missing field is refused with a message, and what was typed stays.
+    page.get_by_label("Legal name").fill("Banco Horizonte S.A.")
+    page.get_by_role("button", name="Create client").click()
+    assert page.get_by_text("This field is required.").first.is_visible()
+    assert page.get_by_label("Legal name").input_value() == "Banco Horizonte S.A."
+
+    page.get_by_role("textbox", name="Name", exact=True).fill("Banco Horizonte")
+    page.get_by_label("Segment").select_option("banking")
+    page.get_by_label("Size").select_option("large")
+    page.get_by_label("Country").select_option("BR")
+    page.get_by_role("button", name="Create client").click()
+    page.get_by_role("heading", name="Banco Horizonte").wait_for()
+
+    # Inline add through htmx: the form opens in place and the section refreshes.
+    page.get_by_role("button", name="Add engagement").click()
+    form = page.locator("#engagements-slot form")
+    form.get_by_label("Process type").select_option("collections")
+    form.get_by_label("Life-cycle phase").select_option("transition")
+    form.get_by_label("Start date").fill("2026-03-01")
+    form.get_by_label("End date").fill("2026-01-01")
+    form.get_by_role("button", name="Save").click()
+    page.get_by_text("The end date cannot be before the start date.").wait_for()
+    page.locator("#engagements-slot form").get_by_label("End date").fill("")
+    page.locator("#engagements-slot form").get_by_role("button", name="Save").click()
+    page.locator("#engagements table").get_by_text("Collections").wait_for()
+
+    page.get_by_role("button", name="Add stakeholder").click()
+    form = page.locator("#stakeholders-slot form")
+    form.get_by_label("Name").fill("Mariana Lima")
+    form.get_by_label("Role").fill("Head de Cobrança")
+    form.get_by_label("Influence").fill("5")
+    form.get_by_label("Stance").select_option("sponsor")
+    form.get_by_role("button", name="Save").click()
+    page.locator("#stakeholders table").get_by_text("Mariana Lima").wait_for()
+
+    # A reload shows everything that was stored.
+    page.reload()
+    assert page.locator("#engagements").get_by_text("Transition").is_visible()
+    assert page.locator("#stakeholders").get_by_text("Head de Cobrança").is_visible()
+    assert page.locator("#history").get_by_text("Banco Horizonte: created").is_visible()

@@ -5,8 +5,20 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from api.views import MeView
+from clients.api import (
+    ClientViewSet,
+    EngagementViewSet,
+    PastExperienceViewSet,
+    StakeholderViewSet,
+    TimelineEntryViewSet,
+)
 
 router = DefaultRouter()
+router.register("clients", ClientViewSet, basename="client")
+router.register("engagements", EngagementViewSet, basename="engagement")
+router.register("stakeholders", StakeholderViewSet, basename="stakeholder")
+router.register("past-experiences", PastExperienceViewSet, basename="past-experience")
+router.register("timeline-entries", TimelineEntryViewSet, basename="timeline-entry")
 
 urlpatterns = [
     path("v1/me/", MeView.as_view(), name="api-me"),

@@ -55,3 +55,49 @@ class EngagementFactory(factory.django.DjangoModelFactory[Engagement]):
 
     client = factory.SubFactory(ClientFactory)
     process_type = ProcessType.COLLECTIONS
+
+
+# Imported here rather than at the top so the factories above stay as they were written.
+from datetime import date  # noqa: E402
+
+from clients.models import (  # noqa: E402
+    EntryKind,
+    Outcome,
+    PastExperience,
+    Stakeholder,
+    TimelineEntry,
+    WentWrong,
+)
+
+
+class StakeholderFactory(factory.django.DjangoModelFactory[Stakeholder]):
+    class Meta:
+        model = Stakeholder
+
+    client = factory.SubFactory(ClientFactory)
+    name = factory.Faker("name")
+    role = "Head of Operations"
+
+
+class PastExperienceFactory(factory.django.DjangoModelFactory[PastExperience]):
+    class Meta:
+        model = PastExperience
+
+    client = factory.SubFactory(ClientFactory)
+    supplier = factory.Sequence(lambda n: f"Supplier {n} Ltda.")
+    process_type = ProcessType.COLLECTIONS
+    outcome = Outcome.MIXED
+    went_wrong = factory.LazyFunction(lambda: [WentWrong.MONEY.value])
+    severity = 3
+
+
+class TimelineEntryFactory(factory.django.DjangoModelFactory[TimelineEntry]):
+    class Meta:
+        model = TimelineEntry
+
+    client = factory.SubFactory(ClientFactory)
+    kind = EntryKind.NOTE
+    occurred_on = factory.LazyFunction(date.today)
+    title = factory.Sequence(lambda n: f"Meeting {n}")
+    # Whoever owns the client wrote it, unless the test says otherwise.
+    author = factory.LazyAttribute(lambda entry: entry.client.owner)

@@ -1,0 +1,52 @@
+"""Serializer helpers shared by every app's viewsets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.settings import api_settings
+
+
+def django_validation_error_to_drf(error: DjangoValidationError) -> serializers.ValidationError:
+    """The DRF equivalent of a model's ``full_clean`` error, keyed by field.
+
+    Services validate with the model, so their errors are Django's; converting them keeps
+    the API's one error format (api/errors.py): one entry per message, on the field it
+    concerns, with the model's code. Messages are rendered now, in the request's language.
+    """
+    if not hasattr(error, "error_dict"):
+        return serializers.ValidationError(
+            {api_settings.NON_FIELD_ERRORS_KEY: _details(error.error_list)}
+        )
+    return serializers.ValidationError(
+        {
+            (api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field): _details(
+                errors
+            )
+            for field, errors in error.error_dict.items()
+        }
+    )
+
+
+def _details(errors: list[DjangoValidationError]) -> list[ErrorDetail]:
+    details = []
+    for item in errors:
+        message = str(item.message)
+        if item.params:
+            message = message % item.params
+        details.append(ErrorDetail(message, code=item.code or "invalid"))
+    return details
+
+
+@contextmanager
+def service_errors_as_drf() -> Iterator[None]:
+    """Run a service call so that its model validation errors answer 400, not 500."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        raise django_validation_error_to_drf(error) from error

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
+from clients import services
 from clients.models import (
+    AuditEvent,
     Client,
     Engagement,
     EngagementPhaseChange,
@@ -32,6 +34,19 @@ class ClientAdmin(admin.ModelAdmin):
     filter_horizontal = ("team_members",)
     inlines = [EngagementInline, StakeholderInline]
 
+    def save_model(self, request, obj, form, change):
+        # Through the service, so admin edits are validated and audited like any other;
+        # the admin then saves team members (save_related) on the same instance.
+        fields = {k: form.cleaned_data[k] for k in services.CLIENT_FIELDS if k in form.cleaned_data}
+        if change:
+            saved = services.client_update(
+                client=Client.objects.get(pk=obj.pk), by=request.user, **fields
+            )
+        else:
+            saved = services.client_create(by=request.user, **fields)
+        obj.pk = saved.pk
+        obj._state.adding = False
+
 
 @admin.register(Engagement)
 class EngagementAdmin(admin.ModelAdmin):
@@ -40,6 +55,22 @@ class EngagementAdmin(admin.ModelAdmin):
     search_fields = ("client__name", "description")
     list_select_related = ("client",)
     raw_id_fields = ("client",)
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, so a phase change here is recorded in the phase history.
+        fields = {
+            k: form.cleaned_data[k] for k in services.ENGAGEMENT_FIELDS if k in form.cleaned_data
+        }
+        if change:
+            saved = services.engagement_update(
+                engagement=Engagement.objects.get(pk=obj.pk), by=request.user, **fields
+            )
+        else:
+            saved = services.engagement_create(
+                client=form.cleaned_data["client"], by=request.user, **fields
+            )
+        obj.pk = saved.pk
+        obj._state.adding = False
 
 
 @admin.register(EngagementPhaseChange)
@@ -74,3 +105,23 @@ class TimelineEntryAdmin(admin.ModelAdmin):
     search_fields = ("title", "body", "client__name")
     list_select_related = ("client", "author")
     raw_id_fields = ("client", "engagement")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail is written by the services only: read-only here."""
+
+    list_display = ("at", "client", "subject", "action", "actor")
+    list_filter = ("action",)
+    search_fields = ("client__name", "subject")
+    list_select_related = ("client", "actor")
+    readonly_fields = ("client", "engagement", "actor", "action", "subject", "changes", "at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -8,6 +8,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role
 
@@ -122,9 +123,10 @@ class EntryKind(models.TextChoices):
 
 
 class Relevance(models.TextChoices):
-    LOW = "low", _("Low")
-    MEDIUM = "medium", _("Medium")
-    HIGH = "high", _("High")
+    # A context of its own: in Portuguese a relevance is "média", a size "médio".
+    LOW = "low", pgettext_lazy("relevance", "Low")
+    MEDIUM = "medium", pgettext_lazy("relevance", "Medium")
+    HIGH = "high", pgettext_lazy("relevance", "High")
 
 
 def note_field(verbose_name: Any) -> models.TextField:

@@ -16,6 +16,7 @@ from clients.models import (
     AuditEvent,
     Client,
     Engagement,
+    EngagementPhaseChange,
     PastExperience,
     Phase,
     Stakeholder,
@@ -89,7 +90,15 @@ def client_detail(*, user: Any, pk: int) -> Client:
         .select_related("owner")
         .prefetch_related(
             "team_members",
-            Prefetch("engagements", queryset=Engagement.objects.order_by("process_type", "id")),
+            Prefetch(
+                "engagements",
+                queryset=Engagement.objects.order_by("process_type", "id").prefetch_related(
+                    Prefetch(
+                        "phase_changes",
+                        queryset=EngagementPhaseChange.objects.select_related("changed_by"),
+                    )
+                ),
+            ),
             "stakeholders",
             "past_experiences",
             Prefetch(

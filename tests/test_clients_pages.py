@@ -469,3 +469,16 @@ class TestList:
             return len(ctx.captured_queries)
 
         assert queries(2) == queries(20)
+
+
+def test_the_client_page_shows_an_engagements_phase_history(client, manager):
+    engagement = EngagementFactory(client=ClientFactory(owner=manager), phase=Phase.CONTRACTING)
+    from clients.services import engagement_update
+
+    engagement_update(engagement=engagement, by=manager, phase=Phase.TRANSITION)
+    engagement_update(engagement=engagement, by=manager, phase=Phase.OPERATION)
+    client.force_login(manager)
+    page = client.get(reverse("clients:detail", args=[engagement.client.pk])).content.decode()
+    assert "Phase history" in page
+    assert "Contracting → Transition (Ana" in page
+    assert "Transition → Operation (Ana" in page

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from api.views import MeView
+from assessments.api import QuestionnaireVersionViewSet, QuestionnaireViewSet
 from clients.api import (
     ClientViewSet,
     EngagementViewSet,
@@ -19,6 +20,10 @@ router.register("engagements", EngagementViewSet, basename="engagement")
 router.register("stakeholders", StakeholderViewSet, basename="stakeholder")
 router.register("past-experiences", PastExperienceViewSet, basename="past-experience")
 router.register("timeline-entries", TimelineEntryViewSet, basename="timeline-entry")
+router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
+router.register(
+    "questionnaire-versions", QuestionnaireVersionViewSet, basename="questionnaire-version"
+)
 
 urlpatterns = [
     path("v1/me/", MeView.as_view(), name="api-me"),

@@ -307,6 +307,9 @@ def _table(question: QuestionSpec) -> tuple[type | None, dict[Any, float] | None
     return expected, values
 
 
+_make = tuple.__new__
+
+
 def _score_dimension(dimension: DimensionSpec, answers: Answers) -> DimensionScore:
     # The innermost loop of the product: locals only, one table lookup per answer, no
     # allocation per question (the explanation is rebuilt on demand from the same inputs).
@@ -337,17 +340,22 @@ def _score_dimension(dimension: DimensionSpec, answers: Answers) -> DimensionSco
         answered += 1
         total_weight += weight
         weighted += weight * trait
-    return DimensionScore(
-        dimension.code,
-        dimension.kind,
-        dimension.weight,
-        100.0 * weighted / total_weight if total_weight else None,
-        answered,
-        not_applicable,
-        missing,
-        total_weight,
-        dimension,
-        answers,
+    # tuple.__new__ directly: the same object DimensionScore(...) makes, minus a Python
+    # call frame, ten times per answer set.
+    return _make(
+        DimensionScore,
+        (
+            dimension.code,
+            dimension.kind,
+            dimension.weight,
+            100.0 * weighted / total_weight if total_weight else None,
+            answered,
+            not_applicable,
+            missing,
+            total_weight,
+            dimension,
+            answers,
+        ),
     )
 
 
@@ -378,21 +386,25 @@ def score(
 ) -> Result:
     """Score one answer set. Raises InvalidAnswer for an answer a question cannot take."""
     dimensions = []
-    # Dimension-weighted sums per kind, gathered in the same pass.
+    # Dimension-weighted sums per kind and each dimension's health, in the same pass.
     maturity_weight = maturity_sum = defensive_weight = defensive_sum = 0.0
     total_questions = done = 0
-    for dimension in structure.dimensions:
+    health: list[tuple[float, int, str]] = []
+    for position, dimension in enumerate(structure.dimensions):
         scored = _score_dimension(dimension, answers)
         dimensions.append(scored)
         total_questions += scored.answered + scored.not_applicable + scored.missing
         done += scored.answered + scored.not_applicable
-        if scored.score is not None:
+        value = scored.score
+        if value is not None:
             if dimension.kind == "maturity":
                 maturity_weight += dimension.weight
-                maturity_sum += dimension.weight * scored.score
+                maturity_sum += dimension.weight * value
+                health.append((value, position, dimension.code))
             else:
                 defensive_weight += dimension.weight
-                defensive_sum += dimension.weight * scored.score
+                defensive_sum += dimension.weight * value
+                health.append((100.0 - value, position, dimension.code))
     maturity = maturity_sum / maturity_weight if maturity_weight else None
     questionnaire_defensiveness = defensive_sum / defensive_weight if defensive_weight else None
 
@@ -420,7 +432,7 @@ def score(
             for item, (strength, decay) in zip(evidence, strengths, strict=True)
         )
 
-    ranked = sorted((d for d in dimensions if d.score is not None), key=_health)
+    health.sort()  # weakest first; ties keep questionnaire order
     return Result(
         tuple(dimensions),
         maturity,
@@ -430,13 +442,9 @@ def score(
         defensiveness,
         quadrant_for(maturity, defensiveness),
         100.0 * done / total_questions if total_questions else 100.0,
-        tuple(d.code for d in ranked[:3]),
+        tuple(code for _, _, code in health[:3]),
         evidence_contributions,
     )
-
-
-def _health(dimension: DimensionScore) -> float:
-    return dimension.health or 0.0
 
 
 # --- What moved since last time ---------------------------------------------------------

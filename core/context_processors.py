@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import ADMINISTRATORS, EVERYONE, user_has_role
+from accounts.access import ADMINISTRATORS, DIRECTORS, EVERYONE, user_has_role
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class NavItem:
 NAVIGATION = (
     NavItem(_("Home"), "core:home", EVERYONE, "home"),
     NavItem(_("Clients"), "clients:list", EVERYONE, "clients"),
+    NavItem(_("Questionnaires"), "assessments:questionnaires", DIRECTORS, "questionnaires"),
     NavItem(_("API"), "api-docs", EVERYONE, "api"),
     NavItem(_("Administration"), "admin:index", ADMINISTRATORS, "admin"),
 )

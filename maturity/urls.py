@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("accounts/", include("accounts.urls")),
     path("clients/", include("clients.urls")),
+    path("", include("assessments.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

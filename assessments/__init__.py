@@ -1,0 +1,1 @@
+"""Questionnaires, their versions, and (later) assessments and their results."""

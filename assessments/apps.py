@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AssessmentsConfig(AppConfig):
+    name = "assessments"
+    verbose_name = _("Assessments")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from assessments.defaults import ensure_default_questionnaire_after_migrate
+
+        post_migrate.connect(ensure_default_questionnaire_after_migrate, sender=self)

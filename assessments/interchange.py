@@ -1,0 +1,223 @@
+"""The questionnaire JSON format: validate, import and export a version.
+
+One format serves the shipped default questionnaire, ``manage.py questionnaire_export`` /
+``questionnaire_import`` and the directors' pages. :func:`problems_in` is pure (no
+database): it walks a parsed document and returns every problem with the path to the bad
+field (``dimensions[2].questions[0].levels[3].description.es``) and why, so a malformed
+file is refused whole, with all its faults listed at once.
+
+Document shape::
+
+    {"format": "maturity-questionnaire", "format_version": 1,
+     "questionnaire": {"code", "name": {en, pt-br, es}, "description": {…}},
+     "notes": {…},
+     "dimensions": [{"code", "kind": "maturity"|"defensiveness", "weight", "name",
+                     "description", "questions": [
+        {"code", "type": "scale"|"choice"|"yes_no"|"number"|"text", "weight", "reverse",
+         "required", "allow_na", "text", "help",
+         "levels": [{"value": 1…5, "label", "description"}],     # scale
+         "options": [{"code", "score": 0…100, "label"}],          # choice
+         "min", "max"}]}]}                                        # number
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from assessments.i18n import LANGUAGES, missing_languages
+
+FORMAT = "maturity-questionnaire"
+FORMAT_VERSION = 1
+KINDS = ("maturity", "defensiveness")
+TYPES = ("scale", "choice", "yes_no", "number", "text")
+CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path or "(document)", message))
+
+    def mapping(self, value: Any, path: str) -> bool:
+        if not isinstance(value, Mapping):
+            self.add(path, "must be an object")
+            return False
+        return True
+
+    def texts(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool) -> None:
+        value = parent.get(key)
+        if value is None or value == {}:
+            if required:
+                self.add(f"{path}.{key}", f"is required in {', '.join(LANGUAGES)}")
+            return
+        if not isinstance(value, Mapping):
+            self.add(f"{path}.{key}", "must be an object with en, pt-br and es texts")
+            return
+        for code in missing_languages(value):
+            self.add(f"{path}.{key}.{code}", "translation is missing")
+        for code in value:
+            if code not in LANGUAGES:
+                self.add(f"{path}.{key}.{code}", f"unknown language; use {', '.join(LANGUAGES)}")
+
+    def code(self, parent: Mapping[str, Any], path: str, seen: set[str]) -> None:
+        code = parent.get("code")
+        if not isinstance(code, str) or not CODE.match(code):
+            self.add(f"{path}.code", "must be 1–60 lowercase letters, digits, - or _")
+        elif code in seen:
+            self.add(f"{path}.code", f"duplicate code {code!r}")
+        else:
+            seen.add(code)
+
+    def weight(self, parent: Mapping[str, Any], path: str) -> None:
+        weight = parent.get("weight", 1)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight > 0:
+            self.add(f"{path}.weight", "must be a number greater than 0")
+
+    def flag(self, parent: Mapping[str, Any], key: str, path: str) -> None:
+        if key in parent and not isinstance(parent[key], bool):
+            self.add(f"{path}.{key}", "must be true or false")
+
+
+def problems_in(document: Any) -> list[Problem]:
+    """Every problem in a questionnaire document; an empty list means it can be imported."""
+    check = _Checker()
+    if not check.mapping(document, ""):
+        return check.problems
+    if document.get("format") != FORMAT:
+        check.add("format", f"must be {FORMAT!r}")
+    if document.get("format_version") != FORMAT_VERSION:
+        check.add("format_version", f"must be {FORMAT_VERSION}")
+    questionnaire = document.get("questionnaire")
+    if check.mapping(questionnaire, "questionnaire"):
+        check.code(questionnaire, "questionnaire", set())
+        check.texts(questionnaire, "name", "questionnaire", required=True)
+        check.texts(questionnaire, "description", "questionnaire", required=False)
+    check.texts(document, "notes", "", required=False)
+
+    dimensions = document.get("dimensions")
+    if not isinstance(dimensions, list) or not dimensions:
+        check.add("dimensions", "must be a non-empty list")
+        return check.problems
+    dimension_codes: set[str] = set()
+    question_codes: set[str] = set()
+    kinds: set[str] = set()
+    for d, dimension in enumerate(dimensions):
+        path = f"dimensions[{d}]"
+        if not check.mapping(dimension, path):
+            continue
+        check.code(dimension, path, dimension_codes)
+        if dimension.get("kind") not in KINDS:
+            check.add(f"{path}.kind", f"must be one of {', '.join(KINDS)}")
+        else:
+            kinds.add(dimension["kind"])
+        check.weight(dimension, path)
+        check.texts(dimension, "name", path, required=True)
+        check.texts(dimension, "description", path, required=False)
+        questions = dimension.get("questions")
+        if not isinstance(questions, list) or not questions:
+            check.add(f"{path}.questions", "must be a non-empty list")
+            continue
+        for q, question in enumerate(questions):
+            _check_question(check, question, f"{path}.questions[{q}]", question_codes)
+    if "maturity" not in kinds:
+        check.add("dimensions", "at least one dimension must be of kind 'maturity'")
+    return check.problems
+
+
+def _check_question(check: _Checker, question: Any, path: str, seen: set[str]) -> None:
+    if not check.mapping(question, path):
+        return
+    check.code(question, path, seen)
+    kind = question.get("type")
+    if kind not in TYPES:
+        check.add(f"{path}.type", f"unknown question type {kind!r}; use one of {', '.join(TYPES)}")
+    check.weight(question, path)
+    for flag in ("reverse", "required", "allow_na"):
+        check.flag(question, flag, path)
+    check.texts(question, "text", path, required=True)
+    check.texts(question, "help", path, required=False)
+    if kind == "scale":
+        levels = question.get("levels")
+        if not isinstance(levels, list) or len(levels) != 5:
+            check.add(f"{path}.levels", "an anchored scale needs exactly 5 levels")
+            return
+        for i, level in enumerate(levels):
+            level_path = f"{path}.levels[{i}]"
+            if not check.mapping(level, level_path):
+                continue
+            if level.get("value") != i + 1:
+                check.add(f"{level_path}.value", f"must be {i + 1}")
+            check.texts(level, "label", level_path, required=True)
+            check.texts(level, "description", level_path, required=True)
+    elif kind == "choice":
+        options = question.get("options")
+        if not isinstance(options, list) or len(options) < 2:
+            check.add(f"{path}.options", "a single choice needs at least 2 options")
+            return
+        option_codes: set[str] = set()
+        for i, option in enumerate(options):
+            option_path = f"{path}.options[{i}]"
+            if not check.mapping(option, option_path):
+                continue
+            check.code(option, option_path, option_codes)
+            score = option.get("score")
+            if (
+                isinstance(score, bool)
+                or not isinstance(score, int | float)
+                or not 0 <= score <= 100
+            ):
+                check.add(f"{option_path}.score", "must be a number from 0 to 100")
+            check.texts(option, "label", option_path, required=True)
+    elif kind == "number":
+        low, high = question.get("min"), question.get("max")
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
+        if not numbers:
+            check.add(f"{path}.min", "a number question needs numeric min and max")
+        elif not low < high:
+            check.add(f"{path}.max", "must be greater than min")
+    elif kind == "text" and question.get("reverse"):
+        check.add(f"{path}.reverse", "a free-text question is not scored, so it cannot be reversed")
+
+
+def structure_from_document(document: Mapping[str, Any]) -> Any:
+    """The scoring engine's Structure for a (valid) questionnaire document."""
+    from assessments.scoring import DimensionSpec, QuestionSpec, Structure
+
+    return Structure(
+        tuple(
+            DimensionSpec(
+                code=dimension["code"],
+                kind=dimension["kind"],
+                weight=float(dimension.get("weight", 1)),
+                questions=tuple(
+                    QuestionSpec(
+                        code=question["code"],
+                        type=question["type"],
+                        weight=float(question.get("weight", 1)),
+                        reverse=bool(question.get("reverse", False)),
+                        required=bool(question.get("required", True)),
+                        allow_na=bool(question.get("allow_na", False)),
+                        options={o["code"]: float(o["score"]) for o in question.get("options", [])},
+                        min=question.get("min"),
+                        max=question.get("max"),
+                    )
+                    for question in dimension["questions"]
+                ),
+            )
+            for dimension in document["dimensions"]
+        )
+    )

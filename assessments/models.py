@@ -1,0 +1,255 @@
+"""Questionnaires and their versions.
+
+A questionnaire (e.g. "BPO client maturity and defensiveness") has numbered versions. A
+version is a draft while directors edit it, then published — and from then on immutable,
+because assessments are bound to the exact version they used — and finally retired when a
+newer version is published. Editing a published version means copying it to a new draft.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from assessments.i18n import localized
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+class DimensionKind(models.TextChoices):
+    MATURITY = "maturity", _("Maturity")
+    DEFENSIVENESS = "defensiveness", _("Defensiveness")
+
+
+class QuestionType(models.TextChoices):
+    SCALE = "scale", _("Anchored scale 1–5")
+    CHOICE = "choice", _("Single choice")
+    YES_NO = "yes_no", _("Yes / no")
+    NUMBER = "number", _("Number")
+    TEXT = "text", _("Free text (not scored)")
+
+
+class PublishedVersionIsImmutable(ValidationError):
+    """Raised when anything tries to change a published or retired version."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("A published version cannot be changed; copy it to a new draft instead."),
+            code="immutable",
+        )
+
+
+class Questionnaire(models.Model):
+    """A questionnaire family: its versions share a code and a purpose."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.JSONField(_("name"), help_text=_("In English, Portuguese and Spanish."))
+    description = models.JSONField(_("description"), default=dict, blank=True)
+    is_default = models.BooleanField(
+        _("default"),
+        default=False,
+        help_text=_("The questionnaire new assessments use unless told otherwise."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_questionnaire",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return localized(self.name) or self.code
+
+    def current_version(self) -> QuestionnaireVersion | None:
+        return self.versions.filter(status=VersionStatus.PUBLISHED).first()
+
+
+class QuestionnaireVersion(models.Model):
+    """One numbered version of a questionnaire: draft → published (immutable) → retired."""
+
+    questionnaire = models.ForeignKey(
+        Questionnaire,
+        on_delete=models.PROTECT,
+        related_name="versions",
+        verbose_name=_("questionnaire"),
+    )
+    number = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    notes = models.JSONField(_("notes"), default=dict, blank=True)
+    based_on = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("based on"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+
+    class Meta:
+        verbose_name = _("questionnaire version")
+        verbose_name_plural = _("questionnaire versions")
+        ordering = ["questionnaire", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["questionnaire", "number"], name="questionnaire_version_number_unique"
+            ),
+            # The "current" version is unambiguous: at most one published per questionnaire.
+            models.UniqueConstraint(
+                fields=["questionnaire"],
+                condition=models.Q(status="published"),
+                name="one_published_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire} v{self.number} ({self.get_status_display()})"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == VersionStatus.DRAFT
+
+    def guard_editable(self) -> None:
+        if not self.is_editable:
+            raise PublishedVersionIsImmutable()
+
+
+class _VersionContent(models.Model):
+    """Rows that make up a version's structure: frozen once the version is published.
+
+    The guard sits in save() and delete() so that no path — service, admin, shell or API —
+    can change what published assessments were scored against. (Bulk queryset updates
+    bypass it; the services never use them on version content.)
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.owning_version().guard_editable()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        self.owning_version().guard_editable()
+        return super().delete(*args, **kwargs)
+
+    def owning_version(self) -> QuestionnaireVersion:
+        raise NotImplementedError
+
+
+class Dimension(_VersionContent):
+    """What a group of questions measures: a facet of maturity or of defensiveness."""
+
+    version = models.ForeignKey(
+        QuestionnaireVersion,
+        on_delete=models.CASCADE,
+        related_name="dimensions",
+        verbose_name=_("version"),
+    )
+    code = models.SlugField(_("code"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=20, choices=DimensionKind.choices)
+    weight = models.FloatField(_("weight"), default=1.0)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    name = models.JSONField(_("name"))
+    description = models.JSONField(_("description"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("dimension")
+        verbose_name_plural = _("dimensions")
+        ordering = ["version", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="dimension_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(weight__gt=0), name="dimension_weight_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return localized(self.name) or self.code
+
+    def owning_version(self) -> QuestionnaireVersion:
+        return self.version
+
+
+class Question(_VersionContent):
+    """One question: how it is asked, how it is answered and how the answer scores.
+
+    ``levels`` (anchored scale) is a list of five ``{"value", "label", "description"}``
+    whose description says what that level looks like at a client; ``options`` (single
+    choice) a list of ``{"code", "score", "label"}`` with scores from 0 to 100;
+    ``min_value``/``max_value`` bound a number. Texts are three-language mappings.
+    """
+
+    version = models.ForeignKey(
+        QuestionnaireVersion,
+        on_delete=models.CASCADE,
+        related_name="questions",
+        verbose_name=_("version"),
+    )
+    dimension = models.ForeignKey(
+        Dimension, on_delete=models.CASCADE, related_name="questions", verbose_name=_("dimension")
+    )
+    code = models.SlugField(_("code"), max_length=60)
+    type = models.CharField(_("type"), max_length=10, choices=QuestionType.choices)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    weight = models.FloatField(_("weight"), default=1.0)
+    reverse = models.BooleanField(
+        _("reverse-scored"),
+        default=False,
+        help_text=_("A higher answer means less of what the dimension measures."),
+    )
+    required = models.BooleanField(_("required"), default=True)
+    allow_na = models.BooleanField(_("“not applicable” allowed"), default=False)
+    text = models.JSONField(_("question"))
+    help = models.JSONField(_("help text"), default=dict, blank=True)
+    levels = models.JSONField(_("levels"), default=list, blank=True)
+    options = models.JSONField(_("options"), default=list, blank=True)
+    min_value = models.FloatField(_("minimum"), null=True, blank=True)
+    max_value = models.FloatField(_("maximum"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["version", "dimension__position", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="question_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(weight__gt=0), name="question_weight_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def owning_version(self) -> QuestionnaireVersion:
+        return self.version
+
+    def clean(self) -> None:
+        if self.dimension_id and self.version_id and self.dimension.version_id != self.version_id:
+            raise ValidationError({"dimension": _("The dimension belongs to another version.")})

@@ -1,0 +1,168 @@
+"""Directors' questionnaire pages: list, read a version in any language, import, export,
+copy to a draft, edit a draft, publish."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required
+from assessments.i18n import LANGUAGES
+from assessments.models import QuestionnaireVersion
+from assessments.selectors import questionnaire_list, version_with_structure
+from assessments.services import (
+    DocumentProblems,
+    version_copy_to_draft,
+    version_export,
+    version_import,
+    version_publish,
+    version_replace_content,
+)
+
+MAX_UPLOAD = 2 * 1024 * 1024
+LANGUAGE_NAMES = {"en": "English", "pt-br": "Português (Brasil)", "es": "Español"}
+
+
+def _parse_json(raw: bytes | str) -> tuple[object | None, str | None]:
+    try:
+        return json.loads(raw), None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        where = (
+            _("line %(line)d, column %(column)d: ") % {"line": error.lineno, "column": error.colno}
+            if isinstance(error, json.JSONDecodeError)
+            else ""
+        )
+        return None, _("The file is not valid JSON (%(where)s%(reason)s).") % {
+            "where": where,
+            "reason": getattr(error, "msg", str(error)),
+        }
+
+
+@role_required(*DIRECTORS)
+def questionnaire_index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return render(
+        request, "assessments/questionnaires.html", {"questionnaires": questionnaire_list()}
+    )
+
+
+@role_required(*DIRECTORS)
+def version_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(version_with_structure(), pk=pk)
+    language = request.GET.get("lang") or request.LANGUAGE_CODE
+    if language not in LANGUAGES:
+        language = "en"
+    return render(
+        request,
+        "assessments/version_detail.html",
+        {
+            "version": version,
+            "language": language,
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        },
+    )
+
+
+@role_required(*DIRECTORS)
+def version_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(QuestionnaireVersion.objects.select_related("questionnaire"), pk=pk)
+    body = json.dumps(version_export(version), ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    filename = f"{slugify(version.questionnaire.code)}-v{version.number}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@role_required(*DIRECTORS)
+@require_POST
+def version_copy(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(QuestionnaireVersion, pk=pk)
+    draft = version_copy_to_draft(version=version, by=request.user)
+    messages.success(request, _("Draft version %(number)d created.") % {"number": draft.number})
+    return redirect("assessments:version", pk=draft.pk)
+
+
+@role_required(*DIRECTORS)
+@require_POST
+def version_publish_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(QuestionnaireVersion, pk=pk)
+    if not version.is_editable:
+        messages.error(request, _("This version is already published or retired."))
+        return redirect("assessments:version", pk=pk)
+    try:
+        version_publish(version=version, by=request.user)
+    except DocumentProblems as problems:
+        for problem in problems.problems:
+            messages.error(request, str(problem))
+        return redirect("assessments:version", pk=pk)
+    messages.success(
+        request,
+        _("Version %(number)d published: new assessments use it from now on.")
+        % {"number": version.number},
+    )
+    return redirect("assessments:version", pk=pk)
+
+
+@role_required(*DIRECTORS)
+def version_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Edit a draft as a questionnaire document. What the director typed is kept when it
+    has problems, and every problem is listed with its path."""
+    version = get_object_or_404(QuestionnaireVersion.objects.select_related("questionnaire"), pk=pk)
+    if not version.is_editable:
+        messages.error(
+            request, _("A published version cannot be changed; copy it to a new draft instead.")
+        )
+        return redirect("assessments:version", pk=pk)
+    problems: list[str] = []
+    text = json.dumps(version_export(version), ensure_ascii=False, indent=2)
+    if request.method == "POST":
+        text = request.POST.get("document", "")
+        document, error = _parse_json(text)
+        if error:
+            problems = [error]
+        else:
+            try:
+                version_replace_content(version=version, document=document, by=request.user)
+            except DocumentProblems as invalid:
+                problems = [str(problem) for problem in invalid.problems]
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("assessments:version", pk=pk)
+    return render(
+        request,
+        "assessments/version_edit.html",
+        {"version": version, "text": text, "problems": problems},
+    )
+
+
+@role_required(*DIRECTORS)
+def version_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
+    problems: list[str] = []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            problems = [_("Choose a JSON file to import.")]
+        elif (upload.size or 0) > MAX_UPLOAD:
+            problems = [_("The file is larger than 2 MB.")]
+        else:
+            document, error = _parse_json(upload.read())
+            if error:
+                problems = [error]
+            else:
+                try:
+                    version = version_import(document=document, by=request.user)
+                except DocumentProblems as invalid:
+                    problems = [str(problem) for problem in invalid.problems]
+                else:
+                    messages.success(
+                        request,
+                        _("Imported as draft version %(number)d. Review it, then publish.")
+                        % {"number": version.number},
+                    )
+                    return redirect("assessments:version", pk=version.pk)
+    return render(request, "assessments/version_upload.html", {"problems": problems})

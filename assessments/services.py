@@ -227,3 +227,27 @@ def questionnaire_set_default(*, questionnaire: Questionnaire, by: User | None) 
     questionnaire.is_default = True
     questionnaire.save(update_fields=["is_default"])
     return questionnaire
+
+
+@transaction.atomic
+def version_tune(
+    *,
+    version: QuestionnaireVersion,
+    by: User | None,
+    dimension_weights: Mapping[str, float],
+    questions: Mapping[str, Mapping[str, Any]],
+) -> QuestionnaireVersion:
+    """Change a draft's weights and question flags (required, N/A allowed, reverse) without
+    touching its texts: what directors tune most. Keys are dimension and question codes."""
+    version = QuestionnaireVersion.objects.select_for_update().get(pk=version.pk)
+    version.guard_editable()
+    document = version_export(version)
+    for dimension in document["dimensions"]:
+        if dimension["code"] in dimension_weights:
+            dimension["weight"] = dimension_weights[dimension["code"]]
+        for question in dimension["questions"]:
+            for field, value in questions.get(question["code"], {}).items():
+                if field not in {"weight", "required", "allow_na", "reverse"}:
+                    raise TypeError(f"Cannot tune {field!r}")
+                question[field] = value
+    return version_replace_content(version=version, document=document, by=by)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("questionnaires/import/", views.version_upload, name="import"),
     path("questionnaires/versions/<int:pk>/", views.version_detail, name="version"),
     path("questionnaires/versions/<int:pk>/edit/", views.version_edit, name="version_edit"),
+    path("questionnaires/versions/<int:pk>/tune/", views.version_tune_view, name="version_tune"),
     path("questionnaires/versions/<int:pk>/copy/", views.version_copy, name="version_copy"),
     path(
         "questionnaires/versions/<int:pk>/publish/",

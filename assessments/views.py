@@ -4,6 +4,7 @@ copy to a draft, edit a draft, publish."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -23,6 +24,7 @@ from assessments.services import (
     version_import,
     version_publish,
     version_replace_content,
+    version_tune,
 )
 
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -166,3 +168,93 @@ def version_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
                     )
                     return redirect("assessments:version", pk=version.pk)
     return render(request, "assessments/version_upload.html", {"problems": problems})
+
+
+def _weight(raw: str | None) -> float | None:
+    try:
+        value = float((raw or "").replace(",", "."))
+    except ValueError:
+        return None
+    return value if 0 < value <= 100 else None
+
+
+@role_required(*DIRECTORS)
+def version_tune_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Tune a draft's weights and question flags in a form; texts stay in the JSON editor."""
+    version = get_object_or_404(version_with_structure(), pk=pk)
+    if not version.is_editable:
+        messages.error(
+            request, _("A published version cannot be changed; copy it to a new draft instead.")
+        )
+        return redirect("assessments:version", pk=pk)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        dimension_weights: dict[str, float] = {}
+        questions: dict[str, dict[str, object]] = {}
+        for dimension in version.dimensions.all():
+            key = f"dimension-{dimension.code}-weight"
+            weight = _weight(request.POST.get(key))
+            if weight is None:
+                errors[key] = _("A weight is a number greater than 0 and at most 100.")
+            else:
+                dimension_weights[dimension.code] = weight
+            for question in dimension.questions.all():
+                key = f"question-{question.code}-weight"
+                weight = _weight(request.POST.get(key))
+                if weight is None:
+                    errors[key] = _("A weight is a number greater than 0 and at most 100.")
+                    continue
+                settings: dict[str, object] = {"weight": weight}
+                for flag in ("required", "allow_na", "reverse"):
+                    settings[flag] = request.POST.get(f"question-{question.code}-{flag}") == "on"
+                if question.type == "text":
+                    settings["reverse"] = False
+                questions[question.code] = settings
+        if not errors:
+            version_tune(
+                version=version,
+                by=request.user,
+                dimension_weights=dimension_weights,
+                questions=questions,
+            )
+            messages.success(request, _("Draft saved."))
+            return redirect("assessments:version", pk=pk)
+    return render(
+        request,
+        "assessments/version_tune.html",
+        {"version": version, "rows": _tune_rows(version, request.POST if errors else None, errors)},
+    )
+
+
+def _tune_rows(
+    version: QuestionnaireVersion, posted: Any, errors: dict[str, str]
+) -> list[dict[str, Any]]:
+    """What the tune form shows: stored values, or what was typed when it had errors."""
+
+    def field(name: str, stored: object) -> dict[str, Any]:
+        value = posted.get(name, "") if posted is not None else stored
+        return {"name": name, "value": value, "error": errors.get(name)}
+
+    def flag(name: str, stored: bool) -> dict[str, Any]:
+        checked = posted.get(name) == "on" if posted is not None else stored
+        return {"name": name, "checked": checked}
+
+    rows = []
+    for dimension in version.dimensions.all():
+        rows.append(
+            {
+                "dimension": dimension,
+                "weight": field(f"dimension-{dimension.code}-weight", dimension.weight),
+                "questions": [
+                    {
+                        "question": q,
+                        "weight": field(f"question-{q.code}-weight", q.weight),
+                        "required": flag(f"question-{q.code}-required", q.required),
+                        "allow_na": flag(f"question-{q.code}-allow_na", q.allow_na),
+                        "reverse": flag(f"question-{q.code}-reverse", q.reverse),
+                    }
+                    for q in dimension.questions.all()
+                ],
+            }
+        )
+    return rows

@@ -369,3 +369,56 @@ def test_reading_a_version_costs_the_same_queries_whatever_its_size(api):
         return len(ctx.captured_queries)
 
     assert queries(2) == queries(12)
+
+
+def test_a_director_tunes_a_drafts_weights_and_flags(director_client, published):
+    draft = version_copy_to_draft(version=published, by=None)
+    url = reverse("assessments:version_tune", args=[draft.pk])
+    form = {
+        "dimension-knowledge-weight": "2,5",
+        "dimension-distrust-weight": "1",
+        "question-k-1-weight": "3",
+        "question-k-1-required": "on",
+        "question-k-2-weight": "1",
+        "question-k-2-reverse": "on",
+        "question-d-1-weight": "1",
+        "question-d-1-required": "on",
+        "question-d-2-weight": "1",
+        "question-d-3-weight": "1",
+        "question-d-3-reverse": "on",
+    }
+    assert director_client.post(url, form).status_code == 302
+    document = version_export(draft)
+    knowledge, distrust = document["dimensions"]
+    assert knowledge["weight"] == 2.5
+    assert (knowledge["questions"][0]["weight"], knowledge["questions"][0]["required"]) == (3, True)
+    assert knowledge["questions"][1]["reverse"] is True
+    assert knowledge["questions"][1]["required"] is False
+    assert knowledge["questions"][1]["allow_na"] is False
+    assert distrust["questions"][2]["reverse"] is False  # free text is never reversed
+
+
+def test_a_bad_weight_is_refused_and_the_typed_values_stay(director_client, published):
+    draft = version_copy_to_draft(version=published, by=None)
+    url = reverse("assessments:version_tune", args=[draft.pk])
+    response = director_client.post(
+        url,
+        {
+            "dimension-knowledge-weight": "-1",
+            "question-k-1-weight": "7",
+            "dimension-distrust-weight": "1",
+        },
+    )
+    body = response.content.decode()
+    assert "A weight is a number greater than 0" in body
+    assert 'value="7"' in body
+    assert version_export(draft)["dimensions"][0]["weight"] == 1
+
+
+def test_a_published_version_cannot_be_tuned(director_client, published):
+    response = director_client.post(
+        reverse("assessments:version_tune", args=[published.pk]),
+        {"dimension-knowledge-weight": "9"},
+    )
+    assert response.status_code == 302
+    assert version_export(published)["dimensions"][0]["weight"] == 1

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.i18n import localized
 from assessments.models import Dimension, Question, Questionnaire, QuestionnaireVersion
-from assessments.services import version_copy_to_draft, version_publish
+from assessments.services import DocumentProblems, version_copy_to_draft, version_publish
 
 
 @admin.register(Questionnaire)
@@ -71,7 +71,12 @@ class QuestionnaireVersionAdmin(ReadOnlyWhenPublished):
                     messages.ERROR,
                 )
                 continue
-            version_publish(version=version, by=request.user)
+            try:
+                version_publish(version=version, by=request.user)
+            except DocumentProblems as problems:
+                for problem in problems.problems:
+                    self.message_user(request, f"{version}: {problem}", messages.ERROR)
+                continue
             self.message_user(
                 request, _("%(version)s published.") % {"version": version}, messages.SUCCESS
             )
@@ -82,6 +87,7 @@ class DimensionAdmin(ReadOnlyWhenPublished):
     list_display = ("code", "version", "kind", "weight", "position")
     list_filter = ("kind", "version__questionnaire")
     list_select_related = ("version__questionnaire",)
+    readonly_fields = ("version", "code")
 
     def has_add_permission(self, request):
         return False
@@ -102,6 +108,7 @@ class QuestionAdmin(ReadOnlyWhenPublished):
     list_filter = ("type", "reverse", "version__questionnaire")
     search_fields = ("code",)
     list_select_related = ("version__questionnaire", "dimension")
+    readonly_fields = ("version", "dimension", "code", "type")
 
     def has_add_permission(self, request):
         return False

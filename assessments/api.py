@@ -7,7 +7,14 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
-from assessments.models import Dimension, Question, Questionnaire, QuestionnaireVersion
+from accounts.access import DIRECTORS, user_has_role
+from assessments.models import (
+    Dimension,
+    Question,
+    Questionnaire,
+    QuestionnaireVersion,
+    VersionStatus,
+)
 from assessments.selectors import questionnaire_list, version_with_structure
 
 
@@ -136,6 +143,9 @@ class QuestionnaireVersionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[QuestionnaireVersion]:
         queryset = version_with_structure()
+        if not user_has_role(self.request.user, DIRECTORS):
+            # Drafts are work in progress of the directors who tune questionnaires.
+            queryset = queryset.exclude(status=VersionStatus.DRAFT)
         code = self.request.query_params.get("questionnaire")
         if code:
             queryset = queryset.filter(questionnaire__code=code)

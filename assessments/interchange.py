@@ -22,6 +22,7 @@ Document shape::
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,7 +34,9 @@ FORMAT = "maturity-questionnaire"
 FORMAT_VERSION = 1
 KINDS = ("maturity", "defensiveness")
 TYPES = ("scale", "choice", "yes_no", "number", "text")
-CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
+MAX_WEIGHT = 100
+MAX_NUMBER = 1e9  # bounds of a number question
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,16 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+def is_number(value: Any, *, low: float, high: float) -> bool:
+    """A finite JSON number within [low, high] (JSON allows Infinity and NaN; we do not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and low <= value <= high
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 class _Checker:
@@ -69,13 +82,16 @@ class _Checker:
             return
         for code in missing_languages(value):
             self.add(f"{path}.{key}.{code}", "translation is missing")
+        for code, text in value.items():
+            if code in LANGUAGES and text is not None and not isinstance(text, str):
+                self.add(f"{path}.{key}.{code}", "must be text")
         for code in value:
             if code not in LANGUAGES:
                 self.add(f"{path}.{key}.{code}", f"unknown language; use {', '.join(LANGUAGES)}")
 
     def code(self, parent: Mapping[str, Any], path: str, seen: set[str]) -> None:
         code = parent.get("code")
-        if not isinstance(code, str) or not CODE.match(code):
+        if not isinstance(code, str) or not CODE.fullmatch(code):
             self.add(f"{path}.code", "must be 1–60 lowercase letters, digits, - or _")
         elif code in seen:
             self.add(f"{path}.code", f"duplicate code {code!r}")
@@ -84,8 +100,8 @@ class _Checker:
 
     def weight(self, parent: Mapping[str, Any], path: str) -> None:
         weight = parent.get("weight", 1)
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight > 0:
-            self.add(f"{path}.weight", "must be a number greater than 0")
+        if not is_number(weight, low=0, high=MAX_WEIGHT) or weight == 0:
+            self.add(f"{path}.weight", f"must be a number greater than 0 and at most {MAX_WEIGHT}")
 
     def flag(self, parent: Mapping[str, Any], key: str, path: str) -> None:
         if key in parent and not isinstance(parent[key], bool):
@@ -184,7 +200,7 @@ def _check_question(check: _Checker, question: Any, path: str, seen: set[str]) -
             check.texts(option, "label", option_path, required=True)
     elif kind == "number":
         low, high = question.get("min"), question.get("max")
-        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
+        numbers = all(is_number(v, low=-MAX_NUMBER, high=MAX_NUMBER) for v in (low, high))
         if not numbers:
             check.add(f"{path}.min", "a number question needs numeric min and max")
         elif not low < high:

@@ -153,6 +153,19 @@ class _VersionContent(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.owning_version().guard_editable()
+        if self.pk is not None:
+            # A name, not a literal: the type checker cannot see the concrete model's fields
+            # from this abstract base.
+            version_field = "version_id"
+            stored = (
+                type(self)._default_manager.filter(pk=self.pk).values_list(version_field, flat=True)
+            )
+            stored_version = stored.first()
+            if stored_version is not None and stored_version != self.owning_version().pk:
+                # Moving content out of a version would change it behind the guard.
+                raise ValidationError(
+                    _("Questionnaire content cannot move to another version."), code="moved"
+                )
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:

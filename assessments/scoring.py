@@ -272,13 +272,20 @@ def trait_of(question: QuestionSpec, value: Any) -> float:
     raise InvalidAnswer(question.code, f"a {kind} question is not scored")
 
 
+# Scores are compared with thresholds after rounding away float noise: 60 reached through
+# weights 0.7 and 3 is 59.99999999999999 in binary floating point, and must still be 60.
+_PRECISION = 9
+
+
 def level_for(score: float) -> int:
+    score = round(score, _PRECISION)
     return 1 + sum(score >= threshold for threshold in LEVEL_THRESHOLDS)
 
 
 def quadrant_for(maturity: float | None, defensiveness: float | None) -> Quadrant | None:
     if maturity is None or defensiveness is None:
         return None
+    maturity, defensiveness = round(maturity, _PRECISION), round(defensiveness, _PRECISION)
     if maturity >= HIGH:
         return Quadrant.DEMANDING_EXPERT if defensiveness >= HIGH else Quadrant.STRATEGIC_PARTNER
     return Quadrant.GUARDED_NOVICE if defensiveness >= HIGH else Quadrant.OPEN_NOVICE

@@ -203,6 +203,9 @@ def version_replace_content(
 def version_publish(*, version: QuestionnaireVersion, by: User | None) -> QuestionnaireVersion:
     """Publish a draft: it becomes the questionnaire's current version, immutable for good,
     and the version it replaces is retired (its assessments keep pointing at it)."""
+    # Lock the questionnaire first: two drafts published at once queue here instead of
+    # colliding on the one-published-version constraint.
+    Questionnaire.objects.select_for_update().get(pk=version.questionnaire_id)
     version = QuestionnaireVersion.objects.select_for_update().get(pk=version.pk)
     version.guard_editable()
     _check(version_export(version))

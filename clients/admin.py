@@ -13,9 +13,16 @@ from clients.models import (
 
 
 class EngagementInline(admin.TabularInline):
+    """Shown, not edited here: engagements change on their own admin page, through the
+    service that keeps the phase history and the audit trail."""
+
     model = Engagement
     extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
     fields = ("process_type", "phase", "start_date", "end_date")
+    readonly_fields = fields
 
 
 class StakeholderInline(admin.TabularInline):
@@ -31,7 +38,9 @@ class ClientAdmin(admin.ModelAdmin):
     search_fields = ("name", "legal_name", "tax_id")
     list_select_related = ("owner",)
     autocomplete_fields = ("owner",)
-    filter_horizontal = ("team_members",)
+    # Team members are edited on the client's page, where the service checks who may join
+    # and records the change; here they are shown only.
+    readonly_fields = ("team_members",)
     inlines = [EngagementInline, StakeholderInline]
 
     def save_model(self, request, obj, form, change):

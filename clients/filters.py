@@ -79,8 +79,10 @@ class ClientFilter(django_filters.FilterSet):
         fields = ["q", "segment", "owner", "phase", "status"]
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        # Status defaults to active clients when the request does not say.
-        if data is not None and not data.get("status"):
+        # Status defaults to active clients when the request does not say (or says
+        # something that is not a status): archived clients never appear by accident.
+        valid = {value for value, _ in ClientStatus.CHOICES}
+        if data is not None and data.get("status") not in valid:
             data = data.copy()
             data["status"] = ClientStatus.ACTIVE
         super().__init__(data, *args, **kwargs)

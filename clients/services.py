@@ -214,6 +214,9 @@ def client_update(
     *, client: Client, by: User | None, team_members: Iterable[User] | None = None, **fields: Any
 ) -> Client:
     members = None if team_members is None else _checked_team(team_members)
+    # Work on the row as stored, locked: two saves at once apply one after the other, and
+    # each one's audit shows what it really changed.
+    client = Client.objects.select_for_update().get(pk=client.pk)
     before = _snapshot(client, CLIENT_FIELDS)
     _assign(client, CLIENT_FIELDS, fields)
     client.full_clean()
@@ -278,6 +281,10 @@ def engagement_create(*, client: Client, by: User | None, **fields: Any) -> Enga
 
 @transaction.atomic
 def engagement_update(*, engagement: Engagement, by: User | None, **fields: Any) -> Engagement:
+    # Locked and re-read, as in client_update: the phase history needs the true old phase.
+    engagement = (
+        Engagement.objects.select_for_update().select_related("client").get(pk=engagement.pk)
+    )
     before = _snapshot(engagement, ENGAGEMENT_FIELDS)
     _assign(engagement, ENGAGEMENT_FIELDS, fields)
     engagement.full_clean()

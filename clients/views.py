@@ -66,7 +66,9 @@ def client_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.GET, queryset=select_clients(user=request.user), request=request
     )
     clients = filterset.qs
-    if not request.GET.get("ordering"):
+    # Without a valid requested order (absent, or not one of the offered ones) the list
+    # still needs a stable one, or pages would repeat and skip rows.
+    if not filterset.form.is_valid() or not filterset.form.cleaned_data.get("ordering"):
         clients = clients.order_by("name", "id")
     page = Paginator(clients, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])

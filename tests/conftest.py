@@ -13,6 +13,17 @@ import shutil
 import pytest
 import redis as redis_lib
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
+
+# CI explores a fixed, larger set of examples: as thorough as a long local run, and the
+# same every time, so a red build is a real finding and never luck. Locally examples vary
+# from run to run and keep finding new corners. HYPOTHESIS_PROFILE=deep explores more.
+hypothesis_settings.register_profile("ci", max_examples=300, derandomize=True, deadline=None)
+hypothesis_settings.register_profile("deep", max_examples=3000, deadline=None)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 REQUIRE_SERVICES = os.environ.get("MATURITY_REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -482,3 +482,12 @@ def test_the_client_page_shows_an_engagements_phase_history(client, manager):
     assert "Phase history" in page
     assert "Contracting → Transition (Ana" in page
     assert "Transition → Operation (Ana" in page
+
+
+def test_an_unknown_status_or_order_falls_back_to_active_clients_by_name(client, manager):
+    ClientFactory(owner=manager, name="Zeta")
+    ClientFactory(owner=manager, name="Alfa")
+    ClientFactory(owner=manager, name="Arquivado", is_active=False)
+    client.force_login(manager)
+    response = client.get(reverse("clients:list"), {"status": "zzz", "ordering": "nonsense"})
+    assert [c.name for c in response.context["page"].object_list] == ["Alfa", "Zeta"]

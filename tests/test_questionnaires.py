@@ -275,7 +275,7 @@ def test_a_published_version_cannot_be_edited_in_the_admin(client, published):
     client.force_login(AdministratorFactory(is_superuser=True))
     question = published.questions.get(code="k-1")
     url = f"/admin/assessments/question/{question.pk}/change/"
-    client.post(url, {"code": "k-1", "type": "scale", "weight": 9, "text": "{}"})
+    assert client.post(url, {"weight": 9, "text": "{}"}).status_code == 403
     question.refresh_from_db()
     assert question.weight == 2
     assert (
@@ -363,7 +363,7 @@ def test_reading_a_version_costs_the_same_queries_whatever_its_size(api):
             }
             for i in range(dimensions)
         ]
-        version = version_import(document=document, by=None)
+        version = version_publish(version=version_import(document=document, by=None), by=None)
         with CaptureQueriesContext(connection) as ctx:
             assert api.get(f"/api/v1/questionnaire-versions/{version.pk}/").status_code == 200
         return len(ctx.captured_queries)
@@ -422,3 +422,49 @@ def test_a_published_version_cannot_be_tuned(director_client, published):
     )
     assert response.status_code == 302
     assert version_export(published)["dimensions"][0]["weight"] == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (
+            lambda d: d["dimensions"][0]["questions"][0].update(weight=float("inf")),
+            "dimensions[0].questions[0].weight",
+        ),
+        (lambda d: d["dimensions"][0].update(weight=10**400), "dimensions[0].weight"),
+        (
+            lambda d: d["dimensions"][0]["questions"][0].update(weight=101),
+            "dimensions[0].questions[0].weight",
+        ),
+        (
+            lambda d: d["dimensions"][1]["questions"][1].update(max=float("inf")),
+            "dimensions[1].questions[1].min",
+        ),
+        (lambda d: d["dimensions"][0].update(code="knowledge\n"), "dimensions[0].code"),
+        (lambda d: d["questionnaire"]["name"].update(en=5), "questionnaire.name.en"),
+    ],
+)
+def test_values_that_would_break_scoring_or_storage_are_refused(change, path):
+    document = small_document()
+    change(document)
+    assert path in paths(document)
+
+
+def test_content_cannot_move_from_one_version_to_another():
+    first = version_import(document=small_document(), by=None)
+    second = version_import(document=small_document(), by=None)
+    dimension = first.dimensions.get(code="knowledge")
+    dimension.version = second
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        dimension.save()
+
+
+def test_account_managers_do_not_see_draft_versions_in_the_api(api, published):
+    draft = version_copy_to_draft(version=published, by=None)
+    assert api.get(f"/api/v1/questionnaire-versions/{draft.pk}/").status_code == 404
+    assert api.get(f"/api/v1/questionnaire-versions/{published.pk}/").status_code == 200
+    director_api = APIClient()
+    director_api.force_authenticate(DirectorFactory())
+    assert director_api.get(f"/api/v1/questionnaire-versions/{draft.pk}/").status_code == 200

@@ -226,7 +226,12 @@ def test_a_full_set_of_top_answers_gives_level_5_and_no_questionnaire_defensiven
     result = score(structure, answers, today=TODAY)
     assert result.maturity_score == pytest.approx(100)
     assert result.maturity_level == 5
-    if any(d.kind == "defensiveness" for d in structure.dimensions):
+    if any(
+        q.type != "text"
+        for d in structure.dimensions
+        if d.kind == "defensiveness"
+        for q in d.questions
+    ):
         assert result.questionnaire_defensiveness == pytest.approx(0)
         assert result.defensiveness_index == pytest.approx(0)
         assert result.quadrant == Quadrant.STRATEGIC_PARTNER
@@ -442,3 +447,22 @@ def test_worked_example_quadrant_completeness_and_weakest(example):
     assert example.quadrant == Quadrant.DEMANDING_EXPERT
     assert example.completeness == pytest.approx(87.5)
     assert example.weakest == ("process-knowledge", "distrust-control", "governance")
+
+
+def test_a_score_on_a_threshold_reaches_the_level_despite_float_noise():
+    # 100 · (0.7·0.6 + 3·0.6) / 3.7 is 59.99999999999999 in binary floating point.
+    structure = Structure(
+        (
+            DimensionSpec(
+                code="m",
+                kind="maturity",
+                questions=(
+                    QuestionSpec("a", "choice", weight=0.7, options={"x": 60}),
+                    QuestionSpec("b", "choice", weight=3, options={"x": 60}),
+                ),
+            ),
+        )
+    )
+    result = score(structure, {"a": "x", "b": "x"}, today=TODAY)
+    assert result.maturity_score == pytest.approx(60)
+    assert result.maturity_level == 4

@@ -266,3 +266,199 @@ class Question(_VersionContent):
     def clean(self) -> None:
         if self.dimension_id and self.version_id and self.dimension.version_id != self.version_id:
             raise ValidationError({"dimension": _("The dimension belongs to another version.")})
+
+
+class AssessmentStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned for correction")
+    APPROVED = "approved", _("Approved")
+
+
+EDITABLE_STATUSES = (AssessmentStatus.DRAFT, AssessmentStatus.RETURNED)
+
+
+class Assessment(models.Model):
+    """One questionnaire version filled for an engagement by an assessor.
+
+    draft → submitted → approved, or → returned → (corrected) → submitted again. On submit
+    the scoring engine's result is stored here and in :class:`DimensionResult` as a
+    snapshot — including the evidence it used — so later edits to past experiences or new
+    questionnaire versions never change an old result.
+    """
+
+    engagement = models.ForeignKey(
+        "clients.Engagement",
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        verbose_name=_("engagement"),
+    )
+    version = models.ForeignKey(
+        QuestionnaireVersion,
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        verbose_name=_("questionnaire version"),
+    )
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        verbose_name=_("assessor"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=AssessmentStatus.choices,
+        default=AssessmentStatus.DRAFT,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    # The result, stored on submit (None before). Denormalised columns serve lists and
+    # dashboards; ``result`` keeps the whole snapshot with the explanation.
+    maturity_score = models.FloatField(_("maturity score"), null=True, blank=True)
+    maturity_level = models.PositiveSmallIntegerField(_("maturity level"), null=True, blank=True)
+    defensiveness_index = models.FloatField(_("defensiveness index"), null=True, blank=True)
+    questionnaire_defensiveness = models.FloatField(
+        _("questionnaire defensiveness"), null=True, blank=True
+    )
+    quadrant = models.CharField(_("quadrant"), max_length=30, blank=True)
+    completeness = models.FloatField(_("completeness"), null=True, blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open draft per engagement and assessor: starting again resumes it.
+            models.UniqueConstraint(
+                fields=["engagement", "assessor"],
+                condition=models.Q(status__in=["draft", "returned"]),
+                name="one_open_assessment_per_assessor",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["engagement", "-submitted_at"], name="assessment_engagement_time"),
+            models.Index(fields=["version", "status"], name="assessment_version_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engagement} · {self.get_status_display()}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+
+class Answer(models.Model):
+    """One answer of an assessment, with its evidence note.
+
+    ``revision`` counts the saves of this answer; a save names the revision it started
+    from, and one made from an older revision is refused, so two tabs or two people never
+    overwrite each other silently.
+    """
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="answers", verbose_name=_("assessment")
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, related_name="answers", verbose_name=_("question")
+    )
+    value = models.JSONField(_("value"), null=True, blank=True)
+    not_applicable = models.BooleanField(_("not applicable"), default=False)
+    na_reason = models.CharField(_("why not applicable"), max_length=500, blank=True)
+    note = models.TextField(_("evidence note"), blank=True, max_length=5000)
+    revision = models.PositiveIntegerField(_("revision"), default=1)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "question"], name="one_answer_per_question"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question.code}: {self.value!r}"
+
+
+class DimensionResult(models.Model):
+    """A dimension's score in a submitted assessment: one row each, for dashboards that
+    aggregate by dimension without unpacking JSON."""
+
+    assessment = models.ForeignKey(
+        Assessment,
+        on_delete=models.CASCADE,
+        related_name="dimension_results",
+        verbose_name=_("assessment"),
+    )
+    dimension = models.ForeignKey(
+        Dimension, on_delete=models.PROTECT, related_name="+", verbose_name=_("dimension")
+    )
+    code = models.SlugField(_("code"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=20, choices=DimensionKind.choices)
+    score = models.FloatField(_("score"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dimension result")
+        verbose_name_plural = _("dimension results")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "dimension"], name="one_result_per_dimension"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.score}"
+
+
+class AssessmentTransition(models.Model):
+    """Every status change of an assessment: who, when, and the reviewer's comment."""
+
+    assessment = models.ForeignKey(
+        Assessment,
+        on_delete=models.CASCADE,
+        related_name="transitions",
+        verbose_name=_("assessment"),
+    )
+    from_status = models.CharField(
+        _("from"), max_length=20, choices=AssessmentStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=20, choices=AssessmentStatus.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    comment = models.TextField(_("comment"), blank=True, max_length=5000)
+
+    class Meta:
+        verbose_name = _("assessment transition")
+        verbose_name_plural = _("assessment transitions")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"

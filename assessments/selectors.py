@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Prefetch, QuerySet
 
 from assessments.interchange import structure_from_document
-from assessments.models import Dimension, Question, Questionnaire, QuestionnaireVersion
+from assessments.models import (
+    Assessment,
+    AssessmentStatus,
+    Dimension,
+    Question,
+    Questionnaire,
+    QuestionnaireVersion,
+)
 from assessments.scoring import Structure
 
 
@@ -55,3 +64,44 @@ def _build_structure(version: QuestionnaireVersion) -> Structure:
     from assessments.services import version_export
 
     return structure_from_document(version_export(version))
+
+
+_QUESTIONS: dict[int, dict[int, Question]] = {}
+
+
+def questions_by_id(version: QuestionnaireVersion) -> dict[int, Question]:
+    """A version's questions by id, each with its dimension; computed once per process for
+    published and retired versions, which never change."""
+    if not version.is_editable and version.pk in _QUESTIONS:
+        return _QUESTIONS[version.pk]
+    questions = {
+        q.pk: q
+        for q in Question.objects.filter(version=version)
+        .select_related("dimension")
+        .order_by("dimension__position", "position", "id")
+    }
+    if not version.is_editable:
+        _QUESTIONS[version.pk] = questions
+    return questions
+
+
+def assessments_visible_to(user: Any) -> QuerySet[Assessment]:
+    """Assessments of the clients the user may see (the one scoping rule of clients)."""
+    from clients.selectors import clients_visible_to
+
+    return Assessment.objects.filter(engagement__client__in=clients_visible_to(user))
+
+
+def previous_assessment(assessment: Assessment) -> Assessment | None:
+    """The engagement's last submitted (or approved) assessment before this one."""
+    if assessment.submitted_at is None:
+        return None
+    return (
+        Assessment.objects.filter(
+            engagement_id=assessment.engagement_id,
+            submitted_at__lt=assessment.submitted_at,
+            status__in=[AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED],
+        )
+        .order_by("-submitted_at", "-id")
+        .first()
+    )

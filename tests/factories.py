@@ -101,3 +101,35 @@ class TimelineEntryFactory(factory.django.DjangoModelFactory[TimelineEntry]):
     title = factory.Sequence(lambda n: f"Meeting {n}")
     # Whoever owns the client wrote it, unless the test says otherwise.
     author = factory.LazyAttribute(lambda entry: entry.client.owner)
+
+
+def published_default_version():
+    """The default questionnaire's current version (loaded by migrate)."""
+    from assessments.selectors import default_questionnaire
+
+    questionnaire = default_questionnaire()
+    assert questionnaire is not None
+    version = questionnaire.current_version()
+    assert version is not None
+    return version
+
+
+def answer_everything(assessment, *, level: int = 4):
+    """Answer every question of an assessment's version plausibly (for submit tests)."""
+    from assessments.selectors import questions_by_id
+    from assessments.services import AnswerInput, answers_save
+
+    inputs = []
+    for question in questions_by_id(assessment.version).values():
+        if question.type == "scale":
+            value = level
+        elif question.type == "choice":
+            value = question.options[-1]["code"]
+        elif question.type == "yes_no":
+            value = True
+        elif question.type == "number":
+            value = question.min_value
+        else:
+            value = "A note."
+        inputs.append(AnswerInput(question=question.pk, value=value))
+    return answers_save(assessment=assessment, by=assessment.assessor, answers=inputs)

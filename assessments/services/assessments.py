@@ -1,0 +1,509 @@
+"""The assessment life cycle: start (or resume), save answers, submit (score and
+snapshot), review (approve or return).
+
+Each write locks the assessment row first, so saves, submits and reviews of one
+assessment happen one after the other, and runs a fixed number of queries whatever the
+number of answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.access import DIRECTORS, user_has_role
+from accounts.models import User
+from assessments.models import (
+    EDITABLE_STATUSES,
+    Answer,
+    Assessment,
+    AssessmentStatus,
+    AssessmentTransition,
+    DimensionResult,
+    Question,
+    QuestionnaireVersion,
+    VersionStatus,
+)
+from assessments.scoring import (
+    DEFAULT_POLICY,
+    NOT_APPLICABLE,
+    Evidence,
+    InvalidAnswer,
+    QuestionSpec,
+    Result,
+    score,
+    trait_of,
+)
+from assessments.selectors import (
+    default_questionnaire,
+    questions_by_id,
+    structure_for_version,
+)
+from clients.models import Engagement
+
+MAX_TEXT = 5000
+
+
+class AssessmentNotEditable(ValidationError):
+    def __init__(self) -> None:
+        super().__init__(
+            _("This assessment has been submitted and can no longer be changed."),
+            code="not_editable",
+        )
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    """One answer as a page or the API sends it."""
+
+    question: Any  # the question's id
+    value: Any = None
+    not_applicable: bool = False
+    na_reason: str = ""
+    note: str = ""
+    revision: int | None = None  # the revision the sender last read; None for a new answer
+
+
+@dataclass(frozen=True)
+class AnswerProblem:
+    index: int  # position in the request
+    question: Any
+    field: str
+    message: str
+    code: str  # "invalid" | "stale" | "unknown_question" | "duplicate"
+    current: dict[str, Any] | None = None  # for a stale write: what is stored now
+
+
+class AnswersRefused(Exception):
+    """Some answers could not be saved; none of the request was."""
+
+    def __init__(self, problems: list[AnswerProblem]) -> None:
+        super().__init__([p.message for p in problems])
+        self.problems = problems
+
+    @property
+    def only_stale(self) -> bool:
+        return all(problem.code == "stale" for problem in self.problems)
+
+
+class MissingAnswers(ValidationError):
+    """Submit refused: required questions are unanswered (first one first)."""
+
+    def __init__(self, questions: list[Question]) -> None:
+        super().__init__(
+            _("%(count)d required question(s) are not answered yet.") % {"count": len(questions)},
+            code="missing_answers",
+        )
+        self.questions = questions
+
+
+def _lock(assessment: Assessment) -> Assessment:
+    return Assessment.objects.select_for_update().select_related("version").get(pk=assessment.pk)
+
+
+def _transition(assessment: Assessment, *, to: str, by: User | None, comment: str = "") -> None:
+    AssessmentTransition.objects.create(
+        assessment=assessment, from_status=assessment.status, to_status=to, by=by, comment=comment
+    )
+    assessment.status = to
+
+
+def _may_edit(assessment: Assessment, user: User | None) -> bool:
+    """The assessor fills their assessment; directors may correct it. The rest of the team
+    reads it."""
+    return user is not None and (
+        assessment.assessor_id == user.pk or user_has_role(user, DIRECTORS)
+    )
+
+
+# --- Start --------------------------------------------------------------------------------
+
+
+def assessment_start(
+    *, engagement: Engagement, by: User, version: QuestionnaireVersion | None = None
+) -> tuple[Assessment, bool]:
+    """A new draft for ``engagement`` on ``version`` (default: the current version of the
+    default questionnaire) — or the assessor's open one for it, which is resumed instead.
+    Returns (assessment, created)."""
+    open_one = Assessment.objects.filter(
+        engagement=engagement, assessor=by, status__in=EDITABLE_STATUSES
+    ).first()
+    if open_one is not None:
+        return open_one, False
+    if version is None:
+        questionnaire = default_questionnaire()
+        version = questionnaire.current_version() if questionnaire else None
+        if version is None:
+            raise ValidationError(
+                {"questionnaire_version": _("No questionnaire is published yet.")}
+            )
+    elif version.status != VersionStatus.PUBLISHED:
+        raise ValidationError(
+            {"questionnaire_version": _("Only a published questionnaire version can be used.")}
+        )
+    try:
+        with transaction.atomic():
+            assessment = Assessment.objects.create(
+                engagement=engagement, version=version, assessor=by
+            )
+            AssessmentTransition.objects.create(
+                assessment=assessment, from_status="", to_status=AssessmentStatus.DRAFT, by=by
+            )
+    except IntegrityError:
+        # Started twice at once (two tabs): both get the same draft.
+        return Assessment.objects.get(
+            engagement=engagement, assessor=by, status__in=EDITABLE_STATUSES
+        ), False
+    return assessment, True
+
+
+# --- Answers ------------------------------------------------------------------------------
+
+
+def _spec(question: Question) -> QuestionSpec:
+    return QuestionSpec(
+        code=question.code,
+        type=question.type,
+        options={o["code"]: float(o["score"]) for o in question.options or []},
+        min=question.min_value,
+        max=question.max_value,
+    )
+
+
+def _check_value(question: Question, value: Any) -> str | None:
+    """Why ``value`` cannot answer ``question``, or None."""
+    if question.type == "text":
+        if not isinstance(value, str):
+            return _("Write the answer as text.")
+        if len(value) > MAX_TEXT:
+            return _("Keep the answer under %(limit)d characters.") % {"limit": MAX_TEXT}
+        return None
+    try:
+        trait_of(_spec(question), value)
+    except InvalidAnswer:
+        if question.type == "number":
+            return _("Enter a number from %(low)g to %(high)g.") % {
+                "low": question.min_value,
+                "high": question.max_value,
+            }
+        return {
+            "scale": _("Choose a level from 1 to 5."),
+            "choice": _("Choose one of the options."),
+            "yes_no": _("Answer yes or no."),
+        }.get(question.type, _("This is not a valid answer."))
+    return None
+
+
+def _stored(answer: Answer) -> dict[str, Any]:
+    return {
+        "value": answer.value,
+        "not_applicable": answer.not_applicable,
+        "na_reason": answer.na_reason,
+        "note": answer.note,
+        "revision": answer.revision,
+    }
+
+
+@transaction.atomic
+def answers_save(
+    *, assessment: Assessment, by: User, answers: Sequence[AnswerInput]
+) -> list[Answer]:
+    """Save (insert or update) answers, all or none. A value of None without
+    ``not_applicable`` clears the answer. Raises AnswersRefused listing every problem;
+    AssessmentNotEditable once submitted."""
+    assessment = _lock(assessment)
+    if not _may_edit(assessment, by):
+        raise PermissionDenied(_("Only the assessor or a director can change this assessment."))
+    if not assessment.is_editable:
+        raise AssessmentNotEditable()
+    questions = questions_by_id(assessment.version)
+    wanted = {item.question for item in answers if isinstance(item.question, int)}
+    existing = {
+        answer.question_id: answer
+        for answer in Answer.objects.filter(assessment=assessment, question_id__in=wanted)
+    }
+    problems: list[AnswerProblem] = []
+    seen: set[Any] = set()
+    rows: list[Answer] = []
+    now = timezone.now()
+    for index, item in enumerate(answers):
+        question = questions.get(item.question) if isinstance(item.question, int) else None
+        if question is None:
+            problems.append(
+                AnswerProblem(
+                    index,
+                    item.question,
+                    "question",
+                    _("Not a question of this assessment."),
+                    "unknown_question",
+                )
+            )
+            continue
+        if item.question in seen:
+            problems.append(
+                AnswerProblem(
+                    index,
+                    item.question,
+                    "question",
+                    _("This question is answered twice in one request."),
+                    "duplicate",
+                )
+            )
+            continue
+        seen.add(item.question)
+        stored = existing.get(question.pk)
+        if stored is not None and item.revision != stored.revision:
+            problems.append(
+                AnswerProblem(
+                    index,
+                    item.question,
+                    "revision",
+                    _(
+                        "Someone else changed this answer since you loaded it. It now reads "
+                        "as shown; check it and answer again."
+                    ),
+                    "stale",
+                    current=_stored(stored),
+                )
+            )
+            continue
+        if stored is None and item.revision not in (None, 0):
+            problems.append(
+                AnswerProblem(
+                    index,
+                    item.question,
+                    "revision",
+                    _("This answer was cleared since you loaded it; answer again."),
+                    "stale",
+                    current=None,
+                )
+            )
+            continue
+        field_problem = _problem_in(question, item)
+        if field_problem is not None:
+            field, message = field_problem
+            problems.append(AnswerProblem(index, item.question, field, message, "invalid"))
+            continue
+        rows.append(
+            Answer(
+                assessment=assessment,
+                question=question,
+                value=None if item.not_applicable else item.value,
+                not_applicable=item.not_applicable,
+                na_reason=item.na_reason.strip() if item.not_applicable else "",
+                note=item.note,
+                revision=(stored.revision + 1) if stored is not None else 1,
+                updated_at=now,
+                updated_by=by,
+            )
+        )
+    if problems:
+        raise AnswersRefused(problems)
+    Answer.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["assessment", "question"],
+        update_fields=[
+            "value",
+            "not_applicable",
+            "na_reason",
+            "note",
+            "revision",
+            "updated_at",
+            "updated_by",
+        ],
+    )
+    Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
+    return rows
+
+
+def _problem_in(question: Question, item: AnswerInput) -> tuple[str, str] | None:
+    if not isinstance(item.note, str) or len(item.note) > MAX_TEXT:
+        return "note", _("Keep the note under %(limit)d characters.") % {"limit": MAX_TEXT}
+    if item.not_applicable:
+        if not question.allow_na:
+            return "not_applicable", _("“Not applicable” is not allowed for this question.")
+        if not isinstance(item.na_reason, str) or not item.na_reason.strip():
+            return "na_reason", _("Say why this question does not apply.")
+        if len(item.na_reason) > 500:
+            return "na_reason", _("Keep the reason under 500 characters.")
+        return None
+    if item.value is None:
+        return None  # clears the answer
+    message = _check_value(question, item.value)
+    return ("value", message) if message else None
+
+
+# --- Submit -------------------------------------------------------------------------------
+
+
+def _evidence_for(assessment: Assessment) -> list[tuple[Evidence, dict[str, Any]]]:
+    experiences = assessment.engagement.client.past_experiences.all()
+    return [
+        (
+            Evidence(
+                key=f"past-experience-{experience.pk}",
+                severity=experience.severity,
+                outcome=experience.outcome,
+                ended_on=experience.ended_on,
+            ),
+            {
+                "id": experience.pk,
+                "supplier": experience.supplier,
+                "severity": experience.severity,
+                "outcome": experience.outcome,
+                "ended_on": experience.ended_on.isoformat() if experience.ended_on else None,
+            },
+        )
+        for experience in experiences
+    ]
+
+
+def result_snapshot(
+    result: Result, evidence: list[tuple[Evidence, dict[str, Any]]], dimension_names: dict[str, Any]
+) -> dict[str, Any]:
+    """The stored form of a result: everything the result page and the API show, so an
+    old result never depends on data that may change later."""
+    details = {item.key: data for item, data in evidence}
+    return {
+        "maturity_score": result.maturity_score,
+        "maturity_level": result.maturity_level,
+        "questionnaire_defensiveness": result.questionnaire_defensiveness,
+        "defensiveness_index": result.defensiveness_index,
+        "evidence_strength": result.evidence_strength,
+        "quadrant": result.quadrant.value if result.quadrant else None,
+        "completeness": result.completeness,
+        "weakest": list(result.weakest),
+        "policy": {
+            "half_life_years": DEFAULT_POLICY.half_life_years,
+            "blend": DEFAULT_POLICY.blend,
+        },
+        "dimensions": [
+            {
+                "code": d.code,
+                "kind": d.kind,
+                "weight": d.weight,
+                "name": dimension_names.get(d.code, {}),
+                "score": d.score,
+                "answered": d.answered,
+                "not_applicable": d.not_applicable,
+                "missing": d.missing,
+                "contributions": [
+                    {
+                        "question": c.question,
+                        "status": c.status.value,
+                        "value": c.value if c.value is not NOT_APPLICABLE else None,
+                        "trait": c.trait,
+                        "weight": c.weight,
+                        "points": c.points,
+                    }
+                    for c in d.contributions
+                ],
+            }
+            for d in result.dimensions
+        ],
+        "evidence": [
+            {**details[e.key], "strength": e.strength, "decay": e.decay, "points": e.points}
+            for e in result.evidence
+        ],
+    }
+
+
+@transaction.atomic
+def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
+    """Check required answers, score, store the result snapshot, make it read-only."""
+    assessment = _lock(assessment)
+    if not _may_edit(assessment, by):
+        raise PermissionDenied(_("Only the assessor or a director can submit this assessment."))
+    if not assessment.is_editable:
+        raise AssessmentNotEditable()
+    questions = questions_by_id(assessment.version)
+    answers = {
+        answer.question_id: answer for answer in Answer.objects.filter(assessment=assessment)
+    }
+    missing = [
+        q
+        for q in questions.values()
+        if q.required
+        and not (
+            (a := answers.get(q.pk)) is not None and (a.not_applicable or a.value not in (None, ""))
+        )
+    ]
+    if missing:
+        raise MissingAnswers(sorted(missing, key=lambda q: (q.dimension.position, q.position)))
+    by_code = {
+        questions[qid].code: (NOT_APPLICABLE if a.not_applicable else a.value)
+        for qid, a in answers.items()
+        if qid in questions
+    }
+    evidence = _evidence_for(assessment)
+    result = score(
+        structure_for_version(assessment.version),
+        by_code,
+        [item for item, _ in evidence],
+        today=timezone.localdate(),
+    )
+    dimensions = {q.dimension.code: q.dimension for q in questions.values()}
+    snapshot = result_snapshot(result, evidence, {code: d.name for code, d in dimensions.items()})
+    assessment.maturity_score = result.maturity_score
+    assessment.maturity_level = result.maturity_level
+    assessment.defensiveness_index = result.defensiveness_index
+    assessment.questionnaire_defensiveness = result.questionnaire_defensiveness
+    assessment.quadrant = result.quadrant.value if result.quadrant else ""
+    assessment.completeness = result.completeness
+    assessment.result = snapshot
+    assessment.submitted_at = timezone.now()
+    _transition(assessment, to=AssessmentStatus.SUBMITTED, by=by)
+    assessment.save()
+    DimensionResult.objects.filter(assessment=assessment).delete()  # a resubmission
+    DimensionResult.objects.bulk_create(
+        DimensionResult(
+            assessment=assessment,
+            dimension=dimensions[d.code],
+            code=d.code,
+            kind=d.kind,
+            score=d.score,
+        )
+        for d in result.dimensions
+        if d.code in dimensions
+    )
+    return assessment
+
+
+# --- Review -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assessment_review(
+    *, assessment: Assessment, by: User, approve: bool, comment: str = ""
+) -> Assessment:
+    """A director approves a submitted assessment, or returns it for correction (with a
+    comment saying what to correct)."""
+    if not user_has_role(by, DIRECTORS):
+        raise PermissionDenied(_("Only directors review assessments."))
+    assessment = _lock(assessment)
+    if assessment.status != AssessmentStatus.SUBMITTED:
+        raise ValidationError(
+            _("Only a submitted assessment can be reviewed."), code="not_submitted"
+        )
+    comment = comment.strip()
+    if not approve and not comment:
+        raise ValidationError({"comment": _("Say what should be corrected.")})
+    if len(comment) > 5000:
+        raise ValidationError({"comment": _("Keep the comment under 5000 characters.")})
+    _transition(
+        assessment,
+        to=AssessmentStatus.APPROVED if approve else AssessmentStatus.RETURNED,
+        by=by,
+        comment=comment,
+    )
+    assessment.reviewed_at = timezone.now()
+    assessment.reviewed_by = by
+    assessment.save(update_fields=["status", "reviewed_at", "reviewed_by", "updated_at"])
+    return assessment

@@ -1,0 +1,235 @@
+"""The assessment life cycle in the services: start/resume, answers with stale-write
+refusal, submit with required checks and a stored snapshot, review."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assessments.models import (
+    Answer,
+    AssessmentStatus,
+    AssessmentTransition,
+    DimensionResult,
+)
+from assessments.selectors import questions_by_id
+from assessments.services import (
+    AnswerInput,
+    AnswersRefused,
+    AssessmentNotEditable,
+    MissingAnswers,
+    answers_save,
+    assessment_review,
+    assessment_start,
+    assessment_submit,
+)
+from clients.models import PastExperience
+from tests.factories import (
+    AccountManagerFactory,
+    ClientFactory,
+    DirectorFactory,
+    EngagementFactory,
+    answer_everything,
+    published_default_version,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager():
+    return AccountManagerFactory()
+
+
+@pytest.fixture
+def engagement(manager):
+    return EngagementFactory(client=ClientFactory(owner=manager))
+
+
+@pytest.fixture
+def assessment(engagement, manager):
+    return assessment_start(engagement=engagement, by=manager)[0]
+
+
+def question(assessment, type_: str, **filters):
+    return next(
+        q
+        for q in questions_by_id(assessment.version).values()
+        if q.type == type_ and all(getattr(q, k) == v for k, v in filters.items())
+    )
+
+
+def test_starting_binds_the_current_default_version_and_resumes_an_open_draft(engagement, manager):
+    first, created = assessment_start(engagement=engagement, by=manager)
+    assert created
+    assert first.version == published_default_version()
+    again, created = assessment_start(engagement=engagement, by=manager)
+    assert (again, created) == (first, False)
+    assert AssessmentTransition.objects.filter(assessment=first).count() == 1
+
+
+def test_answers_save_and_a_stale_write_is_refused_with_the_current_value(assessment, manager):
+    scale = question(assessment, "scale")
+    [saved] = answers_save(assessment=assessment, by=manager, answers=[AnswerInput(scale.pk, 3)])
+    assert saved.revision == 1
+    answers_save(assessment=assessment, by=manager, answers=[AnswerInput(scale.pk, 4, revision=1)])
+    with pytest.raises(AnswersRefused) as refused:
+        # A second tab still at revision 1.
+        answers_save(
+            assessment=assessment, by=manager, answers=[AnswerInput(scale.pk, 2, revision=1)]
+        )
+    [problem] = refused.value.problems
+    assert problem.code == "stale"
+    assert problem.current["value"] == 4
+    assert problem.current["revision"] == 2
+    assert Answer.objects.get(question=scale).value == 4
+
+
+def test_changing_an_answer_without_its_revision_is_refused(assessment, manager):
+    scale = question(assessment, "scale")
+    answers_save(assessment=assessment, by=manager, answers=[AnswerInput(scale.pk, 3)])
+    with pytest.raises(AnswersRefused):
+        answers_save(assessment=assessment, by=manager, answers=[AnswerInput(scale.pk, 5)])
+
+
+def test_one_bad_answer_stores_nothing_of_the_request(assessment, manager):
+    scale = question(assessment, "scale")
+    choice = question(assessment, "choice")
+    with pytest.raises(AnswersRefused) as refused:
+        answers_save(
+            assessment=assessment,
+            by=manager,
+            answers=[
+                AnswerInput(scale.pk, 3),
+                AnswerInput(choice.pk, "nope"),
+                AnswerInput(999_999, 1),
+            ],
+        )
+    assert [(p.index, p.code) for p in refused.value.problems] == [
+        (1, "invalid"),
+        (2, "unknown_question"),
+    ]
+    assert not Answer.objects.exists()
+
+
+def test_not_applicable_needs_permission_and_a_reason(assessment, manager):
+    allowed = question(assessment, "scale", allow_na=True)
+    forbidden = question(assessment, "scale", allow_na=False)
+    with pytest.raises(AnswersRefused) as refused:
+        answers_save(
+            assessment=assessment,
+            by=manager,
+            answers=[
+                AnswerInput(allowed.pk, not_applicable=True),
+                AnswerInput(forbidden.pk, not_applicable=True, na_reason="x"),
+            ],
+        )
+    assert [(p.field, p.code) for p in refused.value.problems] == [
+        ("na_reason", "invalid"),
+        ("not_applicable", "invalid"),
+    ]
+    answers_save(
+        assessment=assessment,
+        by=manager,
+        answers=[AnswerInput(allowed.pk, not_applicable=True, na_reason="Back office only")],
+    )
+    assert Answer.objects.get(question=allowed).na_reason == "Back office only"
+
+
+def test_another_manager_cannot_answer(assessment):
+    with pytest.raises(PermissionDenied):
+        answers_save(
+            assessment=assessment,
+            by=AccountManagerFactory(),
+            answers=[AnswerInput(question(assessment, "scale").pk, 3)],
+        )
+
+
+def test_submit_names_the_missing_required_questions_first_one_first(assessment, manager):
+    with pytest.raises(MissingAnswers) as missing:
+        assessment_submit(assessment=assessment, by=manager)
+    first = missing.value.questions[0]
+    assert (first.dimension.position, first.position) == (0, 0)
+    assessment.refresh_from_db()
+    assert assessment.status == AssessmentStatus.DRAFT
+
+
+def test_submit_scores_stores_a_snapshot_and_locks_the_assessment(assessment, manager, engagement):
+    PastExperience.objects.create(
+        client=engagement.client,
+        supplier="Old BPO",
+        process_type="collections",
+        outcome="failure",
+        severity=5,
+        ended_on=date(2025, 1, 1),
+    )
+    answer_everything(assessment, level=4)
+    submitted = assessment_submit(assessment=assessment, by=manager)
+    assert submitted.status == AssessmentStatus.SUBMITTED
+    assert 0 <= submitted.maturity_score <= 100
+    assert submitted.maturity_level in range(1, 6)
+    assert submitted.quadrant
+    assert submitted.result["evidence"][0]["supplier"] == "Old BPO"
+    assert submitted.defensiveness_index > submitted.questionnaire_defensiveness
+    assert DimensionResult.objects.filter(assessment=submitted).count() == 10
+    # The snapshot does not move when the evidence behind it changes later.
+    PastExperience.objects.all().delete()
+    submitted.refresh_from_db()
+    assert submitted.result["evidence"][0]["supplier"] == "Old BPO"
+    with pytest.raises(AssessmentNotEditable):
+        answers_save(
+            assessment=submitted,
+            by=manager,
+            answers=[AnswerInput(question(submitted, "scale").pk, 1, revision=1)],
+        )
+
+
+def test_submitting_costs_the_same_queries_for_10_and_48_answers(manager):
+    def queries(answered: int) -> int:
+        engagement = EngagementFactory(client=ClientFactory(owner=manager))
+        assessment = assessment_start(engagement=engagement, by=manager)[0]
+        answer_everything(assessment)
+        if answered < 48:  # leave only the required ones and `answered` in all
+            optional = [
+                q.pk for q in questions_by_id(assessment.version).values() if not q.required
+            ]
+            Answer.objects.filter(assessment=assessment, question_id__in=optional).delete()
+        with CaptureQueriesContext(connection) as ctx:
+            assessment_submit(assessment=assessment, by=manager)
+        return len(ctx.captured_queries)
+
+    assert queries(10) == queries(48)
+
+
+def test_a_director_approves_or_returns_with_a_comment(assessment, manager):
+    answer_everything(assessment)
+    assessment_submit(assessment=assessment, by=manager)
+    director = DirectorFactory()
+    with pytest.raises(PermissionDenied):
+        assessment_review(assessment=assessment, by=manager, approve=True)
+    with pytest.raises(ValidationError):
+        assessment_review(assessment=assessment, by=director, approve=False, comment="  ")
+    returned = assessment_review(
+        assessment=assessment, by=director, approve=False, comment="Check pk-2"
+    )
+    assert returned.status == AssessmentStatus.RETURNED
+    # Corrected and resubmitted, then approved; every step is recorded.
+    scale = question(returned, "scale")
+    current = Answer.objects.get(assessment=returned, question=scale)
+    answers_save(
+        assessment=returned,
+        by=manager,
+        answers=[AnswerInput(scale.pk, 5, revision=current.revision)],
+    )
+    assessment_submit(assessment=returned, by=manager)
+    approved = assessment_review(assessment=returned, by=director, approve=True)
+    assert approved.status == AssessmentStatus.APPROVED
+    steps = list(
+        AssessmentTransition.objects.filter(assessment=approved).values_list("to_status", flat=True)
+    )
+    assert steps == ["draft", "submitted", "returned", "submitted", "approved"]
+    assert DimensionResult.objects.filter(assessment=approved).count() == 10

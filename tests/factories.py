@@ -121,6 +121,7 @@ def answer_everything(assessment, *, level: int = 4):
 
     inputs = []
     for question in questions_by_id(assessment.version).values():
+        value: object
         if question.type == "scale":
             value = level
         elif question.type == "choice":

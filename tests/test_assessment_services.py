@@ -233,3 +233,39 @@ def test_a_director_approves_or_returns_with_a_comment(assessment, manager):
     )
     assert steps == ["draft", "submitted", "returned", "submitted", "approved"]
     assert DimensionResult.objects.filter(assessment=approved).count() == 10
+
+
+def stored_state(assessment):
+    assessment.refresh_from_db()
+    fields = (
+        "status", "maturity_score", "maturity_level", "defensiveness_index",
+        "questionnaire_defensiveness", "quadrant", "completeness", "result",
+    )  # fmt: skip
+    return (
+        {field: getattr(assessment, field) for field in fields},
+        sorted(
+            DimensionResult.objects.filter(assessment=assessment).values_list(
+                "code", "kind", "score"
+            )
+        ),
+        list(
+            AssessmentTransition.objects.filter(assessment=assessment).values_list(
+                "from_status", "to_status", "by"
+            )
+        ),
+    )
+
+
+def test_the_single_statement_submit_stores_exactly_what_the_orm_path_stores(manager, monkeypatch):
+    from assessments.services import assessments as module
+
+    states = []
+    for single in (True, False):
+        monkeypatch.setattr(module, "SINGLE_STATEMENT_SUBMIT", single)
+        engagement = EngagementFactory(client=ClientFactory(owner=manager))
+        assessment = assessment_start(engagement=engagement, by=manager)[0]
+        answer_everything(assessment, level=3)
+        assessment_submit(assessment=assessment, by=manager)
+        states.append(stored_state(assessment))
+    assert states[0] == states[1]
+    assert states[0][0]["status"] == AssessmentStatus.SUBMITTED

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from api.views import MeView
 from assessments.api import QuestionnaireVersionViewSet, QuestionnaireViewSet
+from assessments.assessment_api import AssessmentViewSet
 from clients.api import (
     ClientViewSet,
     EngagementViewSet,
@@ -21,6 +22,7 @@ router.register("stakeholders", StakeholderViewSet, basename="stakeholder")
 router.register("past-experiences", PastExperienceViewSet, basename="past-experience")
 router.register("timeline-entries", TimelineEntryViewSet, basename="timeline-entry")
 router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
+router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register(
     "questionnaire-versions", QuestionnaireVersionViewSet, basename="questionnaire-version"
 )

@@ -1,0 +1,876 @@
+"""REST API for assessments: start (or resume) one, save answers, submit, review.
+
+The contract integrations code against. Serializers parse and validate; every write goes
+through assessments.services and every read starts from
+``assessments.selectors.assessments_visible_to``, so another manager's assessment answers
+404 and another manager's engagement fails exactly like an id that does not exist.
+
+A detail costs the same queries whatever the number of answers (answers, transitions and
+dimension scores are prefetched); a list the same whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+import django_filters
+from django.db.models import F, Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_choice_description_list
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.access import DIRECTORS, HasRole
+from accounts.models import User
+from api.serializers import service_errors_as_drf
+from assessments.i18n import localized
+from assessments.models import (
+    Answer,
+    Assessment,
+    AssessmentStatus,
+    AssessmentTransition,
+    DimensionKind,
+    DimensionResult,
+    QuestionnaireVersion,
+    VersionStatus,
+)
+from assessments.scoring import Quadrant
+from assessments.selectors import assessments_visible_to
+from assessments.services import (
+    AnswerInput,
+    AnswersRefused,
+    MissingAnswers,
+    answers_save,
+    assessment_review,
+    assessment_start,
+    assessment_submit,
+)
+from clients.api import VisibleEngagementField
+from clients.filters import ScopedClientFilterSet
+from clients.models import Client, Engagement
+
+MAX_ANSWERS_PER_REQUEST = 500
+
+
+# --- Fields ---------------------------------------------------------------------------------
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A choice field that the schema shows as one named enum component.
+
+    drf-spectacular names enums after the property, and ``status`` and ``kind`` already
+    carry other choice sets elsewhere in the API (questionnaire versions, timeline
+    entries); naming the set here keeps the schema free of collision warnings and gives
+    integrations one ``AssessmentStatusEnum`` for ``status``, ``from_status`` and
+    ``to_status``.
+    """
+
+    def __init__(self, *args: Any, component_name: str, **kwargs: Any) -> None:
+        self.component_name = component_name
+        super().__init__(*args, **kwargs)
+
+
+class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+    match_subclasses = True
+
+    def get_name(self) -> str | None:
+        return cast(NamedChoiceField, self.target).component_name
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        field = cast(NamedChoiceField, self.target)
+        choices = {value: label for value, label in field.choices.items() if value != ""}
+        return {
+            "type": "string",
+            "enum": list(choices),
+            "description": build_choice_description_list(choices.items()),
+        }
+
+
+def _status_field(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(
+        choices=AssessmentStatus.choices,
+        component_name="AssessmentStatusEnum",
+        read_only=True,
+        **kwargs,
+    )
+
+
+# --- Read serializers -----------------------------------------------------------------------
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    """A stored answer. Send ``revision`` back with the next change of it."""
+
+    code = serializers.SerializerMethodField(help_text=_("The question's code."))
+
+    class Meta:
+        model = Answer
+        fields = ["question", "code", "value", "not_applicable", "na_reason", "note", "revision"]
+        read_only_fields = fields
+
+    def get_code(self, answer: Answer) -> str:
+        # Reads annotate the code (no Question rows loaded); saved answers carry their question.
+        code = getattr(answer, "question_code", None)
+        return code if code is not None else answer.question.code
+
+
+class AssessmentTransitionSerializer(serializers.ModelSerializer):
+    """A status change: who made it, when, and the reviewer's comment."""
+
+    from_status = _status_field(
+        allow_null=True,
+        help_text=_("The status before; null for the first step, the assessment's start."),
+    )
+    to_status = _status_field()
+
+    class Meta:
+        model = AssessmentTransition
+        fields = ["from_status", "to_status", "by", "at", "comment"]
+        read_only_fields = fields
+
+    def to_representation(self, instance: AssessmentTransition) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not data["from_status"]:
+            data["from_status"] = None  # stored blank: the assessment had no status before
+        return data
+
+
+class DimensionScoreSerializer(serializers.ModelSerializer):
+    """A dimension's score in the stored result."""
+
+    name = serializers.SerializerMethodField(
+        help_text=_("The dimension's name in the request's language.")
+    )
+    kind = NamedChoiceField(
+        choices=DimensionKind.choices, component_name="DimensionScoreKindEnum", read_only=True
+    )
+
+    class Meta:
+        model = DimensionResult
+        fields = ["code", "name", "kind", "score"]
+        read_only_fields = fields
+
+    def get_name(self, result: DimensionResult) -> str:
+        return localized(result.dimension.name) or result.code
+
+
+class AssessmentResultSerializer(serializers.ModelSerializer):
+    """The scores stored when the assessment was submitted."""
+
+    quadrant = serializers.ChoiceField(
+        choices=[quadrant.value for quadrant in Quadrant],
+        allow_null=True,
+        read_only=True,
+        help_text=_("Null when maturity or defensiveness could not be scored."),
+    )
+    dimension_scores = DimensionScoreSerializer(
+        source="dimension_results.all", many=True, read_only=True
+    )
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "maturity_score", "maturity_level", "defensiveness_index", "quadrant",
+            "completeness", "dimension_scores",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def to_representation(self, instance: Assessment) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["quadrant"] = data["quadrant"] or None  # stored blank when there is none
+        return data
+
+
+class AssessmentSummarySerializer(serializers.ModelSerializer):
+    """An assessment as lists show it: without its answers and history."""
+
+    client = serializers.IntegerField(
+        source="client_pk", read_only=True, help_text=_("The engagement's client id.")
+    )
+    questionnaire_version: serializers.PrimaryKeyRelatedField[QuestionnaireVersion] = (
+        serializers.PrimaryKeyRelatedField(source="version", read_only=True)
+    )
+    status = _status_field()
+    result = serializers.SerializerMethodField(
+        help_text=_("The stored scores; null until the assessment is submitted.")
+    )
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id", "engagement", "client", "questionnaire_version", "assessor", "status",
+            "created_at", "submitted_at", "reviewed_at", "result",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(AssessmentResultSerializer(allow_null=True))
+    def get_result(self, assessment: Assessment) -> dict[str, Any] | None:
+        if assessment.submitted_at is None:
+            return None
+        return cast(
+            dict[str, Any], AssessmentResultSerializer(assessment, context=self.context).data
+        )
+
+
+class AssessmentSerializer(AssessmentSummarySerializer):
+    """An assessment with its answers, its result (once submitted) and its history."""
+
+    answers = AnswerSerializer(many=True, read_only=True)
+    transitions = AssessmentTransitionSerializer(many=True, read_only=True)
+
+    class Meta(AssessmentSummarySerializer.Meta):
+        fields = [*AssessmentSummarySerializer.Meta.fields, "answers", "transitions"]
+        read_only_fields = fields
+
+
+# --- Input serializers ----------------------------------------------------------------------
+
+
+class AssessmentCreateSerializer(serializers.ModelSerializer):
+    """What starting an assessment needs. Parses only: assessment_start does the rest."""
+
+    engagement = VisibleEngagementField(help_text=_("The engagement to assess."))
+    questionnaire_version = serializers.PrimaryKeyRelatedField(
+        source="version",
+        queryset=QuestionnaireVersion.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "A published questionnaire version; by default the current version of the "
+            "default questionnaire."
+        ),
+    )
+
+    class Meta:
+        model = Assessment
+        fields = ["engagement", "questionnaire_version"]
+
+    def validate_questionnaire_version(
+        self, version: QuestionnaireVersion | None
+    ) -> QuestionnaireVersion | None:
+        if version is not None and version.status != VersionStatus.PUBLISHED:
+            raise serializers.ValidationError(
+                _("Only a published questionnaire version can be used."), code="not_published"
+            )
+        return version
+
+
+class AnswerInputSerializer(serializers.Serializer):
+    question = serializers.IntegerField(help_text=_("The question's id."))
+    value = serializers.JSONField(
+        default=None,
+        allow_null=True,
+        help_text=_(
+            "A level from 1 to 5, an option's code, true/false, a number or a text, by the "
+            "question's type. null (or omitted) without `not_applicable` clears the answer."
+        ),
+    )
+    not_applicable = serializers.BooleanField(default=False)
+    na_reason = serializers.CharField(
+        default="",
+        allow_blank=True,
+        help_text=_("Why the question does not apply; required with `not_applicable`."),
+    )
+    note = serializers.CharField(
+        default="", allow_blank=True, trim_whitespace=False, help_text=_("Evidence note.")
+    )
+    revision = serializers.IntegerField(
+        default=None,
+        allow_null=True,
+        min_value=0,
+        help_text=_(
+            "The revision of the answer as last read; omit it (or send null) for a question "
+            "not answered yet. A change made from an older revision is refused with 409."
+        ),
+    )
+
+
+class AssessmentReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=[("approve", _("Approve")), ("return", _("Return for correction"))]
+    )
+    comment = serializers.CharField(
+        default="",
+        allow_blank=True,
+        help_text=_("Required when returning: what should be corrected."),
+    )
+
+
+# --- Error bodies (for the schema) ----------------------------------------------------------
+
+
+class ApiErrorEntrySerializer(serializers.Serializer):
+    field = serializers.CharField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class StoredAnswerSerializer(serializers.Serializer):
+    value = serializers.JSONField(allow_null=True)
+    not_applicable = serializers.BooleanField()
+    na_reason = serializers.CharField()
+    note = serializers.CharField()
+    revision = serializers.IntegerField()
+
+
+class AnswerProblemSerializer(ApiErrorEntrySerializer):
+    current = StoredAnswerSerializer(
+        allow_null=True,
+        required=False,
+        help_text=_(
+            "Only on a stale write (code `stale`): the answer as stored now, null if it was "
+            "removed."
+        ),
+    )
+
+
+def _error_body(name: str, entry: serializers.Serializer) -> serializers.Serializer:
+    # inline_serializer, because a declared field named ``errors`` would shadow
+    # Serializer.errors for the type checker.
+    return inline_serializer(
+        name=name,
+        fields={
+            "type": serializers.CharField(),
+            "detail": serializers.CharField(),
+            "errors": entry,
+        },
+    )
+
+
+API_ERROR = _error_body("ApiError", ApiErrorEntrySerializer(many=True))
+ANSWERS_REFUSED = _error_body("AnswersRefused", AnswerProblemSerializer(many=True))
+
+
+# --- Filters --------------------------------------------------------------------------------
+
+
+class AssessmentFilter(ScopedClientFilterSet):
+    """``client`` and ``engagement`` offer only what the caller may see, so someone else's
+    id fails like one that does not exist."""
+
+    client = django_filters.ModelChoiceFilter(
+        field_name="engagement__client", queryset=Client.objects.none(), label=_("Client")
+    )
+    engagement = django_filters.ModelChoiceFilter(
+        queryset=Engagement.objects.none(), label=_("Engagement")
+    )
+    status = django_filters.ChoiceFilter(choices=AssessmentStatus.choices, label=_("Status"))
+    assessor = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Assessor"))
+
+    class Meta:
+        model = Assessment
+        fields = ["engagement", "client", "status", "assessor"]
+
+
+# --- Examples -------------------------------------------------------------------------------
+
+ANSWER_EXAMPLE = {
+    "question": 12,
+    "code": "pk-1",
+    "value": 4,
+    "not_applicable": False,
+    "na_reason": "",
+    "note": "Their operations head quoted our AHT by heart.",
+    "revision": 2,
+}
+RESULT_EXAMPLE = {
+    "maturity_score": 62.5,
+    "maturity_level": 3,
+    "defensiveness_index": 71.0,
+    "quadrant": "demanding_expert",
+    "completeness": 100.0,
+    "dimension_scores": [
+        {
+            "code": "process-knowledge",
+            "name": "Knowledge of the outsourced process",
+            "kind": "maturity",
+            "score": 75.0,
+        },
+        {
+            "code": "contract-rigidity",
+            "name": "Contractual rigidity",
+            "kind": "defensiveness",
+            "score": 80.0,
+        },
+    ],
+}
+ASSESSMENT_EXAMPLE = {
+    "id": 55,
+    "engagement": 310,
+    "client": 42,
+    "questionnaire_version": 3,
+    "assessor": 7,
+    "status": "draft",
+    "created_at": "2026-06-01T09:12:00-03:00",
+    "submitted_at": None,
+    "reviewed_at": None,
+    "result": None,
+    "answers": [ANSWER_EXAMPLE],
+    "transitions": [
+        {"from_status": None, "to_status": "draft", "by": 7, "at": "2026-06-01T09:12:00-03:00",
+         "comment": ""},
+    ],
+}  # fmt: skip
+SUBMITTED_EXAMPLE = ASSESSMENT_EXAMPLE | {
+    "status": "submitted",
+    "submitted_at": "2026-06-03T17:40:00-03:00",
+    "result": RESULT_EXAMPLE,
+    "transitions": [
+        *ASSESSMENT_EXAMPLE["transitions"],  # type: ignore[misc]
+        {"from_status": "draft", "to_status": "submitted", "by": 7,
+         "at": "2026-06-03T17:40:00-03:00", "comment": ""},
+    ],
+}  # fmt: skip
+RETURNED_EXAMPLE = SUBMITTED_EXAMPLE | {
+    "status": "returned",
+    "reviewed_at": "2026-06-04T11:00:00-03:00",
+    "transitions": [
+        *SUBMITTED_EXAMPLE["transitions"],  # type: ignore[misc]
+        {"from_status": "submitted", "to_status": "returned", "by": 3,
+         "at": "2026-06-04T11:00:00-03:00",
+         "comment": "pk-2 says 5 but the notes describe a level 3."},
+    ],
+}  # fmt: skip
+STALE_EXAMPLE = {
+    "type": "conflict",
+    "detail": "Someone else changed these answers since you loaded them; nothing was saved.",
+    "errors": [
+        {
+            "field": "1.revision",
+            "code": "stale",
+            "message": "Someone else changed this answer since you loaded it. It now reads "
+            "as shown; check it and answer again.",
+            "current": {
+                "value": 4,
+                "not_applicable": False,
+                "na_reason": "",
+                "note": "Confirmed with the CFO.",
+                "revision": 3,
+            },
+        }
+    ],
+}
+INVALID_ANSWERS_EXAMPLE = {
+    "type": "validation_error",
+    "detail": "Invalid input.",
+    "errors": [
+        {"field": "0.value", "code": "invalid", "message": "Choose a level from 1 to 5."},
+        {
+            "field": "2.na_reason",
+            "code": "invalid",
+            "message": "Say why this question does not apply.",
+        },
+    ],
+}
+MISSING_ANSWERS_EXAMPLE = {
+    "type": "validation_error",
+    "detail": "Invalid input.",
+    "errors": [
+        {"field": "answers", "code": "required", "message": "Question pk-3 is not answered yet."},
+        {"field": "answers", "code": "required", "message": "Question gov-4 is not answered yet."},
+    ],
+}
+
+
+# --- Viewset --------------------------------------------------------------------------------
+
+
+class ReviewerPermission(HasRole):
+    allowed_roles = DIRECTORS
+    message = _("Only directors review assessments.")
+
+
+def _answer_reads() -> QuerySet[Answer]:
+    return Answer.objects.annotate(question_code=F("question__code")).order_by(
+        "question__dimension__position", "question__position", "question_id"
+    )
+
+
+def _dimension_reads() -> QuerySet[DimensionResult]:
+    return DimensionResult.objects.select_related("dimension").order_by(
+        "dimension__position", "dimension_id"
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List assessments"),
+        description=_(
+            "Assessments of the clients the caller may see, newest first, without their "
+            "answers. Filter with `engagement`, `client`, `status` and `assessor`."
+        ),
+        examples=[
+            OpenApiExample(
+                "Assessment",
+                value={
+                    k: v
+                    for k, v in SUBMITTED_EXAMPLE.items()
+                    if k not in {"answers", "transitions"}
+                },
+                response_only=True,
+            )
+        ],
+    ),
+    retrieve=extend_schema(
+        summary=_("Show an assessment"),
+        description=_(
+            "With its answers (send each answer's `revision` back when changing it), its "
+            "status history and, once submitted, its stored result."
+        ),
+        examples=[
+            OpenApiExample("Draft", value=ASSESSMENT_EXAMPLE, response_only=True),
+            OpenApiExample("Submitted", value=SUBMITTED_EXAMPLE, response_only=True),
+        ],
+    ),
+    create=extend_schema(
+        summary=_("Start (or resume) an assessment"),
+        description=_(
+            "Starts a draft for the engagement on the current published version of the "
+            "default questionnaire, or on `questionnaire_version` (a published version). "
+            "Answers **201** with the new draft — or, when the caller already has an open "
+            "(draft or returned) assessment of that engagement, **200** with that one: it is "
+            "resumed, whatever `questionnaire_version` says."
+        ),
+        request=AssessmentCreateSerializer,
+        responses={
+            201: OpenApiResponse(AssessmentSerializer, description=_("A new draft.")),
+            200: OpenApiResponse(
+                AssessmentSerializer, description=_("The caller's open assessment, resumed.")
+            ),
+            400: API_ERROR,
+        },
+        examples=[
+            OpenApiExample("Default questionnaire", value={"engagement": 310}, request_only=True),
+            OpenApiExample(
+                "Another published version",
+                value={"engagement": 310, "questionnaire_version": 3},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Started",
+                value=ASSESSMENT_EXAMPLE | {"answers": []},
+                response_only=True,
+                status_codes=["201"],
+            ),
+            OpenApiExample(
+                "Resumed", value=ASSESSMENT_EXAMPLE, response_only=True, status_codes=["200"]
+            ),
+        ],
+    ),
+)
+class AssessmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Assessments of the clients the caller may see. No PUT, PATCH or DELETE: answers
+    change through ``answers/``, the status through ``submit/`` and ``review/``."""
+
+    filterset_class = AssessmentFilter
+
+    @property
+    def user(self) -> User:
+        # IsAuthenticated (the default permission) has already refused anonymous callers.
+        return cast(User, self.request.user)
+
+    def get_queryset(self) -> QuerySet[Assessment]:
+        if self.action in {"answers", "submit", "review"}:
+            # The services lock and read the row themselves; the answer is read again.
+            return assessments_visible_to(self.request.user)
+        return self._reads(detail=self.action != "list")
+
+    def _reads(self, *, detail: bool) -> QuerySet[Assessment]:
+        """Assessments as the API shows them: a fixed number of queries for any number of
+        rows, answers and dimensions. The stored ``result`` snapshot (with the scoring's
+        explanation) is not needed: the scores are columns and dimension rows."""
+        queryset = (
+            assessments_visible_to(self.request.user)
+            .defer("result")
+            .annotate(client_pk=F("engagement__client_id"))
+            .prefetch_related(Prefetch("dimension_results", queryset=_dimension_reads()))
+        )
+        if not detail:
+            return queryset
+        return queryset.prefetch_related(
+            Prefetch("answers", queryset=_answer_reads()),
+            Prefetch("transitions", queryset=AssessmentTransition.objects.order_by("at", "id")),
+        )
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        if self.action == "list":
+            return AssessmentSummarySerializer
+        if self.action == "create":
+            return AssessmentCreateSerializer
+        return AssessmentSerializer
+
+    def get_permissions(self) -> Sequence[Any]:
+        permissions = super().get_permissions()
+        if self.action == "review":
+            # Checked before the body is read: anyone else gets 403, whatever they send.
+            return [*permissions, ReviewerPermission()]
+        return permissions
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # Filters narrow lists; a detail URL names its row.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def _detail(self, assessment: Assessment, *, status_code: int = 200) -> Response:
+        """The assessment as the detail shows it, read again with the detail's queries."""
+        fresh = self._reads(detail=True).get(pk=assessment.pk)
+        data = AssessmentSerializer(fresh, context=self.get_serializer_context()).data
+        return Response(data, status=status_code)
+
+    # --- Start ----------------------------------------------------------------------------
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = AssessmentCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        with service_errors_as_drf():
+            assessment, created = assessment_start(
+                engagement=serializer.validated_data["engagement"],
+                by=self.user,
+                version=serializer.validated_data.get("version"),
+            )
+        return self._detail(
+            assessment, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    # --- Answers --------------------------------------------------------------------------
+
+    @extend_schema(
+        summary=_("Save answers"),
+        description=_(
+            "One answer object or a list of them; each inserts or updates the answer to "
+            "its question. All or nothing: if any answer is refused, none of the request "
+            "is saved. Changing an existing answer needs the `revision` last read; a change "
+            "made from an older revision is refused with **409** (type `conflict`) and each "
+            "error entry carries `current`, the answer as stored now. Invalid answers "
+            "answer **400** with one entry per problem: field `3.value` for the fourth "
+            "answer of a list, `value` for a single object. Answers **200** with the saved "
+            "answers (always a list, in the request's order) and their new revisions."
+        ),
+        request=PolymorphicProxySerializer(
+            component_name="AnswersSaveRequest",
+            serializers=[AnswerInputSerializer, AnswerInputSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            200: AnswerSerializer(many=True),
+            400: ANSWERS_REFUSED,
+            403: API_ERROR,
+            404: API_ERROR,
+            409: OpenApiResponse(
+                ANSWERS_REFUSED,
+                description=_(
+                    "Stale write: someone changed these answers since the caller read them. "
+                    "Nothing was saved; `current` shows each answer as stored now."
+                ),
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "One answer",
+                value={"question": 12, "value": 4, "note": "Quoted our AHT.", "revision": 1},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Several answers",
+                value=[
+                    {"question": 12, "value": 4, "revision": 1},
+                    {"question": 13, "value": "quarterly"},
+                    {
+                        "question": 20,
+                        "not_applicable": True,
+                        "na_reason": "Back-office process: no customer contact.",
+                    },
+                ],
+                request_only=True,
+            ),
+            # A list response: drf-spectacular shows the example as one item of it.
+            OpenApiExample("Saved", value=ANSWER_EXAMPLE, response_only=True, status_codes=["200"]),
+            OpenApiExample(
+                "Invalid answers",
+                value=INVALID_ANSWERS_EXAMPLE,
+                response_only=True,
+                status_codes=["400"],
+            ),
+            OpenApiExample(
+                "Stale write", value=STALE_EXAMPLE, response_only=True, status_codes=["409"]
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def answers(self, request: Request, pk: Any = None) -> Response:
+        assessment = self.get_object()
+        many = isinstance(request.data, list)
+        if not many and not isinstance(request.data, dict):
+            raise serializers.ValidationError(
+                _("Send one answer object or a list of them."), code="invalid"
+            )
+        if many and len(request.data) > MAX_ANSWERS_PER_REQUEST:
+            raise serializers.ValidationError(
+                _("Send at most %(limit)d answers at once.") % {"limit": MAX_ANSWERS_PER_REQUEST},
+                code="max_length",
+            )
+        serializer: serializers.BaseSerializer[Any] = (
+            AnswerInputSerializer(data=request.data, many=True, allow_empty=False)
+            if many
+            else AnswerInputSerializer(data=request.data)
+        )
+        serializer.is_valid(raise_exception=True)
+        items = serializer.validated_data if many else [serializer.validated_data]
+        inputs = [AnswerInput(**item) for item in items]
+        try:
+            with service_errors_as_drf():
+                saved = answers_save(assessment=assessment, by=self.user, answers=inputs)
+        except AnswersRefused as refused:
+            return _refusal(refused, many=many)
+        return Response(AnswerSerializer(saved, many=True).data)
+
+    # --- Submit ---------------------------------------------------------------------------
+
+    @extend_schema(
+        summary=_("Submit an assessment"),
+        description=_(
+            "Checks that every required question is answered (or marked not applicable), "
+            "scores the answers and stores the result; the assessment can no longer change "
+            "unless a director returns it. Missing answers answer **400** with one entry per "
+            "unanswered question (field `answers`), in questionnaire order."
+        ),
+        request=None,
+        responses={
+            200: AssessmentSerializer,
+            400: API_ERROR,
+            403: API_ERROR,
+            404: API_ERROR,
+        },
+        examples=[
+            OpenApiExample(
+                "Submitted", value=SUBMITTED_EXAMPLE, response_only=True, status_codes=["200"]
+            ),
+            OpenApiExample(
+                "Missing answers",
+                value=MISSING_ANSWERS_EXAMPLE,
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def submit(self, request: Request, pk: Any = None) -> Response:
+        assessment = self.get_object()
+        with service_errors_as_drf():
+            try:
+                submitted = assessment_submit(assessment=assessment, by=self.user)
+            except MissingAnswers as missing:
+                raise serializers.ValidationError(
+                    {
+                        "answers": [
+                            serializers.ErrorDetail(
+                                str(
+                                    _("Question %(code)s is not answered yet.")
+                                    % {"code": question.code}
+                                ),
+                                code="required",
+                            )
+                            for question in missing.questions
+                        ]
+                    }
+                ) from missing
+        return self._detail(submitted)
+
+    # --- Review ---------------------------------------------------------------------------
+
+    @extend_schema(
+        summary=_("Review a submitted assessment"),
+        description=_(
+            "Directors only. `approve` closes the assessment; `return` sends it back to the "
+            "assessor for correction and needs a `comment` saying what to correct."
+        ),
+        request=AssessmentReviewSerializer,
+        responses={
+            200: AssessmentSerializer,
+            400: API_ERROR,
+            403: API_ERROR,
+            404: API_ERROR,
+        },
+        examples=[
+            OpenApiExample("Approve", value={"decision": "approve"}, request_only=True),
+            OpenApiExample(
+                "Return",
+                value={
+                    "decision": "return",
+                    "comment": "pk-2 says 5 but the notes describe a level 3.",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Returned", value=RETURNED_EXAMPLE, response_only=True),
+        ],
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def review(self, request: Request, pk: Any = None) -> Response:
+        assessment = self.get_object()
+        serializer = AssessmentReviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with service_errors_as_drf():
+            reviewed = assessment_review(
+                assessment=assessment,
+                by=self.user,
+                approve=serializer.validated_data["decision"] == "approve",
+                comment=serializer.validated_data["comment"],
+            )
+        return self._detail(reviewed)
+
+
+def _refusal(refused: AnswersRefused, *, many: bool) -> Response:
+    """The answers the service refused, in the API's error format: 409 when every problem
+    is a stale write (with what is stored now), 400 otherwise. The problems are the
+    service's, not DRF's, so the response is built here rather than raised."""
+    errors: list[dict[str, Any]] = []
+    for problem in refused.problems:
+        entry: dict[str, Any] = {
+            "field": f"{problem.index}.{problem.field}" if many else problem.field,
+            "code": problem.code,
+            "message": str(problem.message),
+        }
+        if problem.code == "stale":
+            entry["current"] = problem.current
+        errors.append(entry)
+    if refused.only_stale:
+        return Response(
+            {
+                "type": "conflict",
+                "detail": str(
+                    _(
+                        "Someone else changed these answers since you loaded them; "
+                        "nothing was saved."
+                    )
+                ),
+                "errors": errors,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    return Response(
+        {"type": "validation_error", "detail": str(_("Invalid input.")), "errors": errors},
+        status=status.HTTP_400_BAD_REQUEST,
+    )

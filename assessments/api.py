@@ -4,10 +4,17 @@ full structure of a version in one response (three queries, whatever its size)."
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 
-from accounts.access import DIRECTORS, user_has_role
+from accounts.access import DIRECTORS, has_role, user_has_role
+from assessments.export_views import CsvDownloadRenderer, assessments_csv_response
 from assessments.models import (
     Dimension,
     Question,
@@ -150,3 +157,39 @@ class QuestionnaireVersionViewSet(viewsets.ReadOnlyModelViewSet):
         if code:
             queryset = queryset.filter(questionnaire__code=code)
         return queryset
+
+    @extend_schema(
+        operation_id="questionnaire_versions_assessments_csv_retrieve",
+        summary="Download the submitted assessments of a version as CSV",
+        description=(
+            "Directors only. Every submitted or approved assessment of the version, one row "
+            "each: its client, engagement, assessor, dates, status and result, then one "
+            "column per question code in questionnaire order (`N/A`, `yes`/`no`, a choice's "
+            "option code, numbers and text as answered). UTF-8 with a byte-order mark; "
+            "streamed, not paginated."
+        ),
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="The CSV file."
+            ),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="assessments.csv",
+        url_name="assessments-csv",
+        permission_classes=[
+            *viewsets.ReadOnlyModelViewSet.permission_classes,
+            has_role(*DIRECTORS),
+        ],
+        renderer_classes=[JSONRenderer, CsvDownloadRenderer],
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def assessments_csv(self, request: Request, pk: str | None = None) -> StreamingHttpResponse:
+        version = get_object_or_404(
+            QuestionnaireVersion.objects.select_related("questionnaire"), pk=pk
+        )
+        self.check_object_permissions(request, version)
+        return assessments_csv_response(version)

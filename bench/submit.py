@@ -1,0 +1,345 @@
+"""Submit a 60-question assessment: the service beside one raw SQL statement.
+
+``assessment_submit`` locks the assessment, checks the required answers, scores them with
+the client's past experiences as evidence, stores the result snapshot, the dimension
+results and the transition. The baseline is the least any submit must do: ONE statement
+(a CTE) that updates the assessment with the same result, replaces its dimension results
+with a multi-row insert and records the transition — values computed beforehand, nothing
+read, checked or scored. Submits of the two kinds alternate, each on a fresh draft, so
+both see the same machine; the average of ``--submits`` each is printed with the queries
+per submit. Target: the service within 3× of the raw statement. With ``--profile``,
+``--submits`` more service submits then run with every query timed and under cProfile, and
+where a submit's time goes is printed: each statement's share, the Python between them,
+and the functions that cost most.
+
+The questionnaire (10 dimensions — 6 maturity, 4 defensiveness — of 6 anchored-scale
+questions each) is imported and published through the services; clients, engagements,
+past experiences, draft assessments and their 60 answers are inserted in bulk. All of it
+lives in a throwaway database, ``maturity_bench_submit`` unless told otherwise, created
+next to the one in ``DATABASE_URL`` with Django's test-database machinery
+(``create_test_db``) and dropped at the end.
+
+    DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/maturity \\
+        .venv/bin/python bench/submit.py [--submits 200] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import re
+import sys
+import time
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maturity.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import Role, User  # noqa: E402
+from assessments.models import (  # noqa: E402
+    Answer,
+    Assessment,
+    AssessmentStatus,
+    AssessmentTransition,
+    DimensionResult,
+    QuestionnaireVersion,
+)
+from assessments.selectors import questions_by_id  # noqa: E402
+from assessments.services import assessment_submit, version_import, version_publish  # noqa: E402
+from clients.models import (  # noqa: E402
+    Client,
+    Country,
+    Engagement,
+    Outcome,
+    PastExperience,
+    ProcessType,
+    Segment,
+    Size,
+)
+
+DIMENSIONS = 10
+MATURITY_DIMENSIONS = 6
+QUESTIONS_PER_DIMENSION = 6
+WARM_UP = 5
+
+
+def texts(en: str) -> dict[str, str]:
+    return {"en": en, "pt-br": f"{en} (pt)", "es": f"{en} (es)"}
+
+
+def document() -> dict[str, Any]:
+    """60 anchored-scale questions over 10 dimensions, in the import format."""
+    levels = [
+        {"value": v, "label": texts(f"Level {v}"), "description": texts(f"Looks like {v}")}
+        for v in range(1, 6)
+    ]
+    return {
+        "format": "maturity-questionnaire",
+        "format_version": 1,
+        "questionnaire": {"code": "bench-submit-60", "name": texts("Benchmark, 60 questions")},
+        "dimensions": [
+            {
+                "code": f"dim-{d}",
+                "kind": "maturity" if d < MATURITY_DIMENSIONS else "defensiveness",
+                "weight": 1 + d % 3,
+                "name": texts(f"Dimension {d}"),
+                "questions": [
+                    {
+                        "code": f"q-{d}-{i}",
+                        "type": "scale",
+                        "weight": 1 + i % 2,
+                        "reverse": i == QUESTIONS_PER_DIMENSION - 1,
+                        "allow_na": i == 0,
+                        "text": texts(f"Question {d}.{i}?"),
+                        "levels": levels,
+                    }
+                    for i in range(QUESTIONS_PER_DIMENSION)
+                ],
+            }
+            for d in range(DIMENSIONS)
+        ],
+    }
+
+
+def drafts(version: QuestionnaireVersion, count: int, rng: random.Random) -> list[Assessment]:
+    """``count`` draft assessments, each on its own engagement, with all 60 answered."""
+    password = make_password(None)
+    managers = User.objects.bulk_create(
+        User(username=f"bench-assessor-{i}", role=Role.ACCOUNT_MANAGER, password=password)
+        for i in range(20)
+    )
+    clients = Client.objects.bulk_create(
+        Client(
+            name=f"Cliente de Bancada {i:05d} Ltda.",
+            segment=rng.choice(Segment.values),
+            size=rng.choice(Size.values),
+            country=rng.choice(Country.values),
+            owner=managers[i % len(managers)],
+        )
+        for i in range(count)
+    )
+    PastExperience.objects.bulk_create(
+        PastExperience(
+            client=client,
+            supplier=f"Fornecedor {i}",
+            process_type=rng.choice(ProcessType.values),
+            outcome=rng.choice(Outcome.values),
+            severity=rng.randint(1, 5),
+            ended_on=date(2026, 1, 1) - timedelta(days=rng.randint(0, 3000)),
+        )
+        for client in clients
+        for i in range(rng.randint(0, 3))
+    )
+    engagements = Engagement.objects.bulk_create(
+        Engagement(client=client, process_type=rng.choice(ProcessType.values)) for client in clients
+    )
+    assessments = Assessment.objects.bulk_create(
+        Assessment(engagement=engagement, version=version, assessor=engagement.client.owner)
+        for engagement in engagements
+    )
+    AssessmentTransition.objects.bulk_create(
+        AssessmentTransition(assessment=a, to_status=AssessmentStatus.DRAFT, by=a.assessor)
+        for a in assessments
+    )
+    questions = list(questions_by_id(version).values())
+    now = timezone.now()
+    Answer.objects.bulk_create(
+        (
+            Answer(
+                assessment=assessment,
+                question=question,
+                value=None if (na := question.allow_na and rng.random() < 0.1)
+                else rng.randint(1, 5),
+                not_applicable=na,
+                na_reason="Não se aplica." if na else "",
+                updated_at=now,
+                updated_by=assessment.assessor,
+            )
+            for assessment in assessments
+            for question in questions
+        ),
+        batch_size=5_000,
+    )  # fmt: skip
+    return assessments
+
+
+RAW_SUBMIT = """
+WITH submitted AS (
+    UPDATE assessments_assessment
+    SET status = 'submitted', maturity_score = %(maturity_score)s,
+        maturity_level = %(maturity_level)s, defensiveness_index = %(defensiveness_index)s,
+        questionnaire_defensiveness = %(questionnaire_defensiveness)s,
+        quadrant = %(quadrant)s, completeness = %(completeness)s, result = %(result)s::jsonb,
+        submitted_at = now(), updated_at = now()
+    WHERE id = %(id)s AND status IN ('draft', 'returned')
+    RETURNING id
+), cleared AS (
+    DELETE FROM assessments_dimensionresult WHERE assessment_id IN (SELECT id FROM submitted)
+), scored AS (
+    INSERT INTO assessments_dimensionresult (assessment_id, dimension_id, code, kind, score)
+    SELECT submitted.id, d.dimension_id, d.code, d.kind, d.score
+    FROM submitted,
+         unnest(%(dimension_ids)s::bigint[], %(codes)s::text[], %(kinds)s::text[],
+                %(scores)s::float8[]) AS d(dimension_id, code, kind, score)
+)
+INSERT INTO assessments_assessmenttransition
+    (assessment_id, from_status, to_status, by_id, at, comment)
+SELECT id, 'draft', 'submitted', %(by)s, now(), '' FROM submitted
+"""
+
+
+def raw_parameters(done: Assessment, target: Assessment) -> dict[str, Any]:
+    """What the service stored for ``done``, to be written on ``target`` by the raw SQL
+    (a result of the same size and shape)."""
+    rows = list(
+        DimensionResult.objects.filter(assessment=done).values_list(
+            "dimension_id", "code", "kind", "score"
+        )
+    )
+    return {
+        "id": target.pk,
+        "by": target.assessor_id,
+        "maturity_score": done.maturity_score,
+        "maturity_level": done.maturity_level,
+        "defensiveness_index": done.defensiveness_index,
+        "questionnaire_defensiveness": done.questionnaire_defensiveness,
+        "quadrant": done.quadrant,
+        "completeness": done.completeness,
+        "result": done.result,  # serialised inside the timed part, as the service does
+        "dimension_ids": [row[0] for row in rows],
+        "codes": [row[1] for row in rows],
+        "kinds": [row[2] for row in rows],
+        "scores": [row[3] for row in rows],
+    }
+
+
+def statement(sql: str) -> str:
+    """A query's kind: its verb and table (and FOR UPDATE)."""
+    table = re.search(r'(?:FROM|INTO|UPDATE)\s+"(\w+)"', sql)
+    words = [sql.split()[0].upper()]
+    if table:
+        words.append(table.group(1))
+    if " FOR UPDATE" in sql:
+        words.append("FOR UPDATE")
+    return " ".join(words)
+
+
+def profile(assessments: list[Assessment]) -> None:
+    """Where a submit's time goes: half the submits with every query timed (the SQL and
+    the Python between), the other half under cProfile (the costliest functions)."""
+    timed, profiled = assessments[::2], assessments[1::2]
+    spent: dict[str, float] = defaultdict(float)
+    total = 0.0
+    for assessment in timed:
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            assessment_submit(assessment=assessment, by=assessment.assessor)
+            total += time.perf_counter() - started
+        for query in captured.captured_queries:
+            spent[statement(query["sql"])] += float(query["time"])
+    count = len(timed)
+    print(f"\nwhere a submit's time goes, ms per submit ({count} more submits, queries timed):")
+    for kind, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        print(f"{1000 * seconds / count:8.2f}  SQL  {kind}")
+    print(f"{1000 * sum(spent.values()) / count:8.2f}  SQL in all (round trips included)")
+    print(f"{1000 * (total - sum(spent.values())) / count:8.2f}  Python between the queries")
+    print(f"{1000 * total / count:8.2f}  the submit")
+    profiler = cProfile.Profile()
+    for assessment in profiled:
+        profiler.enable()
+        assessment_submit(assessment=assessment, by=assessment.assessor)
+        profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
+    print(f"\nthe costliest functions over {len(profiled)} submits under cProfile (own time):")
+    print(out.getvalue().split("\n\n", 1)[-1].strip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submits", type=int, default=200)
+    parser.add_argument("--database", default="maturity_bench_submit")
+    parser.add_argument("--profile", action="store_true", help="cProfile the service's submits")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL to a PostgreSQL server.")
+
+    connection.settings_dict["TEST"]["NAME"] = args.database
+    creation = connection.creation
+    old_name = connection.settings_dict["NAME"]
+    creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        version = version_publish(version=version_import(document=document(), by=None), by=None)
+        rng = random.Random(2026)
+        profiled = args.submits if args.profile else 0
+        pool = drafts(version, WARM_UP + 1 + 2 * args.submits + profiled, rng)
+        warm_up, counted = pool[:WARM_UP], pool[WARM_UP]
+        paired = pool[WARM_UP + 1 : len(pool) - profiled]
+        by_service, by_raw = paired[::2], paired[1::2]
+        for assessment in warm_up:  # caches of the version's questions and structure
+            assessment_submit(assessment=assessment, by=assessment.assessor)
+        with CaptureQueriesContext(connection) as captured:
+            assessment_submit(assessment=counted, by=counted.assessor)
+        service_queries = [q["sql"] for q in captured.captured_queries]
+        with connection.cursor() as cursor:  # the raw statement's plan, warmed up once
+            cursor.execute(RAW_SUBMIT, raw_parameters(warm_up[0], warm_up[0]))
+
+        service_time = raw_time = 0.0
+        raw_queries = 0
+        for mine, theirs in zip(by_service, by_raw, strict=True):
+            started = time.perf_counter()
+            done = assessment_submit(assessment=mine, by=mine.assessor)
+            service_time += time.perf_counter() - started
+            parameters = raw_parameters(done, theirs)
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                with connection.cursor() as cursor:
+                    parameters["result"] = json.dumps(parameters["result"])
+                    cursor.execute(RAW_SUBMIT, parameters)
+                raw_time += time.perf_counter() - started
+            raw_queries = len(captured.captured_queries)
+
+        submits = len(by_service)
+        questions = sum(1 for _ in questions_by_id(version))
+        print(
+            f"{submits} submits of each kind, {questions} questions in {DIMENSIONS} dimensions, "
+            "0–3 past experiences per client"
+        )
+        print(f"{'':34}{'ms/submit':>10}{'submits/s':>11}{'queries':>9}")
+        for label, elapsed, queries in (
+            ("assessment_submit (service)", service_time, len(service_queries)),
+            ("one raw SQL statement (CTE)", raw_time, raw_queries),
+        ):
+            print(
+                f"{label:34}{1000 * elapsed / submits:10.2f}{submits / elapsed:11,.0f}{queries:9}"
+            )
+        print(f"service / raw SQL: {service_time / raw_time:.1f}×  (target: within 3×)")
+        print("the service's queries, in order: " + "; ".join(map(statement, service_queries)))
+        if profiled:
+            profile(pool[len(pool) - profiled :])
+        assert not Assessment.objects.filter(status=AssessmentStatus.DRAFT).exists()
+        assert DimensionResult.objects.count() == len(pool) * DIMENSIONS
+    finally:
+        creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()

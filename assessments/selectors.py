@@ -105,3 +105,52 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
         .order_by("-submitted_at", "-id")
         .first()
     )
+
+
+def client_trend(engagements: Any) -> dict[str, Any]:
+    """The client's submitted assessments over time, from prefetched engagements (no
+    query): the latest scores for the overview, and points for the trend chart."""
+    results = sorted(
+        (
+            a
+            for engagement in engagements
+            for a in engagement.assessments.all()
+            if a.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED)
+            and a.submitted_at is not None
+        ),
+        key=lambda a: a.submitted_at,
+    )
+    width, height, pad = 600.0, 160.0, 10.0
+    span = (
+        (results[-1].submitted_at - results[0].submitted_at).total_seconds()
+        if len(results) > 1
+        else 0.0
+    )
+
+    def point(assessment: Assessment, value: float | None) -> str | None:
+        if value is None:
+            return None
+        offset = (assessment.submitted_at - results[0].submitted_at).total_seconds()
+        x = pad + (width - 2 * pad) * (offset / span if span else 0.5)
+        y = pad + (height - 2 * pad) * (1 - value / 100)
+        return f"{x:.1f},{y:.1f}"
+
+    return {
+        "latest": results[-1] if results else None,
+        "points": [
+            {
+                "assessment": a,
+                "maturity": a.maturity_score,
+                "defensiveness": a.defensiveness_index,
+                "m_xy": point(a, a.maturity_score),
+                "d_xy": point(a, a.defensiveness_index),
+            }
+            for a in results
+        ],
+        "maturity_line": " ".join(p for a in results if (p := point(a, a.maturity_score))),
+        "defensiveness_line": " ".join(
+            p for a in results if (p := point(a, a.defensiveness_index))
+        ),
+        "width": int(width),
+        "height": int(height),
+    }

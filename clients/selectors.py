@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Role, User
+from assessments.models import Assessment
 from clients.models import (
     AuditEvent,
     Client,
@@ -96,7 +97,13 @@ def client_detail(*, user: Any, pk: int) -> Client:
                     Prefetch(
                         "phase_changes",
                         queryset=EngagementPhaseChange.objects.select_related("changed_by"),
-                    )
+                    ),
+                    Prefetch(
+                        "assessments",
+                        queryset=Assessment.objects.select_related("assessor")
+                        .defer("result")
+                        .order_by("-created_at", "-id"),
+                    ),
                 ),
             ),
             "stakeholders",

@@ -27,6 +27,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
+from assessments.labels import LEVELS
+from assessments.selectors import client_trend
 from clients import services
 from clients.filters import ClientFilter
 from clients.forms import (
@@ -148,6 +150,8 @@ def client_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "clients/detail.html",
         {
             "client": client,
+            "trend": client_trend(client.engagements.all()),
+            "levels": LEVELS,
             "history": client_history(client=client),
             "sections": {key: section_context(request, client, key) for key in SECTIONS},
         },

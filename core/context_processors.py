@@ -22,6 +22,7 @@ class NavItem:
 NAVIGATION = (
     NavItem(_("Home"), "core:home", EVERYONE, "home"),
     NavItem(_("Clients"), "clients:list", EVERYONE, "clients"),
+    NavItem(_("To review"), "assessments:review_queue", DIRECTORS, "review"),
     NavItem(_("Questionnaires"), "assessments:questionnaires", DIRECTORS, "questionnaires"),
     NavItem(_("API"), "api-docs", EVERYONE, "api"),
     NavItem(_("Administration"), "admin:index", ADMINISTRATORS, "admin"),

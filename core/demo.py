@@ -505,6 +505,13 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
     EngagementPhaseChange.objects.bulk_create(phase_changes, batch_size=BATCH)
     TimelineEntry.objects.bulk_create(timeline, batch_size=BATCH)
 
+    assessments, answers = _seed_assessments(
+        engagements,
+        experiences,
+        plans_by_client={client.pk: rng for client, rng in zip(new_clients, plans, strict=True)},
+        today=today,
+    )
+
     report.rows_created = {
         "engagements": len(engagements),
         "stakeholders": len(stakeholders),
@@ -512,5 +519,147 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
         "team memberships": len(memberships),
         "phase changes": len(phase_changes),
         "timeline entries": len(timeline),
+        "assessments": assessments,
+        "answers": answers,
     }
     return report
+
+
+def _seed_assessments(
+    engagements: list[Engagement],
+    experiences: list[PastExperience],
+    *,
+    plans_by_client: dict[int, random.Random],
+    today: date,
+) -> tuple[int, int]:
+    """Submitted assessments over time for engagements past the prospect phase, scored by
+    the real engine, written in bulk. Each engagement drifts: a client that starts
+    defensive and immature tends to improve, as education is meant to make it."""
+    from assessments.models import Answer, Assessment, AssessmentStatus, DimensionResult
+    from assessments.scoring import NOT_APPLICABLE, Evidence, score
+    from assessments.selectors import default_questionnaire, questions_by_id, structure_for_version
+    from assessments.services.assessments import result_snapshot
+
+    questionnaire = default_questionnaire()
+    version = questionnaire.current_version() if questionnaire else None
+    if version is None:
+        return 0, 0
+    questions = list(questions_by_id(version).values())
+    structure = structure_for_version(version)
+    dimensions = {q.dimension.code: q.dimension for q in questions}
+    names = {code: d.name for code, d in dimensions.items()}
+    evidence_by_client: dict[int, list[tuple[Evidence, dict[str, object]]]] = {}
+    for experience in experiences:
+        evidence_by_client.setdefault(experience.client_id, []).append(
+            (
+                Evidence(
+                    key=f"past-experience-{experience.pk}",
+                    severity=experience.severity,
+                    outcome=experience.outcome,
+                    ended_on=experience.ended_on,
+                ),
+                {
+                    "id": experience.pk,
+                    "supplier": experience.supplier,
+                    "severity": experience.severity,
+                    "outcome": experience.outcome,
+                    "ended_on": experience.ended_on.isoformat() if experience.ended_on else None,
+                },
+            )
+        )
+    rows: list[Assessment] = []
+    answer_sets: list[list[Answer]] = []
+    dimension_sets: list[list[DimensionResult]] = []
+    for engagement in engagements:
+        if engagement.phase == Phase.PROSPECT:
+            continue
+        rng = plans_by_client[engagement.client_id]
+        owner_id = engagement.client.owner_id
+        count = rng.choice((1, 2, 2, 3))
+        # Maturity and defensiveness tendencies (1–5) that drift between assessments.
+        maturity = rng.uniform(1.5, 3.5)
+        defensive = rng.uniform(2.0, 4.5)
+        evidence = evidence_by_client.get(engagement.client_id, [])
+        for step in range(count):
+            when = today - timedelta(days=180 * (count - step) + rng.randrange(0, 60))
+            values: dict[str, object] = {}
+            answers: list[Answer] = []
+            for question in questions:
+                tendency = maturity if question.dimension.kind == "maturity" else defensive
+                if question.reverse:
+                    tendency = 6 - tendency
+                if question.allow_na and rng.random() < 0.05:
+                    value: object = NOT_APPLICABLE
+                elif question.type == "scale":
+                    value = max(1, min(5, round(rng.gauss(tendency, 0.8))))
+                elif question.type == "choice":
+                    options = sorted(question.options, key=lambda o: o["score"])
+                    value = options[min(len(options) - 1, int((tendency - 1) / 4 * len(options)))][
+                        "code"
+                    ]
+                elif question.type == "yes_no":
+                    value = rng.random() < (tendency - 1) / 4
+                elif question.type == "number":
+                    low, high = question.min_value or 0.0, question.max_value or 1.0
+                    value = round(low + (high - low) * (tendency - 1) / 4, 1)
+                else:
+                    if rng.random() < 0.5:
+                        continue
+                    value = "Registrado na reunião mensal."
+                values[question.code] = value
+                answers.append(
+                    Answer(
+                        question=question,
+                        value=None if value is NOT_APPLICABLE else value,
+                        not_applicable=value is NOT_APPLICABLE,
+                        na_reason="Não se aplica a esta operação."
+                        if value is NOT_APPLICABLE
+                        else "",
+                    )
+                )
+            result = score(structure, values, [item for item, _ in evidence], today=when)
+            submitted = timezone.make_aware(datetime.combine(when, time(16, 0)))
+            rows.append(
+                Assessment(
+                    engagement=engagement,
+                    version=version,
+                    assessor_id=owner_id,
+                    status=AssessmentStatus.APPROVED
+                    if step < count - 1
+                    else AssessmentStatus.SUBMITTED,
+                    submitted_at=submitted,
+                    maturity_score=result.maturity_score,
+                    maturity_level=result.maturity_level,
+                    defensiveness_index=result.defensiveness_index,
+                    questionnaire_defensiveness=result.questionnaire_defensiveness,
+                    quadrant=result.quadrant.value if result.quadrant else "",
+                    completeness=result.completeness,
+                    result=result_snapshot(result, evidence, names),
+                )
+            )
+            answer_sets.append(answers)
+            dimension_sets.append(
+                [
+                    DimensionResult(
+                        dimension=dimensions[d.code], code=d.code, kind=d.kind, score=d.score
+                    )
+                    for d in result.dimensions
+                ]
+            )
+            maturity = min(5.0, maturity + rng.uniform(-0.2, 0.6))
+            defensive = max(1.0, defensive - rng.uniform(-0.2, 0.6))
+    Assessment.objects.bulk_create(rows, batch_size=BATCH)
+    answers_rows: list[Answer] = []
+    dimension_rows: list[DimensionResult] = []
+    for assessment, answers, dimension_results in zip(
+        rows, answer_sets, dimension_sets, strict=True
+    ):
+        for answer in answers:
+            answer.assessment = assessment
+        for item in dimension_results:
+            item.assessment = assessment
+        answers_rows += answers
+        dimension_rows += dimension_results
+    Answer.objects.bulk_create(answers_rows, batch_size=5000)
+    DimensionResult.objects.bulk_create(dimension_rows, batch_size=5000)
+    return len(rows), len(answers_rows)

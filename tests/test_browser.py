@@ -108,3 +108,70 @@ def test_a_manager_creates_a_client_with_an_engagement_and_a_stakeholder(live_se
     assert page.locator("#engagements").get_by_text("Transition").is_visible()
     assert page.locator("#stakeholders").get_by_text("Head de Cobrança").is_visible()
     assert page.locator("#history").get_by_text("Banco Horizonte: created").is_visible()
+
+
+def answer_section(page) -> None:
+    """Answer every question of the section on screen, as a person would."""
+    cards = page.locator(".question-card")
+    for index in range(cards.count()):
+        card = cards.nth(index)
+        if card.locator("label.level").count():
+            card.locator("label.level").nth(2).click()
+        elif card.locator("input[type=radio]").count():
+            card.locator("input[type=radio]").first.check()
+        elif card.locator("input[type=number]").count():
+            field = card.locator("input[type=number]")
+            field.fill(field.get_attribute("min") or "0")
+            field.blur()
+        else:
+            continue  # free text: optional
+        card.locator(".save-status.save-ok").wait_for()
+
+
+def test_an_assessment_is_filled_reloaded_completed_submitted_and_approved(live_server, page):
+    from assessments.models import Answer, Assessment
+    from tests.factories import (
+        PASSWORD,
+        AccountManagerFactory,
+        ClientFactory,
+        DirectorFactory,
+        EngagementFactory,
+    )
+
+    manager = AccountManagerFactory(username="ana", first_name="Ana")
+    DirectorFactory(username="helena", first_name="Helena")
+    EngagementFactory(client=ClientFactory(owner=manager, name="Banco Horizonte"))
+    login(page, live_server, "ana", PASSWORD)
+    page.get_by_role("link", name="Clients").click()
+    page.get_by_role("link", name="Banco Horizonte").click()
+    page.locator("#engagements").get_by_role("button", name="Assess").click()
+    page.get_by_text("0 of 48 answered").wait_for()
+
+    # Part of it, then a reload: every answer is still there.
+    answer_section(page)
+    answered = Answer.objects.count()
+    assert answered >= 4
+    page.reload()
+    page.get_by_text(f"{answered} of 48 answered").wait_for()
+    assert page.locator(".level input:checked").count() >= 4
+
+    # The rest, section by section.
+    sections = page.locator("nav.sections a")
+    for index in range(1, sections.count()):
+        page.locator("nav.sections a").nth(index).click()
+        page.wait_for_load_state()
+        answer_section(page)
+    page.get_by_role("button", name="Submit the assessment").click()
+    page.get_by_text("Maturity level").wait_for()
+    level = Assessment.objects.get().maturity_level
+    assert page.locator(".level-badge").inner_text() == str(level)
+
+    # A director approves it.
+    page.locator("details.dropdown summary").click()
+    page.get_by_role("button", name="Log out").click()
+    login(page, live_server, "helena", PASSWORD)
+    page.goto(live_server.url + "/assessments/review/")
+    page.get_by_role("link", name="Banco Horizonte").click()
+    page.get_by_role("button", name="Approve").click()
+    page.get_by_text("Assessment approved.").wait_for()
+    assert Assessment.objects.get().status == "approved"

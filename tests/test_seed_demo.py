@@ -103,3 +103,18 @@ def test_it_refuses_to_run_with_debug_off(settings):
     assert not User.objects.exists()
     seed("--clients", "1", "--force")
     assert User.objects.filter(username="director").exists()
+
+
+def test_the_demo_has_assessments_over_time_scored_by_the_engine():
+    from assessments.models import Answer, Assessment, DimensionResult
+
+    seed("--clients", "15")
+    assessed = Assessment.objects.exclude(submitted_at=None)
+    assert assessed.count() > 0
+    assert Answer.objects.filter(assessment__in=assessed).exists()
+    assert DimensionResult.objects.count() == 10 * assessed.count()
+    assert all(1 <= level <= 5 for level in assessed.values_list("maturity_level", flat=True))
+    # Some engagements were assessed more than once: there is a trend to show.
+    from django.db.models import Count
+
+    assert assessed.values("engagement").annotate(n=Count("id")).filter(n__gt=1).exists()

@@ -1,0 +1,357 @@
+"""Assessment pages: start or resume, fill section by section with every answer saved as
+it is given (htmx), submit, see the result, and review (directors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required, user_has_role
+from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
+from assessments.models import Answer, Assessment, AssessmentStatus, Question
+from assessments.selectors import assessments_visible_to, previous_assessment, questions_by_id
+from assessments.services import (
+    AnswerInput,
+    AnswersRefused,
+    AssessmentNotEditable,
+    MissingAnswers,
+    answers_save,
+    assessment_review,
+    assessment_start,
+    assessment_submit,
+)
+from clients.selectors import engagements_visible_to
+
+
+def _assessment(request: AuthenticatedHttpRequest, pk: int) -> Assessment:
+    """An assessment the user may see (404 for anyone else), with what its pages show."""
+    return get_object_or_404(
+        assessments_visible_to(request.user).select_related(
+            "engagement__client", "version__questionnaire", "assessor", "reviewed_by"
+        ),
+        pk=pk,
+    )
+
+
+def _may_edit(request: AuthenticatedHttpRequest, assessment: Assessment) -> bool:
+    return assessment.is_editable and (
+        assessment.assessor_id == request.user.pk or user_has_role(request.user, DIRECTORS)
+    )
+
+
+# --- Start --------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def assessment_start_view(request: AuthenticatedHttpRequest, engagement_pk: int) -> HttpResponse:
+    engagement = get_object_or_404(engagements_visible_to(request.user), pk=engagement_pk)
+    try:
+        assessment, created = assessment_start(engagement=engagement, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("clients:detail", pk=engagement.client_id)
+    if not created:
+        messages.info(request, _("You already had an assessment in progress here: resumed."))
+    return redirect("assessments:fill", pk=assessment.pk)
+
+
+# --- Fill ---------------------------------------------------------------------------------
+
+
+def _sections(questions: dict[int, Question], answers: dict[int, Answer]) -> list[dict[str, Any]]:
+    sections: dict[int, dict[str, Any]] = {}
+    for question in questions.values():
+        section = sections.setdefault(
+            question.dimension_id,
+            {"dimension": question.dimension, "questions": [], "done": 0, "total": 0},
+        )
+        section["questions"].append(question)
+        section["total"] += 1
+        answer = answers.get(question.pk)
+        if answer is not None and (answer.not_applicable or answer.value not in (None, "")):
+            section["done"] += 1
+    return list(sections.values())
+
+
+def _progress(sections: list[dict[str, Any]]) -> dict[str, int]:
+    done = sum(s["done"] for s in sections)
+    total = sum(s["total"] for s in sections)
+    return {"done": done, "total": total, "percent": round(100 * done / total) if total else 100}
+
+
+@login_required
+def assessment_fill(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk)
+    if not _may_edit(request, assessment):
+        return redirect("assessments:result", pk=pk)
+    questions = questions_by_id(assessment.version)
+    answers = {a.question_id: a for a in Answer.objects.filter(assessment=assessment)}
+    sections = _sections(questions, answers)
+    code = request.GET.get("section") or sections[0]["dimension"].code
+    current = next((s for s in sections if s["dimension"].code == code), sections[0])
+    position = sections.index(current)
+    returned = (
+        assessment.transitions.filter(to_status=AssessmentStatus.RETURNED).last()
+        if assessment.status == AssessmentStatus.RETURNED
+        else None
+    )
+    return render(
+        request,
+        "assessments/fill.html",
+        {
+            "assessment": assessment,
+            "sections": sections,
+            "section": current,
+            "previous_section": sections[position - 1] if position > 0 else None,
+            "next_section": sections[position + 1] if position + 1 < len(sections) else None,
+            "items": [_item(q, answers.get(q.pk)) for q in current["questions"]],
+            "progress": _progress(sections),
+            "returned": returned,
+        },
+    )
+
+
+def _item(
+    question: Question,
+    answer: Answer | None,
+    *,
+    typed: dict[str, Any] | None = None,
+    error: str = "",
+    conflict: bool = False,
+    saved: bool = False,
+) -> dict[str, Any]:
+    """What one question's partial shows: the stored answer, or what was just typed when
+    it could not be saved (so nothing typed is lost)."""
+    shown = typed or {
+        "value": answer.value if answer else None,
+        "not_applicable": answer.not_applicable if answer else False,
+        "na_reason": answer.na_reason if answer else "",
+        "note": answer.note if answer else "",
+    }
+    return {
+        "question": question,
+        "value": shown["value"],
+        "not_applicable": shown["not_applicable"],
+        "na_reason": shown["na_reason"],
+        "note": shown["note"],
+        "revision": answer.revision if answer else 0,
+        "error": error,
+        "conflict": conflict,
+        "saved": saved,
+    }
+
+
+def _parse_value(question: Question, raw: str | None) -> Any:
+    """A form value as the engine wants it; unparseable input is passed on as text so the
+    service names the problem."""
+    if raw is None or raw == "":
+        return None
+    if question.type == "scale":
+        return int(raw) if raw.isdigit() else raw
+    if question.type == "yes_no":
+        return {"yes": True, "no": False}.get(raw, raw)
+    if question.type == "number":
+        try:
+            return float(raw.replace(",", "."))
+        except ValueError:
+            return raw
+    return raw
+
+
+@login_required
+@require_POST
+def answer_save_view(request: AuthenticatedHttpRequest, pk: int, question_pk: int) -> HttpResponse:
+    """Save one answer; answers with the question's partial (and the progress, out of band)."""
+    assessment = _assessment(request, pk)
+    question = questions_by_id(assessment.version).get(question_pk)
+    if question is None:
+        raise Http404
+    typed = {
+        "value": _parse_value(question, request.POST.get("value")),
+        "not_applicable": request.POST.get("not_applicable") == "on",
+        "na_reason": request.POST.get("na_reason", ""),
+        "note": request.POST.get("note", ""),
+    }
+    try:
+        revision = int(request.POST.get("revision") or 0)
+    except ValueError:
+        revision = -1
+    status = 200
+    try:
+        answers_save(
+            assessment=assessment,
+            by=request.user,
+            answers=[AnswerInput(question=question.pk, revision=revision or None, **typed)],
+        )
+        item = _item(
+            question, Answer.objects.get(assessment=assessment, question=question), saved=True
+        )
+    except AnswersRefused as refused:
+        problem = refused.problems[0]
+        stored = Answer.objects.filter(assessment=assessment, question=question).first()
+        if problem.code == "stale":
+            # Show what is stored now, and say so; the user answers again on top of it.
+            item = _item(question, stored, error=problem.message, conflict=True)
+            status = 409
+        else:
+            item = _item(question, stored, typed=typed, error=problem.message)
+            status = 422
+    except AssessmentNotEditable as error:
+        item = _item(question, None, typed=typed, error=" ".join(error.messages))
+        status = 422
+    except PermissionDenied:
+        raise
+    answers = {a.question_id: a for a in Answer.objects.filter(assessment=assessment)}
+    sections = _sections(questions_by_id(assessment.version), answers)
+    section = next(s for s in sections if s["dimension"].pk == question.dimension_id)
+    return render(
+        request,
+        "assessments/fill.html#question-oob",
+        {
+            "assessment": assessment,
+            "item": item,
+            "progress": _progress(sections),
+            "section": section,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def assessment_submit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk)
+    try:
+        assessment_submit(assessment=assessment, by=request.user)
+    except MissingAnswers as missing:
+        first = missing.questions[0]
+        messages.error(
+            request,
+            _("%(count)d required question(s) still need an answer; here is the first one.")
+            % {"count": len(missing.questions)},
+        )
+        url = reverse("assessments:fill", args=[pk])
+        return redirect(f"{url}?section={first.dimension.code}#question-{first.pk}")
+    except AssessmentNotEditable:
+        messages.info(request, _("This assessment was already submitted."))
+    else:
+        messages.success(request, _("Assessment submitted. Here is the result."))
+    return redirect("assessments:result", pk=pk)
+
+
+# --- Result and review --------------------------------------------------------------------
+
+
+def _dimension_rows(
+    assessment: Assessment, previous: Assessment | None, questions: dict[int, Question]
+) -> list[dict[str, Any]]:
+    by_code = {q.code: q for q in questions.values()}
+    before = (
+        {d["code"]: d["score"] for d in (previous.result or {}).get("dimensions", [])}
+        if previous
+        else {}
+    )
+    rows = []
+    for dimension in (assessment.result or {}).get("dimensions", []):
+        score = dimension["score"]
+        old = before.get(dimension["code"])
+        rows.append(
+            {
+                **dimension,
+                "question_rows": [
+                    {**c, "question_obj": by_code.get(c["question"])}
+                    for c in dimension["contributions"]
+                ],
+                "previous": old,
+                "delta": (score - old) if score is not None and old is not None else None,
+                # Up is better for maturity, down is better for defensiveness.
+                "better": (
+                    ((score - old) > 0) == (dimension["kind"] == "maturity")
+                    if score is not None and old is not None
+                    else None
+                ),
+                "health": (score if dimension["kind"] == "maturity" else 100 - score)
+                if score is not None
+                else None,
+            }
+        )
+    return rows
+
+
+@login_required
+def assessment_result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk)
+    if assessment.result is None:
+        if _may_edit(request, assessment):
+            return redirect("assessments:fill", pk=pk)
+        return render(request, "assessments/not_submitted.html", {"assessment": assessment})
+    previous = previous_assessment(assessment)
+    result = assessment.result
+    return render(
+        request,
+        "assessments/result.html",
+        {
+            "assessment": assessment,
+            "result": result,
+            "level_name": LEVELS.get(result.get("maturity_level") or 0, ""),
+            "quadrant_name": QUADRANTS.get(result.get("quadrant") or "", ""),
+            "quadrant_hint": QUADRANT_HINTS.get(result.get("quadrant") or "", ""),
+            "dimensions": _dimension_rows(
+                assessment, previous, questions_by_id(assessment.version)
+            ),
+            "weakest": [
+                d
+                for code in result.get("weakest", [])
+                for d in result.get("dimensions", [])
+                if d["code"] == code
+            ],
+            "previous": previous,
+            "transitions": assessment.transitions.select_related("by"),
+            "can_review": assessment.status == AssessmentStatus.SUBMITTED
+            and user_has_role(request.user, DIRECTORS),
+            "can_edit": _may_edit(request, assessment),
+        },
+    )
+
+
+@role_required(*DIRECTORS)
+@require_POST
+def assessment_review_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        assessment_review(
+            assessment=assessment,
+            by=request.user,
+            approve=approve,
+            comment=request.POST.get("comment", ""),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Assessment approved.") if approve else _("Assessment returned for correction."),
+        )
+    return redirect("assessments:result", pk=pk)
+
+
+@role_required(*DIRECTORS)
+def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Submitted assessments waiting for a director, oldest first."""
+    waiting = (
+        assessments_visible_to(request.user)
+        .filter(status=AssessmentStatus.SUBMITTED)
+        .select_related("engagement__client", "assessor")
+        .order_by("submitted_at", "id")
+    )
+    return render(request, "assessments/review_queue.html", {"waiting": waiting})

@@ -1,0 +1,61 @@
+// Maturity's small amount of JavaScript: htmx settings and answers that are never lost.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.htmx) return;
+    // Swap 409 (someone else changed the answer) and 422 (not a valid answer) like a
+    // success: their body explains the problem on the question itself.
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "409|422", swap: true, error: false },
+      { code: "[45]..", swap: false, error: true },
+    ];
+  });
+
+  // Autosave: a save that fails (network down, server error) is shown on its question and
+  // retried with growing pauses until it goes through; leaving the page warns meanwhile.
+  var pending = new Set();
+  function statusOf(form) {
+    return document.getElementById("status-" + form.dataset.question);
+  }
+  function failed(event) {
+    var form = event.detail.elt.closest("form[data-autosave]");
+    if (!form) return;
+    var tries = Number(form.dataset.tries || 0) + 1;
+    form.dataset.tries = tries;
+    var seconds = Math.min(30, Math.pow(2, tries));
+    pending.add(form);
+    var status = statusOf(form);
+    if (status) {
+      status.className = "save-status save-failed";
+      status.textContent = status.dataset.failed.replace("%s", seconds);
+    }
+    window.setTimeout(function () { htmx.trigger(form, "retry"); }, seconds * 1000);
+  }
+  document.addEventListener("htmx:sendError", failed);
+  document.addEventListener("htmx:responseError", failed);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt.closest && event.detail.elt.closest("form[data-autosave]");
+    if (!form) return;
+    pending.add(form);
+    var status = statusOf(form);
+    if (status && !form.dataset.tries) {
+      status.className = "save-status save-saving";
+      status.textContent = status.dataset.saving;
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt.closest && event.detail.elt.closest("form[data-autosave]");
+    if (form && event.detail.successful) {
+      delete form.dataset.tries;
+      pending.delete(form);
+    }
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (pending.size) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+})();

@@ -1,0 +1,201 @@
+"""The assessment pages: start/resume, autosave with stale-write refusal, submit,
+result, review, and who may see what."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from assessments.models import Answer, Assessment, AssessmentStatus
+from assessments.selectors import questions_by_id
+from assessments.services import assessment_start, assessment_submit
+from tests.factories import (
+    AccountManagerFactory,
+    ClientFactory,
+    DirectorFactory,
+    EngagementFactory,
+    answer_everything,
+)
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def manager():
+    return AccountManagerFactory()
+
+
+@pytest.fixture
+def engagement(manager):
+    return EngagementFactory(client=ClientFactory(owner=manager, name="Banco Sol"))
+
+
+@pytest.fixture
+def assessment(engagement, manager):
+    return assessment_start(engagement=engagement, by=manager)[0]
+
+
+def first_scale(assessment):
+    return next(q for q in questions_by_id(assessment.version).values() if q.type == "scale")
+
+
+def test_starting_from_the_client_page_opens_the_form_and_starting_again_resumes(
+    client, manager, engagement
+):
+    client.force_login(manager)
+    response = client.post(reverse("assessments:start", args=[engagement.pk]))
+    assessment = Assessment.objects.get()
+    assert response["Location"] == reverse("assessments:fill", args=[assessment.pk])
+    client.post(reverse("assessments:start", args=[engagement.pk]))
+    assert Assessment.objects.count() == 1
+    page = client.get(reverse("assessments:fill", args=[assessment.pk])).content.decode()
+    assert "0 of 48 answered" in page
+
+
+def test_an_answer_is_saved_as_it_is_given_and_shown_after_a_reload(client, manager, assessment):
+    question = first_scale(assessment)
+    client.force_login(manager)
+    url = reverse("assessments:answer", args=[assessment.pk, question.pk])
+    response = client.post(
+        url, {"value": "4", "revision": "0", "note": "Seen in the May review"}, **HTMX
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Saved" in body
+    assert f'id="revision-{question.pk}" value="1"' in body
+    assert "1 of 48 answered" in body
+    answer = Answer.objects.get(question=question)
+    assert (answer.value, answer.note) == (4, "Seen in the May review")
+    page = client.get(
+        reverse("assessments:fill", args=[assessment.pk]), {"section": question.dimension.code}
+    )
+    assert 'value="4" checked' in page.content.decode()
+
+
+def test_a_stale_write_from_a_second_tab_is_refused_with_the_current_value(
+    client, manager, assessment
+):
+    question = first_scale(assessment)
+    client.force_login(manager)
+    url = reverse("assessments:answer", args=[assessment.pk, question.pk])
+    client.post(url, {"value": "4", "revision": "0"}, **HTMX)  # first tab
+    response = client.post(url, {"value": "2", "revision": "0"}, **HTMX)  # second tab, stale
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "Someone else changed this answer" in body
+    assert 'value="4" checked' in body  # the current value is shown
+    assert Answer.objects.get(question=question).value == 4
+
+
+def test_an_invalid_answer_is_refused_on_its_question_and_nothing_is_stored(
+    client, manager, assessment
+):
+    question = next(q for q in questions_by_id(assessment.version).values() if q.type == "number")
+    client.force_login(manager)
+    url = reverse("assessments:answer", args=[assessment.pk, question.pk])
+    response = client.post(url, {"value": "9999", "revision": "0"}, **HTMX)
+    assert response.status_code == 422
+    assert "Enter a number from" in response.content.decode()
+    assert not Answer.objects.exists()
+
+
+def test_submit_jumps_to_the_first_missing_question(client, manager, assessment):
+    client.force_login(manager)
+    response = client.post(reverse("assessments:submit", args=[assessment.pk]))
+    first = next(iter(questions_by_id(assessment.version).values()))
+    assert response["Location"].endswith(f"?section={first.dimension.code}#question-{first.pk}")
+    assessment.refresh_from_db()
+    assert assessment.status == AssessmentStatus.DRAFT
+
+
+def test_submit_shows_the_result_page_and_the_form_becomes_read_only(client, manager, assessment):
+    answer_everything(assessment, level=4)
+    client.force_login(manager)
+    response = client.post(reverse("assessments:submit", args=[assessment.pk]))
+    assert response["Location"] == reverse("assessments:result", args=[assessment.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "Maturity level" in page
+    assert "Why these scores" in page
+    assert client.get(reverse("assessments:fill", args=[assessment.pk]))["Location"] == reverse(
+        "assessments:result", args=[assessment.pk]
+    )
+    question = first_scale(assessment)
+    response = client.post(
+        reverse("assessments:answer", args=[assessment.pk, question.pk]),
+        {"value": "1", "revision": "1"},
+        **HTMX,
+    )
+    assert response.status_code == 422
+    assert Answer.objects.get(assessment=assessment, question=question).value == 4
+
+
+def test_the_result_compares_with_the_previous_assessment(client, manager, engagement):
+    first = assessment_start(engagement=engagement, by=manager)[0]
+    answer_everything(first, level=2)
+    assessment_submit(assessment=first, by=manager)
+    second = assessment_start(engagement=engagement, by=manager)[0]
+    answer_everything(second, level=4)
+    assessment_submit(assessment=second, by=manager)
+    client.force_login(manager)
+    page = client.get(reverse("assessments:result", args=[second.pk])).content.decode()
+    assert "Compared with the assessment of" in page
+    assert "▲" in page
+    client_page = client.get(
+        reverse("clients:detail", args=[engagement.client.pk])
+    ).content.decode()
+    assert "Trend" in client_page
+    assert "polyline" in client_page
+
+
+def test_a_director_approves_or_returns_from_the_result_page(client, manager, assessment):
+    answer_everything(assessment)
+    assessment_submit(assessment=assessment, by=manager)
+    client.force_login(DirectorFactory())
+    client.post(
+        reverse("assessments:review", args=[assessment.pk]), {"decision": "return", "comment": ""}
+    )
+    assessment.refresh_from_db()
+    assert assessment.status == AssessmentStatus.SUBMITTED  # a return needs a comment
+    client.post(
+        reverse("assessments:review", args=[assessment.pk]),
+        {"decision": "return", "comment": "Check governance"},
+    )
+    assessment.refresh_from_db()
+    assert assessment.status == AssessmentStatus.RETURNED
+    client.force_login(manager)
+    page = client.get(reverse("assessments:fill", args=[assessment.pk])).content.decode()
+    assert "Check governance" in page
+
+
+def test_account_managers_cannot_review(client, manager, assessment):
+    answer_everything(assessment)
+    assessment_submit(assessment=assessment, by=manager)
+    client.force_login(manager)
+    assert (
+        client.post(
+            reverse("assessments:review", args=[assessment.pk]), {"decision": "approve"}
+        ).status_code
+        == 403
+    )
+    assert client.get(reverse("assessments:review_queue")).status_code == 403
+
+
+def test_another_manager_cannot_open_answer_or_submit(client, assessment, engagement):
+    question = first_scale(assessment)
+    client.force_login(AccountManagerFactory())
+    assert client.post(reverse("assessments:start", args=[engagement.pk])).status_code == 404
+    assert client.get(reverse("assessments:fill", args=[assessment.pk])).status_code == 404
+    assert client.get(reverse("assessments:result", args=[assessment.pk])).status_code == 404
+    answer = reverse("assessments:answer", args=[assessment.pk, question.pk])
+    assert client.post(answer, {"value": "3", "revision": "0"}).status_code == 404
+    assert client.post(reverse("assessments:submit", args=[assessment.pk])).status_code == 404
+    assert not Answer.objects.exists()
+
+
+def test_the_review_queue_lists_submitted_assessments_oldest_first(client, manager, assessment):
+    answer_everything(assessment)
+    assessment_submit(assessment=assessment, by=manager)
+    client.force_login(DirectorFactory())
+    page = client.get(reverse("assessments:review_queue")).content.decode()
+    assert "Banco Sol" in page

@@ -63,3 +63,56 @@ def chromium_path() -> str:
     if not shutil.which(CHROMIUM):
         missing_service(f"Chromium not found at {CHROMIUM}")
     return CHROMIUM
+
+
+# --- Two account managers with separate clients, and a director: the cast of the access
+# tests. Factories are imported lazily so collecting tests needs no database.
+
+
+@pytest.fixture
+def api():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def manager_a():
+    from tests.factories import AccountManagerFactory
+
+    return AccountManagerFactory()
+
+
+@pytest.fixture
+def manager_b():
+    from tests.factories import AccountManagerFactory
+
+    return AccountManagerFactory()
+
+
+@pytest.fixture
+def director():
+    from tests.factories import DirectorFactory
+
+    return DirectorFactory()
+
+
+@pytest.fixture
+def a_client(manager_a):
+    from tests.factories import ClientFactory
+
+    return ClientFactory(owner=manager_a, name="Aurora Varejo S.A.")
+
+
+@pytest.fixture
+def b_client(manager_b):
+    from tests.factories import ClientFactory
+
+    return ClientFactory(owner=manager_b, name="Segredo Industrial S.A.")
+
+
+@pytest.fixture
+def as_a(api, manager_a):
+    """The API client, signed in as manager A."""
+    api.force_login(manager_a)
+    return api

@@ -32,7 +32,6 @@ from assessments.services import (
 from tests.factories import (
     AccountManagerFactory,
     ClientFactory,
-    DirectorFactory,
     EngagementFactory,
     answer_everything,
     published_default_version,
@@ -70,36 +69,6 @@ def question(assessment: Assessment, type_: str, **filters: Any) -> Any:
 
 
 @pytest.fixture
-def api() -> APIClient:
-    return APIClient()
-
-
-@pytest.fixture
-def manager_a():
-    return AccountManagerFactory()
-
-
-@pytest.fixture
-def manager_b():
-    return AccountManagerFactory()
-
-
-@pytest.fixture
-def director():
-    return DirectorFactory()
-
-
-@pytest.fixture
-def a_client(manager_a):
-    return ClientFactory(owner=manager_a, name="Aurora Varejo S.A.")
-
-
-@pytest.fixture
-def b_client(manager_b):
-    return ClientFactory(owner=manager_b, name="Segredo Industrial S.A.")
-
-
-@pytest.fixture
 def engagement(a_client):
     return EngagementFactory(client=a_client)
 
@@ -107,12 +76,6 @@ def engagement(a_client):
 @pytest.fixture
 def assessment(engagement, manager_a):
     return assessment_start(engagement=engagement, by=manager_a)[0]
-
-
-@pytest.fixture
-def as_a(api, manager_a) -> APIClient:
-    api.force_login(manager_a)
-    return api
 
 
 @pytest.fixture

@@ -103,42 +103,6 @@ def errors_of(response: Any) -> list[dict[str, str]]:
     return body["errors"]
 
 
-@pytest.fixture
-def api() -> APIClient:
-    return APIClient()
-
-
-@pytest.fixture
-def manager_a():
-    return AccountManagerFactory()
-
-
-@pytest.fixture
-def manager_b():
-    return AccountManagerFactory()
-
-
-@pytest.fixture
-def director():
-    return DirectorFactory()
-
-
-@pytest.fixture
-def a_client(manager_a):
-    return ClientFactory(owner=manager_a, name="Aurora Varejo S.A.")
-
-
-@pytest.fixture
-def b_client(manager_b):
-    return ClientFactory(owner=manager_b, name="Segredo Industrial S.A.")
-
-
-@pytest.fixture
-def as_a(api, manager_a) -> APIClient:
-    api.force_login(manager_a)
-    return api
-
-
 # --- Who sees and changes what --------------------------------------------------------------
 
 

@@ -68,3 +68,31 @@ def small_document(code: str = "test-questionnaire") -> dict[str, Any]:
             ],
         }
     )
+
+
+def scale_document(code: str, *, dimensions: int = 10, per_dimension: int = 6) -> dict[str, Any]:
+    """A questionnaire of anchored-scale questions only (10 × 6 = 60 by default), six
+    tenths maturity; every question optional, so a test chooses how many to answer."""
+    return {
+        "format": "maturity-questionnaire",
+        "format_version": 1,
+        "questionnaire": {"code": code, "name": texts(f"Scale {code}")},
+        "dimensions": [
+            {
+                "code": f"dim-{d}",
+                "kind": "maturity" if d < dimensions * 6 // 10 else "defensiveness",
+                "name": texts(f"Dimension {d}"),
+                "questions": [
+                    {
+                        "code": f"q-{d}-{i}",
+                        "type": "scale",
+                        "required": False,
+                        "text": texts(f"Question {d}.{i}?"),
+                        "levels": levels(),
+                    }
+                    for i in range(per_dimension)
+                ],
+            }
+            for d in range(dimensions)
+        ],
+    }

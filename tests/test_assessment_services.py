@@ -16,7 +16,7 @@ from assessments.models import (
     AssessmentTransition,
     DimensionResult,
 )
-from assessments.selectors import questions_by_id
+from assessments.selectors import questions_by_id, structure_for_version
 from assessments.services import (
     AnswerInput,
     AnswersRefused,
@@ -188,21 +188,37 @@ def test_submit_scores_stores_a_snapshot_and_locks_the_assessment(assessment, ma
         )
 
 
-def test_submitting_costs_the_same_queries_for_10_and_48_answers(manager):
+def test_submitting_a_60_question_assessment_costs_the_same_queries_for_10_and_60_answers(manager):
+    from assessments.services import version_import, version_publish
+    from tests.questionnaire_documents import scale_document
+
+    version = version_publish(
+        version=version_import(document=scale_document("sixty"), by=None), by=None
+    )
+    questions = list(questions_by_id(version).values())
+    assert len(questions) == 60
+    structure_for_version(version)  # computed once per process for a published version
+
     def queries(answered: int) -> int:
         engagement = EngagementFactory(client=ClientFactory(owner=manager))
-        assessment = assessment_start(engagement=engagement, by=manager)[0]
-        answer_everything(assessment)
-        if answered < 48:  # leave only the required ones and `answered` in all
-            optional = [
-                q.pk for q in questions_by_id(assessment.version).values() if not q.required
-            ]
-            Answer.objects.filter(assessment=assessment, question_id__in=optional).delete()
+        PastExperience.objects.create(
+            client=engagement.client,
+            supplier="Old",
+            process_type="collections",
+            outcome="failure",
+            severity=4,
+        )
+        assessment = assessment_start(engagement=engagement, by=manager, version=version)[0]
+        answers_save(
+            assessment=assessment,
+            by=manager,
+            answers=[AnswerInput(q.pk, 3) for q in questions[:answered]],
+        )
         with CaptureQueriesContext(connection) as ctx:
             assessment_submit(assessment=assessment, by=manager)
         return len(ctx.captured_queries)
 
-    assert queries(10) == queries(48)
+    assert queries(10) == queries(60)
 
 
 def test_a_director_approves_or_returns_with_a_comment(assessment, manager):
@@ -241,8 +257,11 @@ def stored_state(assessment):
         "status", "maturity_score", "maturity_level", "defensiveness_index",
         "questionnaire_defensiveness", "quadrant", "completeness", "result",
     )  # fmt: skip
+    stored = {field: getattr(assessment, field) for field in fields}
+    for item in stored["result"]["evidence"]:
+        item.pop("id")  # each run made its own past experiences
     return (
-        {field: getattr(assessment, field) for field in fields},
+        stored,
         sorted(
             DimensionResult.objects.filter(assessment=assessment).values_list(
                 "code", "kind", "score"
@@ -262,7 +281,18 @@ def test_the_single_statement_submit_stores_exactly_what_the_orm_path_stores(man
     states = []
     for single in (True, False):
         monkeypatch.setattr(module, "SINGLE_STATEMENT_SUBMIT", single)
+        if not single:  # the other databases' read path too
+            monkeypatch.setattr(module.connection, "vendor", "other")
         engagement = EngagementFactory(client=ClientFactory(owner=manager))
+        for severity, ended in ((5, date(2024, 3, 1)), (3, None), (4, date(2025, 6, 1))):
+            PastExperience.objects.create(
+                client=engagement.client,
+                supplier=f"S{severity}",
+                process_type="collections",
+                outcome="failure",
+                severity=severity,
+                ended_on=ended,
+            )
         assessment = assessment_start(engagement=engagement, by=manager)[0]
         answer_everything(assessment, level=3)
         assessment_submit(assessment=assessment, by=manager)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,7 +48,7 @@ from assessments.selectors import (
     questions_by_id,
     structure_for_version,
 )
-from clients.models import Engagement
+from clients.models import Engagement, PastExperience
 
 MAX_TEXT = 5000
 RESULT_FIELDS = (
@@ -363,26 +365,68 @@ def _problem_in(question: Question, item: AnswerInput) -> tuple[str, str] | None
 # --- Submit -------------------------------------------------------------------------------
 
 
-def _evidence_for(assessment: Assessment) -> list[tuple[Evidence, dict[str, Any]]]:
-    experiences = assessment.engagement.client.past_experiences.all()
+ExperienceRow = tuple[int, str, int, str, Any]  # id, supplier, severity, outcome, ended_on
+
+
+def _evidence(rows: list[ExperienceRow]) -> list[tuple[Evidence, dict[str, Any]]]:
+    """The engine's evidence, and what the snapshot keeps of each past experience."""
     return [
         (
             Evidence(
-                key=f"past-experience-{experience.pk}",
-                severity=experience.severity,
-                outcome=experience.outcome,
-                ended_on=experience.ended_on,
+                key=f"past-experience-{pk}", severity=severity, outcome=outcome, ended_on=ended_on
             ),
             {
-                "id": experience.pk,
-                "supplier": experience.supplier,
-                "severity": experience.severity,
-                "outcome": experience.outcome,
-                "ended_on": experience.ended_on.isoformat() if experience.ended_on else None,
+                "id": pk,
+                "supplier": supplier,
+                "severity": severity,
+                "outcome": outcome,
+                "ended_on": ended_on.isoformat() if ended_on else None,
             },
         )
-        for experience in experiences
+        for pk, supplier, severity, outcome, ended_on in rows
     ]
+
+
+def _answers_and_experiences(
+    assessment: Assessment,
+) -> tuple[dict[int, tuple[Any, bool]], list[ExperienceRow]]:
+    """What a submit reads: the answers as plain values, and the client's past
+    experiences. On PostgreSQL in one round trip (a submit's time is mostly round trips,
+    see bench/submit.py); elsewhere in two ORM queries."""
+    client_id = assessment.engagement.client_id
+    if connection.vendor != "postgresql":
+        answers = {
+            question_id: (value, not_applicable)
+            for question_id, value, not_applicable in Answer.objects.filter(
+                assessment=assessment
+            ).values_list("question_id", "value", "not_applicable")
+        }
+        experiences = list(
+            PastExperience.objects.filter(client_id=client_id)
+            .order_by(F("ended_on").desc(nulls_first=True), "-id")
+            .values_list("id", "supplier", "severity", "outcome", "ended_on")
+        )
+        return answers, experiences
+    sql = """
+        SELECT 'a', question_id, value::text, not_applicable,
+               NULL::integer, NULL::text, NULL::date
+          FROM assessments_answer WHERE assessment_id = %s
+        UNION ALL
+        SELECT 'e', id, supplier, NULL::boolean, severity, outcome, ended_on
+          FROM clients_pastexperience WHERE client_id = %s
+    """
+    answers = {}
+    experiences = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [assessment.pk, client_id])
+        for kind, pk, text, not_applicable, severity, outcome, ended_on in cursor.fetchall():
+            if kind == "a":
+                answers[pk] = (json.loads(text) if text is not None else None, not_applicable)
+            else:
+                experiences.append((pk, text, severity, outcome, ended_on))
+    # The ORM path's order: still going on (no end) first, then most recent, then newest id.
+    experiences.sort(key=lambda row: (row[4] is None, row[4] or date.min, row[0]), reverse=True)
+    return answers, experiences
 
 
 def result_snapshot(
@@ -445,12 +489,7 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
         raise AssessmentNotEditable()
     questions = questions_by_id(assessment.version)
     # Plain values, not model instances: a submit reads every answer once.
-    answers = {
-        question_id: (value, not_applicable)
-        for question_id, value, not_applicable in Answer.objects.filter(
-            assessment=assessment
-        ).values_list("question_id", "value", "not_applicable")
-    }
+    answers, experiences = _answers_and_experiences(assessment)
     missing = [
         q
         for q in questions.values()
@@ -464,7 +503,7 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
         for qid, (value, not_applicable) in answers.items()
         if qid in questions
     }
-    evidence = _evidence_for(assessment)
+    evidence = _evidence(experiences)
     result = score(
         structure_for_version(assessment.version),
         by_code,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required, user_has_role
+from assessments.i18n import localized
 from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
 from assessments.models import Answer, Assessment, AssessmentStatus, Question
 from assessments.selectors import assessments_visible_to, previous_assessment, questions_by_id
@@ -296,6 +297,19 @@ def assessment_result(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         return render(request, "assessments/not_submitted.html", {"assessment": assessment})
     previous = previous_assessment(assessment)
     result = assessment.result
+    dimensions = _dimension_rows(assessment, previous, questions_by_id(assessment.version))
+    chart = {
+        "labels": [localized(d["name"]) for d in dimensions],
+        "kinds": [d["kind"] for d in dimensions],
+        "scores": [round(d["score"], 1) if d["score"] is not None else None for d in dimensions],
+        "current_label": _("This assessment"),
+        "previous": [
+            round(d["previous"], 1) if d["previous"] is not None else None for d in dimensions
+        ]
+        if previous
+        else None,
+        "previous_label": _("Previous assessment"),
+    }
     return render(
         request,
         "assessments/result.html",
@@ -305,9 +319,8 @@ def assessment_result(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             "level_name": LEVELS.get(result.get("maturity_level") or 0, ""),
             "quadrant_name": QUADRANTS.get(result.get("quadrant") or "", ""),
             "quadrant_hint": QUADRANT_HINTS.get(result.get("quadrant") or "", ""),
-            "dimensions": _dimension_rows(
-                assessment, previous, questions_by_id(assessment.version)
-            ),
+            "dimensions": dimensions,
+            "chart": chart,
             "weakest": [
                 d
                 for code in result.get("weakest", [])

@@ -199,3 +199,19 @@ def test_the_review_queue_lists_submitted_assessments_oldest_first(client, manag
     client.force_login(DirectorFactory())
     page = client.get(reverse("assessments:review_queue")).content.decode()
     assert "Banco Sol" in page
+
+
+def test_the_result_page_embeds_the_chart_data_beside_its_table(client, manager, assessment):
+    import json
+    import re
+
+    answer_everything(assessment, level=3)
+    assessment_submit(assessment=assessment, by=manager)
+    client.force_login(manager)
+    page = client.get(reverse("assessments:result", args=[assessment.pk])).content.decode()
+    data = json.loads(
+        re.search(r'id="dimension-chart-data"[^>]*>(.*?)</script>', page, re.S).group(1)
+    )
+    assert len(data["scores"]) == len(data["labels"]) == 10
+    assert data["previous"] is None
+    assert "vendor/chartjs-4.6.1/chart.umd.min.js" in page

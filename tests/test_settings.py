@@ -43,6 +43,14 @@ def test_production_settings_pass_the_deploy_check():
     assert "no issues" in result.stdout
 
 
+def test_static_files_collect_for_production(tmp_path):
+    # Production serves hashed, compressed files from a manifest; a vendored file that
+    # references a missing one (a source map, a font) fails here instead of in a deploy.
+    result = run_manage("collectstatic", "--no-input", env={**PRODUCTION, "VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "staticfiles" / "staticfiles.json").exists()
+
+
 def test_production_refuses_the_development_secret_key():
     env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
     result = run_manage("check", env=env)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required, user_has_role
 from assessments.i18n import localized
 from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
-from assessments.models import Answer, Assessment, AssessmentStatus, Question
+from assessments.models import Answer, Assessment, AssessmentStatus, Question, Questionnaire
 from assessments.selectors import assessments_visible_to, previous_assessment, questions_by_id
 from assessments.services import (
     AnswerInput,
@@ -55,8 +55,18 @@ def _may_edit(request: AuthenticatedHttpRequest, assessment: Assessment) -> bool
 @require_POST
 def assessment_start_view(request: AuthenticatedHttpRequest, engagement_pk: int) -> HttpResponse:
     engagement = get_object_or_404(engagements_visible_to(request.user), pk=engagement_pk)
+    version = None
+    chosen = request.POST.get("questionnaire")
+    if chosen:
+        questionnaire = Questionnaire.objects.filter(pk=chosen if chosen.isdigit() else 0).first()
+        version = questionnaire.current_version() if questionnaire else None
+        if version is None:
+            messages.error(request, _("Choose a questionnaire that has a published version."))
+            return redirect("clients:detail", pk=engagement.client_id)
     try:
-        assessment, created = assessment_start(engagement=engagement, by=request.user)
+        assessment, created = assessment_start(
+            engagement=engagement, by=request.user, version=version
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("clients:detail", pk=engagement.client_id)

@@ -14,6 +14,7 @@ from assessments.models import (
     Question,
     Questionnaire,
     QuestionnaireVersion,
+    VersionStatus,
 )
 from assessments.scoring import Structure
 
@@ -154,3 +155,13 @@ def client_trend(engagements: Any) -> dict[str, Any]:
         "width": int(width),
         "height": int(height),
     }
+
+
+def questionnaires_in_use() -> list[Questionnaire]:
+    """Questionnaires an assessment can start on (they have a published version), the
+    default first."""
+    return list(
+        Questionnaire.objects.filter(versions__status=VersionStatus.PUBLISHED)
+        .distinct()
+        .order_by("-is_default", "code")
+    )

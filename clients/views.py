@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
 from assessments.labels import LEVELS
-from assessments.selectors import client_trend
+from assessments.selectors import client_trend, questionnaires_in_use
 from clients import services
 from clients.filters import ClientFilter
 from clients.forms import (
@@ -229,7 +229,10 @@ SECTIONS: dict[str, Section] = {
 
 def section_context(request: HttpRequest, client: Client, key: str) -> dict[str, Any]:
     section = SECTIONS[key]
-    return {"section": section, "rows": section.rows(client), "client": client}
+    context = {"section": section, "rows": section.rows(client), "client": client}
+    if key == "engagements":  # its rows offer to start an assessment on a questionnaire
+        context["questionnaires"] = questionnaires_in_use()
+    return context
 
 
 def _section_and_client(

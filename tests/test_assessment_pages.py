@@ -215,3 +215,40 @@ def test_the_result_page_embeds_the_chart_data_beside_its_table(client, manager,
     assert len(data["scores"]) == len(data["labels"]) == 10
     assert data["previous"] is None
     assert "vendor/chartjs-4.6.1/chart.umd.min.js" in page
+
+
+def test_with_two_questionnaires_the_manager_chooses_which_one_to_assess_with(
+    client, manager, engagement
+):
+    from assessments.services import version_import, version_publish
+    from tests.questionnaire_documents import small_document
+
+    other = version_publish(
+        version=version_import(document=small_document("collections-check"), by=None), by=None
+    )
+    client.force_login(manager)
+    page = client.get(reverse("clients:detail", args=[engagement.client.pk])).content.decode()
+    assert 'name="questionnaire"' in page
+    client.post(
+        reverse("assessments:start", args=[engagement.pk]),
+        {"questionnaire": other.questionnaire.pk},
+    )
+    assert Assessment.objects.get().version == other
+
+
+def test_a_questionnaire_without_a_published_version_cannot_be_chosen(client, manager, engagement):
+    from assessments.services import version_import
+
+    draft = version_import(
+        document=__import__("tests.questionnaire_documents", fromlist=["x"]).small_document(
+            "draft-only"
+        ),
+        by=None,
+    )
+    client.force_login(manager)
+    response = client.post(
+        reverse("assessments:start", args=[engagement.pk]),
+        {"questionnaire": draft.questionnaire.pk},
+    )
+    assert response["Location"] == reverse("clients:detail", args=[engagement.client.pk])
+    assert not Assessment.objects.exists()

@@ -281,12 +281,18 @@ class AnswerInputSerializer(serializers.Serializer):
     )
     not_applicable = serializers.BooleanField(default=False)
     na_reason = serializers.CharField(
-        default="",
+        required=False,
         allow_blank=True,
-        help_text=_("Why the question does not apply; required with `not_applicable`."),
+        help_text=_(
+            "Why the question does not apply; required with `not_applicable`. Omitted: "
+            "the stored reason is kept."
+        ),
     )
     note = serializers.CharField(
-        default="", allow_blank=True, trim_whitespace=False, help_text=_("Evidence note.")
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=_('Evidence note. Omitted: the stored note is kept; "" clears it.'),
     )
     revision = serializers.IntegerField(
         default=None,

@@ -3,10 +3,12 @@ it is given (htmx), submit, see the result, and review (directors)."""
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -58,7 +60,9 @@ def assessment_start_view(request: AuthenticatedHttpRequest, engagement_pk: int)
     version = None
     chosen = request.POST.get("questionnaire")
     if chosen:
-        questionnaire = Questionnaire.objects.filter(pk=chosen if chosen.isdigit() else 0).first()
+        questionnaire = Questionnaire.objects.filter(
+            pk=chosen if chosen.isascii() and chosen.isdigit() else 0
+        ).first()
         version = questionnaire.current_version() if questionnaire else None
         if version is None:
             messages.error(request, _("Choose a questionnaire that has a published version."))
@@ -139,6 +143,7 @@ def _item(
     error: str = "",
     conflict: bool = False,
     saved: bool = False,
+    unsaved: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What one question's partial shows: the stored answer, or what was just typed when
     it could not be saved (so nothing typed is lost)."""
@@ -158,6 +163,9 @@ def _item(
         "error": error,
         "conflict": conflict,
         "saved": saved,
+        # On a conflict the fields show what is stored; what the user had typed is kept
+        # beside them, to copy back, so nothing typed is lost.
+        "unsaved": unsaved,
     }
 
 
@@ -167,7 +175,7 @@ def _parse_value(question: Question, raw: str | None) -> Any:
     if raw is None or raw == "":
         return None
     if question.type == "scale":
-        return int(raw) if raw.isdigit() else raw
+        return int(raw) if raw.isascii() and raw.isdigit() else raw
     if question.type == "yes_no":
         return {"yes": True, "no": False}.get(raw, raw)
     if question.type == "number":
@@ -178,7 +186,24 @@ def _parse_value(question: Question, raw: str | None) -> Any:
     return raw
 
 
-@login_required
+def login_required_for_saves(view: Any) -> Any:
+    """Like login_required, but an autosave whose session expired gets 401 instead of a
+    redirect to the login page: htmx would follow the redirect, see a 200 and call the
+    save done. With 401 the page keeps the answer and retries until the user has logged
+    in again (in another tab)."""
+
+    @wraps(view)
+    def wrapped(request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if request.headers.get("HX-Request") == "true":
+                return HttpResponse(status=401)
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@login_required_for_saves
 @require_POST
 def answer_save_view(request: AuthenticatedHttpRequest, pk: int, question_pk: int) -> HttpResponse:
     """Save one answer; answers with the question's partial (and the progress, out of band)."""
@@ -211,7 +236,7 @@ def answer_save_view(request: AuthenticatedHttpRequest, pk: int, question_pk: in
         stored = Answer.objects.filter(assessment=assessment, question=question).first()
         if problem.code == "stale":
             # Show what is stored now, and say so; the user answers again on top of it.
-            item = _item(question, stored, error=problem.message, conflict=True)
+            item = _item(question, stored, error=problem.message, conflict=True, unsaved=typed)
             status = 409
         else:
             item = _item(question, stored, typed=typed, error=problem.message)

@@ -252,3 +252,58 @@ def test_a_questionnaire_without_a_published_version_cannot_be_chosen(client, ma
     )
     assert response["Location"] == reverse("clients:detail", args=[engagement.client.pk])
     assert not Assessment.objects.exists()
+
+
+def test_odd_input_on_the_answer_page_is_refused_not_a_server_error(
+    client, manager, assessment, engagement
+):
+    question = first_scale(assessment)
+    client.force_login(manager)
+    url = reverse("assessments:answer", args=[assessment.pk, question.pk])
+    assert client.post(url, {"value": "²", "revision": "0"}, **HTMX).status_code == 422
+    response = client.post(url, {"value": "3", "revision": "0", "note": "a\x00b"}, **HTMX)
+    assert response.status_code == 422
+    assert "NUL" in response.content.decode()
+    start = client.post(reverse("assessments:start", args=[engagement.pk]), {"questionnaire": "²"})
+    assert start.status_code == 302
+    assert not Answer.objects.exists()
+
+
+def test_a_conflict_keeps_what_the_user_had_typed_beside_the_stored_answer(
+    client, manager, assessment
+):
+    question = first_scale(assessment)
+    client.force_login(manager)
+    url = reverse("assessments:answer", args=[assessment.pk, question.pk])
+    client.post(url, {"value": "4", "revision": "0"}, **HTMX)
+    response = client.post(
+        url, {"value": "2", "revision": "0", "note": "A long evidence note"}, **HTMX
+    )
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert "What you had typed (not saved)" in body
+    assert "A long evidence note" in body
+
+
+def test_a_save_after_the_session_expired_answers_401_so_the_page_keeps_retrying(
+    client, assessment
+):
+    question = first_scale(assessment)
+    url = reverse("assessments:answer", args=[assessment.pk, question.pk])
+    assert client.post(url, {"value": "3", "revision": "0"}, **HTMX).status_code == 401
+    assert client.post(url, {"value": "3", "revision": "0"}).status_code == 302
+    assert not Answer.objects.exists()
+
+
+def test_number_answers_are_written_unlocalised_in_portuguese(client, manager, assessment):
+    question = next(q for q in questions_by_id(assessment.version).values() if q.type == "number")
+    from assessments.services import AnswerInput, answers_save
+
+    answers_save(assessment=assessment, by=manager, answers=[AnswerInput(question.pk, 3.5)])
+    manager.language = "pt-br"
+    manager.save()
+    client.force_login(manager)
+    page = client.get(
+        reverse("assessments:fill", args=[assessment.pk]), {"section": question.dimension.code}
+    )
+    assert 'value="3.5"' in page.content.decode()

@@ -295,7 +295,10 @@ def test_the_single_statement_submit_stores_exactly_what_the_orm_path_stores(man
             )
         assessment = assessment_start(engagement=engagement, by=manager)[0]
         answer_everything(assessment, level=3)
-        assessment_submit(assessment=assessment, by=manager)
+        with CaptureQueriesContext(connection) as ctx:
+            assessment_submit(assessment=assessment, by=manager)
+        # The single-statement path really ran (one WITH … for the writes), the other did not.
+        assert any(q["sql"].lstrip().startswith("WITH") for q in ctx.captured_queries) is single
         states.append(stored_state(assessment))
     assert states[0] == states[1]
     assert states[0][0]["status"] == AssessmentStatus.SUBMITTED

@@ -269,7 +269,8 @@ def test_saving_a_list_of_answers_and_changing_one_with_its_revision(as_a, asses
     assert second.status_code == 200, second.content
     assert second.json()[0]["revision"] == 2
     stored = Answer.objects.get(assessment=assessment, question=scale)
-    assert (stored.value, stored.revision, stored.note) == (5, 2, "")
+    # The note was not sent with the change: the stored one is kept.
+    assert (stored.value, stored.revision, stored.note) == (5, 2, "From the kick-off.")
     assert Answer.objects.get(assessment=assessment, question=na).na_reason == "Back office only."
 
 
@@ -669,3 +670,25 @@ def test_the_list_costs_the_same_queries_for_5_and_50_assessments(as_a, manager_
     with_50, body_50 = queries_to_read(as_a, url(), page_size=100)
     assert (len(body_5["results"]), len(body_50["results"])) == (5, 50)
     assert with_5 == with_50
+
+
+def test_a_note_sent_empty_clears_it_and_a_nul_character_is_refused(as_a, assessment):
+    scale = question(assessment, "scale")
+    as_a.post(
+        url(assessment.pk, "answers"),
+        {"question": scale.pk, "value": 2, "note": "x"},
+        format="json",
+    )
+    cleared = as_a.post(
+        url(assessment.pk, "answers"),
+        {"question": scale.pk, "value": 2, "note": "", "revision": 1},
+        format="json",
+    )
+    assert cleared.status_code == 200
+    assert Answer.objects.get(question=scale).note == ""
+    text = question(assessment, "text")
+    refused = as_a.post(
+        url(assessment.pk, "answers"), {"question": text.pk, "value": "a\u0000b"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert not Answer.objects.filter(question=text).exists()

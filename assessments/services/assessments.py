@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -77,8 +77,8 @@ class AnswerInput:
     question: Any  # the question's id
     value: Any = None
     not_applicable: bool = False
-    na_reason: str = ""
-    note: str = ""
+    na_reason: str | None = None  # None: keep what is stored
+    note: str | None = None  # None: keep what is stored
     revision: int | None = None  # the revision the sender last read; None for a new answer
 
 
@@ -303,6 +303,16 @@ def answers_save(
                 )
             )
             continue
+        # An omitted note or reason (None) keeps what is stored.
+        item = replace(
+            item,
+            note=item.note if item.note is not None else (stored.note if stored else ""),
+            na_reason=(
+                item.na_reason
+                if item.na_reason is not None
+                else (stored.na_reason if stored else "")
+            ),
+        )
         field_problem = _problem_in(question, item)
         if field_problem is not None:
             field, message = field_problem
@@ -314,8 +324,8 @@ def answers_save(
                 question=question,
                 value=None if item.not_applicable else item.value,
                 not_applicable=item.not_applicable,
-                na_reason=item.na_reason.strip() if item.not_applicable else "",
-                note=item.note,
+                na_reason=(item.na_reason or "").strip() if item.not_applicable else "",
+                note=item.note or "",
                 revision=(stored.revision + 1) if stored is not None else 1,
                 updated_at=now,
                 updated_by=by,
@@ -345,8 +355,16 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _has_nul(value: Any) -> bool:
+    # PostgreSQL text cannot hold NUL; refuse it as bad input rather than fail on write.
+    return isinstance(value, str) and "\x00" in value
+
+
 def _problem_in(question: Question, item: AnswerInput) -> tuple[str, str] | None:
-    if not isinstance(item.note, str) or len(item.note) > MAX_TEXT:
+    for field in ("note", "na_reason", "value"):
+        if _has_nul(getattr(item, field)):
+            return field, _("Remove the invisible control character (NUL) from the text.")
+    if item.note is not None and (not isinstance(item.note, str) or len(item.note) > MAX_TEXT):
         return "note", _("Keep the note under %(limit)d characters.") % {"limit": MAX_TEXT}
     if item.not_applicable:
         if not question.allow_na:
@@ -610,6 +628,8 @@ def assessment_review(
             _("Only a submitted assessment can be reviewed."), code="not_submitted"
         )
     comment = comment.strip()
+    if "\x00" in comment:
+        raise ValidationError({"comment": _("Remove the invisible control character (NUL).")})
     if not approve and not comment:
         raise ValidationError({"comment": _("Say what should be corrected.")})
     if len(comment) > 5000:

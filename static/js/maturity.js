@@ -27,9 +27,12 @@
     var seconds = Math.min(30, Math.pow(2, tries));
     pending.add(form);
     var status = statusOf(form);
+    var expired = event.detail.xhr && event.detail.xhr.status === 401;
     if (status) {
       status.className = "save-status save-failed";
-      status.textContent = status.dataset.failed.replace("%s", seconds);
+      status.textContent = expired
+        ? status.dataset.expired
+        : status.dataset.failed.replace("%s", seconds);
     }
     window.setTimeout(function () { htmx.trigger(form, "retry"); }, seconds * 1000);
   }

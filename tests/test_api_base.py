@@ -222,3 +222,11 @@ def test_issue_token_refuses_an_unknown_user():
 
     with pytest.raises(CommandError, match="No user named 'ghost'"):
         call_command("issue_token", "ghost")
+
+
+def test_json_nested_too_deeply_is_a_parse_error_not_a_server_error(api, user):
+    api.force_login(user)
+    body = "[" * 50_000 + "]" * 50_000
+    response = api.post("/api/test/validate/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["type"] == "parse_error"

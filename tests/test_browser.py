@@ -161,8 +161,14 @@ def test_an_assessment_is_filled_reloaded_completed_submitted_and_approved(live_
         page.locator("nav.sections a").nth(index).click()
         page.wait_for_load_state()
         answer_section(page)
+    # A note typed and submitted at once is not lost (saved on blur, or by the flush that
+    # the submit does first for any question still being typed in).
+    last = page.locator(".question-card").last
+    last.locator("details summary").click()
+    last.locator("textarea[name=note]").type("Typed just before submitting")
     page.get_by_role("button", name="Submit the assessment").click()
     page.get_by_text("Maturity level").wait_for()
+    assert Answer.objects.filter(note="Typed just before submitting").exists()
     level = Assessment.objects.get().maturity_level
     assert page.locator(".level-badge").inner_text() == str(level)
 

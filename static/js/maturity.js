@@ -13,6 +13,17 @@
     ];
   });
 
+  // A keystroke that edits a text field (not Tab, arrows or Shift): what makes a question
+  // dirty and, after a pause, saves it. Used by the fill form's hx-trigger filter.
+  window.editing = function (event) {
+    var target = event.target;
+    return Boolean(
+      target.matches &&
+        target.matches("textarea, input[type=text], input[type=number]") &&
+        (event.key.length === 1 || event.key === "Backspace" || event.key === "Delete")
+    );
+  };
+
   // Autosave: a save that fails (network down, server error) is shown on its question and
   // retried with growing pauses until it goes through; leaving the page warns meanwhile.
   var pending = new Set();
@@ -54,6 +65,27 @@
       delete form.dataset.tries;
       pending.delete(form);
     }
+  });
+  // Typing marks its question dirty until its save is done; submitting the assessment
+  // first saves what is still dirty, then submits, so the last keystrokes are never left
+  // behind by a quick click on "Submit".
+  document.addEventListener("keyup", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-autosave]");
+    if (form && window.editing(event)) pending.add(form);
+  });
+  document.addEventListener("submit", function (event) {
+    var submit = event.target.closest("form.submit-form");
+    if (!submit || !pending.size) return;
+    event.preventDefault();
+    pending.forEach(function (form) { htmx.trigger(form, "retry"); });
+    var waited = 0;
+    var timer = window.setInterval(function () {
+      waited += 200;
+      if (!pending.size || waited > 15000) {
+        window.clearInterval(timer);
+        if (!pending.size) submit.submit();
+      }
+    }, 200);
   });
   window.addEventListener("beforeunload", function (event) {
     if (pending.size) {

@@ -291,20 +291,27 @@ def _dimension_rows(
     assessment: Assessment, previous: Assessment | None, questions: dict[int, Question]
 ) -> list[dict[str, Any]]:
     by_code = {q.code: q for q in questions.values()}
-    before = (
-        {d["code"]: d["score"] for d in (previous.result or {}).get("dimensions", [])}
-        if previous
-        else {}
+    earlier = (
+        {d["code"]: d for d in (previous.result or {}).get("dimensions", [])} if previous else {}
     )
     rows = []
     for dimension in (assessment.result or {}).get("dimensions", []):
         score = dimension["score"]
-        old = before.get(dimension["code"])
+        then = earlier.get(dimension["code"])
+        old = then["score"] if then else None
+        # What moved the score since last time: each question's change in points.
+        old_points = {c["question"]: c["points"] for c in then["contributions"]} if then else None
         rows.append(
             {
                 **dimension,
                 "question_rows": [
-                    {**c, "question_obj": by_code.get(c["question"])}
+                    {
+                        **c,
+                        "question_obj": by_code.get(c["question"]),
+                        "moved": c["points"] - old_points.get(c["question"], 0.0)
+                        if old_points is not None
+                        else None,
+                    }
                     for c in dimension["contributions"]
                 ],
                 "previous": old,

@@ -27,7 +27,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
-from assessments.labels import LEVELS
 from assessments.selectors import client_trend, questionnaires_in_use
 from clients import services
 from clients.filters import ClientFilter
@@ -151,7 +150,6 @@ def client_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "client": client,
             "trend": client_trend(client.engagements.all()),
-            "levels": LEVELS,
             "history": client_history(client=client),
             "sections": {key: section_context(request, client, key) for key in SECTIONS},
         },

@@ -3,6 +3,8 @@ result, review, and who may see what."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -141,6 +143,9 @@ def test_the_result_compares_with_the_previous_assessment(client, manager, engag
     page = client.get(reverse("assessments:result", args=[second.pk])).content.decode()
     assert "Compared with the assessment of" in page
     assert "▲" in page
+    # Question by question: what moved each score since last time (level 2 → 4 on a
+    # weight-2 scale question of a 5-question dimension moves it by several points).
+    assert re.search(r"<td>\+\d+\.\d</td>", page)
     client_page = client.get(
         reverse("clients:detail", args=[engagement.client.pk])
     ).content.decode()

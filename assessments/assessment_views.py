@@ -30,8 +30,10 @@ from assessments.services import (
     assessment_review,
     assessment_start,
     assessment_submit,
+    may_edit,
 )
 from clients.selectors import engagements_visible_to
+from core.htmx import is_htmx
 
 
 def _assessment(request: AuthenticatedHttpRequest, pk: int) -> Assessment:
@@ -45,9 +47,7 @@ def _assessment(request: AuthenticatedHttpRequest, pk: int) -> Assessment:
 
 
 def _may_edit(request: AuthenticatedHttpRequest, assessment: Assessment) -> bool:
-    return assessment.is_editable and (
-        assessment.assessor_id == request.user.pk or user_has_role(request.user, DIRECTORS)
-    )
+    return assessment.is_editable and may_edit(assessment, request.user)
 
 
 # --- Start --------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def login_required_for_saves(view: Any) -> Any:
     @wraps(view)
     def wrapped(request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
-            if request.headers.get("HX-Request") == "true":
+            if is_htmx(request):
                 return HttpResponse(status=401)
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)

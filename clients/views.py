@@ -41,12 +41,9 @@ from clients.models import Client, TimelineEntry
 from clients.selectors import client_detail as select_client
 from clients.selectors import client_history, clients_visible_to
 from clients.selectors import client_list as select_clients
+from core.htmx import is_htmx
 
 LIST_PAGE_SIZE = 25
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def attach_errors(form: forms.BaseForm, error: ValidationError) -> None:
@@ -112,7 +109,7 @@ def client_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.client_update(
-                client=Client.objects.get(pk=client.pk),
+                client=client,
                 by=request.user,
                 team_members=form.cleaned_data["team_members"],
                 **form.service_fields(),
@@ -298,8 +295,7 @@ def section_edit(request: AuthenticatedHttpRequest, pk: int, key: str, row_pk: i
     form = section.form_class(request.POST or None, instance=row, **section.form_kwargs(client))
     if request.method == "POST" and form.is_valid():
         try:
-            fresh = type(row).objects.get(pk=row.pk)
-            section.update(fresh, by=request.user, **form.cleaned_data)
+            section.update(row, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             attach_errors(form, error)
         else:

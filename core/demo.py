@@ -536,9 +536,9 @@ def _seed_assessments(
     the real engine, written in bulk. Each engagement drifts: a client that starts
     defensive and immature tends to improve, as education is meant to make it."""
     from assessments.models import Answer, Assessment, AssessmentStatus, DimensionResult
-    from assessments.scoring import NOT_APPLICABLE, Evidence, score
+    from assessments.scoring import NOT_APPLICABLE, score
     from assessments.selectors import default_questionnaire, questions_by_id, structure_for_version
-    from assessments.services.assessments import result_snapshot
+    from assessments.services.assessments import evidence_from, result_snapshot
 
     questionnaire = default_questionnaire()
     version = questionnaire.current_version() if questionnaire else None
@@ -548,25 +548,20 @@ def _seed_assessments(
     structure = structure_for_version(version)
     dimensions = {q.dimension.code: q.dimension for q in questions}
     names = {code: d.name for code, d in dimensions.items()}
-    evidence_by_client: dict[int, list[tuple[Evidence, dict[str, object]]]] = {}
+    experience_rows: dict[int, list[tuple[int, str, int, str, date | None]]] = {}
     for experience in experiences:
-        evidence_by_client.setdefault(experience.client_id, []).append(
+        experience_rows.setdefault(experience.client_id, []).append(
             (
-                Evidence(
-                    key=f"past-experience-{experience.pk}",
-                    severity=experience.severity,
-                    outcome=experience.outcome,
-                    ended_on=experience.ended_on,
-                ),
-                {
-                    "id": experience.pk,
-                    "supplier": experience.supplier,
-                    "severity": experience.severity,
-                    "outcome": experience.outcome,
-                    "ended_on": experience.ended_on.isoformat() if experience.ended_on else None,
-                },
+                experience.pk,
+                experience.supplier,
+                experience.severity,
+                experience.outcome,
+                experience.ended_on,
             )
         )
+    evidence_by_client = {
+        client_id: evidence_from(rows) for client_id, rows in experience_rows.items()
+    }
     rows: list[Assessment] = []
     answer_sets: list[list[Answer]] = []
     dimension_sets: list[list[DimensionResult]] = []

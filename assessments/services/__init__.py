@@ -11,6 +11,8 @@ from assessments.services.assessments import (
     assessment_review,
     assessment_start,
     assessment_submit,
+    evidence_from,
+    may_edit,
 )
 from assessments.services.questionnaires import (
     DocumentProblems,
@@ -34,6 +36,8 @@ __all__ = [
     "assessment_review",
     "assessment_start",
     "assessment_submit",
+    "evidence_from",
+    "may_edit",
     "questionnaire_set_default",
     "version_copy_to_draft",
     "version_export",

@@ -132,7 +132,7 @@ def _transition(assessment: Assessment, *, to: str, by: User | None, comment: st
     assessment.status = to
 
 
-def _may_edit(assessment: Assessment, user: User | None) -> bool:
+def may_edit(assessment: Assessment, user: User | None) -> bool:
     """The assessor fills their assessment; directors may correct it. The rest of the team
     reads it."""
     return user is not None and (
@@ -236,7 +236,7 @@ def answers_save(
     ``not_applicable`` clears the answer. Raises AnswersRefused listing every problem;
     AssessmentNotEditable once submitted."""
     assessment = _lock(assessment)
-    if not _may_edit(assessment, by):
+    if not may_edit(assessment, by):
         raise PermissionDenied(_("Only the assessor or a director can change this assessment."))
     if not assessment.is_editable:
         raise AssessmentNotEditable()
@@ -386,7 +386,7 @@ def _problem_in(question: Question, item: AnswerInput) -> tuple[str, str] | None
 ExperienceRow = tuple[int, str, int, str, Any]  # id, supplier, severity, outcome, ended_on
 
 
-def _evidence(rows: list[ExperienceRow]) -> list[tuple[Evidence, dict[str, Any]]]:
+def evidence_from(rows: list[ExperienceRow]) -> list[tuple[Evidence, dict[str, Any]]]:
     """The engine's evidence, and what the snapshot keeps of each past experience."""
     return [
         (
@@ -501,7 +501,7 @@ def result_snapshot(
 def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
     """Check required answers, score, store the result snapshot, make it read-only."""
     assessment = _lock(assessment)
-    if not _may_edit(assessment, by):
+    if not may_edit(assessment, by):
         raise PermissionDenied(_("Only the assessor or a director can submit this assessment."))
     if not assessment.is_editable:
         raise AssessmentNotEditable()
@@ -521,7 +521,7 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
         for qid, (value, not_applicable) in answers.items()
         if qid in questions
     }
-    evidence = _evidence(experiences)
+    evidence = evidence_from(experiences)
     result = score(
         structure_for_version(assessment.version),
         by_code,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maturity.settings")
 
@@ -18,9 +19,25 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def beat_schedule(heartbeat_seconds: int) -> dict[str, dict[str, object]]:
+def beat_schedule(
+    heartbeat_seconds: int,
+    dispatch_seconds: int = 60,
+    digest_weekday: int = 1,
+    digest_hour: int = 8,
+) -> dict[str, dict[str, object]]:
     """Every periodic task of the product, keyed by a stable name."""
     return {
+        # The one education dispatcher: it scans the due index, so one entry serves every
+        # action. A tick missed while the broker was down is simply done by the next one.
+        "education.dispatch": {
+            "task": "education.tasks.dispatch",
+            "schedule": float(dispatch_seconds),
+            "options": {"expires": float(dispatch_seconds)},
+        },
+        "education.weekly_digest": {
+            "task": "education.tasks.weekly_digest",
+            "schedule": crontab(minute=0, hour=digest_hour, day_of_week=digest_weekday % 7),
+        },
         "core.heartbeat": {
             "task": "core.tasks.heartbeat",
             "schedule": float(heartbeat_seconds),
@@ -35,4 +52,9 @@ def beat_schedule(heartbeat_seconds: int) -> dict[str, dict[str, object]]:
 def _install_beat_schedule(sender: Celery, **kwargs: object) -> None:
     from django.conf import settings
 
-    sender.conf.beat_schedule = beat_schedule(settings.HEARTBEAT_SECONDS)
+    sender.conf.beat_schedule = beat_schedule(
+        settings.HEARTBEAT_SECONDS,
+        settings.EDUCATION_DISPATCH_SECONDS,
+        settings.EDUCATION_DIGEST_WEEKDAY,
+        settings.EDUCATION_DIGEST_HOUR,
+    )

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "core",
     "clients",
     "assessments",
+    "education",
     "api",
 ]
 
@@ -309,6 +310,28 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Education: the dispatcher and the notification outbox ------------------------------
+# How often beat runs the one dispatcher (reminders, overdue, escalations, recurrences,
+# reassessment prompts, then the e-mail outbox).
+EDUCATION_DISPATCH_SECONDS = env.get_int("EDUCATION_DISPATCH_SECONDS", 60, minimum=1)
+EDUCATION_REMINDER_DAYS = env.get_int("EDUCATION_REMINDER_DAYS", 2, minimum=0)
+EDUCATION_ESCALATE_AFTER_DAYS = env.get_int("EDUCATION_ESCALATE_AFTER_DAYS", 3, minimum=0)
+# The weekly digest for directors: ISO weekday (1 = Monday) and local hour.
+EDUCATION_DIGEST_WEEKDAY = env.get_int("EDUCATION_DIGEST_WEEKDAY", 1, minimum=1)
+if EDUCATION_DIGEST_WEEKDAY > 7:
+    raise ImproperlyConfigured("EDUCATION_DIGEST_WEEKDAY must be 1 (Monday) to 7 (Sunday).")
+EDUCATION_DIGEST_HOUR = env.get_int("EDUCATION_DIGEST_HOUR", 8, minimum=0)
+if EDUCATION_DIGEST_HOUR > 23:
+    raise ImproperlyConfigured("EDUCATION_DIGEST_HOUR must be 0 to 23.")
+NOTIFICATION_MAX_ATTEMPTS = env.get_int("NOTIFICATION_MAX_ATTEMPTS", 8, minimum=1)
+# The first retry waits this long; each further one twice as long (capped at 6 hours).
+NOTIFICATION_RETRY_SECONDS = env.get_int("NOTIFICATION_RETRY_SECONDS", 60, minimum=1)
+# Links in e-mails point here; Message-IDs end in this domain.
+SITE_URL = env.get_str("SITE_URL", "http://127.0.0.1:8000")
+if urlsplit(SITE_URL).scheme not in {"http", "https"} or not urlsplit(SITE_URL).netloc:
+    raise ImproperlyConfigured(f"SITE_URL must be an http(s):// URL, not {SITE_URL!r}.")
+EMAIL_MESSAGE_ID_DOMAIN = urlsplit(SITE_URL).hostname or "maturity.local"
 
 # --- Product ----------------------------------------------------------------------------
 # Demo data may only be loaded where DEBUG is on, unless forced (see seed_demo).

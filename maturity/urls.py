@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("clients/", include("clients.urls")),
     path("", include("assessments.urls")),
+    path("education/", include("education.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -134,3 +134,28 @@ def answer_everything(assessment, *, level: int = 4):
             value = "A note."
         inputs.append(AnswerInput(question=question.pk, value=value))
     return answers_save(assessment=assessment, by=assessment.assessor, answers=inputs)
+
+
+def submitted_assessment(engagement, *, level: int = 2, by=None):
+    """An assessment of ``engagement`` answered at ``level`` everywhere and submitted."""
+    from assessments.services import assessment_start, assessment_submit
+
+    assessor = by or engagement.client.owner
+    assessment, _created = assessment_start(engagement=engagement, by=assessor)
+    answer_everything(assessment, level=level)
+    return assessment_submit(assessment=assessment, by=assessor)
+
+
+from education.models import EducationAction  # noqa: E402
+
+
+class EducationActionFactory(factory.django.DjangoModelFactory[EducationAction]):
+    class Meta:
+        model = EducationAction
+
+    engagement = factory.SubFactory(EngagementFactory)
+    client = factory.LazyAttribute(lambda action: action.engagement.client)
+    owner = factory.LazyAttribute(lambda action: action.engagement.client.owner)
+    action_type = "workshop"
+    title = factory.Sequence(lambda n: f"Workshop {n}")
+    due_date = factory.LazyFunction(lambda: date.today())

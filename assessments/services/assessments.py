@@ -43,6 +43,7 @@ from assessments.scoring import (
     score,
     trait_of,
 )
+from assessments.signals import assessment_submitted
 from assessments.selectors import (
     default_questionnaire,
     questions_by_id,
@@ -547,6 +548,7 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
     if connection.vendor == "postgresql" and not resubmission and SINGLE_STATEMENT_SUBMIT:
         _store_in_one_statement(assessment, by=by, rows=rows)
         assessment.status = AssessmentStatus.SUBMITTED
+        assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
         return assessment
     _transition(assessment, to=AssessmentStatus.SUBMITTED, by=by)
     assessment.save(update_fields=[*RESULT_FIELDS, "status", "submitted_at", "updated_at"])
@@ -556,6 +558,7 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
         DimensionResult(assessment=assessment, dimension_id=pk, code=code, kind=kind, score=value)
         for pk, code, kind, value in rows
     )
+    assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
     return assessment
 
 

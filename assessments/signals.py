@@ -1,0 +1,9 @@
+"""Signals the assessments app sends, so later capabilities can react without the
+assessment services knowing about them."""
+
+from django.dispatch import Signal
+
+# Sent by assessment_submit inside its transaction, after the result is stored, with
+# ``assessment`` and ``by``. Receivers write in the same transaction (an outbox), so what
+# they record cannot be lost if the submit commits, nor kept if it rolls back.
+assessment_submitted = Signal()

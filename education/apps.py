@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EducationConfig(AppConfig):
+    name = "education"
+    verbose_name = _("Education")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from assessments.signals import assessment_submitted
+        from education.defaults import ensure_default_playbook_after_migrate
+        from education.receivers import plan_on_submit
+
+        post_migrate.connect(ensure_default_playbook_after_migrate, sender=self)
+        assessment_submitted.connect(plan_on_submit, dispatch_uid="education.plan_on_submit")

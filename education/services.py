@@ -1,0 +1,1059 @@
+"""Every write of the education app: plans, actions, the dispatcher and the outbox relay.
+
+Views, viewsets, admin and tasks parse input and call these; nothing else writes education
+rows. Timed work is idempotent by construction: rows are claimed with
+``SELECT … FOR UPDATE SKIP LOCKED`` (so two workers never hold the same row), every event
+sets a flag in the same transaction as the notification it writes, and every notification
+has a unique idempotency key.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from assessments.models import Assessment, AssessmentStatus, DimensionResult
+from clients.models import Engagement
+from education import planning, schedule
+from education.models import (
+    ActionStatus,
+    ActionTemplate,
+    ActionType,
+    EducationAction,
+    EducationPlan,
+    EmailState,
+    Notification,
+    NotificationKind,
+    PlanStatus,
+    Playbook,
+    PlaybookRule,
+    ReassessmentSchedule,
+)
+
+log = logging.getLogger(__name__)
+
+# How long after its last assessment an engagement is due for another, by maturity level:
+# a novice changes fast and needs looking at often; a strategic partner once a year.
+REASSESSMENT_CADENCE_DAYS = {1: 90, 2: 90, 3: 180, 4: 180, 5: 365}
+# A plan still pending this long after its submit lost its Celery message: the dispatcher
+# builds it instead.
+PLAN_SWEEP_AFTER = timedelta(minutes=2)
+MAX_DUE_DATE_YEARS = 5
+
+
+def policy() -> schedule.Policy:
+    return schedule.Policy(
+        reminder_days=settings.EDUCATION_REMINDER_DAYS,
+        escalate_after_days=settings.EDUCATION_ESCALATE_AFTER_DAYS,
+        tz=timezone.get_current_timezone(),
+    )
+
+
+def state_of(action: EducationAction) -> schedule.State:
+    return schedule.State(
+        status=action.status,
+        due_date=action.due_date,
+        every_weeks=action.every_weeks,
+        reminded_at=action.reminded_at,
+        overdue_at=action.overdue_at,
+        escalated_at=action.escalated_at,
+        next_spawned=action.next_spawned,
+        recurrence_closed=action.recurrence_closed,
+    )
+
+
+def _reschedule(action: EducationAction) -> None:
+    action.next_check_at = schedule.next_check(state_of(action), policy())
+
+
+# --- Notifications (the outbox) -----------------------------------------------------------
+
+
+def notification_for(
+    *,
+    recipient: User | int,
+    kind: str,
+    key: str,
+    action: EducationAction | None = None,
+    params: dict[str, Any] | None = None,
+    email: str | None = None,
+    now: datetime | None = None,
+) -> Notification:
+    """An unsaved notification; write it with :func:`notifications_write`."""
+    recipient_id = recipient if isinstance(recipient, int) else recipient.pk
+    if email is None and isinstance(recipient, User):
+        email = recipient.email
+    has_email = bool(email)
+    return Notification(
+        recipient_id=recipient_id,
+        kind=kind,
+        idempotency_key=key,
+        action=action,
+        params=params or {},
+        email_state=EmailState.PENDING if has_email else EmailState.SKIPPED,
+        next_attempt_at=(now or timezone.now()) if has_email else None,
+    )
+
+
+def notifications_write(rows: Sequence[Notification], *, relay_soon: bool = True) -> None:
+    """Write notifications in the caller's transaction; a key already written is skipped.
+
+    ``relay_soon`` asks a worker to e-mail them once the transaction commits; without it
+    (or if the broker is down) the dispatcher's next pass relays them anyway.
+    """
+    if not rows:
+        return
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if relay_soon:
+        from education.tasks import enqueue_relay
+
+        transaction.on_commit(enqueue_relay, robust=True)
+
+
+def _action_params(action: EducationAction) -> dict[str, Any]:
+    """What a notification about an action shows, frozen at the time it was written."""
+    template_title = action.template.title if action.template_id and action.template else {}
+    return {
+        "action": action.pk,
+        "title": action.title or template_title or action.get_action_type_display(),
+        "client": action.client.name,
+        "client_id": action.client_id,
+        "due_date": action.due_date.isoformat(),
+        "action_type": action.action_type,
+    }
+
+
+def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's notifications read (all unread ones when ``ids`` is None)."""
+    rows = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return rows.update(read_at=timezone.now())
+
+
+def _message_id(key: str) -> str:
+    domain = settings.EMAIL_MESSAGE_ID_DOMAIN
+    return f"<{key}@{domain}>"
+
+
+def _backoff(attempts: int) -> timedelta:
+    base = settings.NOTIFICATION_RETRY_SECONDS
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+@dataclass
+class RelayReport:
+    sent: int = 0
+    failed: int = 0
+    gave_up: int = 0
+    batches: int = 0
+
+
+def notifications_relay(
+    *, now: datetime | None = None, batch_size: int = 50, max_batches: int | None = None
+) -> RelayReport:
+    """E-mail pending notifications, a batch per transaction.
+
+    A batch's rows stay locked while they are sent, so another worker skips them; a row is
+    marked sent in the same transaction. A worker killed mid-batch rolls the batch back and
+    it is sent again later — with the same Message-ID, so the copy is recognisable.
+    A failed send is retried with exponential backoff until ``NOTIFICATION_MAX_ATTEMPTS``.
+    """
+    from education.messages import render_email
+
+    report = RelayReport()
+    while max_batches is None or report.batches < max_batches:
+        moment = now or timezone.now()
+        with transaction.atomic():
+            batch = list(
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(email_state=EmailState.PENDING, next_attempt_at__lte=moment)
+                .select_related("recipient")
+                .order_by("next_attempt_at", "id")[:batch_size]
+            )
+            if not batch:
+                break
+            report.batches += 1
+            connection = get_connection(fail_silently=False)
+            for row in batch:
+                row.attempts += 1
+                try:
+                    subject, body = render_email(row)
+                    message = EmailMessage(
+                        subject=subject,
+                        body=body,
+                        to=[row.recipient.email],
+                        headers={"Message-ID": _message_id(row.idempotency_key)},
+                        connection=connection,
+                    )
+                    message.send()
+                except Exception as error:  # any failure of the edge: retry later
+                    row.last_error = f"{type(error).__name__}: {error}"[:500]
+                    if row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+                        row.email_state = EmailState.FAILED
+                        row.next_attempt_at = None
+                        report.gave_up += 1
+                    else:
+                        row.next_attempt_at = moment + _backoff(row.attempts)
+                        report.failed += 1
+                else:
+                    row.email_state = EmailState.SENT
+                    row.sent_at = timezone.now()
+                    row.next_attempt_at = None
+                    row.last_error = ""
+                    report.sent += 1
+            try:
+                connection.close()
+            except Exception:  # closing a broken connection must not undo what was sent
+                log.warning("closing the mail connection failed", exc_info=True)
+            Notification.objects.bulk_update(
+                batch, ["attempts", "email_state", "sent_at", "next_attempt_at", "last_error"]
+            )
+        if len(batch) < batch_size:
+            break
+    return report
+
+
+# --- Playbooks -----------------------------------------------------------------------------
+
+
+def playbook_for(questionnaire_id: int) -> Playbook | None:
+    return Playbook.objects.filter(questionnaire_id=questionnaire_id, is_active=True).first()
+
+
+def rules_of(playbook: Playbook) -> list[planning.Rule]:
+    rules = PlaybookRule.objects.filter(playbook=playbook).select_related("template")
+    return [
+        planning.Rule(
+            template=rule.template.code,
+            kind=rule.kind,
+            dimension=rule.dimension_code,
+            threshold=rule.threshold,
+            min_defensiveness=rule.min_defensiveness,
+            max_defensiveness=rule.max_defensiveness,
+            quadrant=rule.quadrant,
+            phase=rule.phase,
+            phases=tuple(rule.phases or ()),
+            template_targets=tuple(rule.template.target_dimensions or ()),
+        )
+        for rule in rules.order_by("position", "id")
+    ]
+
+
+def playbook_import(*, document: dict[str, Any]) -> Playbook:
+    """Create or replace a playbook from its JSON document (see data/default_playbook.json)."""
+    from assessments.models import Questionnaire
+    from education.interchange import check_playbook
+
+    problems = check_playbook(document)
+    if problems:
+        raise ValidationError(problems)
+    questionnaire = Questionnaire.objects.filter(code=document["questionnaire"]).first()
+    if questionnaire is None:
+        raise ValidationError(
+            _("No questionnaire has the code “%(code)s”.") % {"code": document["questionnaire"]}
+        )
+    with transaction.atomic():
+        playbook, _created = Playbook.objects.update_or_create(
+            code=document["code"],
+            defaults={
+                "name": document["name"],
+                "description": document.get("description", {}),
+                "questionnaire": questionnaire,
+            },
+        )
+        templates: dict[str, ActionTemplate] = {}
+        for position, item in enumerate(document["templates"]):
+            template, _created = ActionTemplate.objects.update_or_create(
+                playbook=playbook,
+                code=item["code"],
+                defaults={
+                    "action_type": item["action_type"],
+                    "title": item["title"],
+                    "description": item.get("description", {}),
+                    "lead_time_days": item.get("lead_time_days", 14),
+                    "recurrence": item.get("recurrence", "once"),
+                    "every_weeks": item.get("every_weeks"),
+                    "audience": item.get("audience", []),
+                    "target_dimensions": item.get("target_dimensions", []),
+                    "position": position,
+                },
+            )
+            templates[template.code] = template
+        playbook.rules.all().delete()
+        PlaybookRule.objects.bulk_create(
+            PlaybookRule(
+                playbook=playbook,
+                template=templates[item["template"]],
+                kind=item["kind"],
+                dimension_code=item.get("dimension_code", ""),
+                threshold=item.get("threshold"),
+                min_defensiveness=item.get("min_defensiveness"),
+                max_defensiveness=item.get("max_defensiveness"),
+                quadrant=item.get("quadrant", ""),
+                phase=item.get("phase", ""),
+                phases=item.get("phases", []),
+                position=position,
+            )
+            for position, item in enumerate(document["rules"])
+        )
+    return playbook
+
+
+def template_update(*, template: ActionTemplate, by: User, **fields: Any) -> ActionTemplate:
+    """A director changes a template's texts, timing or audience."""
+    from accounts.access import DIRECTORS, user_has_role
+
+    if not user_has_role(by, DIRECTORS):
+        raise PermissionDenied(_("Only directors change playbooks."))
+    for name, value in fields.items():
+        setattr(template, name, value)
+    if template.recurrence == "once":
+        template.every_weeks = None
+    elif not template.every_weeks:
+        raise ValidationError({"every_weeks": _("Say every how many weeks it repeats.")})
+    template.full_clean()
+    template.save()
+    return template
+
+
+def rule_save(*, rule: PlaybookRule, by: User) -> PlaybookRule:
+    """A director adds or changes a rule; each kind must have the fields it reads."""
+    from accounts.access import DIRECTORS, user_has_role
+
+    if not user_has_role(by, DIRECTORS):
+        raise PermissionDenied(_("Only directors change playbooks."))
+    errors: dict[str, str] = {}
+    if rule.template_id and rule.template.playbook_id != rule.playbook_id:
+        errors["template"] = _("The template belongs to another playbook.")
+    if rule.kind == planning.WEAK_DIMENSION:
+        if not rule.dimension_code:
+            errors["dimension_code"] = _("Name the dimension.")
+        if rule.threshold is None:
+            errors["threshold"] = _("Give the score below which the dimension is weak.")
+    elif rule.kind == planning.DEFENSIVENESS_BAND:
+        low, high = rule.min_defensiveness, rule.max_defensiveness
+        if low is None and high is None:
+            errors["min_defensiveness"] = _("Give at least one end of the band.")
+        elif low is not None and high is not None and low >= high:
+            errors["max_defensiveness"] = _("The band's upper end must be above its lower end.")
+    elif rule.kind == planning.QUADRANT and not rule.quadrant:
+        errors["quadrant"] = _("Choose the quadrant.")
+    elif rule.kind == planning.PHASE and not rule.phase:
+        errors["phase"] = _("Choose the phase.")
+    if errors:
+        raise ValidationError(errors)
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+# --- Plans -----------------------------------------------------------------------------------
+
+
+def plan_request(*, assessment: Assessment) -> EducationPlan:
+    """Record, in the submit's transaction, that the assessment's plan must be built; a
+    worker builds it after commit. A resubmission (after a return) asks for it again."""
+    plan, created = EducationPlan.objects.get_or_create(
+        assessment=assessment,
+        defaults={"engagement_id": assessment.engagement_id, "requested_at": timezone.now()},
+    )
+    if not created and plan.status != PlanStatus.PENDING:
+        plan.status = PlanStatus.PENDING
+        plan.requested_at = timezone.now()
+        plan.save(update_fields=["status", "requested_at"])
+    from education.tasks import enqueue_plan_build
+
+    transaction.on_commit(lambda: enqueue_plan_build(plan.pk), robust=True)
+    return plan
+
+
+def _facts(assessment: Assessment, engagement: Engagement) -> planning.Facts:
+    scores = dict(
+        DimensionResult.objects.filter(assessment=assessment).values_list("code", "score")
+    )
+    return planning.Facts(
+        dimension_scores=scores,
+        defensiveness_index=assessment.defensiveness_index,
+        quadrant=assessment.quadrant or None,
+        phase=engagement.phase,
+    )
+
+
+@transaction.atomic
+def plan_build(*, plan_id: int) -> EducationPlan | None:
+    """Build a pending plan: its actions, the uplift of the previous plan, the next
+    reassessment date and a notice to the owner. None when there is nothing to do (already
+    built, or another worker holds it)."""
+    plan = (
+        EducationPlan.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("assessment__version", "engagement__client__owner")
+        .filter(pk=plan_id, status=PlanStatus.PENDING)
+        .first()
+    )
+    if plan is None:
+        return None
+    assessment, engagement = plan.assessment, plan.engagement
+    client = engagement.client
+    now = timezone.now()
+    playbook = playbook_for(assessment.version.questionnaire_id)
+    created: list[EducationAction] = []
+    if playbook is not None and assessment.submitted_at is not None:
+        matches = planning.match(rules_of(playbook), _facts(assessment, engagement))
+        templates = {t.code: t for t in playbook.templates.all()}
+        submitted_on = timezone.localdate(assessment.submitted_at)
+        for found in matches:
+            template = templates[found.template]
+            action = EducationAction(
+                engagement=engagement,
+                client=client,
+                plan=plan,
+                template=template,
+                source_assessment=assessment,
+                occurrence=1,
+                action_type=template.action_type,
+                reasons=[reason.as_dict() for reason in found.reasons],
+                owner_id=client.owner_id,
+                audience=list(template.audience),
+                target_dimensions=list(found.dimensions),
+                due_date=max(
+                    submitted_on + timedelta(days=template.lead_time_days),
+                    timezone.localdate(now),
+                ),
+                every_weeks=template.every_weeks if template.recurrence == "weekly" else None,
+            )
+            _reschedule(action)
+            created.append(action)
+        existing = set(plan.actions.values_list("template_id", flat=True))
+        created = [a for a in created if a.template_id not in existing]
+        EducationAction.objects.bulk_create(created, ignore_conflicts=True)
+    # Recurring series of earlier plans run "until the next assessment": this one.
+    EducationAction.objects.filter(
+        engagement=engagement, every_weeks__isnull=False, recurrence_closed=False
+    ).exclude(plan=plan).update(recurrence_closed=True)
+    uplift_measure(assessment=assessment)
+    _schedule_reassessment(assessment)
+    if created:
+        notifications_write(
+            [
+                notification_for(
+                    recipient=client.owner,
+                    kind=NotificationKind.PLAN_READY,
+                    key=f"plan.{plan.pk}.{plan.builds + 1}",
+                    params={
+                        "client": client.name,
+                        "client_id": client.pk,
+                        "engagement": engagement.get_process_type_display(),
+                        "actions": len(created),
+                    },
+                )
+            ]
+        )
+    plan.status = PlanStatus.BUILT
+    plan.built_at = now
+    plan.builds += 1
+    plan.playbook = playbook
+    plan.save(update_fields=["status", "built_at", "builds", "playbook"])
+    return plan
+
+
+def _schedule_reassessment(assessment: Assessment) -> None:
+    level = assessment.maturity_level or 1
+    submitted = assessment.submitted_at or timezone.now()
+    due = submitted + timedelta(days=REASSESSMENT_CADENCE_DAYS.get(level, 180))
+    current = ReassessmentSchedule.objects.filter(engagement_id=assessment.engagement_id).first()
+    if (
+        current is not None
+        and current.last_assessment.submitted_at
+        and (current.last_assessment.submitted_at > submitted)
+    ):
+        return  # an older plan built late must not move a newer assessment's schedule
+    ReassessmentSchedule.objects.update_or_create(
+        engagement_id=assessment.engagement_id,
+        defaults={"last_assessment": assessment, "due_at": due, "prompted_at": None},
+    )
+
+
+def uplift_measure(*, assessment: Assessment) -> int:
+    """Measure the uplift of every done action of the engagement that this assessment is
+    the first to follow: per targeted dimension, how much it improved (a maturity score
+    rising, a defensiveness score falling), and the mean of those as the action's uplift."""
+    if assessment.submitted_at is None:
+        return 0
+    actions = list(
+        EducationAction.objects.filter(
+            engagement_id=assessment.engagement_id,
+            status=ActionStatus.DONE,
+            uplift_assessment__isnull=True,
+            completed_at__lte=assessment.submitted_at,
+            source_assessment__submitted_at__lt=assessment.submitted_at,
+        ).select_related("source_assessment")
+    )
+    if not actions:
+        return 0
+    ids = {assessment.pk, *(a.source_assessment_id for a in actions)}
+    scores: dict[int, dict[str, tuple[str, float | None]]] = {}
+    for assessment_id, code, kind, value in DimensionResult.objects.filter(
+        assessment_id__in=ids
+    ).values_list("assessment_id", "code", "kind", "score"):
+        scores.setdefault(assessment_id, {})[code] = (kind, value)
+    after = scores.get(assessment.pk, {})
+    for action in actions:
+        source = action.source_assessment
+        assert source is not None
+        before = scores.get(source.pk, {})
+        targets = action.target_dimensions or [
+            code for code, (kind, _v) in after.items() if kind == "maturity"
+        ]
+        deltas: dict[str, float] = {}
+        for code in targets:
+            if code not in before or code not in after:
+                continue
+            (kind, old), (_kind, new) = before[code], after[code]
+            if old is None or new is None:
+                continue
+            deltas[code] = round(new - old, 2)
+        improvements = [
+            -delta if before[code][0] == "defensiveness" else delta
+            for code, delta in deltas.items()
+        ]
+        action.dimension_deltas = deltas
+        action.uplift = round(sum(improvements) / len(improvements), 2) if improvements else None
+        action.maturity_delta = _difference(assessment.maturity_score, source.maturity_score)
+        action.defensiveness_delta = _difference(
+            assessment.defensiveness_index, source.defensiveness_index
+        )
+        action.uplift_assessment = assessment
+    EducationAction.objects.bulk_update(
+        actions,
+        [
+            "dimension_deltas",
+            "uplift",
+            "maturity_delta",
+            "defensiveness_delta",
+            "uplift_assessment",
+        ],
+    )
+    return len(actions)
+
+
+def _difference(after: float | None, before: float | None) -> float | None:
+    if after is None or before is None:
+        return None
+    return round(after - before, 2)
+
+
+# --- Actions ----------------------------------------------------------------------------------
+
+
+def action_may_change(*, action: EducationAction, user: User) -> bool:
+    """Whoever may see the client may work on its plan: the whole team shares it."""
+    from clients.selectors import clients_visible_to
+
+    return clients_visible_to(user).filter(pk=action.client_id).exists()
+
+
+def _check_owner(owner: User, engagement: Engagement) -> None:
+    client = engagement.client
+    if not owner.is_active or owner.role not in (Role.ACCOUNT_MANAGER, Role.DIRECTOR):
+        raise ValidationError(
+            {"owner": _("The owner must be an active account manager or director.")}
+        )
+    if (
+        owner.role == Role.ACCOUNT_MANAGER
+        and owner.pk != client.owner_id
+        and not client.team_members.filter(pk=owner.pk).exists()
+    ):
+        raise ValidationError({"owner": _("This person is not on the client's team.")})
+
+
+def _check_due_date(due_date: date | None) -> None:
+    if due_date is None:
+        raise ValidationError({"due_date": _("Give a due date.")})
+    today = timezone.localdate()
+    if due_date < today:
+        raise ValidationError({"due_date": _("The due date cannot be in the past.")})
+    if due_date > today + timedelta(days=365 * MAX_DUE_DATE_YEARS):
+        raise ValidationError(
+            {"due_date": _("Plan within %(years)s years.") % {"years": MAX_DUE_DATE_YEARS}}
+        )
+
+
+def _clean_text(value: str, field: str, limit: int) -> str:
+    value = (value or "").strip()
+    if "\x00" in value:
+        raise ValidationError({field: _("Remove the invisible control character (NUL).")})
+    if len(value) > limit:
+        raise ValidationError({field: _("Keep it under %(limit)s characters.") % {"limit": limit}})
+    return value
+
+
+def _clean_audience(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValidationError({"audience": _("List the stakeholder roles as text.")})
+    cleaned = [v.strip() for v in value if v.strip()]
+    if len(cleaned) > 20 or any(len(v) > 100 for v in cleaned):
+        raise ValidationError({"audience": _("Name at most 20 roles of up to 100 characters.")})
+    return cleaned
+
+
+def _latest_submitted(engagement_id: int) -> Assessment | None:
+    return (
+        Assessment.objects.filter(
+            engagement_id=engagement_id,
+            status__in=[AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED],
+            submitted_at__isnull=False,
+        )
+        .defer("result")
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+
+
+def _assigned(action: EducationAction, by: User) -> Notification | None:
+    if action.owner_id == by.pk:
+        return None
+    return notification_for(
+        recipient=action.owner,
+        kind=NotificationKind.ASSIGNED,
+        key=f"assigned.{action.pk}.{uuid.uuid4().hex}",
+        action=action,
+        params={**_action_params(action), "by": str(by)},
+    )
+
+
+@transaction.atomic
+def action_create(
+    *,
+    engagement: Engagement,
+    by: User,
+    action_type: str,
+    title: str,
+    due_date: date | None,
+    description: str = "",
+    owner: User | None = None,
+    audience: Any = (),
+    every_weeks: int | None = None,
+) -> EducationAction:
+    """An action added by hand to the engagement's plan. Its uplift is measured against
+    the engagement's latest assessment, the one it sets out to improve on."""
+    title = _clean_text(title, "title", 200)
+    if not title:
+        raise ValidationError({"title": _("Give the action a title.")})
+    if action_type not in ActionType.values:
+        raise ValidationError({"action_type": _("Choose a type from the list.")})
+    _check_due_date(due_date)
+    assert due_date is not None
+    owner = owner or engagement.client.owner
+    _check_owner(owner, engagement)
+    if every_weeks is not None and not 1 <= every_weeks <= 52:
+        raise ValidationError({"every_weeks": _("Repeat every 1 to 52 weeks.")})
+    action = EducationAction(
+        engagement=engagement,
+        client=engagement.client,
+        source_assessment=_latest_submitted(engagement.pk),
+        action_type=action_type,
+        title=title,
+        description=_clean_text(description, "description", 5000),
+        owner=owner,
+        audience=_clean_audience(audience),
+        due_date=due_date,
+        every_weeks=every_weeks,
+    )
+    _reschedule(action)
+    action.save()
+    notice = _assigned(action, by)
+    if notice:
+        notifications_write([notice])
+    return action
+
+
+def _lock(action: EducationAction) -> EducationAction:
+    return (
+        EducationAction.objects.select_for_update(of=("self",))
+        .select_related("client", "engagement__client", "template", "owner")
+        .get(pk=action.pk)
+    )
+
+
+UPDATABLE = ("title", "description", "action_type", "due_date", "owner", "audience", "every_weeks")
+
+
+@transaction.atomic
+def action_update(*, action: EducationAction, by: User, **fields: Any) -> EducationAction:
+    """Edit, reassign (``owner``) or reschedule (``due_date``) a planned action.
+
+    A new due date starts the reminders over; a new owner is told.
+    """
+    unknown = set(fields) - set(UPDATABLE)
+    if unknown:
+        raise TypeError(f"action_update does not take {sorted(unknown)}")
+    action = _lock(action)
+    if not action_may_change(action=action, user=by):
+        raise PermissionDenied(_("You cannot change this client's plan."))
+    if action.status != ActionStatus.PLANNED:
+        raise ValidationError(_("This action is closed; reopen it to change it."), code="closed")
+    previous_owner, previous_due = action.owner_id, action.due_date
+    if "title" in fields:
+        title = _clean_text(fields["title"], "title", 200)
+        if not title and not action.template_id:
+            raise ValidationError({"title": _("Give the action a title.")})
+        action.title = title
+    if "description" in fields:
+        action.description = _clean_text(fields["description"], "description", 5000)
+    if "action_type" in fields:
+        if fields["action_type"] not in ActionType.values:
+            raise ValidationError({"action_type": _("Choose a type from the list.")})
+        action.action_type = fields["action_type"]
+    if "audience" in fields:
+        action.audience = _clean_audience(fields["audience"])
+    if "every_weeks" in fields:
+        every = fields["every_weeks"]
+        if every is not None and not 1 <= every <= 52:
+            raise ValidationError({"every_weeks": _("Repeat every 1 to 52 weeks.")})
+        action.every_weeks = every
+    if "due_date" in fields and fields["due_date"] != previous_due:
+        _check_due_date(fields["due_date"])
+        action.due_date = fields["due_date"]
+        action.reminded_at = action.overdue_at = action.escalated_at = None
+    if "owner" in fields and fields["owner"] is not None and fields["owner"].pk != previous_owner:
+        _check_owner(fields["owner"], action.engagement)
+        action.owner = fields["owner"]
+    _reschedule(action)
+    action.save()
+    if action.owner_id != previous_owner:
+        notice = _assigned(action, by)
+        if notice:
+            notifications_write([notice])
+    return action
+
+
+@transaction.atomic
+def action_complete(*, action: EducationAction, by: User, outcome: str) -> EducationAction:
+    """Done, with what came of it (the outcome is what the next review reads)."""
+    action = _lock(action)
+    if not action_may_change(action=action, user=by):
+        raise PermissionDenied(_("You cannot change this client's plan."))
+    if action.status != ActionStatus.PLANNED:
+        raise ValidationError(_("This action is already closed."), code="closed")
+    outcome = _clean_text(outcome, "outcome", 5000)
+    if not outcome:
+        raise ValidationError({"outcome": _("Say what came of it.")})
+    action.status = ActionStatus.DONE
+    action.outcome = outcome
+    action.completed_at = timezone.now()
+    action.completed_by = by
+    _reschedule(action)
+    action.save()
+    return action
+
+
+@transaction.atomic
+def action_skip(*, action: EducationAction, by: User, reason: str) -> EducationAction:
+    """Not done, on purpose — with the reason, so the team learns from it."""
+    action = _lock(action)
+    if not action_may_change(action=action, user=by):
+        raise PermissionDenied(_("You cannot change this client's plan."))
+    if action.status != ActionStatus.PLANNED:
+        raise ValidationError(_("This action is already closed."), code="closed")
+    reason = _clean_text(reason, "skip_reason", 500)
+    if not reason:
+        raise ValidationError({"skip_reason": _("Say why it is skipped.")})
+    action.status = ActionStatus.SKIPPED
+    action.skip_reason = reason
+    action.completed_at = timezone.now()
+    action.completed_by = by
+    _reschedule(action)
+    action.save()
+    return action
+
+
+@transaction.atomic
+def action_reopen(*, action: EducationAction, by: User) -> EducationAction:
+    """Undo a completion or a skip made by mistake."""
+    action = _lock(action)
+    if not action_may_change(action=action, user=by):
+        raise PermissionDenied(_("You cannot change this client's plan."))
+    if action.status == ActionStatus.PLANNED:
+        return action
+    if action.uplift_assessment_id:
+        raise ValidationError(
+            _("Its uplift has been measured by a later assessment; add a new action instead."),
+            code="measured",
+        )
+    action.status = ActionStatus.PLANNED
+    action.outcome = action.skip_reason = ""
+    action.completed_at = None
+    action.completed_by = None
+    _reschedule(action)
+    action.save()
+    return action
+
+
+# --- The dispatcher ---------------------------------------------------------------------------
+
+
+@dataclass
+class DispatchReport:
+    actions: int = 0
+    batches: int = 0
+    reminders: int = 0
+    overdue: int = 0
+    escalations: int = 0
+    spawned: int = 0
+    plans: int = 0
+    reassessments: int = 0
+    queries_per_batch: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "actions": self.actions,
+            "batches": self.batches,
+            "reminders": self.reminders,
+            "overdue": self.overdue,
+            "escalations": self.escalations,
+            "spawned": self.spawned,
+            "plans": self.plans,
+            "reassessments": self.reassessments,
+        }
+
+
+def _directors() -> list[tuple[int, str]]:
+    return list(User.objects.filter(is_active=True, role=Role.DIRECTOR).values_list("pk", "email"))
+
+
+DISPATCH_FIELDS = [
+    "reminded_at",
+    "overdue_at",
+    "escalated_at",
+    "next_spawned",
+    "next_check_at",
+    "updated_at",
+]
+
+
+def dispatch_actions(
+    *, now: datetime | None = None, batch_size: int = 500, max_batches: int | None = None
+) -> DispatchReport:
+    """Claim the actions whose time has come and do what is due to each.
+
+    One transaction per batch: claim with ``FOR UPDATE SKIP LOCKED`` (a second worker takes
+    the next rows, never the same), apply the pure schedule, write the notifications (the
+    outbox) and the new state, commit. Four statements a batch whatever its size.
+    """
+    report = DispatchReport()
+    rules = policy()
+    directors = _directors()
+    while max_batches is None or report.batches < max_batches:
+        moment = now or timezone.now()
+        with transaction.atomic():
+            batch = list(
+                EducationAction.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(next_check_at__lte=moment)
+                .select_related("client", "template", "owner")
+                .order_by("next_check_at", "id")[:batch_size]
+            )
+            if not batch:
+                break
+            report.batches += 1
+            report.actions += len(batch)
+            notices: list[Notification] = []
+            spawned: list[EducationAction] = []
+            for action in batch:
+                state, events = schedule.advance(state_of(action), moment, rules)
+                action.reminded_at = state.reminded_at
+                action.overdue_at = state.overdue_at
+                action.escalated_at = state.escalated_at
+                action.next_spawned = state.next_spawned
+                action.next_check_at = schedule.next_check(state, rules)
+                action.updated_at = moment
+                if events:
+                    params = _action_params(action)
+                    due = action.due_date.isoformat()
+                for event in events:
+                    if event is schedule.Event.REMIND:
+                        report.reminders += 1
+                        notices.append(
+                            notification_for(
+                                recipient=action.owner,
+                                kind=NotificationKind.REMINDER,
+                                key=f"reminder.{action.pk}.{due}",
+                                action=action,
+                                params=params,
+                                now=moment,
+                            )
+                        )
+                    elif event is schedule.Event.OVERDUE:
+                        report.overdue += 1
+                        notices.append(
+                            notification_for(
+                                recipient=action.owner,
+                                kind=NotificationKind.OVERDUE,
+                                key=f"overdue.{action.pk}.{due}",
+                                action=action,
+                                params=params,
+                                now=moment,
+                            )
+                        )
+                    elif event is schedule.Event.ESCALATE:
+                        report.escalations += 1
+                        notices.extend(
+                            notification_for(
+                                recipient=director_id,
+                                email=email,
+                                kind=NotificationKind.ESCALATION,
+                                key=f"escalation.{action.pk}.{due}.{director_id}",
+                                action=action,
+                                params={**params, "owner": action.owner_id},
+                                now=moment,
+                            )
+                            for director_id, email in directors
+                        )
+                    elif event is schedule.Event.SPAWN:
+                        nxt = _next_occurrence(action)
+                        if nxt is not None:
+                            spawned.append(nxt)
+                            report.spawned += 1
+            if notices:
+                notifications_write(notices, relay_soon=False)
+            if spawned:
+                EducationAction.objects.bulk_create(spawned, ignore_conflicts=True)
+            EducationAction.objects.bulk_update(batch, DISPATCH_FIELDS)
+        if len(batch) < batch_size:
+            break
+    return report
+
+
+def _next_occurrence(action: EducationAction) -> EducationAction | None:
+    due = schedule.next_due_date(state_of(action))
+    if due is None:
+        return None
+    nxt = EducationAction(
+        engagement_id=action.engagement_id,
+        client_id=action.client_id,
+        plan_id=action.plan_id,
+        template_id=action.template_id,
+        source_assessment_id=action.source_assessment_id,
+        occurrence=action.occurrence + 1,
+        action_type=action.action_type,
+        title=action.title,
+        description=action.description,
+        reasons=action.reasons,
+        owner_id=action.owner_id,
+        audience=action.audience,
+        target_dimensions=action.target_dimensions,
+        due_date=due,
+        every_weeks=action.every_weeks,
+    )
+    _reschedule(nxt)
+    return nxt
+
+
+def sweep_pending_plans(*, now: datetime | None = None) -> int:
+    """Build plans whose Celery message was lost (the broker was down at submit)."""
+    moment = now or timezone.now()
+    ids = list(
+        EducationPlan.objects.filter(
+            status=PlanStatus.PENDING, requested_at__lte=moment - PLAN_SWEEP_AFTER
+        ).values_list("pk", flat=True)[:200]
+    )
+    return sum(plan_build(plan_id=pk) is not None for pk in ids)
+
+
+@transaction.atomic
+def prompt_reassessments(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Tell owners once that an engagement is due for a new assessment."""
+    moment = now or timezone.now()
+    rows = list(
+        ReassessmentSchedule.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(prompted_at__isnull=True, due_at__lte=moment)
+        .select_related("engagement__client__owner", "last_assessment")
+        .order_by("due_at")[:batch_size]
+    )
+    notices = []
+    for row in rows:
+        client = row.engagement.client
+        if not client.is_active:
+            row.prompted_at = moment
+            continue
+        notices.append(
+            notification_for(
+                recipient=client.owner,
+                kind=NotificationKind.REASSESSMENT,
+                key=f"reassess.{row.engagement_id}.{row.last_assessment_id}",
+                params={
+                    "client": client.name,
+                    "client_id": client.pk,
+                    "engagement": row.engagement.get_process_type_display(),
+                    "last_assessed": timezone.localdate(
+                        row.last_assessment.submitted_at or moment
+                    ).isoformat(),
+                    "level": row.last_assessment.maturity_level,
+                },
+                now=moment,
+            )
+        )
+        row.prompted_at = moment
+    notifications_write(notices, relay_soon=False)
+    ReassessmentSchedule.objects.bulk_update(rows, ["prompted_at"])
+    return len(notices)
+
+
+def dispatch(*, now: datetime | None = None, batch_size: int = 500) -> DispatchReport:
+    """The dispatcher's whole pass: lost plans, due actions, reassessment prompts; then
+    the outbox is relayed by the caller (see tasks.dispatch)."""
+    report = dispatch_actions(now=now, batch_size=batch_size)
+    report.plans = sweep_pending_plans(now=now)
+    report.reassessments = prompt_reassessments(now=now)
+    return report
+
+
+# --- Weekly digest ----------------------------------------------------------------------------
+
+
+def weekly_digest(*, now: datetime | None = None) -> int:
+    """One digest per active director per ISO week: overdue, escalated, done and coming."""
+    from education.selectors import portfolio_effort
+
+    moment = now or timezone.now()
+    year, week, _weekday = timezone.localdate(moment).isocalendar()
+    figures = portfolio_effort(now=moment)
+    directors = list(User.objects.filter(is_active=True, role=Role.DIRECTOR))
+    with transaction.atomic():
+        notifications_write(
+            [
+                notification_for(
+                    recipient=director,
+                    kind=NotificationKind.DIGEST,
+                    key=f"digest.{director.pk}.{year}-W{week:02d}",
+                    params={**figures, "week": f"{year}-W{week:02d}"},
+                    now=moment,
+                )
+                for director in directors
+            ]
+        )
+    return len(directors)
+
+
+def rule_delete(*, rule: PlaybookRule, by: User) -> None:
+    from accounts.access import DIRECTORS, user_has_role
+
+    if not user_has_role(by, DIRECTORS):
+        raise PermissionDenied(_("Only directors change playbooks."))
+    rule.delete()

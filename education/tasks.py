@@ -1,0 +1,65 @@
+"""Celery tasks of education: thin — each takes an id (or nothing), calls a service.
+
+Enqueueing happens after commit (``transaction.on_commit``), and every enqueue is
+best-effort: if the broker is down the work is still in the database (a pending plan, a
+due action, a pending notification) and the dispatcher's next pass picks it up.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="education.tasks.build_plan")
+def build_plan(plan_id: int) -> int | None:
+    from education.services import plan_build
+
+    plan = plan_build(plan_id=plan_id)
+    return None if plan is None else plan.actions.count()
+
+
+@shared_task(name="education.tasks.dispatch")
+def dispatch() -> dict[str, int]:
+    """The one periodic dispatcher: lost plans, due actions, reassessment prompts, then the
+    outbox."""
+    from education.services import dispatch as run_dispatch
+    from education.services import notifications_relay
+
+    report = run_dispatch()
+    relay = notifications_relay()
+    return {**report.as_dict(), "sent": relay.sent, "send_failures": relay.failed}
+
+
+@shared_task(name="education.tasks.relay")
+def relay() -> int:
+    from education.services import notifications_relay
+
+    return notifications_relay().sent
+
+
+@shared_task(name="education.tasks.weekly_digest")
+def weekly_digest() -> int:
+    from education.services import weekly_digest as run_digest
+
+    return run_digest()
+
+
+def _enqueue(task: object, *args: object) -> None:
+    try:
+        task.apply_async(args=args, retry=False)  # type: ignore[attr-defined]
+    except Exception:
+        # The broker is unreachable: the row that asked for this work is already stored
+        # and the dispatcher will do it. Losing the message loses nothing.
+        log.warning("could not enqueue %s; the dispatcher will pick it up", task, exc_info=True)
+
+
+def enqueue_plan_build(plan_id: int) -> None:
+    _enqueue(build_plan, plan_id)
+
+
+def enqueue_relay() -> None:
+    _enqueue(relay)

@@ -1,0 +1,391 @@
+"""Plans, actions, the dispatcher and the outbox, through the services (in-process)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from clients.models import Phase
+from education import services
+from education.models import (
+    ActionStatus,
+    EducationAction,
+    EducationPlan,
+    EmailState,
+    Notification,
+    NotificationKind,
+    PlanStatus,
+    ReassessmentSchedule,
+)
+from tests.factories import (
+    DirectorFactory,
+    EducationActionFactory,
+    EngagementFactory,
+    submitted_assessment,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def engagement(a_client):
+    return EngagementFactory(client=a_client, phase=Phase.OPERATION)
+
+
+def build(assessment):
+    plan = EducationPlan.objects.get(assessment=assessment)
+    return services.plan_build(plan_id=plan.pk)
+
+
+def test_submitting_records_a_pending_plan_in_the_same_transaction(engagement):
+    assessment = submitted_assessment(engagement, level=2)
+    plan = EducationPlan.objects.get(assessment=assessment)
+    assert plan.status == PlanStatus.PENDING
+    assert plan.engagement == engagement
+
+
+def test_a_weak_result_gets_actions_for_its_weak_dimensions(engagement, manager_a):
+    assessment = submitted_assessment(engagement, level=1)
+    plan = build(assessment)
+    actions = list(plan.actions.select_related("template"))
+    codes = {a.template.code for a in actions}
+    # Level 1 everywhere: every maturity dimension is weak, so each has its action.
+    assert {"process-walkthrough", "governance-workshop", "indicators-guide"} <= codes
+    assert all(a.owner == manager_a for a in actions)
+    assert all(a.source_assessment == assessment for a in actions)
+    walkthrough = next(a for a in actions if a.template.code == "process-walkthrough")
+    assert walkthrough.reasons[0]["kind"] == "weak_dimension"
+    assert walkthrough.reasons[0]["subject"] == "process-knowledge"
+    assert walkthrough.due_date == timezone.localdate(assessment.submitted_at) + timedelta(days=21)
+    assert walkthrough.next_check_at is not None
+    assert plan.status == PlanStatus.BUILT
+
+
+def test_a_strong_result_in_operation_gets_no_weak_dimension_actions(engagement):
+    assessment = submitted_assessment(engagement, level=5)
+    plan = build(assessment)
+    codes = set(plan.actions.values_list("template__code", flat=True))
+    assert "process-walkthrough" not in codes
+    assert "governance-workshop" not in codes
+
+
+def test_building_twice_or_rebuilding_never_duplicates_actions(engagement):
+    assessment = submitted_assessment(engagement, level=2)
+    plan = build(assessment)
+    first = plan.actions.count()
+    assert services.plan_build(plan_id=plan.pk) is None  # already built: nothing to do
+    services.plan_request(assessment=assessment)  # e.g. a resubmission after a return
+    services.plan_build(plan_id=plan.pk)
+    assert EducationAction.objects.filter(plan=plan).count() == first
+    assert Notification.objects.filter(kind=NotificationKind.PLAN_READY).count() == 1
+
+
+def test_the_owner_is_told_the_plan_is_ready(engagement, manager_a):
+    build(submitted_assessment(engagement, level=2))
+    notice = Notification.objects.get(kind=NotificationKind.PLAN_READY)
+    assert notice.recipient == manager_a
+    assert notice.email_state == EmailState.PENDING
+
+
+def test_the_next_reassessment_follows_the_level_cadence(engagement):
+    assessment = submitted_assessment(engagement, level=1)
+    build(assessment)
+    schedule = ReassessmentSchedule.objects.get(engagement=engagement)
+    assert schedule.due_at == assessment.submitted_at + timedelta(days=90)
+
+
+def test_an_engagement_past_its_cadence_prompts_its_owner_once(engagement, manager_a):
+    build(submitted_assessment(engagement, level=1))
+    later = timezone.now() + timedelta(days=91)
+    assert services.prompt_reassessments(now=later) == 1
+    assert services.prompt_reassessments(now=later + timedelta(days=1)) == 0
+    notice = Notification.objects.get(kind=NotificationKind.REASSESSMENT)
+    assert notice.recipient == manager_a
+
+
+# --- The dispatcher ------------------------------------------------------------------------
+
+
+def test_a_reminder_is_sent_once_before_the_due_date(engagement, manager_a):
+    today = timezone.localdate()
+    action = EducationActionFactory(engagement=engagement, due_date=today + timedelta(days=1))
+    services.action_update(action=action, by=manager_a, due_date=today + timedelta(days=1))
+    report = services.dispatch_actions()
+    assert report.reminders == 1
+    assert services.dispatch_actions().reminders == 0
+    reminder = Notification.objects.get(kind=NotificationKind.REMINDER)
+    assert reminder.recipient == manager_a
+    assert reminder.action_id == action.pk
+    action.refresh_from_db()
+    assert action.reminded_at is not None
+    assert action.next_check_at == services.schedule.start_of_day(
+        today + timedelta(days=2), timezone.get_current_timezone()
+    )
+
+
+def test_an_overdue_action_is_marked_and_escalated_to_each_director_once(engagement, manager_a):
+    first, second = DirectorFactory(), DirectorFactory()
+    action = EducationActionFactory(engagement=engagement)
+    services._reschedule(action)
+    action.save()
+    # Five days after the due date: overdue for four days, past the three-day grace.
+    later = timezone.now() + timedelta(days=5)
+    report = services.dispatch_actions(now=later)
+    assert (report.overdue, report.escalations) == (1, 1)
+    assert services.dispatch_actions(now=later + timedelta(days=1)).escalations == 0
+    escalations = Notification.objects.filter(kind=NotificationKind.ESCALATION)
+    assert {n.recipient for n in escalations} == {first, second}
+    assert Notification.objects.filter(kind=NotificationKind.OVERDUE).count() == 1
+    # A reminder whose day passed with the due date is not sent: the overdue notice says more.
+    assert not Notification.objects.filter(kind=NotificationKind.REMINDER).exists()
+    action.refresh_from_db()
+    assert action.next_check_at is None
+
+
+def test_rescheduling_starts_the_reminders_over(engagement, manager_a):
+    action = EducationActionFactory(engagement=engagement)
+    services._reschedule(action)
+    action.save()
+    services.dispatch_actions(now=timezone.now() + timedelta(days=2))
+    action.refresh_from_db()
+    assert action.overdue_at is not None
+    new_due = timezone.localdate() + timedelta(days=10)
+    services.action_update(action=action, by=manager_a, due_date=new_due)
+    action.refresh_from_db()
+    assert action.overdue_at is None
+    assert action.reminded_at is None
+    assert action.next_check_at is not None
+
+
+def test_a_recurring_action_spawns_its_next_occurrence_on_its_due_date(engagement, manager_a):
+    today = timezone.localdate()
+    action = services.action_create(
+        engagement=engagement,
+        by=manager_a,
+        action_type="business_review",
+        title="Monthly review",
+        due_date=today,
+        every_weeks=4,
+    )
+    services.dispatch_actions()
+    services.dispatch_actions()
+    occurrences = EducationAction.objects.filter(title="Monthly review").order_by("due_date")
+    assert [a.due_date for a in occurrences] == [today, today + timedelta(weeks=4)]
+    assert occurrences[1].occurrence == action.occurrence + 1
+
+
+def test_a_new_assessment_ends_the_previous_recurring_series(engagement, manager_a):
+    first = submitted_assessment(engagement, level=2)
+    build(first)
+    older = EducationAction.objects.filter(plan__assessment=first, every_weeks__isnull=False)
+    assert older.exists()
+    assert not any(a.recurrence_closed for a in older)
+    build(submitted_assessment(engagement, level=3))
+    assert all(a.recurrence_closed for a in older.all())
+
+
+def test_closed_actions_are_neither_reminded_nor_escalated(engagement, manager_a):
+    action = EducationActionFactory(engagement=engagement)
+    services._reschedule(action)
+    action.save()
+    services.action_complete(action=action, by=manager_a, outcome="Held with the sponsor.")
+    report = services.dispatch_actions(now=timezone.now() + timedelta(days=10))
+    assert report.actions == 0
+    assert not Notification.objects.exists()
+
+
+# --- The outbox ---------------------------------------------------------------------------
+
+
+def test_the_relay_emails_each_notification_once_with_its_key_as_message_id(engagement):
+    build(submitted_assessment(engagement, level=2))
+    report = services.notifications_relay()
+    assert report.sent == 1
+    assert services.notifications_relay().sent == 0
+    notice = Notification.objects.get()
+    assert notice.email_state == EmailState.SENT
+    (message,) = mail.outbox
+    assert message.extra_headers["Message-ID"].startswith(f"<{notice.idempotency_key}@")
+    assert "Education plan ready" in message.subject
+
+
+def test_the_email_speaks_the_recipients_language(engagement, manager_a):
+    manager_a.language = "pt-br"
+    manager_a.save()
+    build(submitted_assessment(engagement, level=2))
+    services.notifications_relay()
+    assert "Plano de educação" in mail.outbox[0].subject
+
+
+def test_a_failed_send_is_retried_with_backoff_then_given_up(engagement, settings):
+    settings.EMAIL_BACKEND = "tests.mail_sink.FailingBackend"
+    settings.NOTIFICATION_MAX_ATTEMPTS = 3
+    build(submitted_assessment(engagement, level=2))
+    now = timezone.now()
+    assert services.notifications_relay(now=now).failed == 1
+    notice = Notification.objects.get()
+    assert notice.attempts == 1
+    assert notice.email_state == EmailState.PENDING
+    assert notice.next_attempt_at == now + timedelta(seconds=settings.NOTIFICATION_RETRY_SECONDS)
+    assert "refused" in notice.last_error
+    assert services.notifications_relay(now=now).failed == 0  # not due yet
+    services.notifications_relay(now=now + timedelta(hours=1))
+    report = services.notifications_relay(now=now + timedelta(hours=2))
+    assert report.gave_up == 1
+    notice.refresh_from_db()
+    assert notice.email_state == EmailState.FAILED
+    assert notice.attempts == 3
+
+
+def test_a_user_without_an_email_address_still_gets_the_in_app_notification(engagement, manager_a):
+    manager_a.email = ""
+    manager_a.save()
+    build(submitted_assessment(engagement, level=2))
+    notice = Notification.objects.get()
+    assert notice.email_state == EmailState.SKIPPED
+    assert services.notifications_relay().sent == 0
+
+
+def test_writing_the_same_notification_twice_keeps_one(manager_a):
+    row = lambda: services.notification_for(  # noqa: E731
+        recipient=manager_a, kind=NotificationKind.DIGEST, key="digest.x"
+    )
+    services.notifications_write([row()])
+    services.notifications_write([row()])
+    assert Notification.objects.count() == 1
+
+
+def test_marking_read_touches_only_the_users_own(manager_a, manager_b):
+    for user in (manager_a, manager_b):
+        services.notifications_write(
+            [services.notification_for(recipient=user, kind="digest", key=f"d.{user.pk}")]
+        )
+    assert services.notifications_mark_read(user=manager_a) == 1
+    assert Notification.objects.filter(read_at__isnull=True).get().recipient == manager_b
+
+
+def test_the_weekly_digest_is_written_once_per_director_and_week(engagement):
+    DirectorFactory()
+    EducationActionFactory(engagement=engagement, due_date=timezone.localdate() - timedelta(days=3))
+    assert services.weekly_digest() == 1
+    services.weekly_digest()
+    digest = Notification.objects.get(kind=NotificationKind.DIGEST)
+    assert digest.params["overdue"] == 1
+
+
+# --- Actions -------------------------------------------------------------------------------
+
+
+def test_an_action_needs_a_title_a_future_due_date_and_a_known_type(engagement, manager_a):
+    today = timezone.localdate()
+    with pytest.raises(ValidationError) as error:
+        services.action_create(
+            engagement=engagement,
+            by=manager_a,
+            action_type="workshop",
+            title=" ",
+            due_date=today,
+        )
+    assert "title" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        services.action_create(
+            engagement=engagement,
+            by=manager_a,
+            action_type="workshop",
+            title="T",
+            due_date=today - timedelta(days=1),
+        )
+    assert "due_date" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        services.action_create(
+            engagement=engagement, by=manager_a, action_type="party", title="T", due_date=today
+        )
+    assert "action_type" in error.value.message_dict
+
+
+def test_an_action_cannot_go_to_someone_off_the_clients_team(engagement, manager_a, manager_b):
+    with pytest.raises(ValidationError) as error:
+        services.action_create(
+            engagement=engagement,
+            by=manager_a,
+            action_type="workshop",
+            title="T",
+            due_date=timezone.localdate(),
+            owner=manager_b,
+        )
+    assert "owner" in error.value.message_dict
+
+
+def test_reassigning_tells_the_new_owner(engagement, manager_a, manager_b):
+    engagement.client.team_members.add(manager_b)
+    action = EducationActionFactory(engagement=engagement)
+    services.action_update(action=action, by=manager_a, owner=manager_b)
+    notice = Notification.objects.get(kind=NotificationKind.ASSIGNED)
+    assert notice.recipient == manager_b
+    assert notice.params["title"] == action.title
+
+
+def test_another_managers_action_cannot_be_changed(b_client, manager_a):
+    action = EducationActionFactory(engagement=EngagementFactory(client=b_client))
+    with pytest.raises(PermissionDenied):
+        services.action_complete(action=action, by=manager_a, outcome="x")
+
+
+def test_completing_needs_an_outcome_and_skipping_a_reason(engagement, manager_a):
+    action = EducationActionFactory(engagement=engagement)
+    with pytest.raises(ValidationError):
+        services.action_complete(action=action, by=manager_a, outcome="  ")
+    with pytest.raises(ValidationError):
+        services.action_skip(action=action, by=manager_a, reason="")
+    services.action_skip(action=action, by=manager_a, reason="The client cancelled.")
+    action.refresh_from_db()
+    assert action.status == ActionStatus.SKIPPED
+    with pytest.raises(ValidationError):
+        services.action_complete(action=action, by=manager_a, outcome="Late")
+    services.action_reopen(action=action, by=manager_a)
+    action.refresh_from_db()
+    assert action.status == ActionStatus.PLANNED
+    assert action.skip_reason == ""
+
+
+# --- Uplift --------------------------------------------------------------------------------
+
+
+def test_uplift_is_measured_by_the_first_assessment_after_completion(engagement, manager_a):
+    first = submitted_assessment(engagement, level=1)
+    build(first)
+    walkthrough = EducationAction.objects.get(template__code="process-walkthrough")
+    services.action_complete(action=walkthrough, by=manager_a, outcome="Walked the floor.")
+    second = submitted_assessment(engagement, level=4)
+    build(second)
+    walkthrough.refresh_from_db()
+    assert walkthrough.uplift_assessment == second
+    before = first.dimension_results.get(code="process-knowledge").score
+    after = second.dimension_results.get(code="process-knowledge").score
+    assert walkthrough.dimension_deltas == {"process-knowledge": round(after - before, 2)}
+    assert walkthrough.uplift == round(after - before, 2)
+    assert walkthrough.uplift > 0
+    assert walkthrough.maturity_delta == round(second.maturity_score - first.maturity_score, 2)
+    # Actions not done are not credited.
+    assert not EducationAction.objects.filter(
+        status=ActionStatus.PLANNED, uplift__isnull=False
+    ).exists()
+
+
+def test_uplift_counts_a_fall_in_defensiveness_as_improvement(engagement, manager_a):
+    # Answering 4 everywhere reads as defensive (index 75): the alignment meeting is planned.
+    first = submitted_assessment(engagement, level=4)
+    build(first)
+    meeting = EducationAction.objects.get(template__code="alignment-meeting")
+    services.action_complete(action=meeting, by=manager_a, outcome="Talked it through.")
+    build(submitted_assessment(engagement, level=2))
+    meeting.refresh_from_db()
+    deltas = meeting.dimension_deltas
+    assert deltas
+    assert all(delta < 0 for delta in deltas.values())  # defensiveness fell…
+    assert meeting.uplift == pytest.approx(-sum(deltas.values()) / len(deltas), abs=0.01)
+    assert meeting.uplift > 0  # …which is an improvement

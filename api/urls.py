@@ -14,6 +14,7 @@ from clients.api import (
     StakeholderViewSet,
     TimelineEntryViewSet,
 )
+from education.api import EducationActionViewSet, NotificationViewSet, PlaybookViewSet
 
 router = DefaultRouter()
 router.register("clients", ClientViewSet, basename="client")
@@ -26,6 +27,9 @@ router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register(
     "questionnaire-versions", QuestionnaireVersionViewSet, basename="questionnaire-version"
 )
+router.register("education-actions", EducationActionViewSet, basename="education-action")
+router.register("playbooks", PlaybookViewSet, basename="playbook")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("v1/me/", MeView.as_view(), name="api-me"),

@@ -22,6 +22,7 @@ from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -42,6 +43,7 @@ from clients.selectors import client_detail as select_client
 from clients.selectors import client_history, clients_visible_to
 from clients.selectors import client_list as select_clients
 from core.htmx import is_htmx
+from education.selectors import client_plan
 
 LIST_PAGE_SIZE = 25
 
@@ -148,6 +150,9 @@ def client_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "client": client,
             "trend": client_trend(client.engagements.all()),
             "history": client_history(client=client),
+            "plan": client_plan(client=client),
+            "today": timezone.localdate(),
+            "next": reverse("clients:detail", args=[client.pk]) + "#plan",
             "sections": {key: section_context(request, client, key) for key in SECTIONS},
         },
     )

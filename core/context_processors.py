@@ -22,8 +22,10 @@ class NavItem:
 NAVIGATION = (
     NavItem(_("Home"), "core:home", EVERYONE, "home"),
     NavItem(_("Clients"), "clients:list", EVERYONE, "clients"),
+    NavItem(_("My actions"), "education:agenda", EVERYONE, "education"),
     NavItem(_("To review"), "assessments:review_queue", DIRECTORS, "review"),
     NavItem(_("Questionnaires"), "assessments:questionnaires", DIRECTORS, "questionnaires"),
+    NavItem(_("Playbooks"), "education:playbooks", DIRECTORS, "playbooks"),
     NavItem(_("API"), "api-docs", EVERYONE, "api"),
     NavItem(_("Administration"), "admin:index", ADMINISTRATORS, "admin"),
 )
@@ -32,7 +34,7 @@ NAVIGATION = (
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "unread_notifications": 0}
     current = request.path
     items = []
     for item in NAVIGATION:
@@ -41,4 +43,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         url = reverse(item.url_name)
         active = current == url if url == "/" else current.startswith(url)
         items.append({"label": item.label, "url": url, "active": active})
-    return {"nav_items": items}
+    from education.selectors import unread_count
+
+    # One indexed COUNT per page: the bell in the header shows what is waiting.
+    return {"nav_items": items, "unread_notifications": unread_count(user)}

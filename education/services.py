@@ -413,6 +413,9 @@ def plan_build(*, plan_id: int) -> EducationPlan | None:
     if playbook is not None and assessment.submitted_at is not None:
         matches = planning.match(rules_of(playbook), _facts(assessment, engagement))
         templates = {t.code: t for t in playbook.templates.all()}
+        names = {
+            d["code"]: d.get("name", {}) for d in (assessment.result or {}).get("dimensions", [])
+        }
         submitted_on = timezone.localdate(assessment.submitted_at)
         for found in matches:
             template = templates[found.template]
@@ -424,7 +427,7 @@ def plan_build(*, plan_id: int) -> EducationPlan | None:
                 source_assessment=assessment,
                 occurrence=1,
                 action_type=template.action_type,
-                reasons=[reason.as_dict() for reason in found.reasons],
+                reasons=[_reason_dict(reason, names) for reason in found.reasons],
                 owner_id=client.owner_id,
                 audience=list(template.audience),
                 target_dimensions=list(found.dimensions),
@@ -467,6 +470,15 @@ def plan_build(*, plan_id: int) -> EducationPlan | None:
     plan.playbook = playbook
     plan.save(update_fields=["status", "built_at", "builds", "playbook"])
     return plan
+
+
+def _reason_dict(reason: planning.Reason, names: dict[str, Any]) -> dict[str, Any]:
+    """A reason as stored: with the dimension's name in three languages, so it can be
+    shown in the reader's language without reading the questionnaire again."""
+    data = reason.as_dict()
+    if reason.kind == planning.WEAK_DIMENSION:
+        data["name"] = names.get(reason.subject, {})
+    return data
 
 
 def _schedule_reassessment(assessment: Assessment) -> None:

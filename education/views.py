@@ -69,6 +69,13 @@ def _row(
         "form": form,
         "open_form": open_form,
         "next": _next_url(request, action),
+        # Closed meanwhile (another tab, a colleague): its forms are gone, so what was
+        # typed is shown for copying instead of being lost.
+        "unsaved_text": (
+            (form.data.get("outcome") or form.data.get("reason") or "")
+            if form is not None and not action.is_open
+            else ""
+        ),
     }
     if is_htmx(request):
         return render(request, "education/action.html#row", context)

@@ -296,6 +296,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models have a "status" with different choices; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "EducationActionStatusEnum": "education.models.ActionStatus",
+        "AssessmentStatusEnum": "assessments.models.AssessmentStatus",
+        "VersionStatusEnum": "assessments.models.VersionStatus",
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------

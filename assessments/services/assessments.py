@@ -43,12 +43,12 @@ from assessments.scoring import (
     score,
     trait_of,
 )
-from assessments.signals import assessment_submitted
 from assessments.selectors import (
     default_questionnaire,
     questions_by_id,
     structure_for_version,
 )
+from assessments.signals import assessment_submitted
 from clients.models import Engagement, PastExperience
 
 MAX_TEXT = 5000

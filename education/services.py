@@ -1069,3 +1069,10 @@ def rule_delete(*, rule: PlaybookRule, by: User) -> None:
     if not user_has_role(by, DIRECTORS):
         raise PermissionDenied(_("Only directors change playbooks."))
     rule.delete()
+
+
+def notifications_retry(*, ids: Iterable[int]) -> int:
+    """Queue failed e-mails again (an operator's action once the mail server is fixed)."""
+    return Notification.objects.filter(pk__in=list(ids), email_state=EmailState.FAILED).update(
+        email_state=EmailState.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+    )

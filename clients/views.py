@@ -43,7 +43,7 @@ from clients.selectors import client_detail as select_client
 from clients.selectors import client_history, clients_visible_to
 from clients.selectors import client_list as select_clients
 from core.htmx import is_htmx
-from education.selectors import client_plan
+from education.selectors import client_plan, dimension_names, uplift_by_action_type
 
 LIST_PAGE_SIZE = 25
 
@@ -151,6 +151,8 @@ def client_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "trend": client_trend(client.engagements.all()),
             "history": client_history(client=client),
             "plan": client_plan(client=client),
+            "uplift_by_type": uplift_by_action_type(clients=clients_visible_to(request.user)),
+            "dimension_names": dimension_names(),
             "today": timezone.localdate(),
             "next": reverse("clients:detail", args=[client.pk]) + "#plan",
             "sections": {key: section_context(request, client, key) for key in SECTIONS},

@@ -505,7 +505,7 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
     EngagementPhaseChange.objects.bulk_create(phase_changes, batch_size=BATCH)
     TimelineEntry.objects.bulk_create(timeline, batch_size=BATCH)
 
-    assessments, answers = _seed_assessments(
+    assessments, answers, education = _seed_assessments(
         engagements,
         experiences,
         plans_by_client={client.pk: rng for client, rng in zip(new_clients, plans, strict=True)},
@@ -521,6 +521,7 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
         "timeline entries": len(timeline),
         "assessments": assessments,
         "answers": answers,
+        **education,
     }
     return report
 
@@ -531,7 +532,7 @@ def _seed_assessments(
     *,
     plans_by_client: dict[int, random.Random],
     today: date,
-) -> tuple[int, int]:
+) -> tuple[int, int, dict[str, int]]:
     """Submitted assessments over time for engagements past the prospect phase, scored by
     the real engine, written in bulk. Each engagement drifts: a client that starts
     defensive and immature tends to improve, as education is meant to make it."""
@@ -543,7 +544,7 @@ def _seed_assessments(
     questionnaire = default_questionnaire()
     version = questionnaire.current_version() if questionnaire else None
     if version is None:
-        return 0, 0
+        return 0, 0, {}
     questions = list(questions_by_id(version).values())
     structure = structure_for_version(version)
     dimensions = {q.dimension.code: q.dimension for q in questions}
@@ -657,4 +658,15 @@ def _seed_assessments(
         dimension_rows += dimension_results
     Answer.objects.bulk_create(answers_rows, batch_size=5000)
     DimensionResult.objects.bulk_create(dimension_rows, batch_size=5000)
-    return len(rows), len(answers_rows)
+    from education.demo import seed_education
+
+    education = seed_education(
+        rows,
+        dimension_sets,
+        engagements={e.pk: e for e in engagements},
+        directors=list(
+            User.objects.filter(role=Role.DIRECTOR, is_active=True).values_list("pk", "email")
+        ),
+        today=today,
+    )
+    return len(rows), len(answers_rows), education

@@ -202,3 +202,15 @@ def playbooks() -> QuerySet[Playbook]:
     return Playbook.objects.select_related("questionnaire").prefetch_related(
         "templates", "rules__template"
     )
+
+
+def dimension_names() -> dict[str, Any]:
+    """Dimension codes → names (three languages) of the default questionnaire's current
+    version, from the per-process cache of published versions."""
+    from assessments.selectors import default_questionnaire, questions_by_id
+
+    questionnaire = default_questionnaire()
+    version = questionnaire.current_version() if questionnaire else None
+    if version is None:
+        return {}
+    return {q.dimension.code: q.dimension.name for q in questions_by_id(version).values()}

@@ -381,3 +381,23 @@ def test_a_rule_must_have_the_fields_its_kind_reads(client, director):
     )
     assert response.status_code == 302
     assert PlaybookRule.objects.count() == before + 1
+
+
+def test_the_client_page_shows_measured_uplift_per_dimension_and_per_type(
+    client, manager_a, a_client, engagement
+):
+    from education.models import EducationPlan
+    from tests.factories import submitted_assessment
+
+    first = submitted_assessment(engagement, level=1)
+    services.plan_build(plan_id=EducationPlan.objects.get(assessment=first).pk)
+    walkthrough = EducationAction.objects.get(template__code="process-walkthrough")
+    services.action_complete(action=walkthrough, by=manager_a, outcome="Walked the floor.")
+    second = submitted_assessment(engagement, level=3)
+    services.plan_build(plan_id=EducationPlan.objects.get(assessment=second).pk)
+    walkthrough.refresh_from_db()
+    client.force_login(manager_a)
+    body = client.get(reverse("clients:detail", args=[a_client.pk])).content.decode()
+    assert "Uplift measured: " + f"{walkthrough.uplift:.1f}" in body
+    assert "Knowledge of the outsourced process +" in body
+    assert "average uplift per action type" in body

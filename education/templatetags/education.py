@@ -57,3 +57,10 @@ def quadrant_label(code: str) -> str:
 @register.filter
 def phase_label(code: str) -> str:
     return str(dict(Phase.choices).get(code, code))
+
+
+@register.filter
+def action_type_label(code: str) -> str:
+    from education.models import ActionType
+
+    return str(dict(ActionType.choices).get(code, code))

@@ -7,7 +7,7 @@ answers 404) and every write goes through education.services.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -65,7 +65,9 @@ class EducationActionSerializer(serializers.ModelSerializer):
         child=serializers.CharField(max_length=100), max_length=20, required=False
     )
     is_overdue = serializers.SerializerMethodField()
-    template = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    template: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = EducationAction
@@ -185,6 +187,11 @@ class EducationActionViewSet(
     def get_queryset(self) -> QuerySet[EducationAction]:
         return action_list(user=self.request.user)
 
+    @property
+    def user(self) -> User:
+        # IsAuthenticated runs first: every request that reaches an action has a real user.
+        return cast(User, self.request.user)
+
     def _respond(self, action_obj: EducationAction) -> Response:
         fresh = self.get_queryset().get(pk=action_obj.pk)
         return Response(self.get_serializer(fresh).data)
@@ -201,7 +208,7 @@ class EducationActionViewSet(
         payload.is_valid(raise_exception=True)
         with service_errors_as_drf():
             done = services.action_complete(
-                action=target, by=request.user, outcome=payload.validated_data["outcome"]
+                action=target, by=self.user, outcome=payload.validated_data["outcome"]
             )
         return self._respond(done)
 
@@ -217,7 +224,7 @@ class EducationActionViewSet(
         payload.is_valid(raise_exception=True)
         with service_errors_as_drf():
             skipped = services.action_skip(
-                action=target, by=request.user, reason=payload.validated_data["reason"]
+                action=target, by=self.user, reason=payload.validated_data["reason"]
             )
         return self._respond(skipped)
 
@@ -230,7 +237,7 @@ class EducationActionViewSet(
     def reopen(self, request: Request, pk: Any = None) -> Response:
         target = self.get_object()
         with service_errors_as_drf():
-            reopened = services.action_reopen(action=target, by=request.user)
+            reopened = services.action_reopen(action=target, by=self.user)
         return self._respond(reopened)
 
 
@@ -247,7 +254,9 @@ class ActionTemplateSerializer(serializers.ModelSerializer):
 
 
 class PlaybookRuleSerializer(serializers.ModelSerializer):
-    template = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    template: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = PlaybookRule
@@ -258,7 +267,9 @@ class PlaybookRuleSerializer(serializers.ModelSerializer):
 
 
 class PlaybookSerializer(serializers.ModelSerializer):
-    questionnaire = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    questionnaire: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     templates = ActionTemplateSerializer(many=True, read_only=True)
     rules = PlaybookRuleSerializer(many=True, read_only=True)
 
@@ -330,6 +341,10 @@ UNREAD = inline_serializer("UnreadCount", fields={"unread": serializers.IntegerF
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = NotificationSerializer
 
+    @property
+    def user(self) -> User:
+        return cast(User, self.request.user)
+
     def get_queryset(self) -> QuerySet[Notification]:
         rows = notifications_of(self.request.user)
         if self.request.query_params.get("unread") in {"1", "true", "yes"}:
@@ -350,7 +365,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
         payload = ReadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         ids = payload.validated_data.get("ids")
-        services.notifications_mark_read(user=request.user, ids=ids)
+        services.notifications_mark_read(user=self.user, ids=ids)
         count = notifications_of(request.user).filter(read_at__isnull=True).count()
         return Response({"unread": count})
 

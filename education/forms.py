@@ -35,7 +35,7 @@ class AudienceField(forms.CharField):
             return ", ".join(value)
         return value
 
-    def to_python(self, value: Any) -> list[str]:
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
         text = super().to_python(value) or ""
         return [part.strip() for part in text.split(",") if part.strip()]
 

@@ -113,8 +113,9 @@ def uplift_by_action_type(*, clients: QuerySet[Client] | None = None) -> list[di
     rows = EducationAction.objects.filter(uplift__isnull=False)
     if clients is not None:
         rows = rows.filter(client__in=clients)
-    return list(
-        rows.values("action_type")
+    return [
+        dict(row)
+        for row in rows.values("action_type")
         .annotate(
             measured=Count("pk"),
             average_uplift=Avg("uplift"),
@@ -122,7 +123,7 @@ def uplift_by_action_type(*, clients: QuerySet[Client] | None = None) -> list[di
             average_defensiveness_change=Avg("defensiveness_delta"),
         )
         .order_by("-average_uplift", "action_type")
-    )
+    ]
 
 
 def portfolio_effort(

@@ -515,7 +515,7 @@ def uplift_measure(*, assessment: Assessment) -> int:
     )
     if not actions:
         return 0
-    ids = {assessment.pk, *(a.source_assessment_id for a in actions)}
+    ids = {assessment.pk, *(a.source_assessment_id for a in actions if a.source_assessment_id)}
     scores: dict[int, dict[str, tuple[str, float | None]]] = {}
     for assessment_id, code, kind, value in DimensionResult.objects.filter(
         assessment_id__in=ids

@@ -72,7 +72,7 @@ def client_plan(*, client: Client) -> dict[str, Any]:
     actions = list(
         EducationAction.objects.filter(client=client)
         .select_related("owner", "template", "engagement")
-        .order_by("status", "due_date", "id")
+        .order_by("due_date", "id")
     )
     today = timezone.localdate()
     by_engagement: dict[int, list[EducationAction]] = {}
@@ -88,6 +88,12 @@ def client_plan(*, client: Client) -> dict[str, Any]:
             {
                 "engagement": engagement_actions[0].engagement,
                 "actions": engagement_actions,
+                "open_actions": [a for a in engagement_actions if a.is_open],
+                "closed_actions": sorted(
+                    (a for a in engagement_actions if not a.is_open),
+                    key=lambda a: a.completed_at or timezone.now(),
+                    reverse=True,
+                ),
                 "total": total,
                 "done": done,
                 "skipped": skipped,

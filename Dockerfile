@@ -10,7 +10,7 @@ WORKDIR /app
 COPY pyproject.toml requirements.lock README.md ./
 COPY . .
 RUN pip install -c requirements.lock . \
-    && DEBUG=false ALLOWED_HOSTS=build SECRET_KEY=build-only-key-that-never-serves-a-request-0123456789 \
+    && DEBUG=false ALLOWED_HOSTS=build SITE_URL=https://build SECRET_KEY=build-only-key-that-never-serves-a-request-0123456789 \
        python manage.py collectstatic --no-input \
     && useradd --system --uid 1000 --home /app maturity \
     && mkdir -p /app/var && chown -R maturity /app/var

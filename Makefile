@@ -50,7 +50,7 @@ fmt: install
 	$(BIN)/ruff format .
 
 translations: install
-	DEBUG=true $(MANAGE) makemessages --all --no-location --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+	DEBUG=true $(MANAGE) makemessages --all --no-location --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'static/*' --ignore 'tests/*' --ignore 'bench/*'
 	DEBUG=true $(MANAGE) check_translations --compile
 
 clean:

@@ -3,6 +3,7 @@ the services; the rows themselves are shown read-only so no admin edit skips the
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from assessments.i18n import localized
 from education import services
@@ -92,7 +93,11 @@ class NotificationAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Send the e-mail again (failed ones)"))
     def retry_email(self, request, queryset):
         count = services.notifications_retry(ids=queryset.values_list("pk", flat=True))
-        self.message_user(request, _("%(count)s queued again.") % {"count": count})
+        self.message_user(
+            request,
+            ngettext("%(count)s e-mail queued again.", "%(count)s e-mails queued again.", count)
+            % {"count": count},
+        )
 
 
 @admin.register(ReassessmentSchedule)

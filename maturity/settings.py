@@ -152,11 +152,14 @@ if _broker_scheme == "filesystem":
     # data_folder_in; on one machine both are the same folder.
     (CELERY_FILESYSTEM_BROKER_DIR / "queue").mkdir(parents=True, exist_ok=True)
     (CELERY_FILESYSTEM_BROKER_DIR / "processed").mkdir(parents=True, exist_ok=True)
+    (CELERY_FILESYSTEM_BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "processed"),
         "store_processed": False,
+        # Otherwise kombu keeps its exchange tables in ./control, wherever it was started.
+        "control_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "control"),
     }
 else:
     # With late acks a message a dead worker held comes back after visibility_timeout; it
@@ -334,7 +337,9 @@ NOTIFICATION_MAX_ATTEMPTS = env.get_int("NOTIFICATION_MAX_ATTEMPTS", 8, minimum=
 # The first retry waits this long; each further one twice as long (capped at 6 hours).
 NOTIFICATION_RETRY_SECONDS = env.get_int("NOTIFICATION_RETRY_SECONDS", 60, minimum=1)
 # Links in e-mails point here; Message-IDs end in this domain.
-SITE_URL = env.get_str("SITE_URL", "http://127.0.0.1:8000")
+SITE_URL = env.get_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+if not DEBUG and not SITE_URL:
+    raise ImproperlyConfigured("SITE_URL must be set when DEBUG is off: e-mails link to it.")
 if urlsplit(SITE_URL).scheme not in {"http", "https"} or not urlsplit(SITE_URL).netloc:
     raise ImproperlyConfigured(f"SITE_URL must be an http(s):// URL, not {SITE_URL!r}.")
 EMAIL_MESSAGE_ID_DOMAIN = urlsplit(SITE_URL).hostname or "maturity.local"

@@ -21,6 +21,7 @@ PRODUCTION = {
     "REDIS_URL": "redis://cache.internal:6379/0",
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     "EMAIL_HOST": "smtp.example.com",
+    "SITE_URL": "https://maturity.example.com",
 }
 
 
@@ -58,6 +59,13 @@ def test_production_refuses_the_development_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_production_needs_the_site_url_for_links_in_emails():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SITE_URL"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "SITE_URL must be set" in result.stderr
+
+
 def test_production_refuses_empty_allowed_hosts():
     env = {**PRODUCTION, "ALLOWED_HOSTS": ""}
     result = run_manage("check", env=env)
@@ -74,6 +82,10 @@ def test_production_refuses_empty_allowed_hosts():
         ("CELERY_BROKER_URL", "amqp://guest@localhost//", "CELERY_BROKER_URL must be"),
         ("EMAIL_PORT", "twenty-five", "is not a whole number"),
         ("LOG_LEVEL", "LOUD", "is not a logging level"),
+        ("SITE_URL", "maturity.example.com", "SITE_URL must be an http(s):// URL"),
+        ("EDUCATION_DISPATCH_SECONDS", "0", "must be at least 1"),
+        ("EDUCATION_DIGEST_WEEKDAY", "8", "EDUCATION_DIGEST_WEEKDAY must be 1"),
+        ("EDUCATION_DIGEST_HOUR", "24", "EDUCATION_DIGEST_HOUR must be 0 to 23"),
     ],
 )
 def test_a_bad_value_stops_start_up_with_a_message(name, value, message):

@@ -14,7 +14,13 @@ from core.models import Heartbeat
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The signed-in landing page: what the user's portfolio holds at a glance."""
-    return render(request, "core/home.html", {"summary": portfolio_summary(user=request.user)})
+    from education.selectors import my_week
+
+    return render(
+        request,
+        "core/home.html",
+        {"summary": portfolio_summary(user=request.user), "week": my_week(user=request.user)},
+    )
 
 
 @never_cache

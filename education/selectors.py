@@ -67,6 +67,17 @@ def agenda(*, user: Any, owner: Any = None, today: date | None = None, limit: in
     )
 
 
+def my_week(*, user: Any) -> dict[str, int]:
+    """The home page's nudge: the user's open actions overdue and due this week. One query."""
+    today = timezone.localdate()
+    return EducationAction.objects.filter(owner=user, status=ActionStatus.PLANNED).aggregate(
+        overdue=Count("pk", filter=Q(due_date__lt=today)),
+        this_week=Count(
+            "pk", filter=Q(due_date__gte=today, due_date__lte=today + timedelta(days=7))
+        ),
+    )
+
+
 def client_plan(*, client: Client) -> dict[str, Any]:
     """The client page's plan: every action by engagement, with progress and uplift."""
     actions = list(

@@ -401,3 +401,14 @@ def test_the_client_page_shows_measured_uplift_per_dimension_and_per_type(
     assert "Uplift measured: " + f"{walkthrough.uplift:.1f}" in body
     assert "Knowledge of the outsourced process +" in body
     assert "average uplift per action type" in body
+
+
+def test_the_home_page_nudges_about_overdue_and_this_weeks_actions(client, manager_a, engagement):
+    today = timezone.localdate()
+    EducationActionFactory(engagement=engagement, due_date=today - timedelta(days=1))
+    EducationActionFactory(engagement=engagement, due_date=today + timedelta(days=2))
+    EducationActionFactory(engagement=engagement, due_date=today + timedelta(days=40))
+    client.force_login(manager_a)
+    body = client.get(reverse("core:home")).content.decode()
+    assert "1 of your education actions is overdue." in body
+    assert "1 is due this week." in body

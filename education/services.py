@@ -10,12 +10,14 @@ has a unique idempotency key.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
@@ -47,9 +49,6 @@ log = logging.getLogger(__name__)
 # How long after its last assessment an engagement is due for another, by maturity level:
 # a novice changes fast and needs looking at often; a strategic partner once a year.
 REASSESSMENT_CADENCE_DAYS = {1: 90, 2: 90, 3: 180, 4: 180, 5: 365}
-# A plan still pending this long after its submit lost its Celery message: the dispatcher
-# builds it instead.
-PLAN_SWEEP_AFTER = timedelta(minutes=2)
 MAX_DUE_DATE_YEARS = 5
 
 
@@ -143,6 +142,13 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
     return rows.update(read_at=timezone.now())
 
 
+def _deadline(budget_seconds: float | None) -> float:
+    """When a pass stops starting batches: a task never runs into its time limit, and
+    what is left is still due for the next tick."""
+    seconds = settings.EDUCATION_PASS_SECONDS if budget_seconds is None else budget_seconds
+    return time.monotonic() + seconds
+
+
 def _message_id(key: str) -> str:
     domain = settings.EMAIL_MESSAGE_ID_DOMAIN
     return f"<{key}@{domain}>"
@@ -162,7 +168,11 @@ class RelayReport:
 
 
 def notifications_relay(
-    *, now: datetime | None = None, batch_size: int = 50, max_batches: int | None = None
+    *,
+    now: datetime | None = None,
+    batch_size: int = 50,
+    max_batches: int | None = None,
+    budget_seconds: float | None = None,
 ) -> RelayReport:
     """E-mail pending notifications, a batch per transaction.
 
@@ -174,7 +184,8 @@ def notifications_relay(
     from education.messages import render_email
 
     report = RelayReport()
-    while max_batches is None or report.batches < max_batches:
+    deadline = _deadline(budget_seconds)
+    while (max_batches is None or report.batches < max_batches) and time.monotonic() < deadline:
         moment = now or timezone.now()
         with transaction.atomic():
             batch = list(
@@ -199,6 +210,8 @@ def notifications_relay(
                         connection=connection,
                     )
                     message.send()
+                except SoftTimeLimitExceeded:
+                    raise  # the task is out of time: roll the batch back, not a failed send
                 except Exception as error:  # any failure of the edge: retry later
                     row.last_error = f"{type(error).__name__}: {error}"[:500]
                     if row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
@@ -861,7 +874,11 @@ DISPATCH_FIELDS = [
 
 
 def dispatch_actions(
-    *, now: datetime | None = None, batch_size: int = 500, max_batches: int | None = None
+    *,
+    now: datetime | None = None,
+    batch_size: int = 500,
+    max_batches: int | None = None,
+    budget_seconds: float | None = None,
 ) -> DispatchReport:
     """Claim the actions whose time has come and do what is due to each.
 
@@ -872,7 +889,8 @@ def dispatch_actions(
     report = DispatchReport()
     rules = policy()
     directors = _directors()
-    while max_batches is None or report.batches < max_batches:
+    deadline = _deadline(budget_seconds)
+    while (max_batches is None or report.batches < max_batches) and time.monotonic() < deadline:
         moment = now or timezone.now()
         with transaction.atomic():
             batch = list(
@@ -982,7 +1000,9 @@ def sweep_pending_plans(*, now: datetime | None = None) -> int:
     moment = now or timezone.now()
     ids = list(
         EducationPlan.objects.filter(
-            status=PlanStatus.PENDING, requested_at__lte=moment - PLAN_SWEEP_AFTER
+            status=PlanStatus.PENDING,
+            # Pending this long after its submit: its Celery message was lost.
+            requested_at__lte=moment - timedelta(seconds=settings.EDUCATION_PLAN_SWEEP_SECONDS),
         ).values_list("pk", flat=True)[:200]
     )
     return sum(plan_build(plan_id=pk) is not None for pk in ids)

@@ -182,6 +182,10 @@ if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT.")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Said explicitly (Celery 6 flips the default): a task running when the broker connection
+# drops finishes its database work; its message, unacknowledged, comes back after the
+# visibility timeout and finds nothing left to do. The Redis outage drill runs this way.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How often beat asks a worker to record that the pipeline is alive (see core.tasks).
 HEARTBEAT_SECONDS = env.get_int("HEARTBEAT_SECONDS", 60, minimum=1)
@@ -325,6 +329,12 @@ LOGGING = {
 # reassessment prompts, then the e-mail outbox).
 EDUCATION_DISPATCH_SECONDS = env.get_int("EDUCATION_DISPATCH_SECONDS", 60, minimum=1)
 EDUCATION_REMINDER_DAYS = env.get_int("EDUCATION_REMINDER_DAYS", 2, minimum=0)
+# A plan still pending this long after its submit lost its Celery message (the broker was
+# down): the dispatcher builds it instead.
+EDUCATION_PLAN_SWEEP_SECONDS = env.get_int("EDUCATION_PLAN_SWEEP_SECONDS", 120, minimum=1)
+# One dispatcher pass stops starting new batches after this long (well inside the task's
+# soft time limit); the next tick carries on where it stopped.
+EDUCATION_PASS_SECONDS = env.get_int("EDUCATION_PASS_SECONDS", 120, minimum=1)
 EDUCATION_ESCALATE_AFTER_DAYS = env.get_int("EDUCATION_ESCALATE_AFTER_DAYS", 3, minimum=0)
 # The weekly digest for directors: ISO weekday (1 = Monday) and local hour.
 EDUCATION_DIGEST_WEEKDAY = env.get_int("EDUCATION_DIGEST_WEEKDAY", 1, minimum=1)

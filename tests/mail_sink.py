@@ -16,13 +16,33 @@ from typing import Any
 from django.core.mail.backends.base import BaseEmailBackend
 
 
+def sink_name(message_id: str) -> str:
+    """The file a message with this Message-ID becomes in the sink."""
+    return hashlib.sha256(message_id.encode()).hexdigest() + ".eml"
+
+
+def delivered(folder: Path) -> set[str]:
+    """The names of the messages the sink holds (each Message-ID once)."""
+    if not folder.exists():
+        return set()
+    return {entry.name for entry in os.scandir(folder) if entry.name.endswith(".eml")}
+
+
+def duplicates(folder: Path) -> list[str]:
+    """The Message-IDs of the copies the sink received again, one per copy."""
+    path = folder / "duplicates"
+    if not path.exists():
+        return []
+    return path.read_text(encoding="utf-8").splitlines()
+
+
 class SinkBackend(BaseEmailBackend):
     def send_messages(self, email_messages: Any) -> int:
         folder = Path(os.environ["MAIL_SINK_DIR"])
         folder.mkdir(parents=True, exist_ok=True)
         for message in email_messages:
             message_id = message.extra_headers["Message-ID"]
-            name = hashlib.sha256(message_id.encode()).hexdigest() + ".eml"
+            name = sink_name(message_id)
             try:
                 with (folder / name).open("x", encoding="utf-8") as out:
                     out.write(message.message().as_string())

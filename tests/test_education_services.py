@@ -389,3 +389,48 @@ def test_uplift_counts_a_fall_in_defensiveness_as_improvement(engagement, manage
     assert all(delta < 0 for delta in deltas.values())  # defensiveness fell…
     assert meeting.uplift == pytest.approx(-sum(deltas.values()) / len(deltas), abs=0.01)
     assert meeting.uplift > 0  # …which is an improvement
+
+
+def test_an_enqueue_with_the_broker_down_gives_up_fast_and_loses_nothing(
+    engagement, caplog, django_capture_on_commit_callbacks
+):
+    import logging
+    import time
+
+    from tests.celery_process import broker, free_port
+
+    with (
+        broker(f"redis://127.0.0.1:{free_port()}/0", "nowhere"),
+        caplog.at_level(logging.WARNING, logger="education.tasks"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        started = time.monotonic()
+        assessment = submitted_assessment(engagement, level=1)
+        elapsed = time.monotonic() - started
+    assert elapsed < 3  # kombu alone would spend ~6 s per enqueue connecting
+    assert any("could not enqueue" in r.getMessage() for r in caplog.records)
+    # The plan is recorded all the same; the dispatcher's sweep builds it.
+    assert EducationPlan.objects.get(assessment=assessment).status == PlanStatus.PENDING
+
+
+def test_the_dispatcher_builds_plans_whose_message_was_lost(engagement, settings):
+    settings.EDUCATION_PLAN_SWEEP_SECONDS = 60
+    assessment = submitted_assessment(engagement, level=1)
+    plan = EducationPlan.objects.get(assessment=assessment)
+    assert services.sweep_pending_plans() == 0  # just submitted: its task may be on its way
+    later = timezone.now() + timedelta(seconds=61)
+    assert services.sweep_pending_plans(now=later) == 1
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.BUILT
+    assert plan.actions.exists()
+
+
+def test_a_pass_stops_starting_batches_when_its_time_is_up(engagement):
+    for _ in range(3):
+        action = EducationActionFactory(engagement=engagement)
+        services._reschedule(action)
+        action.save()
+    later = timezone.now() + timedelta(days=1)
+    report = services.dispatch_actions(now=later, batch_size=1, budget_seconds=0)
+    assert report.batches == 0
+    assert services.dispatch_actions(now=later, batch_size=1).batches == 3

@@ -164,55 +164,63 @@ class RelayReport:
     sent: int = 0
     failed: int = 0
     gave_up: int = 0
-    batches: int = 0
+    batches: int = 0  # rows claimed: one transaction each
 
 
 def notifications_relay(
     *,
     now: datetime | None = None,
-    batch_size: int = 50,
-    max_batches: int | None = None,
+    max_messages: int | None = None,
     budget_seconds: float | None = None,
 ) -> RelayReport:
-    """E-mail pending notifications, a batch per transaction.
+    """E-mail pending notifications, one row per transaction.
 
-    A batch's rows stay locked while they are sent, so another worker skips them; a row is
-    marked sent in the same transaction. A worker killed mid-batch rolls the batch back and
-    it is sent again later — with the same Message-ID, so the copy is recognisable.
-    A failed send is retried with exponential backoff until ``NOTIFICATION_MAX_ATTEMPTS``.
+    Each row is locked (``SKIP LOCKED``: another worker takes the next one), sent and
+    marked sent before the next is claimed, so a worker killed at any moment can have sent
+    at most the one message in flight without recording it. That message is sent again
+    later with the same Message-ID, so a receiver recognises the copy. A failed send is
+    retried with exponential backoff until ``NOTIFICATION_MAX_ATTEMPTS``, then given up.
+    The mail connection is opened once per pass and reused.
     """
     from education.messages import render_email
 
     report = RelayReport()
     deadline = _deadline(budget_seconds)
-    while (max_batches is None or report.batches < max_batches) and time.monotonic() < deadline:
-        moment = now or timezone.now()
-        with transaction.atomic():
-            batch = list(
-                Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(email_state=EmailState.PENDING, next_attempt_at__lte=moment)
-                .select_related("recipient")
-                .order_by("next_attempt_at", "id")[:batch_size]
-            )
-            if not batch:
+    connection = None
+    try:
+        while max_messages is None or report.batches < max_messages:
+            if time.monotonic() >= deadline:
                 break
-            report.batches += 1
-            connection = get_connection(fail_silently=False)
-            for row in batch:
+            moment = now or timezone.now()
+            with transaction.atomic():
+                row = (
+                    Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(email_state=EmailState.PENDING, next_attempt_at__lte=moment)
+                    .select_related("recipient")
+                    .order_by("next_attempt_at", "id")
+                    .first()
+                )
+                if row is None:
+                    break
+                report.batches += 1
                 row.attempts += 1
                 try:
+                    if connection is None:
+                        # Opened here, so the backend keeps it open across messages.
+                        connection = get_connection(fail_silently=False)
+                        connection.open()
                     subject, body = render_email(row)
-                    message = EmailMessage(
+                    EmailMessage(
                         subject=subject,
                         body=body,
                         to=[row.recipient.email],
                         headers={"Message-ID": _message_id(row.idempotency_key)},
                         connection=connection,
-                    )
-                    message.send()
+                    ).send()
                 except SoftTimeLimitExceeded:
-                    raise  # the task is out of time: roll the batch back, not a failed send
+                    raise  # the task is out of time: roll back, this is not a failed send
                 except Exception as error:  # any failure of the edge: retry later
+                    connection = _discard(connection)
                     row.last_error = f"{type(error).__name__}: {error}"[:500]
                     if row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
                         row.email_state = EmailState.FAILED
@@ -227,16 +235,28 @@ def notifications_relay(
                     row.next_attempt_at = None
                     row.last_error = ""
                     report.sent += 1
-            try:
-                connection.close()
-            except Exception:  # closing a broken connection must not undo what was sent
-                log.warning("closing the mail connection failed", exc_info=True)
-            Notification.objects.bulk_update(
-                batch, ["attempts", "email_state", "sent_at", "next_attempt_at", "last_error"]
-            )
-        if len(batch) < batch_size:
-            break
+                row.save(
+                    update_fields=[
+                        "attempts",
+                        "email_state",
+                        "sent_at",
+                        "next_attempt_at",
+                        "last_error",
+                    ]
+                )
+    finally:
+        _discard(connection)
     return report
+
+
+def _discard(connection: Any) -> None:
+    """Close a mail connection, whatever state it is in (a broken one is simply dropped)."""
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:
+            log.warning("closing the mail connection failed", exc_info=True)
+    return None
 
 
 # --- Playbooks -----------------------------------------------------------------------------

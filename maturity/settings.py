@@ -211,6 +211,8 @@ LANGUAGES = [
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.get_str("TIME_ZONE", "America/Sao_Paulo")
+# Crontab entries (the weekly digest) read the portfolio's local time, not UTC.
+CELERY_TIMEZONE = TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 

@@ -81,3 +81,14 @@ def test_the_embedded_broker_runs_worker_and_beat_without_redis(postgres, tmp_pa
             timeout=60,
             log=log,
         )
+
+
+def test_the_beat_schedule_runs_the_one_education_dispatcher_and_the_weekly_digest():
+    from maturity.celery import app
+
+    schedule = app.conf.beat_schedule
+    assert schedule["education.dispatch"]["task"] == "education.tasks.dispatch"
+    digest = schedule["education.weekly_digest"]["schedule"]
+    assert digest.day_of_week == {1}
+    assert digest.hour == {8}
+    assert app.conf.timezone == "America/Sao_Paulo"

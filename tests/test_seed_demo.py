@@ -118,3 +118,21 @@ def test_the_demo_has_assessments_over_time_scored_by_the_engine():
     from django.db.models import Count
 
     assert assessed.values("engagement").annotate(n=Count("id")).filter(n__gt=1).exists()
+
+
+def test_the_demo_has_an_education_history_that_does_not_flood_the_first_dispatch():
+    from education.models import ActionStatus, EducationAction, EducationPlan
+    from education.services import dispatch
+
+    seed("--clients", "12")
+    actions = EducationAction.objects.all()
+    assert EducationPlan.objects.count() > 0
+    assert actions.filter(status=ActionStatus.DONE, uplift__isnull=False).exists()
+    assert actions.filter(status=ActionStatus.PLANNED).exists()
+    # What the dispatcher would have done by now is already done (and notified).
+    report = dispatch()
+    assert report.overdue == 0
+    assert report.escalations == 0
+    before = actions.count()
+    seed("--clients", "12")
+    assert actions.count() == before

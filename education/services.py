@@ -220,7 +220,8 @@ def notifications_relay(
                 except SoftTimeLimitExceeded:
                     raise  # the task is out of time: roll back, this is not a failed send
                 except Exception as error:  # any failure of the edge: retry later
-                    connection = _discard(connection)
+                    _discard(connection)
+                    connection = None
                     row.last_error = f"{type(error).__name__}: {error}"[:500]
                     if row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
                         row.email_state = EmailState.FAILED
@@ -256,7 +257,6 @@ def _discard(connection: Any) -> None:
             connection.close()
         except Exception:
             log.warning("closing the mail connection failed", exc_info=True)
-    return None
 
 
 # --- Playbooks -----------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def test_a_manager_completes_and_reschedules_actions_without_leaving_the_agenda(
         engagement=engagement, title="Site visit", due_date=today + timedelta(days=3)
     )
     login(page, live_server, "ana", PASSWORD)
-    page.get_by_role("link", name="My actions").click()
+    page.get_by_role("link", name="My actions", exact=True).click()
     page.get_by_role("heading", name="Overdue (1)").wait_for()
 
     row = page.locator(f"#action-{late.pk}")

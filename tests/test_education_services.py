@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Phase
@@ -434,3 +435,86 @@ def test_a_pass_stops_starting_batches_when_its_time_is_up(engagement):
     report = services.dispatch_actions(now=later, batch_size=1, budget_seconds=0)
     assert report.batches == 0
     assert services.dispatch_actions(now=later, batch_size=1).batches == 3
+
+
+def _due_mix(engagement, n):
+    """n actions: due tomorrow (a reminder), five days late (overdue, escalated) and
+    recurring due today (a reminder and the next occurrence), in turn."""
+    today = timezone.localdate()
+    actions = []
+    for i in range(n):
+        kind = i % 3
+        action = EducationActionFactory(
+            engagement=engagement,
+            due_date=today + timedelta(days=(1, -5, 0)[kind]),
+            every_weeks=4 if kind == 2 else None,
+        )
+        services._reschedule(action)
+        action.save()
+        actions.append(action)
+    return actions
+
+
+def _outcome():
+    actions = [
+        (a.title, a.due_date, a.occurrence, bool(a.reminded_at), bool(a.overdue_at),
+         bool(a.escalated_at), a.next_spawned, a.next_check_at)
+        for a in EducationAction.objects.order_by("title", "occurrence")
+    ]  # fmt: skip
+    notices = sorted(
+        (n.idempotency_key.split(".")[0], n.recipient_id, n.email_state, n.params["title"])
+        for n in Notification.objects.all()
+    )
+    return actions, notices
+
+
+@pytest.mark.parametrize("set_based", [True, False])
+def test_both_write_paths_of_the_dispatcher_store_the_same(engagement, monkeypatch, set_based):
+    DirectorFactory()
+    _due_mix(engagement, 6)
+    monkeypatch.setattr(services, "SET_BASED_WRITES", set_based)
+    report = services.dispatch_actions()
+    assert (report.reminders, report.overdue, report.escalations, report.spawned) == (4, 2, 2, 2)
+    actions, notices = _outcome()
+    assert len(actions) == 8
+    assert [n[0] for n in notices].count("escalation") == 2
+    assert all(n[2] == "pending" for n in notices)
+
+
+def test_both_write_paths_agree_row_for_row(engagement, manager_a):
+    DirectorFactory()
+    _due_mix(engagement, 6)
+    with transaction.atomic():
+        sid = transaction.savepoint()
+        services.dispatch_actions(now=timezone.now())
+        fast = _outcome()
+        transaction.savepoint_rollback(sid)
+    services.SET_BASED_WRITES = False
+    try:
+        services.dispatch_actions(now=timezone.now())
+    finally:
+        services.SET_BASED_WRITES = True
+    slow = _outcome()
+    assert fast[1] == slow[1]
+    assert [a[:7] for a in fast[0]] == [a[:7] for a in slow[0]]
+
+
+def test_a_dispatcher_batch_takes_the_same_statements_for_5_and_50_actions(engagement):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(n):
+        EducationAction.objects.all().delete()
+        Notification.objects.all().delete()
+        for _ in range(n):
+            action = EducationActionFactory(
+                engagement=engagement, due_date=timezone.localdate() + timedelta(days=1)
+            )
+            services._reschedule(action)
+            action.save()
+        with CaptureQueriesContext(connection) as queries:
+            report = services.dispatch_actions(batch_size=100)
+        assert report.reminders == n
+        return len(queries)
+
+    assert statements(5) == statements(50)

@@ -391,9 +391,9 @@ class EducationAction(models.Model):
             ),
         ]
         indexes = [
-            # The due index the dispatcher scans.
+            # The due index the dispatcher scans, in the claim's own order (ties by id).
             models.Index(
-                fields=["next_check_at"],
+                fields=["next_check_at", "id"],
                 condition=models.Q(next_check_at__isnull=False),
                 name="action_due_index",
             ),

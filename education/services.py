@@ -923,7 +923,9 @@ class _Batch:
 def dispatch_actions(
     *,
     now: datetime | None = None,
-    batch_size: int = 500,
+    # 1,000 rows a transaction: measured 2.3x the raw SQL drain, against 2.6x at 500
+    # (bench/drain.py); locks are held for a third of a second.
+    batch_size: int = 1000,
     max_batches: int | None = None,
     budget_seconds: float | None = None,
 ) -> DispatchReport:
@@ -1217,7 +1219,7 @@ def prompt_reassessments(*, now: datetime | None = None, batch_size: int = 500) 
     return len(notices)
 
 
-def dispatch(*, now: datetime | None = None, batch_size: int = 500) -> DispatchReport:
+def dispatch(*, now: datetime | None = None, batch_size: int = 1000) -> DispatchReport:
     """The dispatcher's whole pass: lost plans, due actions, reassessment prompts; then
     the outbox is relayed by the caller (see tasks.dispatch)."""
     report = dispatch_actions(now=now, batch_size=batch_size)

@@ -27,6 +27,7 @@ from education.models import (
     PlanStatus,
     ReassessmentSchedule,
 )
+from education.uplift import difference, uplift_of
 
 BATCH = 2000
 OUTCOMES = (
@@ -180,24 +181,15 @@ def _close_in_the_past(
         return
     action.status = ActionStatus.DONE
     action.outcome = rng.choice(OUTCOMES)
-    deltas = {}
-    improvements = []
-    for code in action.target_dimensions or [c for c, (k, _v) in after.items() if k == "maturity"]:
-        old, new = before.get(code, ("", None))[1], after.get(code, ("", None))[1]
-        if old is None or new is None:
-            continue
-        deltas[code] = round(new - old, 2)
-        improvements.append(-deltas[code] if before[code][0] == "defensiveness" else deltas[code])
-    action.dimension_deltas = deltas
-    action.uplift = round(sum(improvements) / len(improvements), 2) if improvements else None
+    action.dimension_deltas, action.uplift = uplift_of(
+        before, after, action.target_dimensions or []
+    )
     source = action.source_assessment
     assert source is not None
-    if following.maturity_score is not None and source.maturity_score is not None:
-        action.maturity_delta = round(following.maturity_score - source.maturity_score, 2)
-    if following.defensiveness_index is not None and source.defensiveness_index is not None:
-        action.defensiveness_delta = round(
-            following.defensiveness_index - source.defensiveness_index, 2
-        )
+    action.maturity_delta = difference(following.maturity_score, source.maturity_score)
+    action.defensiveness_delta = difference(
+        following.defensiveness_index, source.defensiveness_index
+    )
     action.uplift_assessment = following
 
 

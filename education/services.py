@@ -44,6 +44,7 @@ from education.models import (
     PlaybookRule,
     ReassessmentSchedule,
 )
+from education.uplift import difference, uplift_of
 
 log = logging.getLogger(__name__)
 
@@ -560,25 +561,11 @@ def uplift_measure(*, assessment: Assessment) -> int:
         source = action.source_assessment
         assert source is not None
         before = scores.get(source.pk, {})
-        targets = action.target_dimensions or [
-            code for code, (kind, _v) in after.items() if kind == "maturity"
-        ]
-        deltas: dict[str, float] = {}
-        for code in targets:
-            if code not in before or code not in after:
-                continue
-            (kind, old), (_kind, new) = before[code], after[code]
-            if old is None or new is None:
-                continue
-            deltas[code] = round(new - old, 2)
-        improvements = [
-            -delta if before[code][0] == "defensiveness" else delta
-            for code, delta in deltas.items()
-        ]
-        action.dimension_deltas = deltas
-        action.uplift = round(sum(improvements) / len(improvements), 2) if improvements else None
-        action.maturity_delta = _difference(assessment.maturity_score, source.maturity_score)
-        action.defensiveness_delta = _difference(
+        action.dimension_deltas, action.uplift = uplift_of(
+            before, after, action.target_dimensions or []
+        )
+        action.maturity_delta = difference(assessment.maturity_score, source.maturity_score)
+        action.defensiveness_delta = difference(
             assessment.defensiveness_index, source.defensiveness_index
         )
         action.uplift_assessment = assessment
@@ -593,12 +580,6 @@ def uplift_measure(*, assessment: Assessment) -> int:
         ],
     )
     return len(actions)
-
-
-def _difference(after: float | None, before: float | None) -> float | None:
-    if after is None or before is None:
-        return None
-    return round(after - before, 2)
 
 
 # --- Actions ----------------------------------------------------------------------------------
@@ -730,12 +711,24 @@ def action_create(
     return action
 
 
-def _lock(action: EducationAction) -> EducationAction:
-    return (
+def _lock(action: EducationAction, by: User) -> EducationAction:
+    """The action, locked, if ``by`` may change it."""
+    locked = (
         EducationAction.objects.select_for_update(of=("self",))
         .select_related("client", "engagement__client", "template", "owner")
         .get(pk=action.pk)
     )
+    if not action_may_change(action=locked, user=by):
+        raise PermissionDenied(_("You cannot change this client's plan."))
+    return locked
+
+
+def _lock_open(action: EducationAction, by: User) -> EducationAction:
+    """The action, locked, if ``by`` may change it and it is still planned."""
+    locked = _lock(action, by)
+    if locked.status != ActionStatus.PLANNED:
+        raise ValidationError(_("This action is already closed."), code="closed")
+    return locked
 
 
 UPDATABLE = ("title", "description", "action_type", "due_date", "owner", "audience", "every_weeks")
@@ -750,9 +743,7 @@ def action_update(*, action: EducationAction, by: User, **fields: Any) -> Educat
     unknown = set(fields) - set(UPDATABLE)
     if unknown:
         raise TypeError(f"action_update does not take {sorted(unknown)}")
-    action = _lock(action)
-    if not action_may_change(action=action, user=by):
-        raise PermissionDenied(_("You cannot change this client's plan."))
+    action = _lock(action, by)
     if action.status != ActionStatus.PLANNED:
         raise ValidationError(_("This action is closed; reopen it to change it."), code="closed")
     previous_owner, previous_due = action.owner_id, action.due_date
@@ -790,52 +781,42 @@ def action_update(*, action: EducationAction, by: User, **fields: Any) -> Educat
     return action
 
 
-@transaction.atomic
-def action_complete(*, action: EducationAction, by: User, outcome: str) -> EducationAction:
-    """Done, with what came of it (the outcome is what the next review reads)."""
-    action = _lock(action)
-    if not action_may_change(action=action, user=by):
-        raise PermissionDenied(_("You cannot change this client's plan."))
-    if action.status != ActionStatus.PLANNED:
-        raise ValidationError(_("This action is already closed."), code="closed")
-    outcome = _clean_text(outcome, "outcome", 5000)
-    if not outcome:
-        raise ValidationError({"outcome": _("Say what came of it.")})
-    action.status = ActionStatus.DONE
-    action.outcome = outcome
+def _close(action: EducationAction, *, by: User, status: str, **texts: str) -> EducationAction:
+    """Done or skipped: who and when, and no more reminders (a recurring series goes on)."""
+    for name, value in texts.items():
+        setattr(action, name, value)
+    action.status = status
     action.completed_at = timezone.now()
     action.completed_by = by
     _reschedule(action)
     action.save()
     return action
+
+
+@transaction.atomic
+def action_complete(*, action: EducationAction, by: User, outcome: str) -> EducationAction:
+    """Done, with what came of it (the outcome is what the next review reads)."""
+    action = _lock_open(action, by)
+    outcome = _clean_text(outcome, "outcome", 5000)
+    if not outcome:
+        raise ValidationError({"outcome": _("Say what came of it.")})
+    return _close(action, by=by, status=ActionStatus.DONE, outcome=outcome)
 
 
 @transaction.atomic
 def action_skip(*, action: EducationAction, by: User, reason: str) -> EducationAction:
     """Not done, on purpose — with the reason, so the team learns from it."""
-    action = _lock(action)
-    if not action_may_change(action=action, user=by):
-        raise PermissionDenied(_("You cannot change this client's plan."))
-    if action.status != ActionStatus.PLANNED:
-        raise ValidationError(_("This action is already closed."), code="closed")
+    action = _lock_open(action, by)
     reason = _clean_text(reason, "skip_reason", 500)
     if not reason:
         raise ValidationError({"skip_reason": _("Say why it is skipped.")})
-    action.status = ActionStatus.SKIPPED
-    action.skip_reason = reason
-    action.completed_at = timezone.now()
-    action.completed_by = by
-    _reschedule(action)
-    action.save()
-    return action
+    return _close(action, by=by, status=ActionStatus.SKIPPED, skip_reason=reason)
 
 
 @transaction.atomic
 def action_reopen(*, action: EducationAction, by: User) -> EducationAction:
     """Undo a completion or a skip made by mistake."""
-    action = _lock(action)
-    if not action_may_change(action=action, user=by):
-        raise PermissionDenied(_("You cannot change this client's plan."))
+    action = _lock(action, by)
     if action.status == ActionStatus.PLANNED:
         return action
     if action.uplift_assessment_id:

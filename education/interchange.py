@@ -12,6 +12,8 @@ from assessments.i18n import missing_languages
 from education.models import ActionType, RuleKind
 
 FORMAT = "maturity-playbook"
+# A rule's numbers: scores and indexes run 0–100; a band's upper end is exclusive.
+RULE_BOUNDS = (("threshold", 100), ("min_defensiveness", 100), ("max_defensiveness", 101))
 
 
 def check_playbook(document: Any) -> dict[str, list[str]]:
@@ -88,4 +90,9 @@ def check_playbook(document: Any) -> dict[str, list[str]]:
             problem(f"{path}.quadrant", "required for a quadrant rule")
         elif kind == "phase" and not rule.get("phase"):
             problem(f"{path}.phase", "required for a phase rule")
+        for key, top in RULE_BOUNDS:
+            value = rule.get(key)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if value is not None and not (number and 0 <= value <= top):
+                problem(f"{path}.{key}", f"a number from 0 to {top}")
     return problems

@@ -1249,3 +1249,47 @@ def notifications_retry(*, ids: Iterable[int]) -> int:
     return Notification.objects.filter(pk__in=list(ids), email_state=EmailState.FAILED).update(
         email_state=EmailState.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
     )
+
+
+def playbook_export(*, playbook: Playbook) -> dict[str, Any]:
+    """A playbook as the JSON document playbook_import reads (round trip: same playbook)."""
+    return {
+        "format": "maturity-playbook",
+        "format_version": 1,
+        "code": playbook.code,
+        "questionnaire": playbook.questionnaire.code,
+        "name": playbook.name,
+        "description": playbook.description,
+        "templates": [
+            {
+                "code": t.code,
+                "action_type": t.action_type,
+                "title": t.title,
+                "description": t.description,
+                "lead_time_days": t.lead_time_days,
+                "recurrence": t.recurrence,
+                "every_weeks": t.every_weeks,
+                "audience": t.audience,
+                "target_dimensions": t.target_dimensions,
+            }
+            for t in playbook.templates.order_by("position", "id")
+        ],
+        "rules": [
+            {
+                key: value
+                for key, value in {
+                    "template": r.template.code,
+                    "kind": r.kind,
+                    "dimension_code": r.dimension_code,
+                    "threshold": r.threshold,
+                    "min_defensiveness": r.min_defensiveness,
+                    "max_defensiveness": r.max_defensiveness,
+                    "quadrant": r.quadrant,
+                    "phase": r.phase,
+                    "phases": r.phases,
+                }.items()
+                if value not in ("", None, [])
+            }
+            for r in playbook.rules.select_related("template").order_by("position", "id")
+        ],
+    }

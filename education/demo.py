@@ -54,7 +54,13 @@ def seed_education(
 ) -> dict[str, int]:
     """Plans, actions, uplift, reassessment schedules and notifications for ``assessments``
     (saved, in engagement order, oldest first within an engagement)."""
-    from education.services import REASSESSMENT_CADENCE_DAYS, playbook_for, policy, rules_of
+    from education.services import (
+        REASSESSMENT_CADENCE_DAYS,
+        _reason_dict,
+        playbook_for,
+        policy,
+        rules_of,
+    )
 
     if not assessments:
         return {}
@@ -99,12 +105,7 @@ def seed_education(
         }
         for found in planning.match(rules, facts):
             template = templates[found.template]
-            reasons = []
-            for reason in found.reasons:
-                data = reason.as_dict()
-                if reason.kind == planning.WEAK_DIMENSION:
-                    data["name"] = names.get(reason.subject, {})
-                reasons.append(data)
+            reasons = [_reason_dict(reason, names) for reason in found.reasons]
             action = EducationAction(
                 engagement=engagement,
                 client=client,
@@ -224,20 +225,15 @@ def _under_way(
 
 
 def _sent(recipient_id: int, kind: str, action: EducationAction, suffix: str) -> Notification:
+    from education.services import _action_params
+
     at = action.escalated_at if kind == NotificationKind.ESCALATION else action.overdue_at
     return Notification(
         recipient_id=recipient_id,
         kind=kind,
         idempotency_key=f"demo.{suffix}.{action.pk}",
         action=action,
-        params={
-            "action": action.pk,
-            "title": action.template.title if action.template else action.title,
-            "client": action.client.name,
-            "client_id": action.client_id,
-            "due_date": action.due_date.isoformat(),
-            "action_type": action.action_type,
-        },
+        params=_action_params(action),
         email_state=EmailState.SENT,
         sent_at=at,
     )

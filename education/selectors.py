@@ -98,7 +98,6 @@ def client_plan(*, client: Client) -> dict[str, Any]:
         groups.append(
             {
                 "engagement": engagement_actions[0].engagement,
-                "actions": engagement_actions,
                 "open_actions": [a for a in engagement_actions if a.is_open],
                 "closed_actions": sorted(
                     (a for a in engagement_actions if not a.is_open),

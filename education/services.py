@@ -123,17 +123,38 @@ def notifications_write(rows: Sequence[Notification], *, relay_soon: bool = True
         transaction.on_commit(enqueue_relay, robust=True)
 
 
-def _action_params(action: EducationAction) -> dict[str, Any]:
-    """What a notification about an action shows, frozen at the time it was written."""
-    template_title = action.template.title if action.template_id and action.template else {}
+def notice_params(
+    *,
+    pk: int,
+    title: str,
+    template_title: Any,
+    action_type: str,
+    client_name: str,
+    client_id: int,
+    due_date: date,
+) -> dict[str, Any]:
+    """What a notification about an action shows, frozen at the time it was written: its
+    own title, else the template's (three languages, shown in the reader's), else its type."""
     return {
-        "action": action.pk,
-        "title": action.title or template_title or action.get_action_type_display(),
-        "client": action.client.name,
-        "client_id": action.client_id,
-        "due_date": action.due_date.isoformat(),
-        "action_type": action.action_type,
+        "action": pk,
+        "title": title or template_title or str(dict(ActionType.choices).get(action_type, "")),
+        "client": client_name,
+        "client_id": client_id,
+        "due_date": due_date.isoformat(),
+        "action_type": action_type,
     }
+
+
+def _action_params(action: EducationAction) -> dict[str, Any]:
+    return notice_params(
+        pk=action.pk,
+        title=action.title,
+        template_title=action.template.title if action.template_id and action.template else {},
+        action_type=action.action_type,
+        client_name=action.client.name,
+        client_id=action.client_id,
+        due_date=action.due_date,
+    )
 
 
 def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
@@ -347,12 +368,16 @@ def playbook_import(*, document: dict[str, Any]) -> Playbook:
     return playbook
 
 
-def template_update(*, template: ActionTemplate, by: User, **fields: Any) -> ActionTemplate:
-    """A director changes a template's texts, timing or audience."""
+def _require_director(by: User) -> None:
     from accounts.access import DIRECTORS, user_has_role
 
     if not user_has_role(by, DIRECTORS):
         raise PermissionDenied(_("Only directors change playbooks."))
+
+
+def template_update(*, template: ActionTemplate, by: User, **fields: Any) -> ActionTemplate:
+    """A director changes a template's texts, timing or audience."""
+    _require_director(by)
     for name, value in fields.items():
         setattr(template, name, value)
     if template.recurrence == "once":
@@ -366,10 +391,7 @@ def template_update(*, template: ActionTemplate, by: User, **fields: Any) -> Act
 
 def rule_save(*, rule: PlaybookRule, by: User) -> PlaybookRule:
     """A director adds or changes a rule; each kind must have the fields it reads."""
-    from accounts.access import DIRECTORS, user_has_role
-
-    if not user_has_role(by, DIRECTORS):
-        raise PermissionDenied(_("Only directors change playbooks."))
+    _require_director(by)
     errors: dict[str, str] = {}
     if rule.template_id and rule.template.playbook_id != rule.playbook_id:
         errors["template"] = _("The template belongs to another playbook.")
@@ -990,14 +1012,15 @@ def _dispatch_one(
     if not events:
         return
     due = due_date.isoformat()
-    params = {
-        "action": pk,
-        "title": title or template_title or str(dict(ActionType.choices).get(action_type, "")),
-        "client": client_name,
-        "client_id": client_id,
-        "due_date": due,
-        "action_type": action_type,
-    }
+    params = notice_params(
+        pk=pk,
+        title=title,
+        template_title=template_title,
+        action_type=action_type,
+        client_name=client_name,
+        client_id=client_id,
+        due_date=due_date,
+    )
 
     def notice(recipient: int, email: str, kind: str, key: str, extra: dict[str, Any]) -> None:
         batch.notices.append((recipient, kind, key, pk, params | extra, bool(email)))
@@ -1237,10 +1260,7 @@ def weekly_digest(*, now: datetime | None = None) -> int:
 
 
 def rule_delete(*, rule: PlaybookRule, by: User) -> None:
-    from accounts.access import DIRECTORS, user_has_role
-
-    if not user_has_role(by, DIRECTORS):
-        raise PermissionDenied(_("Only directors change playbooks."))
+    _require_director(by)
     rule.delete()
 
 

@@ -27,11 +27,19 @@ def build_plan(plan_id: int) -> int | None:
 def dispatch() -> dict[str, int]:
     """The one periodic dispatcher: lost plans, due actions, reassessment prompts, then the
     outbox."""
+    import time
+
+    from django.conf import settings
+
     from education.services import dispatch as run_dispatch
     from education.services import notifications_relay
 
+    # One budget for the whole pass, inside the task's soft time limit: what the relay
+    # does not reach now is still pending for the next tick.
+    started = time.monotonic()
     report = run_dispatch()
-    relay = notifications_relay()
+    left = settings.EDUCATION_PASS_SECONDS - (time.monotonic() - started)
+    relay = notifications_relay(budget_seconds=max(left, 0.0))
     return {**report.as_dict(), "sent": relay.sent, "send_failures": relay.failed}
 
 

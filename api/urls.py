@@ -14,6 +14,7 @@ from clients.api import (
     StakeholderViewSet,
     TimelineEntryViewSet,
 )
+from dashboards.api import MyDashboardView, PortfolioDashboardView
 from education.api import EducationActionViewSet, NotificationViewSet, PlaybookViewSet
 
 router = DefaultRouter()
@@ -33,6 +34,12 @@ router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("v1/me/", MeView.as_view(), name="api-me"),
+    path(
+        "v1/dashboard/portfolio/",
+        PortfolioDashboardView.as_view(),
+        name="api-dashboard-portfolio",
+    ),
+    path("v1/dashboard/mine/", MyDashboardView.as_view(), name="api-dashboard-mine"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -202,7 +202,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 
 
-def _spreadsheet_safe(cell: str) -> str:
+def spreadsheet_safe(cell: str) -> str:
     """A text cell that a spreadsheet would run as a formula (=HYPERLINK(...), +1+1,
     @SUM) is quoted with a leading apostrophe; numbers, negative ones included, stay
     numbers. Client names and free-text answers are typed by people, so this matters."""
@@ -221,7 +221,7 @@ def export_csv(version: QuestionnaireVersion, *, language: str | None = None) ->
         buffer.write(BOM)
         pending = 0
         for row in export_rows(version):
-            writer.writerow([_spreadsheet_safe(cell) for cell in row])
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
             pending += 1
             if pending >= CSV_FLUSH_ROWS:
                 yield buffer.getvalue().encode()

@@ -7,3 +7,10 @@ from django.dispatch import Signal
 # ``assessment`` and ``by``. Receivers write in the same transaction (an outbox), so what
 # they record cannot be lost if the submit commits, nor kept if it rolls back.
 assessment_submitted = Signal()
+
+# Sent by assessment_review inside its transaction, after the new status is stored, with
+# ``assessment``, ``by`` and ``approved``.
+assessment_reviewed = Signal()
+
+# Sent by version_publish inside its transaction, with ``version`` (now published).
+version_published = Signal()

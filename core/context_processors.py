@@ -8,6 +8,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import ADMINISTRATORS, DIRECTORS, EVERYONE, user_has_role
+from accounts.models import Role
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class NavItem:
 # The whole navigation in one place; each entry names the roles that see it.
 NAVIGATION = (
     NavItem(_("Home"), "core:home", EVERYONE, "home"),
+    NavItem(_("Portfolio"), "dashboards:portfolio", DIRECTORS, "dashboards"),
+    NavItem(_("My dashboard"), "dashboards:mine", (Role.ACCOUNT_MANAGER,), "dashboards"),
     NavItem(_("Clients"), "clients:list", EVERYONE, "clients"),
     NavItem(_("My actions"), "education:agenda", EVERYONE, "education"),
     NavItem(_("To review"), "assessments:review_queue", DIRECTORS, "review"),

@@ -24,6 +24,7 @@ def beat_schedule(
     dispatch_seconds: int = 60,
     digest_weekday: int = 1,
     digest_hour: int = 8,
+    dashboard_seconds: int = 300,
 ) -> dict[str, dict[str, object]]:
     """Every periodic task of the product, keyed by a stable name."""
     return {
@@ -37,6 +38,13 @@ def beat_schedule(
         "education.weekly_digest": {
             "task": "education.tasks.weekly_digest",
             "schedule": crontab(minute=0, hour=digest_hour, day_of_week=digest_weekday % 7),
+        },
+        # The dashboards' summaries of history (trend, education figures): rebuilt whole,
+        # so a missed tick costs nothing but freshness.
+        "dashboards.refresh": {
+            "task": "dashboards.tasks.refresh",
+            "schedule": float(dashboard_seconds),
+            "options": {"expires": float(dashboard_seconds)},
         },
         "core.heartbeat": {
             "task": "core.tasks.heartbeat",
@@ -57,4 +65,5 @@ def _install_beat_schedule(sender: Celery, **kwargs: object) -> None:
         settings.EDUCATION_DISPATCH_SECONDS,
         settings.EDUCATION_DIGEST_WEEKDAY,
         settings.EDUCATION_DIGEST_HOUR,
+        settings.DASHBOARD_REFRESH_SECONDS,
     )

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "clients",
     "assessments",
     "education",
+    "dashboards",
     "api",
 ]
 
@@ -330,6 +331,8 @@ LOGGING = {
 # How often beat runs the one dispatcher (reminders, overdue, escalations, recurrences,
 # reassessment prompts, then the e-mail outbox).
 EDUCATION_DISPATCH_SECONDS = env.get_int("EDUCATION_DISPATCH_SECONDS", 60, minimum=1)
+# How often the dashboards' summaries of history (trend, education figures) are rebuilt.
+DASHBOARD_REFRESH_SECONDS = env.get_int("DASHBOARD_REFRESH_SECONDS", 300, minimum=10)
 EDUCATION_REMINDER_DAYS = env.get_int("EDUCATION_REMINDER_DAYS", 2, minimum=0)
 # A plan still pending this long after its submit lost its Celery message (the broker was
 # down): the dispatcher builds it instead.

@@ -18,6 +18,7 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("", include("assessments.urls")),
     path("education/", include("education.urls")),
+    path("dashboard/", include("dashboards.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

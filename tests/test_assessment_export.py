@@ -322,10 +322,10 @@ def test_a_draft_assessment_never_appears_in_the_api_export(version):
 
 
 def test_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted():
-    from assessments.export import _spreadsheet_safe
+    from assessments.export import spreadsheet_safe
 
-    assert _spreadsheet_safe('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
-    assert _spreadsheet_safe("+55 11 9999") == "'+55 11 9999"
-    assert _spreadsheet_safe("@SUM(A1)") == "'@SUM(A1)"
-    assert _spreadsheet_safe("-12.5") == "-12.5"
-    assert _spreadsheet_safe("Banco Sol") == "Banco Sol"
+    assert spreadsheet_safe('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert spreadsheet_safe("+55 11 9999") == "'+55 11 9999"
+    assert spreadsheet_safe("@SUM(A1)") == "'@SUM(A1)"
+    assert spreadsheet_safe("-12.5") == "-12.5"
+    assert spreadsheet_safe("Banco Sol") == "Banco Sol"

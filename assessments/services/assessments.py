@@ -48,7 +48,7 @@ from assessments.selectors import (
     questions_by_id,
     structure_for_version,
 )
-from assessments.signals import assessment_submitted
+from assessments.signals import assessment_reviewed, assessment_submitted
 from clients.models import Engagement, PastExperience
 
 MAX_TEXT = 5000
@@ -646,4 +646,5 @@ def assessment_review(
     assessment.reviewed_at = timezone.now()
     assessment.reviewed_by = by
     assessment.save(update_fields=["status", "reviewed_at", "reviewed_by", "updated_at"])
+    assessment_reviewed.send(sender=Assessment, assessment=assessment, by=by, approved=approve)
     return assessment

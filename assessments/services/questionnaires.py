@@ -25,6 +25,7 @@ from assessments.models import (
     QuestionnaireVersion,
     VersionStatus,
 )
+from assessments.signals import version_published
 
 
 class DocumentProblems(ValidationError):
@@ -219,6 +220,7 @@ def version_publish(*, version: QuestionnaireVersion, by: User | None) -> Questi
     QuestionnaireVersion.objects.filter(pk=version.pk).update(
         status=version.status, published_at=version.published_at, published_by=by
     )
+    version_published.send(sender=QuestionnaireVersion, version=version)
     return version
 
 

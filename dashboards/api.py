@@ -1,0 +1,200 @@
+"""``/api/v1/dashboard/portfolio/`` and ``/api/v1/dashboard/mine/``: the dashboards'
+figures for integrations — the same function as the pages, the same filters, the same
+numbers. The portfolio is for directors; ``mine`` for anyone, over their own clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.access import DIRECTORS, user_has_role
+from clients.models import Phase, ProcessType, Segment
+from dashboards import selectors
+from dashboards.filters import GROUPINGS, PERIODS, DashboardFilterForm
+from dashboards.selectors import RISK_REASONS, Scope
+
+
+class FiltersSerializer(serializers.Serializer):
+    segment = serializers.CharField()
+    process_type = serializers.CharField()
+    phase = serializers.CharField()
+    owner = serializers.IntegerField(allow_null=True)
+    period = serializers.CharField()
+    since = serializers.DateTimeField(allow_null=True)
+    by = serializers.CharField()
+
+
+class TilesSerializer(serializers.Serializer):
+    active_clients = serializers.IntegerField()
+    assessed = serializers.IntegerField(help_text="Engagements assessed in the period.")
+    average_maturity = serializers.FloatField(allow_null=True)
+    average_defensiveness = serializers.FloatField(allow_null=True)
+    guarded_novices = serializers.IntegerField()
+    guarded_share = serializers.FloatField(allow_null=True, help_text="Percent of assessed.")
+    overdue_actions = serializers.IntegerField()
+
+
+class LevelSerializer(serializers.Serializer):
+    level = serializers.IntegerField()
+    name = serializers.CharField()
+    engagements = serializers.IntegerField()
+
+
+class QuadrantSerializer(serializers.Serializer):
+    quadrant = serializers.CharField()
+    engagements = serializers.IntegerField()
+
+
+class PointSerializer(serializers.Serializer):
+    client = serializers.IntegerField()
+    name = serializers.CharField()
+    process_type = serializers.CharField()
+    maturity = serializers.FloatField()
+    defensiveness = serializers.FloatField()
+    quadrant = serializers.CharField()
+
+
+class MonthSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM")
+    assessments = serializers.IntegerField()
+    average_maturity = serializers.FloatField(allow_null=True)
+    average_defensiveness = serializers.FloatField(allow_null=True)
+
+
+class HeatCellSerializer(serializers.Serializer):
+    group = serializers.CharField(help_text="A segment or an engagement type (see `by`).")
+    dimension = serializers.CharField()
+    kind = serializers.CharField()
+    average = serializers.FloatField(allow_null=True)
+    engagements = serializers.IntegerField()
+
+
+class AtRiskItemSerializer(serializers.Serializer):
+    engagement = serializers.IntegerField()
+    client = serializers.IntegerField()
+    name = serializers.CharField()
+    process_type = serializers.CharField()
+    owner = serializers.CharField()
+    maturity_level = serializers.IntegerField(allow_null=True)
+    maturity = serializers.FloatField(allow_null=True)
+    change = serializers.FloatField(allow_null=True)
+    defensiveness = serializers.FloatField(allow_null=True)
+    assessed_at = serializers.DateTimeField()
+    reassessment_due = serializers.DateTimeField()
+    reasons = serializers.ListField(child=serializers.ChoiceField(choices=RISK_REASONS))
+
+
+class AtRiskSerializer(serializers.Serializer):
+    items = AtRiskItemSerializer(many=True)
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+
+
+class EffortSerializer(serializers.Serializer):
+    owner = serializers.IntegerField()
+    name = serializers.CharField()
+    done = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    open = serializers.IntegerField()
+    due = serializers.IntegerField()
+    completion_rate = serializers.FloatField(allow_null=True)
+
+
+class EffortTotalsSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    open = serializers.IntegerField()
+    due = serializers.IntegerField()
+    completion_rate = serializers.FloatField(allow_null=True)
+
+
+class UpliftSerializer(serializers.Serializer):
+    action_type = serializers.CharField()
+    measured = serializers.IntegerField()
+    average_uplift = serializers.FloatField(allow_null=True)
+    average_maturity_change = serializers.FloatField(allow_null=True)
+    average_defensiveness_change = serializers.FloatField(allow_null=True)
+
+
+class DashboardSerializer(serializers.Serializer):
+    filters = FiltersSerializer()
+    tiles = TilesSerializer()
+    levels = LevelSerializer(many=True)
+    quadrants = QuadrantSerializer(many=True)
+    scatter = PointSerializer(many=True)
+    trend = MonthSerializer(many=True)
+    heatmap = HeatCellSerializer(many=True)
+    at_risk = AtRiskSerializer()
+    effort = EffortSerializer(many=True)
+    effort_totals = EffortTotalsSerializer()
+    uplift = UpliftSerializer(many=True)
+    dimension_names = serializers.DictField(child=serializers.CharField())
+
+
+def _choices(options: Any) -> str:
+    return ", ".join(str(value) for value, _label in options)
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("segment", str, description=f"One of: {_choices(Segment.choices)}."),
+    OpenApiParameter(
+        "process_type",
+        str,
+        description=f"Engagement type, one of: {_choices(ProcessType.choices)}.",
+    ),
+    OpenApiParameter("phase", str, description=f"One of: {_choices(Phase.choices)}."),
+    OpenApiParameter("owner", int, description="An account manager's user id (portfolio only)."),
+    OpenApiParameter("period", str, description=f"Months back, one of: {_choices(PERIODS)}."),
+    OpenApiParameter("by", str, description=f"Heatmap rows: {_choices(GROUPINGS)}."),
+    OpenApiParameter("page", int, description="Page of the at-risk list (20 a page)."),
+]
+
+
+class _DashboardView(APIView):
+    mine = False
+
+    @extend_schema(parameters=FILTER_PARAMETERS, responses=DashboardSerializer)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not self.mine and not user_has_role(request.user, DIRECTORS):
+            raise PermissionDenied("The portfolio dashboard is for directors.")
+        params = request.query_params.copy()
+        page = params.pop("page", ["1"])[-1]
+        form = DashboardFilterForm(params, with_owner=not self.mine)
+        unknown = sorted(set(params) - set(form.fields))
+        if not form.is_valid() or unknown or not page.isdigit() or int(page) < 1:
+            errors: dict[str, Any] = dict(form.errors)
+            for name in unknown:
+                errors[name] = ["Not a filter of this dashboard."]
+            if not page.isdigit() or int(page) < 1:
+                errors["page"] = ["A page number, 1 or more."]
+            raise ValidationError(errors)
+        scope = Scope(user=request.user, filters=form.filters(), mine=self.mine)
+        figures = selectors.portfolio(scope, at_risk_page=int(page))
+        filters = scope.filters
+        figures["filters"] = {
+            "segment": filters.segment,
+            "process_type": filters.process_type,
+            "phase": filters.phase,
+            "owner": filters.owner,
+            "period": filters.period,
+            "since": filters.since(scope.moment),
+            "by": filters.by,
+        }
+        return Response(DashboardSerializer(figures).data)
+
+
+class PortfolioDashboardView(_DashboardView):
+    """The portfolio's figures (directors): the same as the page for the same filters."""
+
+
+class MyDashboardView(_DashboardView):
+    """The figures of the caller's own clients."""
+
+    mine = True

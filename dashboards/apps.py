@@ -1,0 +1,43 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DashboardsConfig(AppConfig):
+    name = "dashboards"
+    verbose_name = _("Dashboards")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_migrate, post_save
+
+        from assessments.models import Assessment
+        from assessments.signals import (
+            assessment_reviewed,
+            assessment_submitted,
+            version_published,
+        )
+        from clients.models import Client, Engagement
+        from dashboards import receivers
+
+        assessment_submitted.connect(
+            receivers.refresh_on_submit, dispatch_uid="dashboards.standing_submit"
+        )
+        assessment_reviewed.connect(
+            receivers.refresh_on_review, dispatch_uid="dashboards.standing_review"
+        )
+        post_delete.connect(
+            receivers.refresh_on_delete,
+            sender=Assessment,
+            dispatch_uid="dashboards.standing_delete",
+        )
+        post_save.connect(
+            receivers.client_saved, sender=Client, dispatch_uid="dashboards.standing_client"
+        )
+        post_save.connect(
+            receivers.engagement_saved,
+            sender=Engagement,
+            dispatch_uid="dashboards.standing_engagement",
+        )
+        version_published.connect(
+            receivers.slots_on_publish, dispatch_uid="dashboards.slots_on_publish"
+        )
+        post_migrate.connect(receivers.build_after_migrate, sender=self)

@@ -1,0 +1,65 @@
+"""Standings follow the assessments, clients and engagements: refreshed in the
+transaction that changes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assessments.models import Assessment
+from clients.models import Client, Engagement
+
+
+def refresh_on_submit(sender: Any, *, assessment: Assessment, **kwargs: Any) -> None:
+    from dashboards.standings import standing_refresh
+
+    standing_refresh(assessment.engagement_id)
+
+
+def refresh_on_review(sender: Any, *, assessment: Assessment, **kwargs: Any) -> None:
+    """A return takes the assessment out of the count; an approval changes nothing, but
+    refreshing is cheap and keeps one rule."""
+    from dashboards.standings import standing_refresh
+
+    standing_refresh(assessment.engagement_id)
+
+
+def refresh_on_delete(sender: Any, *, instance: Assessment, **kwargs: Any) -> None:
+    from dashboards.standings import standing_refresh
+
+    if instance.submitted_at is not None:
+        standing_refresh(instance.engagement_id)
+
+
+def client_saved(sender: Any, *, instance: Client, created: bool, **kwargs: Any) -> None:
+    if not created and not kwargs.get("raw"):
+        from dashboards.standings import client_saved
+
+        client_saved(instance)
+
+
+def engagement_saved(sender: Any, *, instance: Engagement, created: bool, **kwargs: Any) -> None:
+    if not created and not kwargs.get("raw"):
+        from dashboards.standings import engagement_saved
+
+        engagement_saved(instance)
+
+
+def slots_on_publish(sender: Any, *, version: Any, **kwargs: Any) -> None:
+    from dashboards.slots import ensure_slots
+
+    ensure_slots(
+        version.questionnaire_id,
+        version.dimensions.order_by("position", "id").values_list("code", flat=True),
+    )
+
+
+def build_after_migrate(sender: Any, **kwargs: Any) -> None:
+    """Slots for the published dimensions; a database that had assessments before
+    standings existed gets them built once."""
+    from dashboards.models import Standing
+    from dashboards.slots import ensure_published_slots
+    from dashboards.standings import counted, standings_rebuild
+
+    ensure_published_slots()
+    if not Standing.objects.exists() and counted().exists():
+        standings_rebuild()

@@ -1,0 +1,518 @@
+"""The dashboards' figures: one function computes them, and the page, its CSV exports and
+the API all show what it returns — one source of truth.
+
+Everything is read from :class:`~dashboards.models.Standing` (each assessed engagement's
+latest result and the one before), its dimension scores, the assessments (the trend) and
+the education actions, narrowed by :class:`~dashboards.filters.Filters` and by who is
+looking. The number of queries does not depend on the portfolio's size (a test holds it).
+
+Scope: directors and administrators see the whole portfolio; an account manager only the
+clients they own — on the portfolio endpoints too, whatever ``owner`` they ask for.
+Only active clients count. The period keeps engagements whose latest assessment was
+submitted in it, the assessments of its months (the trend) and the actions due in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from assessments.scoring import LEVEL_NAMES, Quadrant
+from clients.models import Client, Engagement
+from dashboards.filters import Filters
+from dashboards.models import (
+    EffortCell,
+    Standing,
+    SummaryState,
+    TrendCell,
+    UpliftCell,
+    slot_column,
+)
+
+# What puts an engagement on the at-risk list (any one of them).
+LOW_MATURITY_LEVEL = 2  # level 1 or 2
+HIGH_DEFENSIVENESS = 70.0
+FALLING_POINTS = 5.0  # maturity down by at least this since the previous assessment
+RISK_REASONS = ("low_maturity", "high_defensiveness", "falling", "reassessment_overdue")
+
+SCATTER_LIMIT = 1500  # the most recently assessed; the CSV has them all
+AT_RISK_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is looking and at what: ``mine`` narrows to the user's own clients."""
+
+    user: Any
+    filters: Filters
+    mine: bool = False
+    now: datetime | None = None
+
+    @property
+    def own_only(self) -> bool:
+        return self.mine or not getattr(self.user, "sees_whole_portfolio", False)
+
+    @property
+    def moment(self) -> datetime:
+        return self.now or timezone.now()
+
+    def attributes_q(self) -> Q:
+        """Conditions on the filter attributes every projection and summary carries."""
+        if not getattr(self.user, "is_authenticated", False) or not self.user.is_active:
+            return Q(pk__in=[])
+        q = Q()
+        if self.own_only:
+            q &= Q(client_owner_id=self.user.pk)
+        if self.filters.owner:
+            q &= Q(client_owner_id=self.filters.owner)
+        for name in ("segment", "process_type", "phase"):
+            if value := getattr(self.filters, name):
+                q &= Q(**{name: value})
+        return q
+
+    def cells_q(self) -> Q:
+        """Conditions on the summaries: the coarse cells unless an engagement filter
+        (type or phase) needs the fine ones."""
+        fine = bool(self.filters.process_type or self.filters.phase)
+        return self.attributes_q() & Q(fine=fine)
+
+    def standings(self) -> QuerySet[Standing]:
+        rows = Standing.objects.filter(self.attributes_q(), client_active=True)
+        since = self.filters.since(self.moment)
+        if since is not None:
+            rows = rows.filter(submitted_at__gte=since)
+        return rows
+
+
+def _risk_conditions(now: datetime) -> dict[str, Q]:
+    return {
+        "low_maturity": Q(maturity_level__lte=LOW_MATURITY_LEVEL),
+        "high_defensiveness": Q(defensiveness_index__gte=HIGH_DEFENSIVENESS),
+        "falling": Q(
+            previous_maturity_score__isnull=False,
+            maturity_score__lte=F("previous_maturity_score") - FALLING_POINTS,
+        ),
+        "reassessment_overdue": Q(reassess_due_at__lt=now),
+    }
+
+
+def standing_counts(scope: Scope) -> list[tuple[Any, ...]]:
+    """One pass over the standings, grouped by level and quadrant, with the sums the
+    tiles need and how many are at risk: the tiles, the level distribution, the quadrants
+    and the at-risk total all come from it. One query."""
+    any_risk = Q()
+    for q in _risk_conditions(scope.moment).values():
+        any_risk |= q
+    return list(
+        scope.standings()
+        .values_list("maturity_level", "quadrant")
+        .annotate(
+            n=Count("pk"),
+            maturity_sum=Sum("maturity_score"),
+            maturity_n=Count("maturity_score"),
+            defensiveness_sum=Sum("defensiveness_index"),
+            defensiveness_n=Count("defensiveness_index"),
+            at_risk=Count("pk", filter=any_risk),
+        )
+        .order_by()
+    )
+
+
+def tiles(scope: Scope, counts: list[tuple[Any, ...]], *, overdue_actions: int) -> dict[str, Any]:
+    """Active clients, averages and the share of guarded novices. One query (and the
+    standing counts)."""
+    assessed = sum(row[2] for row in counts)
+    guarded = sum(row[2] for row in counts if row[1] == Quadrant.GUARDED_NOVICE)
+    return {
+        "active_clients": _active_clients(scope),
+        "assessed": assessed,
+        "average_maturity": _ratio(sum(r[3] or 0.0 for r in counts), sum(r[4] for r in counts)),
+        "average_defensiveness": _ratio(
+            sum(r[5] or 0.0 for r in counts), sum(r[6] for r in counts)
+        ),
+        "guarded_novices": guarded,
+        "guarded_share": round(100 * guarded / assessed, 1) if assessed else None,
+        "overdue_actions": overdue_actions,
+    }
+
+
+def _active_clients(scope: Scope) -> int:
+    """Active clients matching the filters, assessed or not (from the clients table)."""
+    user, filters = scope.user, scope.filters
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return 0
+    clients = Client.objects.filter(is_active=True)
+    if scope.own_only:
+        clients = clients.filter(owner_id=user.pk)
+    if filters.owner:
+        clients = clients.filter(owner_id=filters.owner)
+    if filters.segment:
+        clients = clients.filter(segment=filters.segment)
+    engagement_q = Q()
+    if filters.process_type:
+        engagement_q &= Q(process_type=filters.process_type)
+    if filters.phase:
+        engagement_q &= Q(phase=filters.phase)
+    if engagement_q:
+        clients = clients.filter(
+            Exists(Engagement.objects.filter(engagement_q, client_id=OuterRef("pk")))
+        )
+    return clients.count()
+
+
+def levels_and_quadrants(
+    counts: list[tuple[Any, ...]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """How many engagements stand at each maturity level and in each quadrant."""
+    by_level: dict[int, int] = {}
+    by_quadrant: dict[str, int] = {}
+    for level, quadrant, n, *_sums in counts:
+        if level is not None:
+            by_level[level] = by_level.get(level, 0) + n
+        if quadrant:
+            by_quadrant[quadrant] = by_quadrant.get(quadrant, 0) + n
+    return (
+        [
+            {"level": level, "name": LEVEL_NAMES[level], "engagements": by_level.get(level, 0)}
+            for level in sorted(LEVEL_NAMES)
+        ],
+        [{"quadrant": q.value, "engagements": by_quadrant.get(q.value, 0)} for q in Quadrant],
+    )
+
+
+def scatter(scope: Scope, *, limit: int | None = SCATTER_LIMIT) -> list[dict[str, Any]]:
+    """Maturity × defensiveness, one point per assessed engagement, the most recently
+    assessed first (``limit`` of them; None for all, as the CSV wants). One query."""
+    rows = (
+        scope.standings()
+        .filter(maturity_score__isnull=False, defensiveness_index__isnull=False)
+        .order_by("-submitted_at", "-engagement_id")
+        .values_list(
+            "client_id",
+            "client__name",
+            "process_type",
+            "maturity_score",
+            "defensiveness_index",
+            "quadrant",
+        )
+    )
+    if limit is not None:
+        rows = rows[:limit]
+    return [
+        {
+            "client": client_id,
+            "name": name,
+            "process_type": process_type,
+            "maturity": _round(maturity),
+            "defensiveness": _round(defensiveness),
+            "quadrant": quadrant,
+        }
+        for client_id, name, process_type, maturity, defensiveness, quadrant in rows
+    ]
+
+
+def trend(scope: Scope) -> list[dict[str, Any]]:
+    """Average maturity and defensiveness of the assessments submitted each month, from
+    the summary (as of its last rebuild). One query."""
+    cells = TrendCell.objects.filter(scope.cells_q())
+    since = scope.filters.since(scope.moment)
+    if since is not None:
+        cells = cells.filter(month__gte=timezone.localdate(since))
+    months = (
+        cells.values_list("month")
+        .annotate(
+            n=Sum("assessments"),
+            maturity=Sum("maturity_sum"),
+            maturity_n=Sum("maturity_n"),
+            defensiveness=Sum("defensiveness_sum"),
+            defensiveness_n=Sum("defensiveness_n"),
+        )
+        .order_by("month")
+    )
+    return [
+        {
+            "month": month.isoformat()[:7],
+            "assessments": n,
+            "average_maturity": _ratio(maturity, maturity_n),
+            "average_defensiveness": _ratio(defensiveness, defensiveness_n),
+        }
+        for month, n, maturity, maturity_n, defensiveness, defensiveness_n in months
+    ]
+
+
+def dimensions() -> list[dict[str, Any]]:
+    """The default questionnaire's dimensions, in order: code, kind, name (localised) and
+    the Standing column (slot) holding its scores. Three small queries."""
+    from assessments.i18n import localized
+    from assessments.selectors import default_questionnaire, questions_by_id
+    from dashboards.slots import slot_map
+
+    questionnaire = default_questionnaire()
+    version = questionnaire.current_version() if questionnaire else None
+    if questionnaire is None or version is None:
+        return []
+    slots = slot_map(questionnaire.pk)
+    seen: dict[str, dict[str, Any]] = {}
+    for question in questions_by_id(version).values():
+        d = question.dimension
+        seen.setdefault(
+            d.code,
+            {
+                "code": d.code,
+                "kind": d.kind,
+                "name": localized(d.name),
+                "slot": slots.get(d.code),
+                "questionnaire": questionnaire.pk,
+            },
+        )
+    return list(seen.values())
+
+
+def heatmap(scope: Scope, columns: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Average latest score per (segment or engagement type) × dimension, over the
+    standings' dimension columns. One query (``columns`` carry their slots)."""
+    columns = dimensions() if columns is None else columns
+    columns = [c for c in columns if c.get("slot")]
+    if not columns:
+        return []
+    group = "segment" if scope.filters.by == "segment" else "process_type"
+    aggregates: dict[str, Any] = {}
+    for i, column in enumerate(columns):
+        aggregates[f"a{i}"] = Avg(slot_column(column["slot"]))
+        aggregates[f"n{i}"] = Count(slot_column(column["slot"]))
+    # Only engagements assessed with the questionnaire whose dimensions these are.
+    rows = (
+        scope.standings()
+        .filter(questionnaire_id=columns[0]["questionnaire"])
+        .values(group)
+        .annotate(**aggregates)
+        .order_by(group)
+    )
+    return [
+        {
+            "group": row[group],
+            "dimension": column["code"],
+            "kind": column["kind"],
+            "average": _round(row[f"a{i}"]),
+            "engagements": row[f"n{i}"],
+        }
+        for row in rows
+        for i, column in enumerate(columns)
+        if row[f"n{i}"]
+    ]
+
+
+def _at_risk_rows(scope: Scope) -> QuerySet[Standing]:
+    conditions = _risk_conditions(scope.moment)
+    flags = {
+        f"is_{name}": Case(When(q, then=Value(1)), default=Value(0), output_field=IntegerField())
+        for name, q in conditions.items()
+    }
+    any_risk = Q()
+    for q in conditions.values():
+        any_risk |= q
+    return (
+        scope.standings()
+        .filter(any_risk)
+        .annotate(**flags)
+        .annotate(risk=sum((F(name) for name in flags), Value(0)))
+        .order_by("-risk", F("maturity_score").asc(nulls_last=True), "engagement_id")
+    )
+
+
+AT_RISK_FIELDS = (
+    "engagement_id",
+    "client_id",
+    "client__name",
+    "process_type",
+    "client_owner__first_name",
+    "client_owner__last_name",
+    "client_owner__username",
+    "maturity_level",
+    "maturity_score",
+    "previous_maturity_score",
+    "defensiveness_index",
+    "submitted_at",
+    "reassess_due_at",
+    *(f"is_{name}" for name in RISK_REASONS),
+)
+
+
+def at_risk(
+    scope: Scope,
+    *,
+    page: int = 1,
+    size: int | None = AT_RISK_PAGE_SIZE,
+    total: int | None = None,
+) -> dict[str, Any]:
+    """Engagements at risk, the most reasons first. A page takes one query, and one more
+    for the total unless it is given (the standing counts have it); everything
+    (``size=None``, the CSV) takes one."""
+    rows = _at_risk_rows(scope)
+    pages = 1
+    if size is not None:
+        if total is None:
+            total = rows.count()
+        pages = max(1, -(-total // size))
+        page = min(max(1, page), pages)
+        # The page is chosen on the standings alone (a subquery), then only its rows are
+        # joined to their client and account manager: one round trip.
+        ids = rows.values("pk")[(page - 1) * size : page * size]
+        rows = _at_risk_rows(scope).filter(pk__in=Subquery(ids))
+    items = []
+    for values in rows.values_list(*AT_RISK_FIELDS):
+        row = dict(zip(AT_RISK_FIELDS, values, strict=True))
+        first, last, username = (
+            row["client_owner__first_name"],
+            row["client_owner__last_name"],
+            row["client_owner__username"],
+        )
+        maturity, previous = row["maturity_score"], row["previous_maturity_score"]
+        items.append(
+            {
+                "engagement": row["engagement_id"],
+                "client": row["client_id"],
+                "name": row["client__name"],
+                "process_type": row["process_type"],
+                "owner": " ".join(p for p in (first, last) if p) or username,
+                "maturity_level": row["maturity_level"],
+                "maturity": _round(maturity),
+                "change": _round(maturity - previous)
+                if maturity is not None and previous is not None
+                else None,
+                "defensiveness": _round(row["defensiveness_index"]),
+                "assessed_at": row["submitted_at"],
+                "reassessment_due": row["reassess_due_at"],
+                "reasons": [name for name in RISK_REASONS if row[f"is_{name}"]],
+            }
+        )
+    return {
+        "items": items,
+        "total": len(items) if size is None else total,
+        "page": page,
+        "pages": pages,
+    }
+
+
+def effort(scope: Scope) -> list[dict[str, Any]]:
+    """Actions done and overdue per account manager, with the completion rate (done of
+    those due by the day of the summary's rebuild). One query."""
+    rows = (
+        EffortCell.objects.filter(scope.cells_q(), period=scope.filters.period)
+        .values_list("owner_id", "owner__first_name", "owner__last_name", "owner__username")
+        .annotate(done=Sum("done"), overdue=Sum("overdue"), open=Sum("open"), due=Sum("due"))
+        .order_by("owner__first_name", "owner__last_name", "owner__username", "owner_id")
+    )
+    return [
+        {
+            "owner": owner_id,
+            "name": " ".join(p for p in (first, last) if p) or username,
+            "done": done,
+            "overdue": overdue,
+            "open": open_,
+            "due": due,
+            "completion_rate": round(100 * done / due, 1) if due else None,
+        }
+        for owner_id, first, last, username, done, overdue, open_, due in rows
+    ]
+
+
+def uplift(scope: Scope) -> list[dict[str, Any]]:
+    """Average uplift per action type, over the actions whose effect a later assessment
+    measured. One query."""
+    rows = (
+        UpliftCell.objects.filter(scope.cells_q(), period=scope.filters.period)
+        .values_list("action_type")
+        .annotate(
+            measured=Sum("measured"),
+            uplift=Sum("uplift_sum"),
+            maturity=Sum("maturity_sum"),
+            maturity_n=Sum("maturity_n"),
+            defensiveness=Sum("defensiveness_sum"),
+            defensiveness_n=Sum("defensiveness_n"),
+        )
+    )
+    result = [
+        {
+            "action_type": action_type,
+            "measured": measured,
+            "average_uplift": _ratio(total, measured),
+            "average_maturity_change": _ratio(m_sum, m_n),
+            "average_defensiveness_change": _ratio(d_sum, d_n),
+        }
+        for action_type, measured, total, m_sum, m_n, d_sum, d_n in rows
+    ]
+    result.sort(key=lambda r: (-(r["average_uplift"] or 0.0), r["action_type"]))
+    return result
+
+
+def portfolio(scope: Scope, *, at_risk_page: int = 1) -> dict[str, Any]:
+    """Every figure of a dashboard, as plain data (numbers, strings, dates). The same
+    dozen queries whatever the portfolio's size."""
+    summary = summary_state()
+    effort_rows = effort(scope)
+    totals = {
+        "done": sum(r["done"] for r in effort_rows),
+        "overdue": sum(r["overdue"] for r in effort_rows),
+        "open": sum(r["open"] for r in effort_rows),
+        "due": sum(r["due"] for r in effort_rows),
+    }
+    totals["completion_rate"] = (
+        round(100 * totals["done"] / totals["due"], 1) if totals["due"] else None
+    )
+    counts = standing_counts(scope)
+    levels, quadrants = levels_and_quadrants(counts)
+    columns = dimensions()
+    return {
+        "refreshed_at": summary.refreshed_at,
+        "tiles": tiles(scope, counts, overdue_actions=totals["overdue"]),
+        "levels": levels,
+        "quadrants": quadrants,
+        "scatter": scatter(scope),
+        "trend": trend(scope),
+        "heatmap": heatmap(scope, columns),
+        "at_risk": at_risk(scope, page=at_risk_page, total=sum(r[7] for r in counts)),
+        "effort": effort_rows,
+        "effort_totals": totals,
+        "uplift": uplift(scope),
+        "by": scope.filters.by,
+        "dimension_names": {c["code"]: c["name"] for c in columns},
+    }
+
+
+def dimension_labels() -> dict[str, str]:
+    """Dimension codes → names in the active language (default questionnaire)."""
+    return {c["code"]: c["name"] for c in dimensions()}
+
+
+def summary_state() -> SummaryState:
+    """The summaries' last rebuild; built now if they never were (a new database)."""
+    from dashboards.summaries import state, summaries_rebuild
+
+    return state() or summaries_rebuild()
+
+
+def _ratio(total: float | None, n: int | None) -> float | None:
+    return _round(total / n) if n and total is not None else None
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -1,0 +1,277 @@
+"""Keeping :class:`~dashboards.models.Standing` true: refreshed per engagement inside the
+transaction that changes its assessments, updated when its client or engagement is saved,
+rebuilt from scratch by ``refresh_dashboards --standings``.
+
+An engagement's standing is its latest *counted* assessment — submitted or approved, with
+a submission time — and the counted one before it. A returned assessment stops counting
+until it is submitted again, so a return refreshes the standing too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+
+from assessments.models import Assessment, AssessmentStatus, DimensionResult
+from clients.models import Client, Engagement
+from dashboards.models import SLOTS, Standing, slot_column
+from dashboards.slots import slot_map, slot_maps
+
+COUNTED = (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED)
+FIELDS = (
+    "id",
+    "engagement_id",
+    "submitted_at",
+    "maturity_score",
+    "maturity_level",
+    "defensiveness_index",
+    "quadrant",
+    "version__questionnaire_id",
+)
+ENGAGEMENT_FIELDS = (
+    "id",
+    "client_id",
+    "process_type",
+    "phase",
+    "client__segment",
+    "client__owner_id",
+    "client__is_active",
+)
+
+
+def cadence_days(level: int | None) -> int:
+    """Days until an engagement at ``level`` is due for reassessment (education's rule)."""
+    from education.services import REASSESSMENT_CADENCE_DAYS
+
+    return REASSESSMENT_CADENCE_DAYS.get(level or 0, 180)
+
+
+def reassess_due(submitted_at: datetime, level: int | None) -> datetime:
+    return submitted_at + timedelta(days=cadence_days(level))
+
+
+# On PostgreSQL an engagement's standing is refreshed in one statement — a submit pays
+# one round trip for it, not five. Other databases take the ORM path; tests run both
+# against the rebuild and compare.
+SINGLE_STATEMENT_REFRESH = True
+
+
+def standing_refresh(engagement_id: int) -> None:
+    """Recompute one engagement's standing from its assessments (idempotent)."""
+    if connection.vendor == "postgresql" and SINGLE_STATEMENT_REFRESH:
+        _refresh_in_one_statement(engagement_id)
+    else:
+        _refresh_orm(engagement_id)
+
+
+def counted(engagement_ids: Iterable[int] | None = None) -> Any:
+    rows = Assessment.objects.filter(status__in=COUNTED, submitted_at__isnull=False)
+    if engagement_ids is not None:
+        rows = rows.filter(engagement_id__in=list(engagement_ids))
+    return rows
+
+
+def _standing(
+    latest: tuple[Any, ...],
+    previous: tuple[Any, ...] | None,
+    engagement: tuple[Any, ...],
+    scores: dict[str, float | None],
+    slots: dict[str, int],
+) -> Standing:
+    pk, engagement_id, submitted_at, maturity, level, defensiveness, quadrant, questionnaire = (
+        latest
+    )
+    _id, client_id, process_type, phase, segment, owner_id, active = engagement
+    return Standing(
+        engagement_id=engagement_id,
+        client_id=client_id,
+        client_active=active,
+        segment=segment,
+        client_owner_id=owner_id,
+        process_type=process_type,
+        phase=phase,
+        assessment_id=pk,
+        questionnaire_id=questionnaire,
+        submitted_at=submitted_at,
+        maturity_score=maturity,
+        maturity_level=level,
+        defensiveness_index=defensiveness,
+        quadrant=quadrant,
+        previous_maturity_score=previous[3] if previous else None,
+        previous_defensiveness_index=previous[5] if previous else None,
+        reassess_due_at=reassess_due(submitted_at, level),
+        **{slot_column(slots[code]): score for code, score in scores.items() if code in slots},
+    )
+
+
+@transaction.atomic
+def _refresh_orm(engagement_id: int) -> None:
+    rows = list(counted([engagement_id]).order_by("-submitted_at", "-id").values_list(*FIELDS)[:2])
+    if not rows:
+        Standing.objects.filter(engagement_id=engagement_id).delete()
+        return
+    engagement = Engagement.objects.values_list(*ENGAGEMENT_FIELDS).get(pk=engagement_id)
+    scores = dict(
+        DimensionResult.objects.filter(assessment_id=rows[0][0]).values_list("code", "score")
+    )
+    standing = _standing(
+        rows[0], rows[1] if len(rows) > 1 else None, engagement, scores, slot_map(rows[0][7])
+    )
+    values = {f.attname: getattr(standing, f.attname) for f in Standing._meta.concrete_fields}
+    values.pop("engagement_id")
+    Standing.objects.update_or_create(engagement_id=engagement_id, defaults=values)
+
+
+def _cadence_sql() -> str:
+    from education.services import REASSESSMENT_CADENCE_DAYS
+
+    cases = " ".join(
+        f"WHEN {int(level)} THEN {int(days)}" for level, days in REASSESSMENT_CADENCE_DAYS.items()
+    )
+    return f"CASE l.maturity_level {cases} ELSE {cadence_days(None)} END"
+
+
+def _slot_sql() -> dict[str, str]:
+    names = [slot_column(slot) for slot in range(1, SLOTS + 1)]
+    return {
+        "columns": ", ".join(names),
+        "scores": ", ".join(f"d.{name}" for name in names),
+        "pivot": ", ".join(
+            f"max(r.score) FILTER (WHERE ds.slot = {slot}) AS {slot_column(slot)}"
+            for slot in range(1, SLOTS + 1)
+        ),
+        "updates": ", ".join(f"{name} = EXCLUDED.{name}" for name in names),
+    }
+
+
+def _refresh_in_one_statement(engagement_id: int) -> None:
+    slots = _slot_sql()
+    columns, scores, pivot, updates = (
+        slots["columns"],
+        slots["scores"],
+        slots["pivot"],
+        slots["updates"],
+    )
+    sql = f"""
+        WITH ranked AS (
+            SELECT id, version_id, submitted_at, maturity_score, maturity_level,
+                   defensiveness_index, quadrant,
+                   row_number() OVER (ORDER BY submitted_at DESC, id DESC) AS n
+              FROM assessments_assessment
+             WHERE engagement_id = %(e)s AND status = ANY(%(counted)s)
+                   AND submitted_at IS NOT NULL
+             ORDER BY submitted_at DESC, id DESC
+             LIMIT 2
+        ), latest AS (
+            SELECT * FROM ranked WHERE n = 1
+        ), previous AS (
+            SELECT * FROM ranked WHERE n = 2
+        ), gone AS (
+            DELETE FROM dashboards_standing
+             WHERE engagement_id = %(e)s AND NOT EXISTS (SELECT 1 FROM latest)
+        )
+        INSERT INTO dashboards_standing AS s (
+               engagement_id, client_id, client_active, segment, client_owner_id,
+               process_type, phase, assessment_id, questionnaire_id, submitted_at,
+               maturity_score,
+               maturity_level, defensiveness_index, quadrant, previous_maturity_score,
+               previous_defensiveness_index, reassess_due_at, {columns})
+        SELECT e.id, c.id, c.is_active, c.segment, c.owner_id, e.process_type, e.phase,
+               l.id, v.questionnaire_id, l.submitted_at, l.maturity_score, l.maturity_level,
+               l.defensiveness_index, l.quadrant, p.maturity_score, p.defensiveness_index,
+               l.submitted_at + make_interval(days => {_cadence_sql()}), {scores}
+          FROM latest l
+          JOIN assessments_questionnaireversion v ON v.id = l.version_id
+          LEFT JOIN previous p ON true
+          LEFT JOIN (
+                SELECT {pivot}
+                  FROM assessments_dimensionresult r
+                  JOIN latest ON latest.id = r.assessment_id
+                  JOIN assessments_questionnaireversion lv ON lv.id = latest.version_id
+                  JOIN dashboards_dimensionslot ds
+                    ON ds.code = r.code AND ds.questionnaire_id = lv.questionnaire_id
+          ) AS d ON true
+          JOIN clients_engagement e ON e.id = %(e)s
+          JOIN clients_client c ON c.id = e.client_id
+        ON CONFLICT (engagement_id) DO UPDATE SET
+               client_id = EXCLUDED.client_id,
+               client_active = EXCLUDED.client_active,
+               segment = EXCLUDED.segment,
+               client_owner_id = EXCLUDED.client_owner_id,
+               process_type = EXCLUDED.process_type,
+               phase = EXCLUDED.phase,
+               assessment_id = EXCLUDED.assessment_id,
+               questionnaire_id = EXCLUDED.questionnaire_id,
+               submitted_at = EXCLUDED.submitted_at,
+               maturity_score = EXCLUDED.maturity_score,
+               maturity_level = EXCLUDED.maturity_level,
+               defensiveness_index = EXCLUDED.defensiveness_index,
+               quadrant = EXCLUDED.quadrant,
+               previous_maturity_score = EXCLUDED.previous_maturity_score,
+               previous_defensiveness_index = EXCLUDED.previous_defensiveness_index,
+               reassess_due_at = EXCLUDED.reassess_due_at,
+               {updates}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"e": engagement_id, "counted": [str(s) for s in COUNTED]})
+
+
+def client_saved(client: Client) -> None:
+    """A client's segment, owner or status changed (or might have): its standings follow."""
+    Standing.objects.filter(client_id=client.pk).exclude(
+        segment=client.segment, client_owner_id=client.owner_id, client_active=client.is_active
+    ).update(
+        segment=client.segment, client_owner_id=client.owner_id, client_active=client.is_active
+    )
+
+
+def engagement_saved(engagement: Engagement) -> None:
+    Standing.objects.filter(engagement_id=engagement.pk).exclude(
+        process_type=engagement.process_type, phase=engagement.phase
+    ).update(process_type=engagement.process_type, phase=engagement.phase)
+
+
+@transaction.atomic
+def standings_rebuild(engagement_ids: Iterable[int] | None = None) -> int:
+    """Rebuild the standings (of ``engagement_ids``, or all) from the assessments, in bulk.
+    Returns how many engagements have a standing."""
+    ids = None if engagement_ids is None else list(engagement_ids)
+    standings = Standing.objects.all() if ids is None else Standing.objects.filter(pk__in=ids)
+    standings.delete()
+    slots = slot_maps()
+    chosen: list[tuple[tuple[Any, ...], tuple[Any, ...] | None]] = []
+    latest: tuple[Any, ...] | None = None
+    previous: tuple[Any, ...] | None = None
+    rows = counted(ids).order_by("engagement_id", "-submitted_at", "-id").values_list(*FIELDS)
+    for row in rows.iterator(chunk_size=10_000):
+        if latest is None or row[1] != latest[1]:
+            if latest is not None:
+                chosen.append((latest, previous))
+            latest, previous = row, None
+        elif previous is None:
+            previous = row
+    if latest is not None:
+        chosen.append((latest, previous))
+    for start in range(0, len(chosen), 5000):
+        batch = chosen[start : start + 5000]
+        engagements = {
+            row[0]: row
+            for row in Engagement.objects.filter(
+                pk__in=[last[1] for last, _p in batch]
+            ).values_list(*ENGAGEMENT_FIELDS)
+        }
+        scores: dict[int, dict[str, float | None]] = {}
+        for assessment_id, code, score in DimensionResult.objects.filter(
+            assessment_id__in=[last[0] for last, _p in batch]
+        ).values_list("assessment_id", "code", "score"):
+            scores.setdefault(assessment_id, {})[code] = score
+        Standing.objects.bulk_create(
+            _standing(
+                last, before, engagements[last[1]], scores.get(last[0], {}), slots.get(last[7], {})
+            )
+            for last, before in batch
+        )
+    return len(chosen)

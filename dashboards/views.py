@@ -1,0 +1,211 @@
+"""The dashboards: the directors' portfolio and each account manager's own clients.
+
+One view serves both; ``mine`` narrows it to the user's clients and drops the account
+manager filter. Filters are plain GET parameters, so a view can be shared by its URL;
+htmx swaps the body in place and pushes the URL. Every table downloads as CSV with the
+same filters (``export``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
+from core.htmx import is_htmx
+from dashboards import selectors
+from dashboards.filters import DashboardFilterForm
+from dashboards.selectors import Scope
+from dashboards.tables import TABLES, csv_rows, level_label, quadrant_label, table_figures
+
+
+def scope_for(
+    request: AuthenticatedHttpRequest, *, mine: bool
+) -> tuple[Scope, DashboardFilterForm]:
+    """The scope a request asks for; the portfolio is for directors only."""
+    if not mine and not user_has_role(request.user, DIRECTORS):
+        raise PermissionDenied
+    form = DashboardFilterForm(request.GET, with_owner=not mine)
+    form.is_valid()
+    return Scope(user=request.user, filters=form.filters(), mine=mine), form
+
+
+@login_required
+@require_GET
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The dashboard for the user's role."""
+    if user_has_role(request.user, DIRECTORS):
+        return redirect("dashboards:portfolio")
+    return redirect("dashboards:mine")
+
+
+@login_required
+@require_GET
+def portfolio(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _dashboard(request, mine=False)
+
+
+@login_required
+@require_GET
+def mine(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _dashboard(request, mine=True)
+
+
+def _page(request: AuthenticatedHttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _dashboard(request: AuthenticatedHttpRequest, *, mine: bool) -> HttpResponse:
+    scope, form = scope_for(request, mine=mine)
+    query = urlencode(scope.filters.as_query())
+    here = reverse("dashboards:mine" if mine else "dashboards:portfolio")
+    if request.GET.get("part") == "at_risk":
+        at_risk = selectors.at_risk(scope, page=_page(request))
+        context = {
+            "at_risk": at_risk,
+            "at_risk_rows": _at_risk_rows(at_risk),
+            "t": {"at_risk": {"columns": TABLES["at_risk"].columns}},
+            **_links(here, query, mine),
+        }
+        return render(request, "dashboards/dashboard.html#at-risk", context)
+    figures = selectors.portfolio(scope, at_risk_page=_page(request))
+    links = _links(here, query, mine)
+    context = {
+        "form": form,
+        "mine": mine,
+        "figures": figures,
+        "t": {
+            name: {
+                "name": name,
+                "columns": table.columns,
+                "rows": table.rows(figures),
+                "export": links["export_url"][name],
+            }
+            for name, table in TABLES.items()
+            if name != "scatter"  # the page draws the points; the CSV lists them
+        },
+        "at_risk": figures["at_risk"],
+        "at_risk_rows": _at_risk_rows(figures["at_risk"]),
+        "charts": _charts(figures),
+        "heatmap": _heatmap_grid(figures),
+        **links,
+    }
+    template = "dashboards/dashboard.html#body" if is_htmx(request) else "dashboards/dashboard.html"
+    return render(request, template, context)
+
+
+def _at_risk_rows(at_risk: dict[str, Any]) -> list[tuple[dict[str, Any], list[Any]]]:
+    """Each at-risk item with its table row (the row is what the CSV writes)."""
+    rows = TABLES["at_risk"].rows({"at_risk": at_risk})
+    return list(zip(at_risk["items"], rows, strict=True))
+
+
+def _links(here: str, query: str, mine: bool) -> dict[str, Any]:
+    export = reverse("dashboards:mine_export" if mine else "dashboards:export", args=["TABLE"])
+    return {
+        "here": here,
+        "query": query,
+        "export_url": {
+            name: export.replace("TABLE", name) + (f"?{query}" if query else "") for name in TABLES
+        },
+    }
+
+
+def _charts(figures: dict[str, Any]) -> dict[str, Any]:
+    """What the vendored Chart.js draws; the tables on the page hold the same numbers."""
+    from clients.models import ProcessType
+    from dashboards.tables import labels
+
+    process = labels(ProcessType)
+    return {
+        "levels": {
+            "labels": [f"{r['level']} · {level_label(r['level'])}" for r in figures["levels"]],
+            "values": [r["engagements"] for r in figures["levels"]],
+            "label": _("Engagements"),
+        },
+        "scatter": {
+            "points": [
+                [
+                    p["maturity"],
+                    p["defensiveness"],
+                    p["client"],
+                    f"{p['name']} ({process(p['process_type'])})",
+                ]
+                for p in figures["scatter"]
+            ],
+            "x": _("Maturity"),
+            "y": _("Defensiveness"),
+            "url": reverse("clients:detail", args=[0]),
+            "quadrants": [
+                quadrant_label(q)
+                for q in ("open_novice", "guarded_novice", "demanding_expert", "strategic_partner")
+            ],
+        },
+        "trend": {
+            "labels": [r["month"] for r in figures["trend"]],
+            "maturity": [r["average_maturity"] for r in figures["trend"]],
+            "defensiveness": [r["average_defensiveness"] for r in figures["trend"]],
+            "maturity_label": _("Average maturity"),
+            "defensiveness_label": _("Average defensiveness"),
+        },
+    }
+
+
+def _heatmap_grid(figures: dict[str, Any]) -> dict[str, Any]:
+    """The heatmap as a grid: a row per group, a column per dimension."""
+    from clients.models import ProcessType, Segment
+    from dashboards.tables import labels
+
+    names = figures["dimension_names"]
+    label = labels(Segment if figures["by"] == "segment" else ProcessType)
+    dimensions: list[str] = []
+    groups: dict[str, dict[str, Any]] = {}
+    for cell in figures["heatmap"]:
+        if cell["dimension"] not in dimensions:
+            dimensions.append(cell["dimension"])
+        groups.setdefault(cell["group"], {})[cell["dimension"]] = cell
+    return {
+        "columns": [{"code": code, "name": names.get(code, code)} for code in dimensions],
+        "rows": [
+            {"label": label(group), "cells": [cells.get(code) for code in dimensions]}
+            for group, cells in sorted(groups.items(), key=lambda item: label(item[0]))
+        ],
+    }
+
+
+@login_required
+@require_GET
+def export(request: AuthenticatedHttpRequest, table: str) -> StreamingHttpResponse:
+    return _export(request, table, mine=False)
+
+
+@login_required
+@require_GET
+def mine_export(request: AuthenticatedHttpRequest, table: str) -> StreamingHttpResponse:
+    return _export(request, table, mine=True)
+
+
+def _export(request: AuthenticatedHttpRequest, name: str, *, mine: bool) -> StreamingHttpResponse:
+    table = TABLES.get(name)
+    if table is None:
+        raise Http404
+    scope, _form = scope_for(request, mine=mine)
+    figures = table_figures(table, scope)
+    response = StreamingHttpResponse(
+        csv_rows(table, figures), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="maturity-{name}-{stamp}.csv"'
+    return response

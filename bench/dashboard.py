@@ -104,10 +104,8 @@ def raw_statements(filters: Filters, codes: list[str]) -> list[str]:
                    {standings} GROUP BY 1, 2""",
         f"""SELECT count(*) FROM clients_client c
              WHERE c.is_active {client_where} {engagement_exists}""",
-        f"""SELECT s.client_id, c.name, s.process_type, s.maturity_score,
-                   s.defensiveness_index, s.quadrant
-              FROM dashboards_standing s JOIN clients_client c ON c.id = s.client_id
-             WHERE s.client_active {where(filters)} {period}
+        f"""SELECT s.client_id, s.client_name, s.process_type, s.maturity_score,
+                   s.defensiveness_index, s.quadrant {standings}
                AND s.maturity_score IS NOT NULL AND s.defensiveness_index IS NOT NULL
              ORDER BY s.submitted_at DESC, s.engagement_id DESC LIMIT {SCATTER_LIMIT}""",
         f"""SELECT x.month, sum(x.assessments), sum(x.maturity_sum), sum(x.maturity_n),
@@ -116,7 +114,8 @@ def raw_statements(filters: Filters, codes: list[str]) -> list[str]:
              WHERE true {cells}
                {" AND x.month >= %(since_day)s" if filters.period != "all" else ""}
              GROUP BY 1 ORDER BY 1""",
-        f"SELECT s.{group}, {heat} {standings} GROUP BY 1 ORDER BY 1",
+        f"""SELECT s.{group}, {heat} {standings} AND s.questionnaire_id = %(questionnaire)s
+             GROUP BY 1 ORDER BY 1""",
         f"""WITH page AS (
             SELECT s.engagement_id,
                    (s.maturity_level <= {LOW_MATURITY_LEVEL})::int
@@ -127,7 +126,7 @@ def raw_statements(filters: Filters, codes: list[str]) -> list[str]:
               {standings} AND {RISK}
              ORDER BY risk DESC, s.maturity_score ASC NULLS LAST, s.engagement_id
              LIMIT {AT_RISK_PAGE_SIZE})
-            SELECT s.engagement_id, s.client_id, c.name, s.process_type, u.first_name,
+            SELECT s.engagement_id, s.client_id, s.client_name, s.process_type, u.first_name,
                    u.last_name, u.username, s.maturity_level, s.maturity_score,
                    s.previous_maturity_score, s.defensiveness_index, s.submitted_at,
                    s.reassess_due_at,
@@ -137,7 +136,6 @@ def raw_statements(filters: Filters, codes: list[str]) -> list[str]:
                                - {FALLING_POINTS}, false))::int
                    + (s.reassess_due_at < %(now)s)::int AS risk
               FROM page JOIN dashboards_standing s ON s.engagement_id = page.engagement_id
-              JOIN clients_client c ON c.id = s.client_id
               JOIN accounts_user u ON u.id = s.client_owner_id
              ORDER BY page.risk DESC, page.maturity_score ASC NULLS LAST,
                    s.engagement_id""",
@@ -154,6 +152,9 @@ def raw_statements(filters: Filters, codes: list[str]) -> list[str]:
     ]
 
 
+QUESTIONNAIRE = 0  # the default questionnaire's id, set once the portfolio is read
+
+
 def raw_params(filters: Filters) -> dict[str, Any]:
     now = timezone.now()
     since = filters.since(now)
@@ -163,6 +164,7 @@ def raw_params(filters: Filters) -> dict[str, Any]:
         "process_type": filters.process_type,
         "phase": filters.phase,
         "period": filters.period,
+        "questionnaire": QUESTIONNAIRE,
         "since": since,
         "since_day": timezone.localdate(since) if since else None,
         "today": timezone.localdate(now),
@@ -265,7 +267,10 @@ def main() -> None:
     http.force_login(director)
     from dashboards.models import slot_column
 
-    codes = [slot_column(d["slot"]) for d in selectors.dimensions() if d["slot"]]
+    columns = selectors.dimensions()
+    codes = [slot_column(d["slot"]) for d in columns if d["slot"]]
+    global QUESTIONNAIRE
+    QUESTIONNAIRE = columns[0]["questionnaire"] if columns else 0
     print(
         f"{'filters':<58} {'page p50':>9} {'p95':>7} {'figures p50':>12} {'p95':>7} "
         f"{'queries':>8} {'SQL p50':>8} {'p95':>7} {'page/SQL':>9}"

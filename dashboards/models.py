@@ -61,6 +61,7 @@ class Standing(FilterAttributes):
         related_name="standings",
         verbose_name=_("client"),
     )
+    client_name = models.CharField(_("client name"), max_length=200)
     client_active = models.BooleanField(_("client active"))
     assessment = models.OneToOneField(
         "assessments.Assessment",

@@ -207,7 +207,7 @@ def scatter(scope: Scope, *, limit: int | None = SCATTER_LIMIT) -> list[dict[str
         .order_by("-submitted_at", "-engagement_id")
         .values_list(
             "client_id",
-            "client__name",
+            "client_name",
             "process_type",
             "maturity_score",
             "defensiveness_index",
@@ -320,28 +320,30 @@ def heatmap(scope: Scope, columns: list[dict[str, Any]] | None = None) -> list[d
     ]
 
 
-def _at_risk_rows(scope: Scope) -> QuerySet[Standing]:
-    conditions = _risk_conditions(scope.moment)
+def _flagged(rows: QuerySet[Standing], now: datetime) -> QuerySet[Standing]:
+    """``rows`` with a flag per risk reason, their sum, in the list's order."""
     flags = {
         f"is_{name}": Case(When(q, then=Value(1)), default=Value(0), output_field=IntegerField())
-        for name, q in conditions.items()
+        for name, q in _risk_conditions(now).items()
     }
-    any_risk = Q()
-    for q in conditions.values():
-        any_risk |= q
     return (
-        scope.standings()
-        .filter(any_risk)
-        .annotate(**flags)
+        rows.annotate(**flags)
         .annotate(risk=sum((F(name) for name in flags), Value(0)))
         .order_by("-risk", F("maturity_score").asc(nulls_last=True), "engagement_id")
     )
 
 
+def _at_risk_rows(scope: Scope) -> QuerySet[Standing]:
+    any_risk = Q()
+    for q in _risk_conditions(scope.moment).values():
+        any_risk |= q
+    return _flagged(scope.standings().filter(any_risk), scope.moment)
+
+
 AT_RISK_FIELDS = (
     "engagement_id",
     "client_id",
-    "client__name",
+    "client_name",
     "process_type",
     "client_owner__first_name",
     "client_owner__last_name",
@@ -376,7 +378,7 @@ def at_risk(
         # The page is chosen on the standings alone (a subquery), then only its rows are
         # joined to their client and account manager: one round trip.
         ids = rows.values("pk")[(page - 1) * size : page * size]
-        rows = _at_risk_rows(scope).filter(pk__in=Subquery(ids))
+        rows = _flagged(Standing.objects.filter(pk__in=Subquery(ids)), scope.moment)
     items = []
     for values in rows.values_list(*AT_RISK_FIELDS):
         row = dict(zip(AT_RISK_FIELDS, values, strict=True))
@@ -390,7 +392,7 @@ def at_risk(
             {
                 "engagement": row["engagement_id"],
                 "client": row["client_id"],
-                "name": row["client__name"],
+                "name": row["client_name"],
                 "process_type": row["process_type"],
                 "owner": " ".join(p for p in (first, last) if p) or username,
                 "maturity_level": row["maturity_level"],

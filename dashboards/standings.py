@@ -34,6 +34,7 @@ FIELDS = (
 ENGAGEMENT_FIELDS = (
     "id",
     "client_id",
+    "client__name",
     "process_type",
     "phase",
     "client__segment",
@@ -84,10 +85,11 @@ def _standing(
     pk, engagement_id, submitted_at, maturity, level, defensiveness, quadrant, questionnaire = (
         latest
     )
-    _id, client_id, process_type, phase, segment, owner_id, active = engagement
+    _id, client_id, client_name, process_type, phase, segment, owner_id, active = engagement
     return Standing(
         engagement_id=engagement_id,
         client_id=client_id,
+        client_name=client_name,
         client_active=active,
         segment=segment,
         client_owner_id=owner_id,
@@ -174,12 +176,12 @@ def _refresh_in_one_statement(engagement_id: int) -> None:
              WHERE engagement_id = %(e)s AND NOT EXISTS (SELECT 1 FROM latest)
         )
         INSERT INTO dashboards_standing AS s (
-               engagement_id, client_id, client_active, segment, client_owner_id,
+               engagement_id, client_id, client_name, client_active, segment, client_owner_id,
                process_type, phase, assessment_id, questionnaire_id, submitted_at,
                maturity_score,
                maturity_level, defensiveness_index, quadrant, previous_maturity_score,
                previous_defensiveness_index, reassess_due_at, {columns})
-        SELECT e.id, c.id, c.is_active, c.segment, c.owner_id, e.process_type, e.phase,
+        SELECT e.id, c.id, c.name, c.is_active, c.segment, c.owner_id, e.process_type, e.phase,
                l.id, v.questionnaire_id, l.submitted_at, l.maturity_score, l.maturity_level,
                l.defensiveness_index, l.quadrant, p.maturity_score, p.defensiveness_index,
                l.submitted_at + make_interval(days => {_cadence_sql()}), {scores}
@@ -198,6 +200,7 @@ def _refresh_in_one_statement(engagement_id: int) -> None:
           JOIN clients_client c ON c.id = e.client_id
         ON CONFLICT (engagement_id) DO UPDATE SET
                client_id = EXCLUDED.client_id,
+               client_name = EXCLUDED.client_name,
                client_active = EXCLUDED.client_active,
                segment = EXCLUDED.segment,
                client_owner_id = EXCLUDED.client_owner_id,
@@ -220,12 +223,15 @@ def _refresh_in_one_statement(engagement_id: int) -> None:
 
 
 def client_saved(client: Client) -> None:
-    """A client's segment, owner or status changed (or might have): its standings follow."""
-    Standing.objects.filter(client_id=client.pk).exclude(
-        segment=client.segment, client_owner_id=client.owner_id, client_active=client.is_active
-    ).update(
-        segment=client.segment, client_owner_id=client.owner_id, client_active=client.is_active
-    )
+    """A client's name, segment, owner or status changed (or might have): its standings
+    follow. One UPDATE, which touches no row when nothing the standings copy changed."""
+    copied = {
+        "client_name": client.name,
+        "segment": client.segment,
+        "client_owner_id": client.owner_id,
+        "client_active": client.is_active,
+    }
+    Standing.objects.filter(client_id=client.pk).exclude(**copied).update(**copied)
 
 
 def engagement_saved(engagement: Engagement) -> None:

@@ -434,6 +434,7 @@ def _bulk_portfolio(count: int, start: int, owner, version) -> None:
         Standing(
             engagement=a.engagement,
             client=a.engagement.client,
+            client_name=a.engagement.client.name,
             client_active=True,
             segment=a.engagement.client.segment,
             client_owner=owner,

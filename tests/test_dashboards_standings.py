@@ -34,6 +34,7 @@ def snapshot() -> tuple[list[tuple], list[tuple]]:
             "reassess_due_at",
             *(f"d{i:02d}" for i in range(1, 17)),
             "client_id",
+            "client_name",
             "client_active",
             "segment",
             "client_owner_id",
@@ -165,6 +166,7 @@ def test_the_client_and_engagement_attributes_follow_their_edits(refresh_path):
     engagement = EngagementFactory()
     submitted_assessment(engagement, level=3)
     client = engagement.client
+    client.name = "Renamed Ltda."
     client.segment = Segment.RETAIL
     client.owner = AccountManagerFactory()
     client.is_active = False
@@ -172,6 +174,7 @@ def test_the_client_and_engagement_attributes_follow_their_edits(refresh_path):
     engagement.phase = Phase.RENEWAL
     engagement.save()
     standing = Standing.objects.get(engagement=engagement)
+    assert standing.client_name == "Renamed Ltda."
     assert standing.segment == Segment.RETAIL
     assert standing.client_owner_id == client.owner_id
     assert standing.client_active is False

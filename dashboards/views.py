@@ -209,3 +209,33 @@ def _export(request: AuthenticatedHttpRequest, name: str, *, mine: bool) -> Stre
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="maturity-{name}-{stamp}.csv"'
     return response
+
+
+# --- The client report ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def client_report_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The printable client report (the browser's print makes it paper or a PDF too)."""
+    from dashboards.report import client_report
+
+    report = client_report(user=request.user, pk=pk)
+    return render(request, "dashboards/client_report.html", {"report": report})
+
+
+@login_required
+@require_GET
+def client_report_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The same report as a PDF, laid out on the server."""
+    from django.utils.text import slugify
+
+    from dashboards.pdf import client_report_pdf as render_pdf
+    from dashboards.report import client_report
+
+    report = client_report(user=request.user, pk=pk)
+    response = HttpResponse(render_pdf(report), content_type="application/pdf")
+    stamp = timezone.localdate().isoformat()
+    name = slugify(report.client.name) or "client"
+    response["Content-Disposition"] = f'inline; filename="maturity-{name}-{stamp}.pdf"'
+    return response

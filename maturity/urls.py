@@ -15,6 +15,8 @@ admin.site.site_title = "Maturity"
 urlpatterns = [
     path("", include("core.urls")),
     path("accounts/", include("accounts.urls")),
+    # Before clients.urls, whose section pattern would take "<pk>/report/" for a section.
+    path("clients/", include("dashboards.report_urls")),
     path("clients/", include("clients.urls")),
     path("", include("assessments.urls")),
     path("education/", include("education.urls")),

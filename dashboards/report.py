@@ -1,0 +1,195 @@
+"""The client report: one client's levels, dimensions, trend, plan and what was achieved,
+as plain data for the printable page and the PDF (``dashboards.pdf``) alike — an
+education piece the account manager hands to the client, in the reader's language.
+
+Scoped like the client page: a client the user may not see is a 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from assessments.i18n import localized
+from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
+from assessments.models import Assessment, AssessmentStatus
+from clients.models import Client, Engagement
+from dashboards.standings import reassess_due
+from education.models import ActionStatus, EducationAction
+
+COUNTED = (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED)
+
+
+@dataclass
+class DimensionLine:
+    code: str
+    name: str
+    kind: str
+    score: float | None
+    previous: float | None
+
+    @property
+    def change(self) -> float | None:
+        if self.score is None or self.previous is None:
+            return None
+        return round(self.score - self.previous, 1)
+
+
+@dataclass
+class EngagementReport:
+    engagement: Engagement
+    latest: Assessment | None
+    previous: Assessment | None
+    trend: list[Assessment]
+    dimensions: list[DimensionLine] = field(default_factory=list)
+    done: list[EducationAction] = field(default_factory=list)
+    planned: list[EducationAction] = field(default_factory=list)
+
+    @property
+    def level_name(self) -> str:
+        return str(LEVELS.get(self.latest.maturity_level or 0, "")) if self.latest else ""
+
+    @property
+    def quadrant_name(self) -> str:
+        return str(QUADRANTS.get(self.latest.quadrant, "")) if self.latest else ""
+
+    @property
+    def quadrant_hint(self) -> str:
+        return str(QUADRANT_HINTS.get(self.latest.quadrant, "")) if self.latest else ""
+
+    @property
+    def maturity_change(self) -> float | None:
+        if not (self.latest and self.previous):
+            return None
+        if self.latest.maturity_score is None or self.previous.maturity_score is None:
+            return None
+        return round(self.latest.maturity_score - self.previous.maturity_score, 1)
+
+    @property
+    def reassessment_due(self) -> datetime | None:
+        if not self.latest or not self.latest.submitted_at:
+            return None
+        return reassess_due(self.latest.submitted_at, self.latest.maturity_level)
+
+    @property
+    def average_uplift(self) -> float | None:
+        measured = [a.uplift for a in self.done if a.uplift is not None]
+        return round(sum(measured) / len(measured), 1) if measured else None
+
+    def trend_svg(self, width: int = 640, height: int = 180) -> dict[str, Any]:
+        """Polylines of maturity and defensiveness over time (drawn on the server, so the
+        printed page and the PDF need no script)."""
+        points = [a for a in self.trend if a.submitted_at]
+        pad = 24
+        if not points:
+            return {"maturity": "", "defensiveness": "", "width": width, "height": height}
+        first, last = points[0].submitted_at, points[-1].submitted_at
+        assert first is not None
+        assert last is not None
+        span = (last - first).total_seconds() or 1.0
+
+        def xy(a: Assessment, value: float | None) -> str | None:
+            if value is None or a.submitted_at is None:
+                return None
+            offset = (a.submitted_at - first).total_seconds()
+            x = pad + (width - 2 * pad) * (offset / span if len(points) > 1 else 0.5)
+            y = pad / 2 + (height - pad) * (1 - value / 100)
+            return f"{x:.1f},{y:.1f}"
+
+        return {
+            "maturity": " ".join(p for a in points if (p := xy(a, a.maturity_score))),
+            "defensiveness": " ".join(p for a in points if (p := xy(a, a.defensiveness_index))),
+            "width": width,
+            "height": height,
+            "grid": [
+                {"y": round(pad / 2 + (height - pad) * (1 - v / 100), 1), "label": v}
+                for v in (0, 50, 100)
+            ],
+        }
+
+
+@dataclass
+class ClientReport:
+    client: Client
+    generated_at: datetime
+    engagements: list[EngagementReport]
+
+    @property
+    def assessed(self) -> list[EngagementReport]:
+        return [e for e in self.engagements if e.latest is not None]
+
+    @property
+    def done_count(self) -> int:
+        return sum(len(e.done) for e in self.engagements)
+
+    @property
+    def planned_count(self) -> int:
+        return sum(len(e.planned) for e in self.engagements)
+
+
+def client_report(*, user: Any, pk: int) -> ClientReport:
+    """The report of client ``pk`` as ``user`` may see it (404 otherwise). Four queries."""
+    from clients.selectors import client_detail
+
+    client = client_detail(user=user, pk=pk)
+    engagements = list(client.engagements.all())
+    counted: dict[int, list[Assessment]] = {}
+    for engagement in engagements:
+        counted[engagement.pk] = sorted(
+            (
+                a
+                for a in engagement.assessments.all()
+                if a.status in COUNTED and a.submitted_at is not None
+            ),
+            key=lambda a: (a.submitted_at, a.pk),
+        )
+    latest_ids = [rows[-1].pk for rows in counted.values() if rows]
+    previous_ids = [rows[-2].pk for rows in counted.values() if len(rows) > 1]
+    snapshots = dict(
+        Assessment.objects.filter(pk__in=latest_ids + previous_ids).values_list("pk", "result")
+    )
+    actions: dict[int, list[EducationAction]] = {}
+    for action in (
+        EducationAction.objects.filter(client=client)
+        .select_related("template")
+        .order_by("due_date", "id")
+    ):
+        actions.setdefault(action.engagement_id, []).append(action)
+    reports = []
+    for engagement in engagements:
+        rows = counted[engagement.pk]
+        latest = rows[-1] if rows else None
+        previous = rows[-2] if len(rows) > 1 else None
+        report = EngagementReport(
+            engagement=engagement, latest=latest, previous=previous, trend=rows
+        )
+        if latest is not None:
+            before = (
+                {
+                    d["code"]: d.get("score")
+                    for d in (snapshots.get(previous.pk) or {}).get("dimensions", [])
+                }
+                if previous
+                else {}
+            )
+            report.dimensions = [
+                DimensionLine(
+                    code=d["code"],
+                    name=localized(d.get("name")) or d["code"],
+                    kind=d.get("kind", ""),
+                    score=None if d.get("score") is None else round(d["score"], 1),
+                    previous=None if before.get(d["code"]) is None else round(before[d["code"]], 1),
+                )
+                for d in (snapshots.get(latest.pk) or {}).get("dimensions", [])
+            ]
+        for action in actions.get(engagement.pk, []):
+            if action.status == ActionStatus.DONE:
+                report.done.append(action)
+            elif action.status == ActionStatus.PLANNED:
+                report.planned.append(action)
+        report.done.sort(key=lambda a: a.completed_at or timezone.now(), reverse=True)
+        reports.append(report)
+    return ClientReport(client=client, generated_at=timezone.now(), engagements=reports)

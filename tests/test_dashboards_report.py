@@ -1,0 +1,99 @@
+"""The client report: levels, dimensions, trend, plan and what was achieved, printable
+and as a server-made PDF, in the reader's language, for those who may see the client."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from education.models import ActionStatus
+from tests.factories import (
+    AccountManagerFactory,
+    ClientFactory,
+    EducationActionFactory,
+    EngagementFactory,
+    submitted_assessment,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reported():
+    manager = AccountManagerFactory(language="pt-br")
+    client = ClientFactory(name="Banco Horizonte", owner=manager)
+    engagement = EngagementFactory(client=client)
+    EngagementFactory(client=client, process_type="retention")  # not assessed yet
+    first = submitted_assessment(engagement, level=1)
+    latest = submitted_assessment(engagement, level=3)
+    EducationActionFactory(
+        engagement=engagement,
+        title="Workshop de indicadores",
+        status=ActionStatus.DONE,
+        outcome="Metas de TMA acordadas com a operação.",
+        completed_at=timezone.now(),
+        uplift=6.5,
+    )
+    EducationActionFactory(engagement=engagement, title="Visita ao site")
+    return {"manager": manager, "client": client, "first": first, "latest": latest}
+
+
+def test_the_report_page_shows_levels_dimensions_trend_and_the_plan(client, reported):
+    client.force_login(reported["manager"])
+    response = client.get(reverse("reports:client", args=[reported["client"].pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Banco Horizonte" in body
+    assert "Relatório de maturidade e educação" in body  # the manager's language
+    assert "Workshop de indicadores" in body
+    assert "Metas de TMA acordadas" in body
+    assert "Visita ao site" in body
+    assert "Ainda não avaliado." in body  # the retention engagement
+    assert 'class="trend-maturity"' in body  # drawn on the server: prints without script
+    report = response.context["report"]
+    item = report.engagements[0]
+    assert item.latest.pk == reported["latest"].pk
+    assert item.maturity_change == round(
+        reported["latest"].maturity_score - reported["first"].maturity_score, 1
+    )
+    scores = {d.code: d.score for d in item.dimensions}
+    expected = dict(reported["latest"].dimension_results.values_list("code", "score"))
+    assert scores == {code: round(value, 1) for code, value in expected.items()}
+
+
+def test_the_pdf_is_made_on_the_server_in_the_readers_language(client, reported):
+    client.force_login(reported["manager"])
+    response = client.get(reverse("reports:client_pdf", args=[reported["client"].pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Banco Horizonte" in text
+    assert "Relatório de maturidade e educação" in text
+    assert "Workshop de indicadores" in text
+    assert "Próximos passos" in text
+
+
+def test_nobody_else_gets_the_report(client, reported):
+    client.force_login(AccountManagerFactory())
+    for name in ("reports:client", "reports:client_pdf"):
+        assert client.get(reverse(name, args=[reported["client"].pk])).status_code == 404
+    client.logout()
+    response = client.get(reverse("reports:client_pdf", args=[reported["client"].pk]))
+    assert response.status_code == 302
+
+
+def test_a_client_never_assessed_gets_a_report_that_says_so(client):
+    manager = AccountManagerFactory(language="en")
+    newcomer = ClientFactory(owner=manager)
+    EngagementFactory(client=newcomer)
+    client.force_login(manager)
+    page = client.get(reverse("reports:client", args=[newcomer.pk]))
+    assert "No assessment has been completed yet." in page.content.decode()
+    pdf = client.get(reverse("reports:client_pdf", args=[newcomer.pk]))
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "No assessment has been completed yet." in text

@@ -6,6 +6,7 @@ bars with their numbers printed beside them)."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -122,7 +123,7 @@ def _trend_chart(report: EngagementReport) -> Drawing | None:
     plot.xValueAxis.valueMin = 0
     plot.xValueAxis.valueMax = max(days) or 1
     plot.xValueAxis.labelTextFormat = lambda d: formats.date_format(
-        timezone.localtime(first) + timezone.timedelta(days=d), "M Y"
+        timezone.localtime(first) + timedelta(days=d), "M Y"
     )
     plot.xValueAxis.labels.fontSize = 7
     plot.yValueAxis.labels.fontSize = 7

@@ -270,3 +270,24 @@ def test_a_new_database_builds_its_summaries_on_the_first_read(history):
     figures = selectors.portfolio(Scope(user=history["director"], filters=Filters(period="all")))
     assert figures["trend"]
     assert SummaryState.objects.count() == 1
+
+
+def test_the_admin_shows_the_derived_rows_and_rebuilds_the_summaries(client, history):
+    from django.urls import reverse
+
+    from dashboards.models import SummaryState
+    from tests.factories import AdministratorFactory
+
+    client.force_login(AdministratorFactory(is_superuser=True))
+    for model in ("standing", "dimensionslot", "summarystate"):
+        response = client.get(reverse(f"admin:dashboards_{model}_changelist"))
+        assert response.status_code == 200, model
+    assert client.get(reverse("admin:dashboards_standing_add")).status_code == 403
+    state = summaries_rebuild()
+    response = client.post(
+        reverse("admin:dashboards_summarystate_changelist"),
+        {"action": "rebuild", "_selected_action": [state.pk]},
+        follow=True,
+    )
+    assert "Summaries rebuilt in" in response.content.decode()
+    assert SummaryState.objects.get().refreshed_at > state.refreshed_at

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from django.db import connection, models
+from django.utils import timezone
 
 
 def write_rows(
@@ -17,14 +18,16 @@ def write_rows(
 ) -> None:
     """Insert ``rows`` (values in ``fields`` order, ``fields`` given by column name): with
     COPY on PostgreSQL — a tenth of the time of multi-row INSERTs for millions of answers —
-    and with ``bulk_create`` elsewhere. Columns the rows leave out get their field's default."""
+    and with ``bulk_create`` elsewhere. Columns the rows leave out get their field's
+    default (now, for auto timestamps)."""
     if not rows:
         return
     if connection.vendor == "postgresql":
         opts = model._meta
         defaults = [f for f in opts.concrete_fields if f.column not in fields and not f.primary_key]
         columns = [*fields, *(str(f.column) for f in defaults)]
-        extra = tuple(f.get_default() for f in defaults)
+        now = timezone.now()
+        extra = tuple(_copy_default(f, now) for f in defaults)
         positions = [i for i, name in enumerate(fields) if name in json_fields]
         sql = f"COPY {opts.db_table} ({', '.join(columns)}) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
@@ -42,3 +45,12 @@ def write_rows(
         (model(**{attnames[name]: value for name, value in zip(fields, row, strict=True)}))
         for row in rows
     )
+
+
+def _copy_default(field: models.Field, now: object) -> object:
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return now
+    default = field.get_default()
+    if isinstance(field, models.JSONField):
+        return json.dumps(default)
+    return default

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -157,26 +158,34 @@ FILTER_PARAMETERS = [
 ]
 
 
+def _page_number(text: str) -> int | None:
+    """A page number from 1 up, or None: only ASCII digits, at most 9 of them (int()
+    would take "²" no better than a 5,000-digit string)."""
+    if not text.isascii() or not text.isdigit() or len(text) > 9 or int(text) < 1:
+        return None
+    return int(text)
+
+
 class _DashboardView(APIView):
     mine = False
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=DashboardSerializer)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.mine and not user_has_role(request.user, DIRECTORS):
-            raise PermissionDenied("The portfolio dashboard is for directors.")
+            raise PermissionDenied(_("The portfolio dashboard is for directors."))
         params = request.query_params.copy()
-        page = params.pop("page", ["1"])[-1]
+        page = _page_number(params.pop("page", ["1"])[-1])
         form = DashboardFilterForm(params, with_owner=not self.mine)
         unknown = sorted(set(params) - set(form.fields))
-        if not form.is_valid() or unknown or not page.isdigit() or int(page) < 1:
+        if not form.is_valid() or unknown or page is None:
             errors: dict[str, Any] = dict(form.errors)
             for name in unknown:
-                errors[name] = ["Not a filter of this dashboard."]
-            if not page.isdigit() or int(page) < 1:
-                errors["page"] = ["A page number, 1 or more."]
+                errors[name] = [_("Not a filter of this dashboard.")]
+            if page is None:
+                errors["page"] = [_("A page number, 1 or more.")]
             raise ValidationError(errors)
         scope = Scope(user=request.user, filters=form.filters(), mine=self.mine)
-        figures = selectors.portfolio(scope, at_risk_page=int(page))
+        figures = selectors.portfolio(scope, at_risk_page=page)
         filters = scope.filters
         figures["filters"] = {
             "segment": filters.segment,

@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, String
@@ -51,7 +52,14 @@ def _p(text: Any, style: ParagraphStyle) -> Paragraph:
 
 
 def _number(value: float | None) -> str:
-    return "–" if value is None else formats.number_format(value, decimal_pos=1)
+    """One decimal, rounded (number_format alone cuts), in the reader's locale."""
+    return "–" if value is None else formats.number_format(round(value, 1), decimal_pos=1)
+
+
+def _signed(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return ("+" if value > 0 else "") + _number(value)
 
 
 def _table(rows: list[list[Any]], widths: list[float]) -> Table:
@@ -85,7 +93,7 @@ def _dimension_chart(report: EngagementReport) -> Drawing:
     chart.valueAxis.labels.fontSize = 7
     chart.bars[0].fillColor = colors.HexColor("#90a4ae")
     chart.bars[0].strokeColor = INK
-    chart.barLabelFormat = "%.1f"
+    chart.barLabelFormat = _number
     chart.barLabels.fontSize = 7
     chart.barLabels.nudge = 10
     drawing.add(chart)
@@ -112,13 +120,17 @@ def _trend_chart(report: EngagementReport) -> Drawing | None:
         for d, a in zip(days, points, strict=True)
         if a.defensiveness_index is not None
     ]
-    plot.data = [maturity, defensiveness]
+    if len(maturity) < 2 and len(defensiveness) < 2:
+        return None  # nothing to draw a line through (all scores empty)
+    plot.data = [series for series in (maturity, defensiveness) if len(series) > 1]
     plot.lines[0].strokeColor = INK
     plot.lines[0].strokeWidth = 1.8
     plot.lines[0].symbol = makeMarker("FilledCircle", size=4)
-    plot.lines[1].strokeColor = INK
-    plot.lines[1].strokeDashArray = [4, 3]
-    plot.lines[1].symbol = makeMarker("Triangle", size=5)
+    dashed = 1 if len(maturity) > 1 else 0  # the defensiveness line, wherever it is
+    plot.lines[dashed].strokeColor = INK
+    if len(defensiveness) > 1:
+        plot.lines[dashed].strokeDashArray = [4, 3]
+        plot.lines[dashed].symbol = makeMarker("Triangle", size=5)
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax, plot.yValueAxis.valueStep = 0, 100, 25
     plot.xValueAxis.valueMin = 0
     plot.xValueAxis.valueMax = max(days) or 1
@@ -176,13 +188,21 @@ def client_report_pdf(report: ClientReport) -> bytes:
             story.append(
                 _table(
                     [
-                        [_("Level"), _("Maturity"), _("Defensiveness"), _("Quadrant"), _("Change")],
                         [
-                            f"{latest.maturity_level} · {item.level_name}",
+                            _("Level"),
+                            _("Maturity"),
+                            _("Defensiveness"),
+                            _("Quadrant"),
+                            pgettext("score difference", "Change"),
+                        ],
+                        [
+                            f"{latest.maturity_level} · {item.level_name}"
+                            if latest.maturity_level
+                            else "–",
                             _number(latest.maturity_score),
                             _number(latest.defensiveness_index),
                             item.quadrant_name,
-                            "–" if change is None else f"{change:+.1f}",
+                            _signed(change),
                         ],
                     ],
                     [40 * mm, 26 * mm, 30 * mm, 42 * mm, 26 * mm],
@@ -196,13 +216,20 @@ def client_report_pdf(report: ClientReport) -> bytes:
                 story.append(_dimension_chart(item))
                 story.append(
                     _table(
-                        [[_("Dimension"), _("Score"), _("Before"), _("Change")]]
+                        [
+                            [
+                                _("Dimension"),
+                                _("Score"),
+                                _("Before"),
+                                pgettext("score difference", "Change"),
+                            ]
+                        ]
                         + [
                             [
                                 Paragraph(escape(d.name), styles["body"]),
                                 _number(d.score),
                                 _number(d.previous),
-                                "–" if d.change is None else f"{d.change:+.1f}",
+                                _signed(d.change),
                             ]
                             for d in item.dimensions
                         ],

@@ -31,17 +31,30 @@ def refresh_on_delete(sender: Any, *, instance: Assessment, **kwargs: Any) -> No
 
 
 def client_saved(sender: Any, *, instance: Client, created: bool, **kwargs: Any) -> None:
+    """Standings follow at once; the summaries, which count the client under its old
+    segment, owner or status, are rebuilt right after the commit (not at the next tick),
+    so a reassigned client leaves its former manager's figures within seconds."""
     if not created and not kwargs.get("raw"):
         from dashboards.standings import client_saved
 
-        client_saved(instance)
+        if client_saved(instance):
+            _refresh_summaries_after_commit()
 
 
 def engagement_saved(sender: Any, *, instance: Engagement, created: bool, **kwargs: Any) -> None:
     if not created and not kwargs.get("raw"):
         from dashboards.standings import engagement_saved
 
-        engagement_saved(instance)
+        if engagement_saved(instance):
+            _refresh_summaries_after_commit()
+
+
+def _refresh_summaries_after_commit() -> None:
+    from django.db import transaction
+
+    from dashboards.tasks import enqueue_refresh
+
+    transaction.on_commit(enqueue_refresh)
 
 
 def slots_on_publish(sender: Any, *, version: Any, **kwargs: Any) -> None:

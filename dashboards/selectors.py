@@ -509,7 +509,7 @@ def summary_state() -> SummaryState:
     """The summaries' last rebuild; built now if they never were (a new database)."""
     from dashboards.summaries import state, summaries_rebuild
 
-    return state() or summaries_rebuild()
+    return state() or summaries_rebuild(only_if_missing=True)
 
 
 def _ratio(total: float | None, n: int | None) -> float | None:

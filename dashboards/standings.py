@@ -60,12 +60,35 @@ def reassess_due(submitted_at: datetime, level: int | None) -> datetime:
 SINGLE_STATEMENT_REFRESH = True
 
 
+@transaction.atomic
 def standing_refresh(engagement_id: int) -> None:
-    """Recompute one engagement's standing from its assessments (idempotent)."""
+    """Recompute one engagement's standing from its assessments (idempotent).
+
+    The engagement row is locked first, and its client's shared, so two refreshes of one
+    engagement (two assessors' submits, a submit and a review) and a reassignment of its
+    client take turns: each statement after the lock reads what the other committed,
+    and the last writer writes the truth, not an older snapshot of it."""
+    _lock(engagement_id)
     if connection.vendor == "postgresql" and SINGLE_STATEMENT_REFRESH:
         _refresh_in_one_statement(engagement_id)
     else:
         _refresh_orm(engagement_id)
+
+
+def _lock(engagement_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM clients_engagement e JOIN clients_client c ON c.id = e.client_id"
+                " WHERE e.id = %s FOR UPDATE OF e FOR SHARE OF c",
+                [engagement_id],
+            )
+    else:  # SQLite serialises writers; other databases lock both rows for update
+        list(
+            Engagement.objects.select_for_update(of=("self", "client"))
+            .filter(pk=engagement_id)
+            .values_list("pk")
+        )
 
 
 def counted(engagement_ids: Iterable[int] | None = None) -> Any:
@@ -222,22 +245,30 @@ def _refresh_in_one_statement(engagement_id: int) -> None:
         cursor.execute(sql, {"e": engagement_id, "counted": [str(s) for s in COUNTED]})
 
 
-def client_saved(client: Client) -> None:
+def client_saved(client: Client) -> bool:
     """A client's name, segment, owner or status changed (or might have): its standings
-    follow. One UPDATE, which touches no row when nothing the standings copy changed."""
-    copied = {
-        "client_name": client.name,
+    follow, in one UPDATE that touches no row when nothing they copy changed. Returns
+    whether a filter attribute (segment, owner, status) moved, so the summaries, which
+    count the client under the old ones, get rebuilt soon."""
+    filters = {
         "segment": client.segment,
         "client_owner_id": client.owner_id,
         "client_active": client.is_active,
     }
-    Standing.objects.filter(client_id=client.pk).exclude(**copied).update(**copied)
+    copied = {"client_name": client.name, **filters}
+    rows = Standing.objects.filter(client_id=client.pk)
+    moved = rows.exclude(**filters).exists()
+    rows.exclude(**copied).update(**copied)
+    return moved
 
 
-def engagement_saved(engagement: Engagement) -> None:
-    Standing.objects.filter(engagement_id=engagement.pk).exclude(
-        process_type=engagement.process_type, phase=engagement.phase
-    ).update(process_type=engagement.process_type, phase=engagement.phase)
+def engagement_saved(engagement: Engagement) -> bool:
+    """The engagement's type or phase follow; returns whether either moved."""
+    return bool(
+        Standing.objects.filter(engagement_id=engagement.pk)
+        .exclude(process_type=engagement.process_type, phase=engagement.phase)
+        .update(process_type=engagement.process_type, phase=engagement.phase)
+    )
 
 
 @transaction.atomic

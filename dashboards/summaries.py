@@ -44,14 +44,26 @@ def state() -> SummaryState | None:
     return SummaryState.objects.order_by("-refreshed_at").first()
 
 
+# Rebuilds take turns (beat, refresh_dashboards, the admin, a first read): two at once
+# would each delete only what was committed and insert their own cells, doubling them.
+REBUILD_LOCK = 7_000_001
+
+
 @transaction.atomic
-def summaries_rebuild(now: datetime | None = None) -> SummaryState:
-    moment = now or timezone.now()
-    started = time.perf_counter()
+def summaries_rebuild(
+    now: datetime | None = None, *, only_if_missing: bool = False
+) -> SummaryState:
+    """Rebuild every summary; with ``only_if_missing``, only if none was ever built (the
+    first read of a new database; a concurrent first read waits and reuses its build)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REBUILD_LOCK])
             # Each pass groups hundreds of thousands of rows: sort in memory, not on disk.
             cursor.execute("SET LOCAL work_mem = '128MB'")
+    if only_if_missing and (existing := state()) is not None:
+        return existing
+    moment = now or timezone.now()
+    started = time.perf_counter()
     TrendCell.objects.all().delete()
     EffortCell.objects.all().delete()
     UpliftCell.objects.all().delete()

@@ -19,6 +19,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from assessments.export import BOM, spreadsheet_safe
 from assessments.labels import LEVELS, QUADRANTS
@@ -198,7 +199,7 @@ TABLES = {
                 _("Account manager"),
                 _("Level"),
                 _("Maturity"),
-                _("Change"),
+                pgettext_lazy("score difference", "Change"),
                 _("Defensiveness"),
                 _("Last assessed"),
                 _("Reassessment due"),

@@ -11,3 +11,10 @@ def refresh() -> float:
     from dashboards.summaries import summaries_rebuild
 
     return summaries_rebuild().seconds
+
+
+def enqueue_refresh() -> None:
+    """Ask a worker to rebuild the summaries now (best effort: beat does it anyway)."""
+    from core.tasks import enqueue
+
+    enqueue(refresh)

@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -61,10 +62,11 @@ def mine(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _page(request: AuthenticatedHttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
+    """The at-risk page asked for; anything but a plain number is page 1."""
+    text = request.GET.get("page", "1")
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
         return 1
+    return max(1, int(text))
 
 
 def _dashboard(request: AuthenticatedHttpRequest, *, mine: bool) -> HttpResponse:
@@ -84,6 +86,10 @@ def _dashboard(request: AuthenticatedHttpRequest, *, mine: bool) -> HttpResponse
     links = _links(here, query, mine)
     context = {
         "form": form,
+        "form_errors": [
+            (form.fields[name].label if name in form.fields else name, errors)
+            for name, errors in form.errors.items()
+        ],
         "mine": mine,
         "figures": figures,
         "t": {
@@ -102,8 +108,12 @@ def _dashboard(request: AuthenticatedHttpRequest, *, mine: bool) -> HttpResponse
         "heatmap": _heatmap_grid(figures),
         **links,
     }
-    template = "dashboards/dashboard.html#body" if is_htmx(request) else "dashboards/dashboard.html"
-    return render(request, template, context)
+    # htmx wants the body; a history restore (the page left htmx's cache) the whole page.
+    partial = is_htmx(request) and request.headers.get("HX-History-Restore-Request") != "true"
+    template = "dashboards/dashboard.html#body" if partial else "dashboards/dashboard.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _at_risk_rows(at_risk: dict[str, Any]) -> list[tuple[dict[str, Any], list[Any]]]:

@@ -8,9 +8,10 @@ due action, a pending notification) and the dispatcher's next pass picks it up.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from celery import shared_task
+
+from core.tasks import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -57,28 +58,9 @@ def weekly_digest() -> int:
     return run_digest()
 
 
-def _enqueue(task: Any, *args: object) -> None:
-    """Publish ``task`` now, or give up within about a second.
-
-    ``retry=False`` alone still lets kombu spend ~6 s connecting to a broker that is down
-    (connection timeout plus its own retries), and that would be 6 s added to a user's
-    request. One quick connection attempt is enough: the work is in the database.
-    """
-    try:
-        with task.app.connection_for_write() as connection:
-            connection.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0, timeout=1
-            )
-            task.apply_async(args=args, retry=False, connection=connection)
-    except Exception:
-        # The broker is unreachable: the row that asked for this work is already stored
-        # and the dispatcher will do it. Losing the message loses nothing.
-        log.warning("could not enqueue %s; the dispatcher will pick it up", task, exc_info=True)
-
-
 def enqueue_plan_build(plan_id: int) -> None:
-    _enqueue(build_plan, plan_id)
+    enqueue(build_plan, plan_id)
 
 
 def enqueue_relay() -> None:
-    _enqueue(relay)
+    enqueue(relay)

@@ -492,3 +492,29 @@ def test_the_dashboard_asks_the_same_number_of_queries_for_1000_and_10000_client
     assert Standing.objects.count() == 10_000
     assert small == large
     assert small[0] <= 13
+
+
+def test_odd_page_numbers_never_break_the_page_or_the_api(client, portfolio):
+    client.force_login(portfolio["director"])
+    for page in ("²", "①", "9" * 4400, "-3", "0", "1.5"):
+        assert client.get(reverse("dashboards:portfolio"), {"page": page}).status_code == 200
+        response = client.get(reverse("api-dashboard-portfolio"), {"page": page})
+        assert response.status_code == 400, page
+        assert response.json()["errors"][0]["field"] == "page"
+
+
+def test_htmx_answers_vary_and_a_history_restore_gets_the_whole_page(client, portfolio):
+    client.force_login(portfolio["director"])
+    url = reverse("dashboards:portfolio")
+    response = client.get(url, HTTP_HX_REQUEST="true")
+    assert "HX-Request" in response["Vary"]
+    restored = client.get(
+        url, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    ).content.decode()
+    assert "<html" in restored
+
+
+def test_a_bad_filter_is_named_by_its_label(client, portfolio):
+    client.force_login(portfolio["director"])
+    body = client.get(reverse("dashboards:portfolio"), {"owner": "999999"}).content.decode()
+    assert "<strong>Account manager</strong>:" in body

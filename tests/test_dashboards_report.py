@@ -97,3 +97,29 @@ def test_a_client_never_assessed_gets_a_report_that_says_so(client):
     pdf = client.get(reverse("reports:client_pdf", args=[newcomer.pk]))
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "No assessment has been completed yet." in text
+
+
+def test_a_report_whose_scores_are_all_empty_still_makes_a_pdf(client, reported):
+    from assessments.models import Assessment
+
+    Assessment.objects.filter(engagement__client=reported["client"]).update(
+        maturity_score=None, defensiveness_index=None, maturity_level=None
+    )
+    client.force_login(reported["manager"])
+    assert client.get(reverse("reports:client", args=[reported["client"].pk])).status_code == 200
+    response = client.get(reverse("reports:client_pdf", args=[reported["client"].pk]))
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
+
+
+def test_pdf_numbers_are_rounded_in_the_readers_locale(reported):
+    from django.utils import translation
+
+    from dashboards.pdf import _number, _signed
+
+    with translation.override("pt-br"):
+        assert _number(27.569) == "27,6"
+        assert _signed(8.46) == "+8,5"
+        assert _signed(-1.04) == "-1,0"
+    with translation.override("en"):
+        assert _number(27.569) == "27.6"

@@ -291,3 +291,14 @@ def test_the_admin_shows_the_derived_rows_and_rebuilds_the_summaries(client, his
     )
     assert "Summaries rebuilt in" in response.content.decode()
     assert SummaryState.objects.get().refreshed_at > state.refreshed_at
+
+
+def test_copy_fills_the_columns_a_caller_leaves_out(postgres):
+    from clients.models import AuditEvent
+    from core.bulk import write_rows
+
+    owner = ClientFactory()
+    write_rows(AuditEvent, ("client_id", "action", "subject"), [(owner.pk, "imported", "x")])
+    event = AuditEvent.objects.get(subject="x")
+    assert event.at is not None
+    assert event.changes == {}

@@ -1,0 +1,87 @@
+"""Concurrent writers never leave the dashboards wrong: a standing refresh waits for a
+reassignment of its client (and for another refresh of its engagement), two summary
+rebuilds take turns, and a reassignment gets the summaries rebuilt right after."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+
+from dashboards.models import Standing, TrendCell
+from dashboards.standings import standing_refresh
+from dashboards.summaries import summaries_rebuild
+from tests.factories import AccountManagerFactory, EngagementFactory, submitted_assessment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def in_thread(target, *args) -> threading.Thread:
+    def run() -> None:
+        try:
+            target(*args)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_a_refresh_during_a_reassignment_ends_with_the_new_owner(postgres):
+    engagement = EngagementFactory()
+    submitted_assessment(engagement, level=3)
+    newcomer = AccountManagerFactory()
+    client_id = engagement.client_id
+    reassigned = threading.Event()
+
+    def reassign() -> None:
+        from clients.models import Client
+
+        with transaction.atomic():
+            client = Client.objects.select_for_update().get(pk=client_id)
+            client.owner = newcomer
+            client.save()
+            reassigned.set()
+            time.sleep(1.0)  # the refresh below starts meanwhile and must wait
+
+    thread = in_thread(reassign)
+    assert reassigned.wait(5)
+    standing_refresh(engagement.pk)  # computed after the reassignment commits
+    thread.join()
+    assert Standing.objects.get(engagement=engagement).client_owner_id == newcomer.pk
+
+
+def test_two_rebuilds_at_once_do_not_double_the_cells(postgres):
+    submitted_assessment(EngagementFactory(), level=2)
+    summaries_rebuild()
+    expected = TrendCell.objects.count()
+    assert expected > 0
+    threads = [in_thread(summaries_rebuild) for _ in range(2)]
+    for thread in threads:
+        thread.join()
+    assert TrendCell.objects.count() == expected
+
+
+def test_a_reassignment_asks_for_the_summaries_right_after_commit(monkeypatch):
+    from clients.services import client_update
+    from dashboards import tasks
+
+    engagement = EngagementFactory()
+    submitted_assessment(engagement, level=3)
+    calls: list[str] = []
+    monkeypatch.setattr(tasks, "enqueue_refresh", lambda: calls.append("refresh"))
+    client = engagement.client
+    newcomer = AccountManagerFactory()
+    from tests.factories import DirectorFactory
+
+    client_update(client=client, by=DirectorFactory(), owner=newcomer)
+    assert calls == ["refresh"]
+    # Renaming moves no figure between managers: no rebuild for it.
+    client.refresh_from_db()
+    client.name = "Another name"
+    client.save()
+    assert calls == ["refresh"]
+    assert connection.vendor in {"postgresql", "sqlite"}

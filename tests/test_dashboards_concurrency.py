@@ -10,6 +10,7 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
+from accounts.models import User
 from dashboards.models import Standing, TrendCell
 from dashboards.standings import standing_refresh
 from dashboards.summaries import summaries_rebuild
@@ -33,7 +34,7 @@ def in_thread(target, *args) -> threading.Thread:
 def test_a_refresh_during_a_reassignment_ends_with_the_new_owner(postgres):
     engagement = EngagementFactory()
     submitted_assessment(engagement, level=3)
-    newcomer = AccountManagerFactory()
+    newcomer = User.objects.get(pk=AccountManagerFactory().pk)
     client_id = engagement.client_id
     reassigned = threading.Event()
 

@@ -85,9 +85,10 @@ def _lock(engagement_id: int) -> None:
             )
     else:  # SQLite serialises writers; other databases lock both rows for update
         list(
-            Engagement.objects.select_for_update(of=("self", "client"))
+            Engagement.objects.select_related("client")
+            .select_for_update(of=("self", "client"))
             .filter(pk=engagement_id)
-            .values_list("pk")
+            .only("id", "client__id")
         )
 
 

@@ -199,3 +199,15 @@ def test_publishing_a_version_gives_its_new_dimensions_slots():
     # More than the 16 slots: the rest stay out.
     ensure_slots(questionnaire, [f"extra-{i}" for i in range(10)])
     assert DimensionSlot.objects.filter(questionnaire_id=questionnaire).count() == 16
+
+
+def test_the_lock_works_off_postgresql_too(monkeypatch):
+    """Other databases take the ORM lock (both rows, for update) before the refresh."""
+    from dashboards import standings as module
+
+    engagement = EngagementFactory()
+    submitted_assessment(engagement, level=3)
+    monkeypatch.setattr(module, "SINGLE_STATEMENT_REFRESH", False)
+    monkeypatch.setattr(module.connection, "vendor", "other")
+    standing_refresh(engagement.pk)
+    assert Standing.objects.filter(engagement=engagement).exists()

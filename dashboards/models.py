@@ -176,6 +176,14 @@ class CellGrain(models.Model):
 class TrendCell(FilterAttributes, CellGrain):
     """Counted assessments of active clients submitted in ``month``, summed."""
 
+    SUMS = (
+        "assessments",
+        "maturity_sum",
+        "maturity_n",
+        "defensiveness_sum",
+        "defensiveness_n",
+    )
+
     month = models.DateField(_("month"))
     assessments = models.PositiveIntegerField(_("assessments"))
     maturity_sum = models.FloatField(default=0.0)
@@ -198,6 +206,8 @@ PERIOD_ALL = "all"
 class EffortCell(FilterAttributes, CellGrain):
     """Education actions of active clients due in ``period`` (a dashboard period preset,
     as of the rebuild), counted per action owner."""
+
+    SUMS = ("done", "overdue", "open", "due")
 
     period = models.CharField(_("period"), max_length=5)
     owner = models.ForeignKey(
@@ -222,6 +232,15 @@ class EffortCell(FilterAttributes, CellGrain):
 
 class UpliftCell(FilterAttributes, CellGrain):
     """Measured education actions of active clients due in ``period``, summed per type."""
+
+    SUMS = (
+        "measured",
+        "uplift_sum",
+        "maturity_sum",
+        "maturity_n",
+        "defensiveness_sum",
+        "defensiveness_n",
+    )
 
     period = models.CharField(_("period"), max_length=5)
     action_type = models.CharField(_("type"), max_length=30)

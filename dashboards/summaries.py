@@ -104,16 +104,7 @@ def _trend_cells(fine: bool) -> None:
     blank = () if fine else ("", "")
     write_rows(
         TrendCell,
-        (
-            "fine",
-            "month",
-            *ATTRIBUTES,
-            "assessments",
-            "maturity_sum",
-            "maturity_n",
-            "defensiveness_sum",
-            "defensiveness_n",
-        ),
+        ("fine", "month", *ATTRIBUTES, *TrendCell.SUMS),
         [
             (fine, *key, *blank, n, m_sum or 0.0, m_n, d_sum or 0.0, d_n)
             for *key, n, m_sum, m_n, d_sum, d_n in months
@@ -241,7 +232,7 @@ def _education_orm_cells(today: date, starts: dict[str, date | None], fine: bool
         )
         write_rows(
             EffortCell,
-            ("fine", "period", "owner_id", *ATTRIBUTES, "done", "overdue", "open", "due"),
+            ("fine", "period", "owner_id", *ATTRIBUTES, *EffortCell.SUMS),
             [(fine, period, row[0], *row[1 : 1 + len(keys)], *blank, *row[-4:]) for row in effort],
         )
         uplift = (
@@ -259,18 +250,7 @@ def _education_orm_cells(today: date, starts: dict[str, date | None], fine: bool
         )
         write_rows(
             UpliftCell,
-            (
-                "fine",
-                "period",
-                "action_type",
-                *ATTRIBUTES,
-                "measured",
-                "uplift_sum",
-                "maturity_sum",
-                "maturity_n",
-                "defensiveness_sum",
-                "defensiveness_n",
-            ),
+            ("fine", "period", "action_type", *ATTRIBUTES, *UpliftCell.SUMS),
             [
                 (
                     fine,

@@ -86,29 +86,9 @@ def cells() -> dict[str, list[tuple]]:
 
     attrs = ("fine", "segment", "client_owner_id", "process_type", "phase")
     return {
-        "trend": rows(
-            TrendCell,
-            *attrs,
-            "month",
-            "assessments",
-            "maturity_sum",
-            "maturity_n",
-            "defensiveness_sum",
-            "defensiveness_n",
-        ),
-        "effort": rows(EffortCell, *attrs, "period", "owner_id", "done", "overdue", "open", "due"),
-        "uplift": rows(
-            UpliftCell,
-            *attrs,
-            "period",
-            "action_type",
-            "measured",
-            "uplift_sum",
-            "maturity_sum",
-            "maturity_n",
-            "defensiveness_sum",
-            "defensiveness_n",
-        ),
+        "trend": rows(TrendCell, *attrs, "month", *TrendCell.SUMS),
+        "effort": rows(EffortCell, *attrs, "period", "owner_id", *EffortCell.SUMS),
+        "uplift": rows(UpliftCell, *attrs, "period", "action_type", *UpliftCell.SUMS),
     }
 
 

@@ -2,10 +2,11 @@
 
 ``assessment_submit`` locks the assessment, checks the required answers, scores them with
 the client's past experiences as evidence, stores the result snapshot, the dimension
-results and the transition. The baseline is the least any submit must do: ONE statement
-(a CTE) that updates the assessment with the same result, replaces its dimension results
-with a multi-row insert and records the transition — values computed beforehand, nothing
-read, checked or scored. Submits of the two kinds alternate, each on a fresh draft, so
+results and the transition, asks for the education plan (the outbox row) and refreshes
+the engagement's dashboard standing. The baseline is the least any submit must do: ONE
+statement (a CTE) that updates the assessment with the same result, replaces its
+dimension results with a multi-row insert, records the transition, upserts the plan
+request and the standing — values computed beforehand, nothing read, checked or scored. Submits of the two kinds alternate, each on a fresh draft, so
 both see the same machine; the average of ``--submits`` each is printed with the queries
 per submit. Target: the service within 3× of the raw statement. With ``--profile``,
 ``--submits`` more service submits then run with every query timed and under cProfile, and
@@ -74,6 +75,7 @@ from clients.models import (  # noqa: E402
     Segment,
     Size,
 )
+from dashboards.models import Standing  # noqa: E402
 
 DIMENSIONS = 10
 MATURITY_DIMENSIONS = 6
@@ -181,7 +183,13 @@ def drafts(version: QuestionnaireVersion, count: int, rng: random.Random) -> lis
     return assessments
 
 
-RAW_SUBMIT = """
+STANDING_COLUMNS = [
+    f.column
+    for f in Standing._meta.concrete_fields
+    if f.column not in ("assessment_id", "submitted_at")
+]
+
+RAW_SUBMIT = f"""
 WITH submitted AS (
     UPDATE assessments_assessment
     SET status = 'submitted', maturity_score = %(maturity_score)s,
@@ -199,10 +207,20 @@ WITH submitted AS (
     FROM submitted,
          unnest(%(dimension_ids)s::bigint[], %(codes)s::text[], %(kinds)s::text[],
                 %(scores)s::float8[]) AS d(dimension_id, code, kind, score)
+), transition AS (
+    INSERT INTO assessments_assessmenttransition
+        (assessment_id, from_status, to_status, by_id, at, comment)
+    SELECT id, 'draft', 'submitted', %(by)s, now(), '' FROM submitted
+), planned AS (
+    INSERT INTO education_educationplan (assessment_id, engagement_id, status, requested_at, builds)
+    SELECT id, %(s_engagement_id)s, 'pending', now(), 0 FROM submitted
+    ON CONFLICT (assessment_id) DO UPDATE SET status = 'pending', requested_at = now()
 )
-INSERT INTO assessments_assessmenttransition
-    (assessment_id, from_status, to_status, by_id, at, comment)
-SELECT id, 'draft', 'submitted', %(by)s, now(), '' FROM submitted
+INSERT INTO dashboards_standing (assessment_id, submitted_at, {", ".join(STANDING_COLUMNS)})
+SELECT id, now(), {", ".join(f"%(s_{c})s" for c in STANDING_COLUMNS)} FROM submitted
+ON CONFLICT (engagement_id) DO UPDATE SET assessment_id = EXCLUDED.assessment_id,
+    submitted_at = EXCLUDED.submitted_at,
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in STANDING_COLUMNS if c != "engagement_id")}
 """
 
 
@@ -214,7 +232,12 @@ def raw_parameters(done: Assessment, target: Assessment) -> dict[str, Any]:
             "dimension_id", "code", "kind", "score"
         )
     )
+    standing = Standing.objects.get(engagement_id=done.engagement_id)
+    values = {f"s_{c}": getattr(standing, c) for c in STANDING_COLUMNS}
+    values["s_engagement_id"] = target.engagement_id
+    values["s_client_id"] = target.engagement.client_id
     return {
+        **values,
         "id": target.pk,
         "by": target.assessor_id,
         "maturity_score": done.maturity_score,

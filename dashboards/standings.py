@@ -60,19 +60,20 @@ def reassess_due(submitted_at: datetime, level: int | None) -> datetime:
 SINGLE_STATEMENT_REFRESH = True
 
 
-@transaction.atomic
 def standing_refresh(engagement_id: int) -> None:
     """Recompute one engagement's standing from its assessments (idempotent).
 
     The engagement row is locked first, and its client's shared, so two refreshes of one
     engagement (two assessors' submits, a submit and a review) and a reassignment of its
     client take turns: each statement after the lock reads what the other committed,
-    and the last writer writes the truth, not an older snapshot of it."""
-    _lock(engagement_id)
-    if connection.vendor == "postgresql" and SINGLE_STATEMENT_REFRESH:
-        _refresh_in_one_statement(engagement_id)
-    else:
-        _refresh_orm(engagement_id)
+    and the last writer writes the truth, not an older snapshot of it. Inside a submit's
+    transaction it adds no savepoint: the lock lasts until that transaction ends."""
+    with transaction.atomic(savepoint=False):
+        _lock(engagement_id)
+        if connection.vendor == "postgresql" and SINGLE_STATEMENT_REFRESH:
+            _refresh_in_one_statement(engagement_id)
+        else:
+            _refresh_orm(engagement_id)
 
 
 def _lock(engagement_id: int) -> None:

@@ -423,14 +423,21 @@ def rule_save(*, rule: PlaybookRule, by: User) -> PlaybookRule:
 def plan_request(*, assessment: Assessment) -> EducationPlan:
     """Record, in the submit's transaction, that the assessment's plan must be built; a
     worker builds it after commit. A resubmission (after a return) asks for it again."""
-    plan, created = EducationPlan.objects.get_or_create(
+    # One upsert (no read, no savepoint): a new plan, or the existing one pending again.
+    plan = EducationPlan(
         assessment=assessment,
-        defaults={"engagement_id": assessment.engagement_id, "requested_at": timezone.now()},
+        engagement_id=assessment.engagement_id,
+        status=PlanStatus.PENDING,
+        requested_at=timezone.now(),
     )
-    if not created and plan.status != PlanStatus.PENDING:
-        plan.status = PlanStatus.PENDING
-        plan.requested_at = timezone.now()
-        plan.save(update_fields=["status", "requested_at"])
+    EducationPlan.objects.bulk_create(
+        [plan],
+        update_conflicts=True,
+        unique_fields=["assessment"],
+        update_fields=["status", "requested_at"],
+    )
+    if plan.pk is None:  # a database that does not return ids of upserted rows
+        plan = EducationPlan.objects.get(assessment=assessment)
     from education.tasks import enqueue_plan_build
 
     transaction.on_commit(lambda: enqueue_plan_build(plan.pk), robust=True)

@@ -6,9 +6,9 @@ results and the transition, asks for the education plan (the outbox row) and ref
 the engagement's dashboard standing. The baseline is the least any submit must do: ONE
 statement (a CTE) that updates the assessment with the same result, replaces its
 dimension results with a multi-row insert, records the transition, upserts the plan
-request and the standing — values computed beforehand, nothing read, checked or scored. Submits of the two kinds alternate, each on a fresh draft, so
-both see the same machine; the average of ``--submits`` each is printed with the queries
-per submit. Target: the service within 3× of the raw statement. With ``--profile``,
+request and the standing — values computed beforehand, nothing read, checked or scored.
+Submits of the two kinds alternate, each on a fresh draft, so both see the same machine;
+the average of ``--submits`` each is printed with the queries per submit. Target: the service within 3× of the raw statement. With ``--profile``,
 ``--submits`` more service submits then run with every query timed and under cProfile, and
 where a submit's time goes is printed: each statement's share, the Python between them,
 and the functions that cost most.

@@ -8,9 +8,10 @@ statement (a CTE) that updates the assessment with the same result, replaces its
 dimension results with a multi-row insert, records the transition, upserts the plan
 request and the standing — values computed beforehand, nothing read, checked or scored.
 Submits of the two kinds alternate, each on a fresh draft, so both see the same machine;
-the average of ``--submits`` each is printed with the queries per submit. Target: the service within 3× of the raw statement. With ``--profile``,
-``--submits`` more service submits then run with every query timed and under cProfile, and
-where a submit's time goes is printed: each statement's share, the Python between them,
+the average of ``--submits`` each is printed with the queries per submit. Target: the
+service within 3× of the raw statement. With ``--profile``, ``--submits`` more service
+submits then run with every query timed and under cProfile, and where a submit's time
+goes is printed: each statement's share, the Python between them,
 and the functions that cost most.
 
 The questionnaire (10 dimensions — 6 maturity, 4 defensiveness — of 6 anchored-scale
@@ -184,7 +185,7 @@ def drafts(version: QuestionnaireVersion, count: int, rng: random.Random) -> lis
 
 
 STANDING_COLUMNS = [
-    f.column
+    str(f.column)
     for f in Standing._meta.concrete_fields
     if f.column not in ("assessment_id", "submitted_at")
 ]

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from accounts.access import DIRECTORS, user_has_role
 from clients.models import Phase, ProcessType, Segment
 from dashboards import selectors
-from dashboards.filters import GROUPINGS, PERIODS, DashboardFilterForm
+from dashboards.filters import GROUPINGS, PERIODS, DashboardFilterForm, page_number
 from dashboards.selectors import RISK_REASONS, Scope
 
 
@@ -158,14 +158,6 @@ FILTER_PARAMETERS = [
 ]
 
 
-def _page_number(text: str) -> int | None:
-    """A page number from 1 up, or None: only ASCII digits, at most 9 of them (int()
-    would take "²" no better than a 5,000-digit string)."""
-    if not text.isascii() or not text.isdigit() or len(text) > 9 or int(text) < 1:
-        return None
-    return int(text)
-
-
 class _DashboardView(APIView):
     mine = False
 
@@ -174,7 +166,7 @@ class _DashboardView(APIView):
         if not self.mine and not user_has_role(request.user, DIRECTORS):
             raise PermissionDenied(_("The portfolio dashboard is for directors."))
         params = request.query_params.copy()
-        page = _page_number(params.pop("page", ["1"])[-1])
+        page = page_number(params.pop("page", ["1"])[-1])
         form = DashboardFilterForm(params, with_owner=not self.mine)
         unknown = sorted(set(params) - set(form.fields))
         if not form.is_valid() or unknown or page is None:

@@ -19,10 +19,10 @@ class DashboardsConfig(AppConfig):
         from dashboards import receivers
 
         assessment_submitted.connect(
-            receivers.refresh_on_submit, dispatch_uid="dashboards.standing_submit"
+            receivers.refresh_on_change, dispatch_uid="dashboards.standing_submit"
         )
         assessment_reviewed.connect(
-            receivers.refresh_on_review, dispatch_uid="dashboards.standing_review"
+            receivers.refresh_on_change, dispatch_uid="dashboards.standing_review"
         )
         post_delete.connect(
             receivers.refresh_on_delete,

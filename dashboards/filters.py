@@ -104,3 +104,11 @@ class DashboardFilterForm(forms.Form):
             period=data.get("period") or DEFAULT_PERIOD,
             by=data.get("by") or "segment",
         )
+
+
+def page_number(text: str) -> int | None:
+    """A page number from 1 up, or None: only ASCII digits, at most 9 of them (int()
+    would take "²" no better than a 5,000-digit string)."""
+    if not text.isascii() or not text.isdigit() or len(text) > 9 or int(text) < 1:
+        return None
+    return int(text)

@@ -9,15 +9,10 @@ from assessments.models import Assessment
 from clients.models import Client, Engagement
 
 
-def refresh_on_submit(sender: Any, *, assessment: Assessment, **kwargs: Any) -> None:
-    from dashboards.standings import standing_refresh
-
-    standing_refresh(assessment.engagement_id)
-
-
-def refresh_on_review(sender: Any, *, assessment: Assessment, **kwargs: Any) -> None:
-    """A return takes the assessment out of the count; an approval changes nothing, but
-    refreshing is cheap and keeps one rule."""
+def refresh_on_change(sender: Any, *, assessment: Assessment, **kwargs: Any) -> None:
+    """A submit or a review of one of its assessments: the engagement's standing follows
+    (a return takes the assessment out of the count; an approval changes nothing, but
+    refreshing is cheap and keeps one rule)."""
     from dashboards.standings import standing_refresh
 
     standing_refresh(assessment.engagement_id)

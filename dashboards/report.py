@@ -15,12 +15,10 @@ from django.utils import timezone
 
 from assessments.i18n import localized
 from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
-from assessments.models import Assessment, AssessmentStatus
+from assessments.models import Assessment
 from clients.models import Client, Engagement
-from dashboards.standings import reassess_due
+from dashboards.standings import COUNTED, reassess_due
 from education.models import ActionStatus, EducationAction
-
-COUNTED = (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED)
 
 
 @dataclass

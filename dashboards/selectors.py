@@ -500,11 +500,6 @@ def portfolio(scope: Scope, *, at_risk_page: int = 1) -> dict[str, Any]:
     }
 
 
-def dimension_labels() -> dict[str, str]:
-    """Dimension codes → names in the active language (default questionnaire)."""
-    return {c["code"]: c["name"] for c in dimensions()}
-
-
 def summary_state() -> SummaryState:
     """The summaries' last rebuild; built now if they never were (a new database)."""
     from dashboards.summaries import state, summaries_rebuild

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,18 +45,12 @@ def _day(moment: datetime | None) -> str:
     return timezone.localdate(moment).isoformat() if moment else ""
 
 
-def labels(choices: type[models.TextChoices]) -> Callable[[str], str]:
-    """Code → label in the active language, translated once per table, not per cell."""
-    names = {value: str(label) for value, label in choices.choices}
+def labels(choices: type[models.TextChoices] | Mapping[str, Any]) -> Callable[[str], str]:
+    """Code → label in the active language (from TextChoices or a code → label mapping),
+    translated once per table, not per cell."""
+    pairs = choices.items() if isinstance(choices, Mapping) else choices.choices
+    names = {value: str(label) for value, label in pairs}
     return lambda value: names.get(value, value)
-
-
-def _segment(value: str) -> str:
-    return labels(Segment)(value)
-
-
-def _process(value: str) -> str:
-    return labels(ProcessType)(value)
 
 
 def level_label(level: int | None) -> str:
@@ -65,11 +59,6 @@ def level_label(level: int | None) -> str:
 
 def quadrant_label(quadrant: str) -> str:
     return str(QUADRANTS.get(quadrant, quadrant))
-
-
-def _quadrant_labels() -> Callable[[str], str]:
-    names = {code: str(label) for code, label in QUADRANTS.items()}
-    return lambda code: names.get(code, code)
 
 
 REASON_LABELS = {
@@ -91,7 +80,7 @@ def _quadrants(figures: dict[str, Any]) -> list[list[Cell]]:
 
 
 def _scatter(figures: dict[str, Any]) -> list[list[Cell]]:
-    process, quadrant = labels(ProcessType), _quadrant_labels()
+    process, quadrant = labels(ProcessType), labels(QUADRANTS)
     return [
         [
             p["name"],
@@ -237,11 +226,15 @@ def table_figures(table: Table, scope: Scope) -> dict[str, Any]:
     elif table.name in ("levels", "quadrants"):
         levels, quadrants = selectors.levels_and_quadrants(selectors.standing_counts(scope))
         figures = {"levels": levels, "quadrants": quadrants}
+    elif table.name == "heatmap":
+        columns = selectors.dimensions()
+        figures = {
+            "heatmap": selectors.heatmap(scope, columns),
+            "dimension_names": {c["code"]: c["name"] for c in columns},
+        }
     else:
         figures = {table.name: getattr(selectors, table.name)(scope)}
     figures["by"] = scope.filters.by
-    if table.name == "heatmap":
-        figures["dimension_names"] = selectors.dimension_labels()
     return figures
 
 

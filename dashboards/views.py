@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
 from core.htmx import is_htmx
 from dashboards import selectors
-from dashboards.filters import DashboardFilterForm
+from dashboards.filters import DashboardFilterForm, page_number
 from dashboards.selectors import Scope
 from dashboards.tables import TABLES, csv_rows, level_label, quadrant_label, table_figures
 
@@ -63,10 +63,12 @@ def mine(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _page(request: AuthenticatedHttpRequest) -> int:
     """The at-risk page asked for; anything but a plain number is page 1."""
-    text = request.GET.get("page", "1")
-    if not text.isascii() or not text.isdigit() or len(text) > 9:
-        return 1
-    return max(1, int(text))
+    return page_number(request.GET.get("page", "1")) or 1
+
+
+# The tables the page prints as they are; the scatter and the heatmap it draws (a chart, a
+# grid) and the at-risk list it links, so their rows are built for the CSV only.
+PAGE_TABLES = ("levels", "quadrants", "trend", "effort", "uplift")
 
 
 def _dashboard(request: AuthenticatedHttpRequest, *, mine: bool) -> HttpResponse:
@@ -75,15 +77,17 @@ def _dashboard(request: AuthenticatedHttpRequest, *, mine: bool) -> HttpResponse
     here = reverse("dashboards:mine" if mine else "dashboards:portfolio")
     if request.GET.get("part") == "at_risk":
         at_risk = selectors.at_risk(scope, page=_page(request))
+        table = _at_risk_table(at_risk)
         context = {
             "at_risk": at_risk,
-            "at_risk_rows": _at_risk_rows(at_risk),
-            "t": {"at_risk": {"columns": TABLES["at_risk"].columns}},
+            "at_risk_rows": list(zip(at_risk["items"], table["rows"], strict=True)),
+            "t": {"at_risk": table},
             **_links(here, query, mine),
         }
         return render(request, "dashboards/dashboard.html#at-risk", context)
     figures = selectors.portfolio(scope, at_risk_page=_page(request))
     links = _links(here, query, mine)
+    at_risk_table = _at_risk_table(figures["at_risk"])
     context = {
         "form": form,
         "form_errors": [
@@ -100,10 +104,11 @@ def _dashboard(request: AuthenticatedHttpRequest, *, mine: bool) -> HttpResponse
                 "export": links["export_url"][name],
             }
             for name, table in TABLES.items()
-            if name != "scatter"  # the page draws the points; the CSV lists them
-        },
+            if name in PAGE_TABLES
+        }
+        | {"at_risk": at_risk_table},
         "at_risk": figures["at_risk"],
-        "at_risk_rows": _at_risk_rows(figures["at_risk"]),
+        "at_risk_rows": list(zip(figures["at_risk"]["items"], at_risk_table["rows"], strict=True)),
         "charts": _charts(figures),
         "heatmap": _heatmap_grid(figures),
         **links,
@@ -116,10 +121,11 @@ def _dashboard(request: AuthenticatedHttpRequest, *, mine: bool) -> HttpResponse
     return response
 
 
-def _at_risk_rows(at_risk: dict[str, Any]) -> list[tuple[dict[str, Any], list[Any]]]:
-    """Each at-risk item with its table row (the row is what the CSV writes)."""
-    rows = TABLES["at_risk"].rows({"at_risk": at_risk})
-    return list(zip(at_risk["items"], rows, strict=True))
+def _at_risk_table(at_risk: dict[str, Any]) -> dict[str, Any]:
+    """The at-risk table's columns and rows (the rows the CSV writes), built once; the
+    page pairs each row with its item for the client link."""
+    table = TABLES["at_risk"]
+    return {"name": table.name, "columns": table.columns, "rows": table.rows({"at_risk": at_risk})}
 
 
 def _links(here: str, query: str, mine: bool) -> dict[str, Any]:

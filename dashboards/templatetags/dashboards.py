@@ -30,11 +30,13 @@ def _cell(value: Any) -> str:
     return conditional_escape(value)
 
 
+def _head(columns: Any) -> str:
+    return "".join(str(format_html('<th scope="col">{}</th>', column)) for column in columns)
+
+
 @register.simple_tag
 def data_table(table: dict[str, Any]) -> SafeString:
-    head = "".join(
-        str(format_html('<th scope="col">{}</th>', column)) for column in table["columns"]
-    )
+    head = _head(table["columns"])
     rows = [
         "<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>" for row in table["rows"]
     ]
@@ -94,7 +96,7 @@ def at_risk_table(rows: list[tuple[dict[str, Any], list[Any]]], columns: Any) ->
     from django.urls import reverse
 
     base = reverse("clients:detail", args=[0])
-    head = "".join(str(format_html('<th scope="col">{}</th>', c)) for c in columns)
+    head = _head(columns)
     body = []
     for item, row in rows:
         link = format_html(

@@ -175,36 +175,6 @@ def portfolio_effort(
     return figures
 
 
-def effort_by_owner(*, clients: QuerySet[Client]) -> list[dict[str, Any]]:
-    """Actions done and overdue per owner, and each owner's completion rate. One query."""
-    today = timezone.localdate()
-    rows = (
-        EducationAction.objects.filter(client__in=clients)
-        .values("owner", "owner__first_name", "owner__last_name", "owner__username")
-        .annotate(
-            done=Count("pk", filter=Q(status=ActionStatus.DONE)),
-            overdue=Count("pk", filter=Q(status=ActionStatus.PLANNED, due_date__lt=today)),
-            due=Count("pk", filter=~Q(status=ActionStatus.PLANNED) | Q(due_date__lt=today)),
-            open=Count("pk", filter=Q(status=ActionStatus.PLANNED)),
-        )
-        .order_by("owner__first_name", "owner__last_name", "owner")
-    )
-    result = []
-    for row in rows:
-        name = " ".join(p for p in (row["owner__first_name"], row["owner__last_name"]) if p)
-        result.append(
-            {
-                "owner": row["owner"],
-                "name": name or row["owner__username"],
-                "done": row["done"],
-                "overdue": row["overdue"],
-                "open": row["open"],
-                "completion_rate": round(100 * row["done"] / row["due"]) if row["due"] else None,
-            }
-        )
-    return result
-
-
 def notifications_of(user: Any) -> QuerySet[Notification]:
     if not getattr(user, "is_authenticated", False):
         return Notification.objects.none()

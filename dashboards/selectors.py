@@ -259,31 +259,38 @@ def trend(scope: Scope) -> list[dict[str, Any]]:
 
 
 def dimensions() -> list[dict[str, Any]]:
-    """The default questionnaire's dimensions, in order: code, kind, name (localised) and
-    the Standing column (slot) holding its scores. Three small queries."""
+    """The default questionnaire's dimensions in its current version, in order: code,
+    kind, name (localised) and the Standing column (slot) holding its scores. One query."""
     from assessments.i18n import localized
-    from assessments.selectors import default_questionnaire, questions_by_id
-    from dashboards.slots import slot_map
+    from assessments.models import Dimension, QuestionnaireVersion, VersionStatus
+    from dashboards.models import DimensionSlot
 
-    questionnaire = default_questionnaire()
-    version = questionnaire.current_version() if questionnaire else None
-    if questionnaire is None or version is None:
-        return []
-    slots = slot_map(questionnaire.pk)
-    seen: dict[str, dict[str, Any]] = {}
-    for question in questions_by_id(version).values():
-        d = question.dimension
-        seen.setdefault(
-            d.code,
-            {
-                "code": d.code,
-                "kind": d.kind,
-                "name": localized(d.name),
-                "slot": slots.get(d.code),
-                "questionnaire": questionnaire.pk,
-            },
+    current = (
+        QuestionnaireVersion.objects.filter(
+            questionnaire__is_default=True, status=VersionStatus.PUBLISHED
         )
-    return list(seen.values())
+        .order_by("questionnaire__code", "-number")
+        .values("pk")[:1]
+    )
+    slot = DimensionSlot.objects.filter(
+        questionnaire_id=OuterRef("version__questionnaire_id"), code=OuterRef("code")
+    ).values("slot")[:1]
+    rows = (
+        Dimension.objects.filter(version_id=Subquery(current))
+        .annotate(slot=Subquery(slot))
+        .order_by("position", "id")
+        .values_list("code", "kind", "name", "slot", "version__questionnaire_id")
+    )
+    return [
+        {
+            "code": code,
+            "kind": kind,
+            "name": localized(name),
+            "slot": slot_number,
+            "questionnaire": questionnaire,
+        }
+        for code, kind, name, slot_number, questionnaire in rows
+    ]
 
 
 def heatmap(scope: Scope, columns: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:

@@ -9,7 +9,9 @@ looking. The number of queries does not depend on the portfolio's size (a test h
 Scope: directors and administrators see the whole portfolio; an account manager only the
 clients they own — on the portfolio endpoints too, whatever ``owner`` they ask for.
 Only active clients count. The period keeps engagements whose latest assessment was
-submitted in it, the assessments of its months (the trend) and the actions due in it.
+submitted in it — on the at-risk list also those whose reassessment is overdue, however
+long ago they were assessed — the assessments of its months (the trend) and the actions
+due in it.
 """
 
 from __future__ import annotations
@@ -94,12 +96,31 @@ class Scope:
         fine = bool(self.filters.process_type or self.filters.phase)
         return self.attributes_q() & Q(fine=fine)
 
-    def standings(self) -> QuerySet[Standing]:
+    def standings(self, *, any_time: bool = False) -> QuerySet[Standing]:
+        """The standings in scope assessed in the period (``any_time``: whenever it was)."""
         rows = Standing.objects.filter(self.attributes_q(), client_active=True)
         since = self.filters.since(self.moment)
-        if since is not None:
+        if since is not None and not any_time:
             rows = rows.filter(submitted_at__gte=since)
         return rows
+
+    def in_period(self) -> Q | None:
+        """Assessed in the period, as a condition on the standings (None: all time)."""
+        since = self.filters.since(self.moment)
+        return None if since is None else Q(submitted_at__gte=since)
+
+    def at_risk_q(self) -> Q:
+        """What puts a standing on the at-risk list. Any reason, for an engagement assessed
+        in the period; an overdue reassessment whenever it was last assessed — the longer
+        ago, the more it belongs on the list, so no period may hide it."""
+        conditions = _risk_conditions(self.moment)
+        any_risk = Q()
+        for q in conditions.values():
+            any_risk |= q
+        in_period = self.in_period()
+        if in_period is None:
+            return any_risk
+        return (in_period & any_risk) | conditions["reassessment_overdue"]
 
 
 def _risk_conditions(now: datetime) -> dict[str, Q]:
@@ -116,21 +137,20 @@ def _risk_conditions(now: datetime) -> dict[str, Q]:
 
 def standing_counts(scope: Scope) -> list[tuple[Any, ...]]:
     """One pass over the standings, grouped by level and quadrant, with the sums the
-    tiles need and how many are at risk: the tiles, the level distribution, the quadrants
-    and the at-risk total all come from it. One query."""
-    any_risk = Q()
-    for q in _risk_conditions(scope.moment).values():
-        any_risk |= q
+    tiles need (over the period's) and how many are at risk (``Scope.at_risk_q``): the
+    tiles, the level distribution, the quadrants and the at-risk total all come from it.
+    One query."""
+    in_period = scope.in_period()
     return list(
-        scope.standings()
+        scope.standings(any_time=True)
         .values_list("maturity_level", "quadrant")
         .annotate(
-            n=Count("pk"),
-            maturity_sum=Sum("maturity_score"),
-            maturity_n=Count("maturity_score"),
-            defensiveness_sum=Sum("defensiveness_index"),
-            defensiveness_n=Count("defensiveness_index"),
-            at_risk=Count("pk", filter=any_risk),
+            n=Count("pk", filter=in_period),
+            maturity_sum=Sum("maturity_score", filter=in_period),
+            maturity_n=Count("maturity_score", filter=in_period),
+            defensiveness_sum=Sum("defensiveness_index", filter=in_period),
+            defensiveness_n=Count("defensiveness_index", filter=in_period),
+            at_risk=Count("pk", filter=scope.at_risk_q()),
         )
         .order_by()
     )
@@ -341,10 +361,7 @@ def _flagged(rows: QuerySet[Standing], now: datetime) -> QuerySet[Standing]:
 
 
 def _at_risk_rows(scope: Scope) -> QuerySet[Standing]:
-    any_risk = Q()
-    for q in _risk_conditions(scope.moment).values():
-        any_risk |= q
-    return _flagged(scope.standings().filter(any_risk), scope.moment)
+    return _flagged(scope.standings(any_time=True).filter(scope.at_risk_q()), scope.moment)
 
 
 AT_RISK_FIELDS = (

@@ -241,6 +241,32 @@ def test_the_period_keeps_engagements_assessed_in_it(portfolio):
     assert since <= timezone.now() - timedelta(days=59)
 
 
+def test_an_overdue_reassessment_is_at_risk_whatever_the_period(portfolio):
+    # Beta was last assessed 800 days ago: out of every period but "all time", and long
+    # past its reassessment — exactly the engagement the at-risk list must not lose.
+    old = timezone.now() - timedelta(days=800)
+    Assessment.objects.filter(engagement=portfolio["e_beta"]).update(submitted_at=old)
+    standing_refresh(portfolio["e_beta"].pk)
+    for period in ("3", "12", "all"):
+        result = figures(portfolio["director"], period=period)
+        items = {item["name"]: item for item in result["at_risk"]["items"]}
+        assert items["Beta"]["reasons"] == ["reassessment_overdue"], period
+        assert result["at_risk"]["total"] == len(items) == 2
+    # The period still decides what the averages and the scatter count.
+    twelve = figures(portfolio["director"], period="12")
+    assert twelve["tiles"]["assessed"] == 1
+    assert {p["name"] for p in twelve["scatter"]} == {"Alpha"}
+    assert sum(row["engagements"] for row in twelve["levels"]) == 1
+    # An old assessment whose reassessment is not yet due stays out of a short period.
+    Assessment.objects.filter(engagement=portfolio["e_beta"]).update(
+        submitted_at=timezone.now() - timedelta(days=120), maturity_level=5
+    )
+    standing_refresh(portfolio["e_beta"].pk)
+    assert "Beta" not in {
+        i["name"] for i in figures(portfolio["director"], period="3")["at_risk"]["items"]
+    }
+
+
 def test_an_account_manager_sees_only_their_own_clients_whatever_they_ask(portfolio):
     ana = portfolio["ana"]
     mine = figures(ana, mine=True)

@@ -56,14 +56,28 @@ from dashboards.selectors import (  # noqa: E402
     SCATTER_LIMIT,
     Scope,
 )
+from education.services import REASSESSMENT_CADENCE_DAYS  # noqa: E402
 
 # --- The same aggregates, by hand ----------------------------------------------------------
 
-RISK = f"""(s.maturity_level <= {LOW_MATURITY_LEVEL}
-        OR s.defensiveness_index >= {HIGH_DEFENSIVENESS}
-        OR (s.previous_maturity_score IS NOT NULL
-            AND s.maturity_score <= s.previous_maturity_score - {FALLING_POINTS})
-        OR s.reassess_due_at < %(now)s)"""
+
+def risk_sql(filters: Filters, table: str, previous: str) -> tuple[str, str]:
+    """The at-risk condition and the number of reasons, over ``table``'s columns: any
+    reason in the period, an overdue reassessment whenever (``Scope.at_risk_q``)."""
+    reasons = (
+        f"{table}.maturity_level <= {LOW_MATURITY_LEVEL}",
+        f"{table}.defensiveness_index >= {HIGH_DEFENSIVENESS}",
+        f"{table}.maturity_score <= {table}.{previous} - {FALLING_POINTS}",
+        f"{table}.reassess_due_at < %(now)s",
+    )
+    any_reason = " OR ".join(f"coalesce({r}, false)" for r in reasons)
+    if filters.period != "all":
+        any_reason = f"({table}.submitted_at >= %(since)s AND ({any_reason})) OR ({reasons[-1]})"
+    return f"({any_reason})", " + ".join(f"coalesce({r}, false)::int" for r in reasons)
+
+
+def in_period(filters: Filters, table: str) -> str:
+    return f"{table}.submitted_at >= %(since)s" if filters.period != "all" else "true"
 
 
 def where(filters: Filters, table: str = "s") -> str:
@@ -80,8 +94,10 @@ def where(filters: Filters, table: str = "s") -> str:
 
 
 def raw_statements(filters: Filters, codes: list[str]) -> list[str]:
-    period = " AND s.submitted_at >= %(since)s" if filters.period != "all" else ""
-    standings = f"FROM dashboards_standing s WHERE s.client_active {where(filters)} {period}"
+    everywhen = f"FROM dashboards_standing s WHERE s.client_active {where(filters)}"
+    standings = f"{everywhen} AND {in_period(filters, 's')}"
+    period = f"FILTER (WHERE {in_period(filters, 's')})"
+    risk, reasons = risk_sql(filters, "s", "previous_maturity_score")
     group = "segment" if filters.by == "segment" else "process_type"
     engagement_exists = ""
     if filters.process_type or filters.phase:
@@ -98,10 +114,11 @@ def raw_statements(filters: Filters, codes: list[str]) -> list[str]:
     cells = f"AND x.fine = {fine} " + where(filters, "x")
     return [
         "SELECT refreshed_at FROM dashboards_summarystate ORDER BY refreshed_at DESC LIMIT 1",
-        f"""SELECT s.maturity_level, s.quadrant, count(*), sum(s.maturity_score),
-                   count(s.maturity_score), sum(s.defensiveness_index),
-                   count(s.defensiveness_index), count(*) FILTER (WHERE {RISK})
-                   {standings} GROUP BY 1, 2""",
+        f"""SELECT s.maturity_level, s.quadrant, count(*) {period},
+                   sum(s.maturity_score) {period}, count(s.maturity_score) {period},
+                   sum(s.defensiveness_index) {period}, count(s.defensiveness_index) {period},
+                   count(*) FILTER (WHERE {risk})
+                   {everywhen} GROUP BY 1, 2""",
         f"""SELECT count(*) FROM clients_client c
              WHERE c.is_active {client_where} {engagement_exists}""",
         f"""SELECT s.client_id, s.client_name, s.process_type, s.maturity_score,
@@ -117,24 +134,14 @@ def raw_statements(filters: Filters, codes: list[str]) -> list[str]:
         f"""SELECT s.{group}, {heat} {standings} AND s.questionnaire_id = %(questionnaire)s
              GROUP BY 1 ORDER BY 1""",
         f"""WITH page AS (
-            SELECT s.engagement_id,
-                   (s.maturity_level <= {LOW_MATURITY_LEVEL})::int
-                   + (s.defensiveness_index >= {HIGH_DEFENSIVENESS})::int
-                   + (coalesce(s.maturity_score <= s.previous_maturity_score
-                               - {FALLING_POINTS}, false))::int
-                   + (s.reassess_due_at < %(now)s)::int AS risk, s.maturity_score
-              {standings} AND {RISK}
+            SELECT s.engagement_id, {reasons} AS risk, s.maturity_score
+              {everywhen} AND {risk}
              ORDER BY risk DESC, s.maturity_score ASC NULLS LAST, s.engagement_id
              LIMIT {AT_RISK_PAGE_SIZE})
             SELECT s.engagement_id, s.client_id, s.client_name, s.process_type, u.first_name,
                    u.last_name, u.username, s.maturity_level, s.maturity_score,
                    s.previous_maturity_score, s.defensiveness_index, s.submitted_at,
-                   s.reassess_due_at,
-                   (s.maturity_level <= {LOW_MATURITY_LEVEL})::int
-                   + (s.defensiveness_index >= {HIGH_DEFENSIVENESS})::int
-                   + (coalesce(s.maturity_score <= s.previous_maturity_score
-                               - {FALLING_POINTS}, false))::int
-                   + (s.reassess_due_at < %(now)s)::int AS risk
+                   s.reassess_due_at, {reasons} AS risk
               FROM page JOIN dashboards_standing s ON s.engagement_id = page.engagement_id
               JOIN accounts_user u ON u.id = s.client_owner_id
              ORDER BY page.risk DESC, page.maturity_score ASC NULLS LAST,
@@ -150,6 +157,142 @@ def raw_statements(filters: Filters, codes: list[str]) -> list[str]:
              WHERE x.period = %(period)s {cells}
              GROUP BY 1""",
     ]
+
+
+# --- The same aggregates, by hand, from the source tables -----------------------------------
+#
+# What the figures cost without the projection and the summaries: each engagement's latest
+# counted assessment (and the one before) found with a window over the assessments, the
+# trend grouped from the assessments, the education figures counted over the actions — as
+# someone who knows SQL would write it by hand. The figures drawn from the latest results
+# share one statement (the latest results computed once, each figure aggregated from them).
+
+COUNTED_SQL = "('submitted', 'approved')"
+
+
+def source_statements(filters: Filters) -> list[str]:
+    since = filters.period != "all"
+    client_where = " ".join(
+        condition
+        for condition, given in (
+            ("AND c.segment = %(segment)s", filters.segment),
+            ("AND c.owner_id = %(owner)s", filters.owner),
+        )
+        if given
+    )
+    engagement_where = " ".join(
+        condition
+        for condition, given in (
+            ("AND e.process_type = %(process_type)s", filters.process_type),
+            ("AND e.phase = %(phase)s", filters.phase),
+        )
+        if given
+    )
+    engagement_exists = (
+        f"AND EXISTS (SELECT 1 FROM clients_engagement e WHERE e.client_id = c.id "
+        f"{engagement_where})"
+        if engagement_where
+        else ""
+    )
+    group = "segment" if filters.by == "segment" else "process_type"
+    cadence = " ".join(
+        f"WHEN {level} THEN {days}" for level, days in REASSESSMENT_CADENCE_DAYS.items()
+    )
+    risk, risk_count = risk_sql(filters, "l", "previous_maturity")
+    period = f"FILTER (WHERE {in_period(filters, 'l')})"
+    actions_since = "AND a.due_date >= %(since_day)s" if since else ""
+    return [
+        f"""WITH ranked AS (
+                SELECT a.id, a.engagement_id, a.submitted_at, a.maturity_score,
+                       a.maturity_level, a.defensiveness_index, a.quadrant, v.questionnaire_id,
+                       row_number() OVER w AS n, lead(a.maturity_score) OVER w AS previous_maturity
+                  FROM assessments_assessment a
+                  JOIN assessments_questionnaireversion v ON v.id = a.version_id
+                 WHERE a.status IN {COUNTED_SQL} AND a.submitted_at IS NOT NULL
+                WINDOW w AS (PARTITION BY a.engagement_id ORDER BY a.submitted_at DESC, a.id DESC)
+            ), latest AS MATERIALIZED (
+                SELECT r.*, e.client_id, e.process_type, c.segment, c.owner_id, c.name,
+                       r.submitted_at + make_interval(days => CASE r.maturity_level {cadence}
+                                                                ELSE 180 END) AS reassess_due_at
+                  FROM ranked r
+                  JOIN clients_engagement e ON e.id = r.engagement_id
+                  JOIN clients_client c ON c.id = e.client_id
+                 WHERE r.n = 1 AND c.is_active {client_where} {engagement_where}
+            )
+            SELECT
+              (SELECT json_agg(x) FROM (
+                  SELECT l.maturity_level, l.quadrant, count(*) {period} AS n,
+                         sum(l.maturity_score) {period} AS maturity,
+                         count(l.maturity_score) {period} AS maturity_n,
+                         sum(l.defensiveness_index) {period} AS defensiveness,
+                         count(l.defensiveness_index) {period} AS defensiveness_n,
+                         count(*) FILTER (WHERE {risk}) AS at_risk
+                    FROM latest l GROUP BY 1, 2) x),
+              (SELECT json_agg(x) FROM (
+                  SELECT l.client_id, l.name, l.process_type, l.maturity_score,
+                         l.defensiveness_index, l.quadrant
+                    FROM latest l
+                   WHERE l.maturity_score IS NOT NULL AND l.defensiveness_index IS NOT NULL
+                         AND {in_period(filters, "l")}
+                   ORDER BY l.submitted_at DESC, l.engagement_id DESC
+                   LIMIT {SCATTER_LIMIT}) x),
+              (SELECT json_agg(x) FROM (
+                  SELECT l.{group} AS "group", d.code, avg(d.score) AS average,
+                         count(d.score) AS n
+                    FROM latest l JOIN assessments_dimensionresult d ON d.assessment_id = l.id
+                   WHERE l.questionnaire_id = %(questionnaire)s AND {in_period(filters, "l")}
+                   GROUP BY 1, 2 ORDER BY 1, 2) x),
+              (SELECT json_agg(x) FROM (
+                  SELECT l.engagement_id, l.client_id, l.name, l.process_type, u.first_name,
+                         u.last_name, u.username, l.maturity_level, l.maturity_score,
+                         l.previous_maturity, l.defensiveness_index, l.submitted_at,
+                         l.reassess_due_at, {risk_count} AS risk
+                    FROM latest l JOIN accounts_user u ON u.id = l.owner_id
+                   WHERE {risk}
+                   ORDER BY risk DESC, l.maturity_score ASC NULLS LAST, l.engagement_id
+                   LIMIT {AT_RISK_PAGE_SIZE}) x)""",
+        f"""SELECT count(*) FROM clients_client c
+             WHERE c.is_active {client_where} {engagement_exists}""",
+        f"""SELECT date_trunc('month', a.submitted_at AT TIME ZONE %(tz)s)::date,
+                   count(*), sum(a.maturity_score), count(a.maturity_score),
+                   sum(a.defensiveness_index), count(a.defensiveness_index)
+              FROM assessments_assessment a
+              JOIN clients_engagement e ON e.id = a.engagement_id
+              JOIN clients_client c ON c.id = e.client_id
+             WHERE a.status IN {COUNTED_SQL} AND a.submitted_at IS NOT NULL
+                   AND c.is_active {client_where} {engagement_where}
+                   {"AND a.submitted_at >= %(since)s" if since else ""}
+             GROUP BY 1 ORDER BY 1""",
+        f"""SELECT a.owner_id, u.first_name, u.last_name, u.username,
+                   count(*) FILTER (WHERE a.status = 'done'),
+                   count(*) FILTER (WHERE a.status = 'planned' AND a.due_date < %(today)s),
+                   count(*) FILTER (WHERE a.status = 'planned'),
+                   count(*) FILTER (WHERE a.status <> 'planned' OR a.due_date < %(today)s)
+              FROM education_educationaction a
+              JOIN clients_client c ON c.id = a.client_id
+              LEFT JOIN clients_engagement e ON e.id = a.engagement_id
+              JOIN accounts_user u ON u.id = a.owner_id
+             WHERE c.is_active {client_where} {engagement_where} {actions_since}
+             GROUP BY 1, 2, 3, 4 ORDER BY 2, 3, 4, 1""",
+        f"""SELECT a.action_type, count(*), sum(a.uplift), sum(a.maturity_delta),
+                   count(a.maturity_delta), sum(a.defensiveness_delta),
+                   count(a.defensiveness_delta)
+              FROM education_educationaction a
+              JOIN clients_client c ON c.id = a.client_id
+              LEFT JOIN clients_engagement e ON e.id = a.engagement_id
+             WHERE a.uplift IS NOT NULL AND c.is_active {client_where} {engagement_where}
+                   {actions_since}
+             GROUP BY 1""",
+    ]
+
+
+def run_source(filters: Filters) -> list[list[tuple[Any, ...]]]:
+    results = []
+    with connection.cursor() as cursor:
+        for sql in source_statements(filters):
+            cursor.execute(sql, raw_params(filters))
+            results.append(cursor.fetchall())
+    return results
 
 
 QUESTIONNAIRE = 0  # the default questionnaire's id, set once the portfolio is read
@@ -272,8 +415,14 @@ def main() -> None:
     global QUESTIONNAIRE
     QUESTIONNAIRE = columns[0]["questionnaire"] if columns else 0
     print(
+        "page: a director's request, whole stack; figures: dashboards.selectors.portfolio;\n"
+        "projection SQL: the figures' aggregates by hand on the same standings and summaries;\n"
+        "source SQL: the same aggregates by hand from the assessments and actions themselves\n"
+    )
+    print(
         f"{'filters':<58} {'page p50':>9} {'p95':>7} {'figures p50':>12} {'p95':>7} "
-        f"{'queries':>8} {'SQL p50':>8} {'p95':>7} {'page/SQL':>9} {'figures/SQL':>12}"
+        f"{'queries':>8} {'proj. SQL p50':>14} {'p95':>7} {'source SQL p50':>15} {'p95':>7} "
+        f"{'page/source':>12} {'page/proj.':>11} {'figures/proj.':>14} {'same':>5}"
     )
     for label, params in filter_sets():
         from dashboards.filters import DashboardFilterForm
@@ -295,17 +444,88 @@ def main() -> None:
         page_p50, page_p95 = timed(page, args.runs)
         fig_p50, fig_p95 = timed(lambda scope=scope: selectors.portfolio(scope), args.runs)
         raw_p50, raw_p95 = timed(lambda filters=filters: run_raw(filters, codes), args.runs)
+        src_p50, src_p95 = timed(
+            lambda filters=filters: run_source(filters), max(5, args.runs // 4), warmup=1
+        )
+        differences = compare(selectors.portfolio(scope), run_source(filters))
         print(
             f"{label:<58} {page_p50:>7.1f}ms {page_p95:>5.1f}ms {fig_p50:>10.1f}ms "
-            f"{fig_p95:>5.1f}ms {len(statements):>8} {raw_p50:>6.1f}ms {raw_p95:>5.1f}ms "
-            f"{page_p95 / raw_p95:>8.2f}x {fig_p95 / raw_p95:>11.2f}x"
+            f"{fig_p95:>5.1f}ms {len(statements):>8} {raw_p50:>12.1f}ms {raw_p95:>5.1f}ms "
+            f"{src_p50:>13.1f}ms {src_p95:>5.1f}ms {page_p95 / src_p95:>11.2f}x "
+            f"{page_p95 / raw_p95:>10.2f}x {fig_p95 / raw_p95:>13.2f}x "
+            f"{'yes' if not differences else 'NO':>5}"
         )
+        for difference in differences:
+            print("    differs:", difference)
         if args.explain:
             with connection.cursor() as cursor:
-                for sql in raw_statements(filters, codes):
+                for sql in [*raw_statements(filters, codes), *source_statements(filters)]:
                     cursor.execute("EXPLAIN (ANALYZE, BUFFERS OFF) " + sql, raw_params(filters))
                     plan = [row[0] for row in cursor.fetchall()]
-                    print("   ", plan[-1], "|", sql.split()[1][:40])
+                    print("   ", plan[-1], "|", " ".join(sql.split())[:60])
+
+
+def compare(figures: dict[str, Any], source: list[list[tuple[Any, ...]]]) -> list[str]:
+    """Where the dashboard's figures and the source SQL's disagree (an empty list: the
+    same aggregates). The summaries are as of their last rebuild, so run this on a
+    portfolio nobody is changing."""
+    (standing_figures,), ((active,),), trend, effort, uplift = source
+    counts, scatter, heatmap, at_risk = (part or [] for part in standing_figures)
+    found: list[str] = []
+
+    def check(name: str, ours: Any, theirs: Any) -> None:
+        if ours != theirs:
+            found.append(f"{name}: dashboard {str(ours)[:120]} ≠ source {str(theirs)[:120]}")
+
+    def r(value: float | None) -> float | None:
+        return None if value is None else round(value, 1)
+
+    tiles = figures["tiles"]
+    check("active clients", tiles["active_clients"], active)
+    check("assessed", tiles["assessed"], sum(c["n"] for c in counts))
+    check("at risk", figures["at_risk"]["total"], sum(c["at_risk"] for c in counts))
+    check(
+        "levels",
+        {r["level"]: r["engagements"] for r in figures["levels"] if r["engagements"]},
+        {
+            level: sum(c["n"] for c in counts if c["maturity_level"] == level)
+            for level in sorted({c["maturity_level"] for c in counts if c["maturity_level"]})
+        },
+    )
+    check(
+        "scatter",
+        [(p["client"], p["maturity"], p["defensiveness"]) for p in figures["scatter"]],
+        [(p["client_id"], r(p["maturity_score"]), r(p["defensiveness_index"])) for p in scatter],
+    )
+    check(
+        "heatmap",
+        sorted((c["group"], c["dimension"], c["average"]) for c in figures["heatmap"]),
+        sorted((c["group"], c["code"], r(c["average"])) for c in heatmap if c["n"]),
+    )
+    check(
+        "at-risk page",
+        [row["engagement"] for row in figures["at_risk"]["items"]],
+        [row["engagement_id"] for row in at_risk],
+    )
+    check(
+        "trend",
+        [(t["month"], t["assessments"], t["average_maturity"]) for t in figures["trend"]],
+        [
+            (m.isoformat()[:7], n, r(total / count) if count else None)
+            for m, n, total, count, *_ in trend
+        ],
+    )
+    check(
+        "effort",
+        [(e["owner"], e["done"], e["overdue"], e["open"], e["due"]) for e in figures["effort"]],
+        [(row[0], *row[4:]) for row in effort],
+    )
+    check(
+        "uplift",
+        sorted((u["action_type"], u["measured"], u["average_uplift"]) for u in figures["uplift"]),
+        sorted((row[0], row[1], r(row[2] / row[1])) for row in uplift),
+    )
+    return found
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ until it is submitted again, so a return refreshes the standing too.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from django.db import connection, transaction
 
 from assessments.models import Assessment, AssessmentStatus, DimensionResult
 from clients.models import Client, Engagement
+from core.sql import one_line
 from dashboards.models import SLOTS, Standing, slot_column
 from dashboards.slots import slot_map, slot_maps
 
@@ -175,6 +177,14 @@ def _slot_sql() -> dict[str, str]:
 
 
 def _refresh_in_one_statement(engagement_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_refresh_sql(), {"e": engagement_id, "counted": [str(s) for s in COUNTED]})
+
+
+@functools.cache
+def _refresh_sql() -> str:
+    """The refresh statement, built once per process, on one line so that psycopg parses
+    it once too (it is on every submit's path; ``core.sql.one_line``)."""
     slots = _slot_sql()
     columns, scores, pivot, updates = (
         slots["columns"],
@@ -243,8 +253,7 @@ def _refresh_in_one_statement(engagement_id: int) -> None:
                reassess_due_at = EXCLUDED.reassess_due_at,
                {updates}
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"e": engagement_id, "counted": [str(s) for s in COUNTED]})
+    return one_line(sql)
 
 
 def client_saved(client: Client) -> bool:

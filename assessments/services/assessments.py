@@ -50,6 +50,7 @@ from assessments.selectors import (
 )
 from assessments.signals import assessment_reviewed, assessment_submitted
 from clients.models import Engagement, PastExperience
+from core.sql import one_line
 
 MAX_TEXT = 5000
 RESULT_FIELDS = (
@@ -569,28 +570,40 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
 SINGLE_STATEMENT_SUBMIT = True
 
 
+# The statement's text never changes (the dimension rows arrive as four arrays), so
+# psycopg parses it once per process instead of on every submit (core.sql.one_line): a
+# VALUES list of four placeholders a row made each submit's text new, and its 55
+# parameters too many to cache.
+STORE_RESULT_SQL = one_line(
+    """
+    WITH updated AS (
+        UPDATE assessments_assessment
+           SET maturity_score = %s, maturity_level = %s, defensiveness_index = %s,
+               questionnaire_defensiveness = %s, quadrant = %s, completeness = %s,
+               result = %s::jsonb, status = %s, submitted_at = %s, updated_at = %s
+         WHERE id = %s
+     RETURNING id
+    ), transition AS (
+        INSERT INTO assessments_assessmenttransition
+               (assessment_id, from_status, to_status, by_id, at, comment)
+        SELECT id, %s, %s, %s, %s, '' FROM updated
+    )
+    INSERT INTO assessments_dimensionresult (assessment_id, dimension_id, code, kind, score)
+    SELECT updated.id, v.dimension_id, v.code, v.kind, v.score
+      FROM updated,
+           unnest(%s::integer[], %s::text[], %s::text[], %s::double precision[])
+             AS v (dimension_id, code, kind, score)
+    """
+)
+
+
 def _store_in_one_statement(
     assessment: Assessment, *, by: User, rows: list[tuple[int, str, str, float | None]]
 ) -> None:
     now = timezone.now()
-    values = ", ".join(["(%s, %s, %s, %s::double precision)"] * len(rows))
-    sql = f"""
-        WITH updated AS (
-            UPDATE assessments_assessment
-               SET maturity_score = %s, maturity_level = %s, defensiveness_index = %s,
-                   questionnaire_defensiveness = %s, quadrant = %s, completeness = %s,
-                   result = %s::jsonb, status = %s, submitted_at = %s, updated_at = %s
-             WHERE id = %s
-         RETURNING id
-        ), transition AS (
-            INSERT INTO assessments_assessmenttransition
-                   (assessment_id, from_status, to_status, by_id, at, comment)
-            SELECT id, %s, %s, %s, %s, '' FROM updated
-        )
-        INSERT INTO assessments_dimensionresult (assessment_id, dimension_id, code, kind, score)
-        SELECT updated.id, v.dimension_id, v.code, v.kind, v.score
-          FROM updated, (VALUES {values}) AS v (dimension_id, code, kind, score)
-    """
+    dimension_ids, codes, kinds, scores = (
+        (list(column) for column in zip(*rows, strict=True)) if (rows) else ([], [], [], [])
+    )
     params: list[Any] = [
         assessment.maturity_score,
         assessment.maturity_level,
@@ -607,11 +620,13 @@ def _store_in_one_statement(
         AssessmentStatus.SUBMITTED,
         by.pk,
         now,
+        dimension_ids,
+        codes,
+        kinds,
+        scores,
     ]
-    for row in rows:
-        params.extend(row)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(STORE_RESULT_SQL, params)
 
 
 # --- Review -------------------------------------------------------------------------------

@@ -491,8 +491,8 @@ def uplift(scope: Scope) -> list[dict[str, Any]]:
 
 
 def portfolio(scope: Scope, *, at_risk_page: int = 1) -> dict[str, Any]:
-    """Every figure of a dashboard, as plain data (numbers, strings, dates). The same
-    dozen queries whatever the portfolio's size."""
+    """Every figure of a dashboard, as plain data (numbers, strings, dates): ten queries,
+    whatever the portfolio's size (a test holds both)."""
     summary = summary_state()
     effort_rows = effort(scope)
     totals = {

@@ -78,14 +78,27 @@ class Scope:
 
     def attributes_q(self) -> Q:
         """Conditions on the filter attributes every projection and summary carries."""
+        return self.client_q(owner="client_owner_id") & self.engagement_q()
+
+    def client_q(self, *, owner: str = "owner_id") -> Q:
+        """Conditions on the client's attributes (account manager, segment); ``owner``
+        names the account manager's column. Nothing at all for a visitor or a
+        deactivated user."""
         if not getattr(self.user, "is_authenticated", False) or not self.user.is_active:
             return Q(pk__in=[])
         q = Q()
         if self.own_only:
-            q &= Q(client_owner_id=self.user.pk)
+            q &= Q(**{owner: self.user.pk})
         if self.filters.owner:
-            q &= Q(client_owner_id=self.filters.owner)
-        for name in ("segment", "process_type", "phase"):
+            q &= Q(**{owner: self.filters.owner})
+        if self.filters.segment:
+            q &= Q(segment=self.filters.segment)
+        return q
+
+    def engagement_q(self) -> Q:
+        """Conditions on the engagement's attributes (type, phase)."""
+        q = Q()
+        for name in ("process_type", "phase"):
             if value := getattr(self.filters, name):
                 q &= Q(**{name: value})
         return q
@@ -175,25 +188,12 @@ def tiles(scope: Scope, counts: list[tuple[Any, ...]], *, overdue_actions: int) 
 
 
 def _active_clients(scope: Scope) -> int:
-    """Active clients matching the filters, assessed or not (from the clients table)."""
-    user, filters = scope.user, scope.filters
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return 0
-    clients = Client.objects.filter(is_active=True)
-    if scope.own_only:
-        clients = clients.filter(owner_id=user.pk)
-    if filters.owner:
-        clients = clients.filter(owner_id=filters.owner)
-    if filters.segment:
-        clients = clients.filter(segment=filters.segment)
-    engagement_q = Q()
-    if filters.process_type:
-        engagement_q &= Q(process_type=filters.process_type)
-    if filters.phase:
-        engagement_q &= Q(phase=filters.phase)
-    if engagement_q:
+    """Active clients matching the filters, assessed or not (from the clients table):
+    with an engagement filter, those with an engagement that matches it."""
+    clients = Client.objects.filter(scope.client_q(), is_active=True)
+    if engagement := scope.engagement_q():
         clients = clients.filter(
-            Exists(Engagement.objects.filter(engagement_q, client_id=OuterRef("pk")))
+            Exists(Engagement.objects.filter(engagement, client_id=OuterRef("pk")))
         )
     return clients.count()
 

@@ -2,7 +2,7 @@
 
 Rendered in Python rather than with nested template loops: a dashboard prints a few
 thousand cells, and this is the same markup in a tenth of the time. Numbers are shown in
-the reader's locale; empty cells as an en dash.
+the reader's locale, thousands grouped; empty cells as an en dash.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
-        return number_format(value, decimal_pos=1)
+        return number_format(value, decimal_pos=1, force_grouping=True)
     if isinstance(value, int):
-        return number_format(value)
+        return number_format(value, force_grouping=True)
     return conditional_escape(value)
 
 
@@ -95,8 +95,11 @@ def at_risk_table(rows: list[tuple[dict[str, Any], list[Any]]], columns: Any) ->
     """The at-risk table: the client's name links to its page; the rest as data_table."""
     from django.urls import reverse
 
+    from dashboards.tables import REASON_LABELS
+
     base = reverse("clients:detail", args=[0])
     head = _head(columns)
+    reasons = {code: conditional_escape(label) for code, label in REASON_LABELS.items()}
     body = []
     for item, row in rows:
         link = format_html(
@@ -104,7 +107,10 @@ def at_risk_table(rows: list[tuple[dict[str, Any], list[Any]]], columns: Any) ->
             base.replace("/0/", f"/{int(item['client'])}/"),
             row[0],
         )
-        body.append(f"<tr>{link}" + "".join(f"<td>{_cell(c)}</td>" for c in row[1:]) + "</tr>")
+        # The reasons as tags, one per line when they wrap (the CSV joins them with commas).
+        why = " ".join(f'<span class="tag">{reasons[code]}</span>' for code in item["reasons"])
+        cells = "".join(f"<td>{_cell(c)}</td>" for c in row[1:-1])
+        body.append(f'<tr>{link}{cells}<td class="reasons">{why}</td></tr>')
     return mark_safe(
         '<div class="table-scroll"><table data-table="at_risk">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"

@@ -80,11 +80,12 @@ def in_period(filters: Filters, table: str) -> str:
     return f"{table}.submitted_at >= %(since)s" if filters.period != "all" else "true"
 
 
-def where(filters: Filters, table: str = "s") -> str:
+def where(filters: Filters, table: str = "s", owner: str = "client_owner_id") -> str:
+    """The filters as conditions on ``table`` (``owner``: the account manager's column)."""
     parts = []
     for name, column in (
         ("segment", "segment"),
-        ("owner", "client_owner_id"),
+        ("owner", owner),
         ("process_type", "process_type"),
         ("phase", "phase"),
     ):
@@ -93,22 +94,26 @@ def where(filters: Filters, table: str = "s") -> str:
     return " ".join(parts)
 
 
+def client_and_engagement_where(filters: Filters) -> tuple[str, str, str]:
+    """The filters on the clients (``c``) and on the engagements (``e``) tables, and the
+    engagement filters as a condition on a client (it has such an engagement)."""
+    clients = where(Filters(segment=filters.segment, owner=filters.owner), "c", owner="owner_id")
+    engagements = where(Filters(process_type=filters.process_type, phase=filters.phase), "e")
+    exists = (
+        f"AND EXISTS (SELECT 1 FROM clients_engagement e WHERE e.client_id = c.id {engagements})"
+        if engagements
+        else ""
+    )
+    return clients, engagements, exists
+
+
 def raw_statements(filters: Filters, codes: list[str]) -> list[str]:
     everywhen = f"FROM dashboards_standing s WHERE s.client_active {where(filters)}"
     standings = f"{everywhen} AND {in_period(filters, 's')}"
     period = f"FILTER (WHERE {in_period(filters, 's')})"
     risk, reasons = risk_sql(filters, "s", "previous_maturity_score")
     group = "segment" if filters.by == "segment" else "process_type"
-    engagement_exists = ""
-    if filters.process_type or filters.phase:
-        engagement_exists = (
-            "AND EXISTS (SELECT 1 FROM clients_engagement e WHERE e.client_id = c.id "
-            + where(Filters(process_type=filters.process_type, phase=filters.phase), "e")
-            + ")"
-        )
-    client_where = (" AND c.segment = %(segment)s" if filters.segment else "") + (
-        " AND c.owner_id = %(owner)s" if filters.owner else ""
-    )
+    client_where, _engagements, engagement_exists = client_and_engagement_where(filters)
     heat = ", ".join(f"avg(s.{column}), count(s.{column})" for column in codes)
     fine = "true" if (filters.process_type or filters.phase) else "false"
     cells = f"AND x.fine = {fine} " + where(filters, "x")
@@ -172,28 +177,7 @@ COUNTED_SQL = "('submitted', 'approved')"
 
 def source_statements(filters: Filters) -> list[str]:
     since = filters.period != "all"
-    client_where = " ".join(
-        condition
-        for condition, given in (
-            ("AND c.segment = %(segment)s", filters.segment),
-            ("AND c.owner_id = %(owner)s", filters.owner),
-        )
-        if given
-    )
-    engagement_where = " ".join(
-        condition
-        for condition, given in (
-            ("AND e.process_type = %(process_type)s", filters.process_type),
-            ("AND e.phase = %(phase)s", filters.phase),
-        )
-        if given
-    )
-    engagement_exists = (
-        f"AND EXISTS (SELECT 1 FROM clients_engagement e WHERE e.client_id = c.id "
-        f"{engagement_where})"
-        if engagement_where
-        else ""
-    )
+    client_where, engagement_where, engagement_exists = client_and_engagement_where(filters)
     group = "segment" if filters.by == "segment" else "process_type"
     cadence = " ".join(
         f"WHEN {level} THEN {days}" for level, days in REASSESSMENT_CADENCE_DAYS.items()

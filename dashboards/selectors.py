@@ -112,9 +112,9 @@ class Scope:
     def standings(self, *, any_time: bool = False) -> QuerySet[Standing]:
         """The standings in scope assessed in the period (``any_time``: whenever it was)."""
         rows = Standing.objects.filter(self.attributes_q(), client_active=True)
-        since = self.filters.since(self.moment)
-        if since is not None and not any_time:
-            rows = rows.filter(submitted_at__gte=since)
+        in_period = self.in_period()
+        if in_period is not None and not any_time:
+            rows = rows.filter(in_period)
         return rows
 
     def in_period(self) -> Q | None:

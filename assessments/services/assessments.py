@@ -601,9 +601,9 @@ def _store_in_one_statement(
     assessment: Assessment, *, by: User, rows: list[tuple[int, str, str, float | None]]
 ) -> None:
     now = timezone.now()
-    dimension_ids, codes, kinds, scores = (
-        (list(column) for column in zip(*rows, strict=True)) if (rows) else ([], [], [], [])
-    )
+    # The rows as four columns (four empty ones when there are no rows).
+    columns = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(4)]
+    dimension_ids, codes, kinds, scores = columns
     params: list[Any] = [
         assessment.maturity_score,
         assessment.maturity_level,

@@ -213,9 +213,12 @@ WITH submitted AS (
         (assessment_id, from_status, to_status, by_id, at, comment)
     SELECT id, 'draft', 'submitted', %(by)s, now(), '' FROM submitted
 ), planned AS (
-    INSERT INTO education_educationplan (assessment_id, engagement_id, status, requested_at, builds)
-    SELECT id, %(s_engagement_id)s, 'pending', now(), 0 FROM submitted
-    ON CONFLICT (assessment_id) DO UPDATE SET status = 'pending', requested_at = now()
+    INSERT INTO education_educationplan
+        (assessment_id, engagement_id, status, requested_at, sweep_at, builds)
+    SELECT id, %(s_engagement_id)s, 'pending', now(), now() + interval '120 seconds', 0
+    FROM submitted
+    ON CONFLICT (assessment_id) DO UPDATE SET status = 'pending', requested_at = now(),
+        sweep_at = EXCLUDED.sweep_at
 )
 INSERT INTO dashboards_standing (assessment_id, submitted_at, {", ".join(STANDING_COLUMNS)})
 SELECT id, now(), {", ".join(f"%(s_{c})s" for c in STANDING_COLUMNS)} FROM submitted

@@ -90,6 +90,7 @@ def seed_education(
                 playbook=playbook,
                 status=PlanStatus.BUILT,
                 requested_at=submitted,
+                sweep_at=submitted,
                 built_at=submitted,
                 builds=1,
             )

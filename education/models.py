@@ -240,8 +240,17 @@ class EducationPlan(models.Model):
         _("status"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.PENDING
     )
     requested_at = models.DateTimeField(_("requested at"))
+    # When the dispatcher builds the plan if no worker has: a grace period after the
+    # request (the Celery message normally wins), or at once when the message could not
+    # be published (the broker was away), so the first dispatcher tick after the broker
+    # returns catches up.
+    sweep_at = models.DateTimeField(_("built by the dispatcher after"))
     built_at = models.DateTimeField(_("built at"), null=True, blank=True)
     builds = models.PositiveIntegerField(_("times built"), default=0)
+    # Builds that raised (each rolled back; the plan stays pending and is retried with
+    # backoff): counted for the metrics, the last error kept for whoever looks.
+    build_failures = models.PositiveIntegerField(_("failed builds"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("education plan")
@@ -249,9 +258,9 @@ class EducationPlan(models.Model):
         ordering = ["-requested_at", "-id"]
         indexes = [
             models.Index(
-                fields=["requested_at"],
+                fields=["sweep_at"],
                 condition=models.Q(status="pending"),
-                name="plan_pending",
+                name="plan_pending_sweep",
             )
         ]
 

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -422,19 +423,25 @@ def rule_save(*, rule: PlaybookRule, by: User) -> PlaybookRule:
 
 def plan_request(*, assessment: Assessment) -> EducationPlan:
     """Record, in the submit's transaction, that the assessment's plan must be built; a
-    worker builds it after commit. A resubmission (after a return) asks for it again."""
+    worker builds it after commit. A resubmission (after a return) asks for it again.
+
+    The pending plan is the outbox row: if its message cannot be published it is built by
+    the dispatcher, at its next tick when the publish failed (``plan_orphaned``), after
+    ``EDUCATION_PLAN_SWEEP_SECONDS`` when the message was simply lost."""
+    now = timezone.now()
     # One upsert (no read, no savepoint): a new plan, or the existing one pending again.
     plan = EducationPlan(
         assessment=assessment,
         engagement_id=assessment.engagement_id,
         status=PlanStatus.PENDING,
-        requested_at=timezone.now(),
+        requested_at=now,
+        sweep_at=now + timedelta(seconds=settings.EDUCATION_PLAN_SWEEP_SECONDS),
     )
     EducationPlan.objects.bulk_create(
         [plan],
         update_conflicts=True,
         unique_fields=["assessment"],
-        update_fields=["status", "requested_at"],
+        update_fields=["status", "requested_at", "sweep_at"],
     )
     if plan.pk is None:  # a database that does not return ids of upserted rows
         plan = EducationPlan.objects.get(assessment=assessment)
@@ -442,6 +449,14 @@ def plan_request(*, assessment: Assessment) -> EducationPlan:
 
     transaction.on_commit(lambda: enqueue_plan_build(plan.pk), robust=True)
     return plan
+
+
+def plan_orphaned(*, plan_id: int) -> None:
+    """The plan's message could not be published: the dispatcher builds it at its next
+    tick, so plans come back within one tick of the broker's return."""
+    EducationPlan.objects.filter(pk=plan_id, status=PlanStatus.PENDING).update(
+        sweep_at=timezone.now()
+    )
 
 
 def _facts(assessment: Assessment, engagement: Engagement) -> planning.Facts:
@@ -1179,16 +1194,40 @@ def _next_occurrence(action: EducationAction) -> EducationAction | None:
 
 
 def sweep_pending_plans(*, now: datetime | None = None) -> int:
-    """Build plans whose Celery message was lost (the broker was down at submit)."""
+    """Build plans no worker has built: their message was lost or never published.
+
+    A plan whose build raises is counted and put back with backoff (``plan_build_failed``)
+    and the sweep goes on: one broken plan must not stop the dispatcher's pass."""
     moment = now or timezone.now()
     ids = list(
-        EducationPlan.objects.filter(
-            status=PlanStatus.PENDING,
-            # Pending this long after its submit: its Celery message was lost.
-            requested_at__lte=moment - timedelta(seconds=settings.EDUCATION_PLAN_SWEEP_SECONDS),
-        ).values_list("pk", flat=True)[:200]
+        EducationPlan.objects.filter(status=PlanStatus.PENDING, sweep_at__lte=moment)
+        .order_by("sweep_at")
+        .values_list("pk", flat=True)[:200]
     )
-    return sum(plan_build(plan_id=pk) is not None for pk in ids)
+    built = 0
+    for pk in ids:
+        try:
+            built += plan_build(plan_id=pk) is not None
+        except SoftTimeLimitExceeded:
+            raise  # out of time: not the plan's fault; the next tick goes on
+        except Exception as error:
+            log.exception("building plan %s failed", pk)
+            plan_build_failed(plan_id=pk, error=error)
+    return built
+
+
+def plan_build_failed(*, plan_id: int, error: BaseException) -> None:
+    """Record a build that raised (its transaction rolled back): the plan stays pending,
+    its failures are counted (a metric) and the dispatcher retries it with backoff."""
+    plans = EducationPlan.objects.filter(pk=plan_id, status=PlanStatus.PENDING)
+    failures = plans.values_list("build_failures", flat=True).first()
+    if failures is None:
+        return
+    plans.update(
+        build_failures=F("build_failures") + 1,
+        last_error=f"{type(error).__name__}: {error}"[:500],
+        sweep_at=timezone.now() + _backoff(failures + 1),
+    )
 
 
 @transaction.atomic

@@ -18,9 +18,18 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="education.tasks.build_plan")
 def build_plan(plan_id: int) -> int | None:
-    from education.services import plan_build
+    from celery.exceptions import SoftTimeLimitExceeded
 
-    plan = plan_build(plan_id=plan_id)
+    from education.services import plan_build, plan_build_failed
+
+    try:
+        plan = plan_build(plan_id=plan_id)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as error:
+        # Rolled back; counted, and retried by the dispatcher with backoff.
+        plan_build_failed(plan_id=plan_id, error=error)
+        raise
     return None if plan is None else plan.actions.count()
 
 
@@ -59,7 +68,10 @@ def weekly_digest() -> int:
 
 
 def enqueue_plan_build(plan_id: int) -> None:
-    enqueue(build_plan, plan_id)
+    if not enqueue(build_plan, plan_id):
+        from education.services import plan_orphaned
+
+        plan_orphaned(plan_id=plan_id)
 
 
 def enqueue_relay() -> None:

@@ -6,5 +6,4 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("health/", views.health, name="health"),
 ]

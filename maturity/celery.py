@@ -27,6 +27,8 @@ def beat_schedule(
     dashboard_seconds: int = 300,
 ) -> dict[str, dict[str, object]]:
     """Every periodic task of the product, keyed by a stable name."""
+    from core.heartbeats import WORKER
+
     return {
         # The one education dispatcher: it scans the due index, so one entry serves every
         # action. A tick missed while the broker was down is simply done by the next one.
@@ -49,7 +51,8 @@ def beat_schedule(
         "core.heartbeat": {
             "task": "core.tasks.heartbeat",
             "schedule": float(heartbeat_seconds),
-            "kwargs": {"source": "beat"},
+            # Recorded by the worker that runs it: beat, broker and a worker all work.
+            "kwargs": {"source": WORKER},
             # A missed heartbeat is worthless later: drop it rather than queue a backlog.
             "options": {"expires": float(heartbeat_seconds)},
         },

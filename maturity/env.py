@@ -54,6 +54,20 @@ class Env:
             raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
         return value
 
+    def get_float(self, name: str, default: float, *, minimum: float | None = None) -> float:
+        raw = self.environ.get(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+        if value != value or value in (float("inf"), float("-inf")):  # NaN or infinite
+            raise ImproperlyConfigured(f"{name}={raw!r} is not a finite number.")
+        if minimum is not None and value < minimum:
+            raise ImproperlyConfigured(f"{name}={value:g} must be at least {minimum:g}.")
+        return value
+
     def get_list(self, name: str, default: list[str]) -> list[str]:
         raw = self.environ.get(name)
         if raw is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+import structlog
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +56,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "health_check",
+    "django_prometheus",
+    "django_structlog",
     "accounts",
     "core",
     "clients",
@@ -62,9 +66,11 @@ INSTALLED_APPS = [
     "education",
     "dashboards",
     "api",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,8 +79,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
+    # Binds a request id (and the user) to every log line of the request, and hands it
+    # to the Celery tasks the request enqueues.
+    "django_structlog.middlewares.RequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "maturity.urls"
@@ -108,14 +118,37 @@ if urlsplit(DATABASE_URL).scheme not in _SUPPORTED_DATABASES:
     raise ImproperlyConfigured(
         f"DATABASE_URL must be a postgres:// or sqlite:// URL, not {DATABASE_URL!r}."
     )
-DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL,
-        conn_max_age=env.get_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-        conn_health_checks=True,
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+# How many PostgreSQL connections one process may hold (web: one per thread in use; a
+# Celery worker process: one). The server's max_connections must cover the sum over all
+# processes (docs/operations.md has the arithmetic).
+DATABASE_POOL_MAX_SIZE = env.get_int("DATABASE_POOL_MAX_SIZE", 4, minimum=1)
+# A request that finds every pooled connection busy waits this long, then fails cleanly
+# (503) instead of queueing forever.
+DATABASE_POOL_TIMEOUT = env.get_float("DATABASE_POOL_TIMEOUT", 10.0, minimum=0.1)
+# Connect and statement bounds: a hung database fails a request instead of holding a
+# thread for ever. The statement timeout is the server's (a runaway query is cancelled).
+DATABASE_CONNECT_TIMEOUT = env.get_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
+DATABASE_STATEMENT_TIMEOUT_MS = env.get_int("DATABASE_STATEMENT_TIMEOUT_MS", 60_000, minimum=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's native pool (psycopg_pool): connections are reused across requests and
+    # threads, and a process never holds more than DATABASE_POOL_MAX_SIZE of them. A
+    # connection is checked before it is lent, so one the server dropped (a restart, a
+    # purge) is replaced instead of failing a request.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool decides how long they live
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # Django's pool: check on checkout
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": DATABASE_CONNECT_TIMEOUT,
+        "options": f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
+        "pool": {
+            "min_size": 0,
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            "timeout": DATABASE_POOL_TIMEOUT,
+            "max_idle": 300,
+            "max_lifetime": 1800,
+        },
+    }
+else:
     # The embedded default runs web, worker and beat against one file: WAL and immediate
     # transactions keep them from failing on "database is locked".
     DATABASES["default"]["OPTIONS"] = {
@@ -131,9 +164,27 @@ REDIS_URL = env.get_str("REDIS_URL", "")
 if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss"}:
     raise ImproperlyConfigured(f"REDIS_URL must be a redis:// or rediss:// URL, not {REDIS_URL!r}.")
 
+# --- Bounded waits -----------------------------------------------------------------------
+# Every call to another server has a connect and a read timeout, so a server that hangs
+# (port open, no replies) costs a request seconds, never a thread for ever. Redis serves
+# the broker and the cache; a publish that fails is not lost (the work is in the database,
+# see core.tasks.enqueue), so these are short.
+REDIS_CONNECT_TIMEOUT = env.get_float("REDIS_CONNECT_TIMEOUT", 1.0, minimum=0.05)
+REDIS_SOCKET_TIMEOUT = env.get_float("REDIS_SOCKET_TIMEOUT", 1.0, minimum=0.05)
+# After a publish fails, this process stops trying for this long (requests answer at their
+# normal speed while the broker is away); the dispatcher catches up when it is back.
+BROKER_RETRY_AFTER_SECONDS = env.get_float("BROKER_RETRY_AFTER_SECONDS", 10.0, minimum=0)
+
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -166,7 +217,13 @@ else:
     # With late acks a message a dead worker held comes back after visibility_timeout; it
     # must outlast the longest countdown plus run time, or tasks would run twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.get_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)
+        "visibility_timeout": env.get_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60),
+        # Without a socket timeout a publish on a pooled connection to a hung Redis waits
+        # for ever (kombu's default); the consumer's BRPOP is checked by the health check.
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "health_check_interval": 10,
+        "retry_on_timeout": False,
     }
 CELERY_RESULT_BACKEND = env.get_str("CELERY_RESULT_BACKEND", "") or None
 # A separate queue name lets several deployments (or test runs) share one Redis.
@@ -182,12 +239,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.get_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, mi
 if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT.")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Said explicitly (Celery 6 flips the default): a task running when the broker connection
 # drops finishes its database work; its message, unacknowledged, comes back after the
 # visibility timeout and finds nothing left to do. The Redis outage drill runs this way.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Makes the schedule file's folder, records each tick, and lets one beat schedule at a time.
+CELERY_BEAT_SCHEDULER = "core.beat:Scheduler"
 # How often beat asks a worker to record that the pipeline is alive (see core.tasks).
 HEARTBEAT_SECONDS = env.get_int("HEARTBEAT_SECONDS", 60, minimum=1)
 
@@ -250,6 +310,9 @@ EMAIL_USE_TLS = env.get_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env.get_bool("EMAIL_USE_SSL", False)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on.")
+# Django's SMTP backend waits for ever by default; a hung mail server must not hold the
+# relay past its time budget.
+EMAIL_TIMEOUT = env.get_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "Maturity <maturity@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -263,6 +326,8 @@ if env.get_bool("SECURE_PROXY_SSL_HEADER", False):
 SESSION_COOKIE_SECURE = env.get_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
+# Probes and scrapes come over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -315,17 +380,78 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging ----------------------------------------------------------------------------
+# structlog renders every record — ours, Django's, Celery's — as one JSON object a line in
+# production (LOG_FORMAT=json), or readable lines in development (console). Each carries
+# the request id the request middleware bound, also inside the Celery tasks that request
+# enqueued (django-structlog passes it in the message headers).
 LOG_LEVEL = env.get_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not a logging level.")
+LOG_FORMAT = env.get_str("LOG_FORMAT", "console" if DEBUG else "json").lower()
+if LOG_FORMAT not in {"json", "console"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be json or console.")
+_LOG_PRE_CHAIN: list[object] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.ExtraAdder(),
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "processors": [
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.dict_tracebacks,
+                structlog.processors.JSONRenderer(),
+            ],
+            "foreign_pre_chain": _LOG_PRE_CHAIN,
+        },
+        "console": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "processors": [
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.dev.ConsoleRenderer(colors=False),
+            ],
+            "foreign_pre_chain": _LOG_PRE_CHAIN,
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+structlog.configure(
+    processors=[
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.filter_by_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.UnicodeDecoder(),
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    cache_logger_on_first_use=True,
+)
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# An id a proxy in front already gave the request is kept, so its logs and ours join up.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.get_bool("TRUST_UPSTREAM_REQUEST_ID", False)
+
+# --- Health and metrics (ops/; docs/operations.md) -----------------------------------------
+# Readiness fails when a worker's heartbeat, beat's tick or the oldest waiting outbox row
+# is older than these.
+HEALTH_WORKER_MAX_AGE_SECONDS = env.get_int(
+    "HEALTH_WORKER_MAX_AGE_SECONDS", 3 * HEARTBEAT_SECONDS, minimum=1
+)
+HEALTH_BEAT_MAX_AGE_SECONDS = env.get_int("HEALTH_BEAT_MAX_AGE_SECONDS", 60, minimum=1)
+HEALTH_OUTBOX_MAX_AGE_SECONDS = env.get_int("HEALTH_OUTBOX_MAX_AGE_SECONDS", 600, minimum=1)
+# /metrics needs "Authorization: Bearer <METRICS_TOKEN>"; unset, it exists only in DEBUG.
+METRICS_TOKEN = env.get_str("METRICS_TOKEN", "")
 
 # --- Education: the dispatcher and the notification outbox ------------------------------
 # How often beat runs the one dispatcher (reminders, overdue, escalations, recurrences,

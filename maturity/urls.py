@@ -8,6 +8,7 @@ from django.urls import include, path
 from django.views import defaults
 
 from api.errors import api_not_found, api_server_error
+from ops import views as ops_views
 
 admin.site.site_header = "Maturity"
 admin.site.site_title = "Maturity"
@@ -23,6 +24,8 @@ urlpatterns = [
     path("dashboard/", include("dashboards.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
+    path("health/", include("ops.urls")),
+    path("metrics", ops_views.metrics, name="metrics"),
 ]
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -12,53 +13,68 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from core.demo import DEMO_USERS
 
+# How long a child gets to stop after SIGTERM before it is killed.
+STOP_SECONDS = 15
+
 
 class Command(BaseCommand):
     help = (
         "Run the whole product in one terminal: the web server, a Celery worker and Celery "
-        "beat, on whatever DATABASE_URL and broker the settings name. Ctrl-C stops all three."
+        "beat, on whatever DATABASE_URL and broker the settings name. If any of them dies "
+        "the others are stopped and the command exits non-zero, so a supervisor (systemd, "
+        "a container runtime) sees the failure; Ctrl-C stops all three."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument(
+            "--noreload",
+            action="store_true",
+            help="Do not restart the web server when code changes.",
+        )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def commands(self, options: dict[str, Any]) -> dict[str, list[str]]:
         python = sys.executable
-        url = f"http://{options['host']}:{options['port']}/"
-        commands = {
-            "web": [python, "manage.py", "runserver", f"{options['host']}:{options['port']}"],
-            # One process runs worker and beat: enough for one machine, and the beat
-            # schedule is in code (maturity/celery.py), so nothing else needs starting.
-            "worker+beat": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "maturity",
-                "worker",
-                "--beat",
+        celery = [python, "-m", "celery", "-A", "maturity"]
+        web = [python, "manage.py", "runserver", f"{options['host']}:{options['port']}"]
+        if options["noreload"]:
+            web.append("--noreload")
+        return {
+            "web": web,
+            # Worker and beat are separate processes so that each is watched: an embedded
+            # beat (worker --beat) can die while its worker goes on, and nothing would say.
+            "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
+            "beat": [
+                *celery,
+                "beat",
                 "--loglevel",
                 "INFO",
-                "--concurrency",
-                "2",
                 "--schedule",
                 settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        url = f"http://{options['host']}:{options['port']}/"
+        # Each child leads a process group of its own, so stopping it stops what it
+        # started too (runserver's autoreloader, the worker's pool processes).
         processes = {
-            name: subprocess.Popen(command, cwd=settings.BASE_DIR)
-            for name, command in commands.items()
+            name: subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)
+            for name, command in self.commands(options).items()
         }
         logins = ", ".join(username for username, *_ in DEMO_USERS)
+        pids = ", ".join(f"{name} {process.pid}" for name, process in processes.items())
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nMaturity is starting at {url}\n"
                 f"Demo logins: {logins} (password: {settings.DEMO_PASSWORD})\n"
                 f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}; "
                 f"Celery broker: {settings.CELERY_BROKER_URL.split('://')[0]}. Ctrl-C stops.\n"
+                f"Processes: {pids}\n"
             )
         )
+        self.stdout.flush()
 
         stopping = False
 
@@ -72,17 +88,31 @@ class Command(BaseCommand):
         while not stopping:
             for name, process in processes.items():
                 if process.poll() is not None:
-                    self.stderr.write(f"{name} exited with code {process.returncode}; stopping.")
-                    exit_code = process.returncode or 1
+                    # Any child ending on its own is a failure, even with code 0: the
+                    # product is not whole without it.
+                    self.stderr.write(
+                        f"{name} exited with code {process.returncode}; stopping the others."
+                    )
+                    exit_code = process.returncode if process.returncode > 0 else 1
                     stopping = True
-            time.sleep(0.5)
-        for process in processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+                    break
+            else:
+                time.sleep(0.5)
+        self.stop_all(processes)
         if exit_code:
             sys.exit(exit_code)
+
+    @staticmethod
+    def stop_all(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+        for process in processes.values():
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_SECONDS
+        for process in processes.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            # Whatever is left of its group, the leader gone or not.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -266,6 +266,7 @@ def answer_save_view(request: AuthenticatedHttpRequest, pk: int, question_pk: in
 @require_POST
 def assessment_submit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment(request, pk)
+    already = not assessment.is_editable
     try:
         assessment_submit(assessment=assessment, by=request.user)
     except MissingAnswers as missing:
@@ -280,7 +281,10 @@ def assessment_submit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     except AssessmentNotEditable:
         messages.info(request, _("This assessment was already submitted."))
     else:
-        messages.success(request, _("Assessment submitted. Here is the result."))
+        if already:  # a second click, or a retry after a lost answer
+            messages.info(request, _("This assessment was already submitted."))
+        else:
+            messages.success(request, _("Assessment submitted. Here is the result."))
     return redirect("assessments:result", pk=pk)
 
 

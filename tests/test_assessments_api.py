@@ -23,12 +23,14 @@ from assessments.services import (
     AnswerInput,
     AssessmentNotEditable,
     answers_save,
+    assessment_review,
     assessment_start,
     assessment_submit,
     version_copy_to_draft,
     version_import,
     version_publish,
 )
+from education.models import EducationPlan
 from tests.factories import (
     AccountManagerFactory,
     ClientFactory,
@@ -502,9 +504,22 @@ def test_dimension_names_follow_the_callers_language(api, manager_a, submitted):
     assert scores[0]["name"] == "Conhecimento do processo terceirizado"
 
 
-def test_submitting_twice_is_refused(as_a, submitted):
-    [error] = errors_of(as_a.post(url(submitted.pk, "submit")))
-    assert error["code"] == "not_editable"
+def test_a_retried_submit_answers_200_with_the_result_and_changes_nothing(as_a, submitted):
+    # The first submit committed but its answer was lost; the client tries again.
+    before = as_a.get(url(submitted.pk)).json()
+    response = as_a.post(url(submitted.pk, "submit"))
+    assert response.status_code == 200
+    assert response.json() == before
+    assert response.json()["result"]["maturity_level"] == submitted.maturity_level
+    assert EducationPlan.objects.filter(assessment=submitted).count() == 1
+    assert submitted.transitions.filter(to_status=AssessmentStatus.SUBMITTED).count() == 1
+
+
+def test_a_retried_submit_of_an_approved_assessment_answers_200(as_a, submitted, director):
+    assessment_review(assessment=submitted, by=director, approve=True)
+    response = as_a.post(url(submitted.pk, "submit"))
+    assert response.status_code == 200
+    assert response.json()["status"] == AssessmentStatus.APPROVED
 
 
 # --- Review ---------------------------------------------------------------------------------

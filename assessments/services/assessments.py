@@ -501,10 +501,16 @@ def result_snapshot(
 
 @transaction.atomic
 def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
-    """Check required answers, score, store the result snapshot, make it read-only."""
+    """Check required answers, score, store the result snapshot, make it read-only.
+
+    Idempotent: submitting an assessment that is already submitted (or approved) returns
+    it as it is. A client whose first submit committed but whose answer never arrived (a
+    dropped connection, a proxy's timeout) retries and gets the result, not an error."""
     assessment = _lock(assessment)
     if not may_edit(assessment, by):
         raise PermissionDenied(_("Only the assessor or a director can submit this assessment."))
+    if assessment.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED):
+        return assessment
     if not assessment.is_editable:
         raise AssessmentNotEditable()
     questions = questions_by_id(assessment.version)

@@ -17,4 +17,5 @@ RUN pip install -c requirements.lock . \
 
 USER maturity
 EXPOSE 8000
-CMD ["gunicorn", "maturity.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn.conf.py (in /app) sets workers, threads and timeouts from the environment.
+CMD ["gunicorn", "maturity.wsgi"]

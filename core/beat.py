@@ -33,8 +33,15 @@ from core.services import heartbeat_record
 
 log = logging.getLogger(__name__)
 
-# How often the tick is written and the lock's connection proven alive.
-RECORD_SECONDS = 10.0
+# How often the tick is written and the lock's connection proven alive: often enough
+# that the readiness limit (HEALTH_BEAT_MAX_AGE_SECONDS) sees four records in a window.
+MAX_RECORD_SECONDS = 10.0
+
+
+def record_seconds() -> float:
+    return min(MAX_RECORD_SECONDS, settings.HEALTH_BEAT_MAX_AGE_SECONDS / 4)
+
+
 # How often a standing-by beat tries to take over.
 STANDBY_SECONDS = 5.0
 
@@ -108,7 +115,8 @@ class Scheduler(PersistentScheduler):
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
         now = time.monotonic()
-        due = now - self._recorded_at >= RECORD_SECONDS
+        every = record_seconds()
+        due = now - self._recorded_at >= every
         if due and self._lock.holds():
             self._lock.alive()  # a lost connection lost the lock too
         if SingleBeatLock.needed() and not self._lock.holds():
@@ -124,7 +132,23 @@ class Scheduler(PersistentScheduler):
             # Only the scheduling beat records: a fresh tick means schedules are running.
             self._recorded_at = now
             self._record_tick()
-        return min(float(super().tick(*args, **kwargs)), RECORD_SECONDS)
+        return min(float(super().tick(*args, **kwargs)), every)
+
+    def _ensure_connected(self) -> Any:
+        """Reconnect to the broker at most a second or two apart. Celery's default backs off
+        to 30 s, so after an outage the first tick — and the catch-up it brings — could
+        come that long after the broker answers again."""
+
+        def report(error: Exception, interval: float) -> None:
+            log.error("beat: broker unreachable (%s); trying again in %s s", error, interval)
+
+        return self.connection.ensure_connection(
+            report,
+            self.app.conf.broker_connection_max_retries,
+            interval_start=0,
+            interval_step=1,
+            interval_max=2,
+        )
 
     def _record_tick(self) -> None:
         try:

@@ -240,6 +240,10 @@ if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT.")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+# A worker whose broker is away keeps trying (every 2 s at most, core.worker) instead of
+# exiting after 100 attempts: the readiness check and the metrics report the outage.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CONSUMER = "core.worker:Consumer"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Said explicitly (Celery 6 flips the default): a task running when the broker connection
 # drops finishes its database work; its message, unacknowledged, comes back after the

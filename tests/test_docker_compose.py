@@ -16,7 +16,15 @@ def compose() -> dict:
 
 
 def test_it_has_the_services_the_product_needs(compose):
-    assert set(compose["services"]) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert set(compose["services"]) == {
+        "postgres",
+        "redis",
+        "migrate",
+        "web",
+        "proxy",
+        "worker",
+        "beat",
+    }
 
 
 def test_web_worker_and_beat_share_one_image(compose):
@@ -29,8 +37,40 @@ def test_web_worker_and_beat_share_one_image(compose):
 
 
 def test_every_long_running_service_has_a_health_check(compose):
-    for name in ("postgres", "redis", "web", "worker"):
+    for name in ("postgres", "redis", "web", "proxy", "worker", "beat"):
         assert compose["services"][name]["healthcheck"]["test"], name
+
+
+def test_the_health_checks_ask_the_right_questions(compose):
+    services = compose["services"]
+    # Liveness for web: a web container is not restarted because a worker is down.
+    assert "/health/live/" in " ".join(services["web"]["healthcheck"]["test"])
+    # This worker answers through the broker.
+    assert "inspect ping" in " ".join(services["worker"]["healthcheck"]["test"])
+    # Beat's recorded tick (tests/test_operations_drill.py runs this very command).
+    assert services["beat"]["healthcheck"]["test"][1:] == [
+        "python",
+        "manage.py",
+        "health_check",
+        "health:beat",
+        "--no-http",
+    ]
+
+
+def test_web_replicas_sit_behind_the_proxy_and_beat_is_one(compose):
+    services = compose["services"]
+    assert "ports" not in services["web"]  # so that `--scale web=N` does not clash
+    assert services["proxy"]["ports"] == ["${WEB_PORT:-8000}:8000"]
+    assert "proxy_pass $web" in (ROOT / "deploy/nginx.conf").read_text()
+    assert services["beat"]["deploy"]["replicas"] == 1
+
+
+def test_every_process_bounds_its_database_connections(compose):
+    services = compose["services"]
+    assert services["web"]["environment"]["DATABASE_POOL_MAX_SIZE"] == "${WEB_THREADS:-4}"
+    assert services["worker"]["environment"]["DATABASE_POOL_MAX_SIZE"] == "1"
+    assert services["beat"]["environment"]["DATABASE_POOL_MAX_SIZE"] == "1"
+    assert "max_connections" in " ".join(services["postgres"]["command"])
 
 
 def test_the_app_waits_for_healthy_databases_and_for_migrations(compose):

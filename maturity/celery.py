@@ -11,12 +11,16 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maturity.settings")
 
 app = Celery("maturity")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Workers bind each task's log lines to the request id (and user) of the request that
+# enqueued it; the publishing side is wired by the django_structlog app.
+app.steps["worker"].add(DjangoStructLogInitStep)
 
 
 def beat_schedule(

@@ -82,6 +82,7 @@ MIDDLEWARE = [
     # Binds a request id (and the user) to every log line of the request, and hands it
     # to the Celery tasks the request enqueues.
     "django_structlog.middlewares.RequestMiddleware",
+    "core.middleware.RequestIdHeaderMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",

@@ -86,12 +86,32 @@ def test_production_refuses_empty_allowed_hosts():
         ("EDUCATION_DISPATCH_SECONDS", "0", "must be at least 1"),
         ("EDUCATION_DIGEST_WEEKDAY", "8", "EDUCATION_DIGEST_WEEKDAY must be 1"),
         ("EDUCATION_DIGEST_HOUR", "24", "EDUCATION_DIGEST_HOUR must be 0 to 23"),
+        ("REDIS_SOCKET_TIMEOUT", "forever", "is not a number"),
+        ("REDIS_CONNECT_TIMEOUT", "nan", "is not a finite number"),
+        ("DATABASE_POOL_MAX_SIZE", "0", "must be at least 1"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' must be json or console"),
     ],
 )
 def test_a_bad_value_stops_start_up_with_a_message(name, value, message):
     result = run_manage("check", env={"DEBUG": "true", name: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_production_bounds_every_wait_pools_connections_and_logs_json():
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; d = s.DATABASES['default']; "
+        "t = s.CELERY_BROKER_TRANSPORT_OPTIONS; "
+        "print(s.LOG_FORMAT, d['OPTIONS']['pool']['max_size'], d['CONN_MAX_AGE'], "
+        "d['OPTIONS']['connect_timeout'], t['socket_timeout'], t['socket_connect_timeout'], "
+        "s.CACHES['default']['OPTIONS']['socket_timeout'], s.EMAIL_TIMEOUT)",
+        env={**PRODUCTION, "DATABASE_POOL_MAX_SIZE": "6"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["json", "6", "0", "5", "1.0", "1.0", "1.0", "10"]
 
 
 def test_the_embedded_default_needs_no_server(tmp_path):
@@ -120,6 +140,15 @@ class TestEnv:
             False,
             True,
         )
+
+    def test_floats_are_read_and_bounded(self):
+        env = Env({"A": "0.25", "B": "-1", "C": "inf"})
+        assert env.get_float("A", 1.0) == 0.25
+        assert env.get_float("MISSING", 1.5) == 1.5
+        with pytest.raises(ImproperlyConfigured, match="must be at least 0"):
+            env.get_float("B", 1.0, minimum=0)
+        with pytest.raises(ImproperlyConfigured, match="not a finite number"):
+            env.get_float("C", 1.0)
 
     def test_a_missing_value_takes_the_default(self):
         assert Env({}).get_int("N", 7) == 7

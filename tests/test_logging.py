@@ -1,0 +1,108 @@
+"""Structured logs: one JSON object a line in production, and the request id that follows
+a request into the Celery tasks it enqueued."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+import uuid
+
+import pytest
+import structlog
+from django.conf import settings
+
+from clients.models import Phase
+from core.tasks import breaker
+from education.models import EducationPlan, PlanStatus
+from tests.celery_process import broker, celery_worker, wait_for
+from tests.factories import EngagementFactory, answer_everything
+
+
+def json_lines(text: str) -> list[dict]:
+    rows = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            rows.append(json.loads(line))
+    return rows
+
+
+def test_the_json_format_writes_one_object_a_line_with_the_bound_context(capsys):
+    config = {
+        **settings.LOGGING,
+        "handlers": {
+            "out": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+            }
+        },
+        "root": {"handlers": ["out"], "level": "INFO"},
+    }
+    logging.config.dictConfig(config)
+    try:
+        structlog.contextvars.bind_contextvars(request_id="abc-123")
+        logging.getLogger("maturity.test").warning("plan %s waits", 42)
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logging.getLogger("maturity.test").exception("it failed")
+    finally:
+        structlog.contextvars.clear_contextvars()
+        logging.config.dictConfig(settings.LOGGING)
+    first, second = json_lines(capsys.readouterr().out)
+    assert first["event"] == "plan 42 waits"
+    assert first["level"] == "warning"
+    assert first["logger"] == "maturity.test"
+    assert first["request_id"] == "abc-123"
+    assert first["timestamp"].endswith("Z")
+    assert second["exception"][0]["exc_type"] == "ValueError"
+
+
+@pytest.mark.django_db
+def test_every_response_names_its_request_id(client, settings):
+    settings.DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = False
+    first = client.get("/health/live/")["X-Request-ID"]
+    second = client.get("/health/live/")["X-Request-ID"]
+    assert uuid.UUID(first) and uuid.UUID(second)
+    assert first != second
+
+
+@pytest.mark.django_db
+def test_an_upstream_request_id_is_kept_when_trusted(client, settings):
+    settings.DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+    response = client.get("/health/live/", HTTP_X_REQUEST_ID="from-the-proxy-1")
+    assert response["X-Request-ID"] == "from-the-proxy-1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_request_id_follows_the_request_into_its_celery_task(
+    postgres, redis_url, as_a, a_client, manager_a, settings, tmp_path
+):
+    from assessments.services import assessment_start
+
+    breaker.succeeded()
+    settings.DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+    engagement = EngagementFactory(client=a_client, phase=Phase.OPERATION)
+    assessment, _created = assessment_start(engagement=engagement, by=manager_a)
+    answer_everything(assessment, level=3)
+    queue, log = f"test-{uuid.uuid4().hex}", tmp_path / "worker.log"
+    env = {"REDIS_URL": redis_url, "CELERY_QUEUE": queue, "LOG_FORMAT": "json"}
+    request_id = f"req-{uuid.uuid4().hex[:12]}"
+    with celery_worker(env=env, log=log), broker(redis_url, queue):
+        response = as_a.post(
+            f"/api/v1/assessments/{assessment.pk}/submit/", HTTP_X_REQUEST_ID=request_id
+        )
+        assert response.status_code == 200
+        assert response["X-Request-ID"] == request_id
+        wait_for(
+            lambda: EducationPlan.objects.filter(status=PlanStatus.BUILT).exists(),
+            timeout=60,
+            log=log,
+        )
+        wait_for(lambda: "task_succeeded" in log.read_text(), timeout=30, log=log)
+    lines = json_lines(log.read_text())
+    assert lines, "the worker wrote no JSON lines"
+    ours = [line for line in lines if line.get("request_id") == request_id]
+    assert {"task_started", "task_succeeded"} <= {line["event"] for line in ours}
+    assert any(line.get("task") == "education.tasks.build_plan" for line in ours)

@@ -114,6 +114,31 @@ def test_production_bounds_every_wait_pools_connections_and_logs_json():
     assert result.stdout.split() == ["json", "6", "0", "5", "1.0", "1.0", "1.0", "10"]
 
 
+def test_the_readme_documents_every_variable_the_settings_read():
+    import re
+
+    names = set(
+        re.findall(r'env\.get_\w+\(\s*"([A-Z0-9_]+)"', (ROOT / "maturity/settings.py").read_text())
+    )
+    readme = (ROOT / "README.md").read_text()
+    assert len(names) > 40
+    assert sorted(name for name in names if f"`{name}`" not in readme) == []
+
+
+def test_the_readme_says_the_proxy_header_is_off_unless_asked_for():
+    # It once said "on when DEBUG is off"; the settings never did that.
+    readme = (ROOT / "README.md").read_text()
+    assert "| `SECURE_PROXY_SSL_HEADER` | off |" in readme
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; print(getattr(s, 'SECURE_PROXY_SSL_HEADER', None))",
+        env=PRODUCTION,
+    )
+    assert result.stdout.strip() == "None", result.stderr
+
+
 def test_the_embedded_default_needs_no_server(tmp_path):
     result = run_manage(
         "shell",

@@ -244,7 +244,7 @@ class EducationPlan(models.Model):
     # request (the Celery message normally wins), or at once when the message could not
     # be published (the broker was away), so the first dispatcher tick after the broker
     # returns catches up.
-    sweep_at = models.DateTimeField(_("built by the dispatcher after"))
+    sweep_at = models.DateTimeField(_("built automatically after"))
     built_at = models.DateTimeField(_("built at"), null=True, blank=True)
     builds = models.PositiveIntegerField(_("times built"), default=0)
     # Builds that raised (each rolled back; the plan stays pending and is retried with

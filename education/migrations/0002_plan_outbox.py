@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="educationplan",
             name="sweep_at",
-            field=models.DateTimeField(null=True, verbose_name="built by the dispatcher after"),
+            field=models.DateTimeField(null=True, verbose_name="built automatically after"),
         ),
         # Existing pending plans are overdue for the sweep already: their request time.
         migrations.RunSQL(
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="educationplan",
             name="sweep_at",
-            field=models.DateTimeField(verbose_name="built by the dispatcher after"),
+            field=models.DateTimeField(verbose_name="built automatically after"),
         ),
         migrations.AddField(
             model_name="educationplan",

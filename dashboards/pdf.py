@@ -6,6 +6,7 @@ bars with their numbers printed beside them)."""
 from __future__ import annotations
 
 import io
+import math
 from datetime import timedelta
 from typing import Any
 from xml.sax.saxutils import escape
@@ -30,7 +31,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from dashboards.report import ClientReport, EngagementReport
+from dashboards.report import ClientReport, DimensionLine, EngagementReport
 
 INK = colors.HexColor("#212121")
 GREY = colors.HexColor("#757575")
@@ -38,16 +39,22 @@ GREY = colors.HexColor("#757575")
 
 def _styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
-    return {
+    styles = {
         "title": ParagraphStyle("title", parent=base["Title"], fontSize=18, spaceAfter=4),
         "h2": ParagraphStyle("h2", parent=base["Heading2"], fontSize=13, spaceBefore=10),
         "h3": ParagraphStyle("h3", parent=base["Heading3"], fontSize=11, spaceBefore=6),
         "body": ParagraphStyle("body", parent=base["BodyText"], fontSize=9.5, leading=12.5),
         "small": ParagraphStyle("small", parent=base["BodyText"], fontSize=8, textColor=GREY),
     }
+    for style in styles.values():
+        style.splitLongWords = 1  # see _p
+    return styles
 
 
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
+    """Free text as a paragraph: markup escaped, and a word wider than the column — a pasted
+    link, 5,000 characters without a space — cut across lines rather than run off the page
+    (``splitLongWords``: ReportLab's default, set in ``_styles`` as the report relies on it)."""
     return Paragraph(escape(str(text)), style)
 
 
@@ -62,31 +69,95 @@ def _signed(value: float | None) -> str:
     return ("+" if value > 0 else "") + _number(value)
 
 
+# A table row that cannot fit on one page stops the whole report with a LayoutError, and an
+# outcome of 5,000 characters is taller than a page. So a cell taller than ROW_KEEP_HEIGHT
+# is cut into pieces of PIECE_LINES lines, each in a row of its own with no padding or rule
+# in between: the text reads on unbroken, and the table breaks between pieces as it does
+# between any rows (the header repeated on the next page). A row up to ROW_KEEP_HEIGHT
+# stays whole and, at the foot of a page, moves whole to the next one, as rows always did.
+# (ReportLab 5.1's own splitInRow was tried: after splitting between rows it repeats the
+# header mid-page above the long row; splitting in rows first, it cuts rows of a few lines
+# at the foot of a page, or, given a minimum, refuses rows a little taller than a page.)
+ROW_KEEP_HEIGHT = 60 * mm
+PIECE_LINES = 4
+CELL_PADDING = 6  # ReportLab's default left and right padding of a table cell, in points
+_UNBOUNDED = 1e9  # a height to lay a paragraph out in full
+
+
+def _pieces(cell: Any, width: float) -> list[Any]:
+    """``cell`` as it goes down its column: whole, or cut if taller than ROW_KEEP_HEIGHT."""
+    if not isinstance(cell, Paragraph):
+        return [cell]
+    width -= 2 * CELL_PADDING
+    if cell.wrap(width, _UNBOUNDED)[1] <= ROW_KEEP_HEIGHT:
+        return [cell]
+    return _cut(cell, width)
+
+
+def _cut(paragraph: Paragraph, width: float) -> list[Paragraph]:
+    """``paragraph`` in pieces of PIECE_LINES lines, by halves: cutting one piece off at a
+    time lays the rest out again each time, which for a text of many lines takes seconds."""
+    leading = paragraph.style.leading
+    lines = round(paragraph.wrap(width, _UNBOUNDED)[1] / leading)
+    if lines <= PIECE_LINES:
+        return [paragraph]
+    top = PIECE_LINES * math.ceil(lines / PIECE_LINES / 2)
+    parts = paragraph.split(width, (top + 0.5) * leading)
+    if len(parts) != 2:  # not expected: ReportLab cuts any paragraph of two lines or more
+        return [paragraph]
+    return _cut(parts[0], width) + _cut(parts[1], width)
+
+
 def _table(rows: list[list[Any]], widths: list[float]) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
-                ("FONT", (0, 1), (-1, -1), "Helvetica", 8.5),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
-                ("LINEBELOW", (0, 1), (-1, -1), 0.25, GREY),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
+    """A table with a header row; a long text cut into pieces (see ROW_KEEP_HEIGHT)."""
+    style: list[tuple[Any, ...]] = [
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
+        ("FONT", (0, 1), (-1, -1), "Helvetica", 8.5),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+    lines = [rows[0]]
+    for row in rows[1:]:
+        columns = [_pieces(cell, width) for cell, width in zip(row, widths, strict=True)]
+        depth = max(len(pieces) for pieces in columns)
+        first = len(lines)
+        lines.extend([p[i] if i < len(p) else "" for p in columns] for i in range(depth))
+        last = len(lines) - 1
+        if depth > 1:  # one row to the eye
+            style.append(("BOTTOMPADDING", (0, first), (-1, last - 1), 0))
+            style.append(("TOPPADDING", (0, first + 1), (-1, last), 0))
+        style.append(("LINEBELOW", (0, last), (-1, last), 0.25, GREY))
+    table = Table(lines, colWidths=widths, repeatRows=1)
+    table.setStyle(TableStyle(style))
     return table
 
 
-def _dimension_chart(report: EngagementReport) -> Drawing:
+def _label(text: str, limit: int = 40) -> str:
+    """A chart label cut to fit beside its bar, saying so (the table below has it whole)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# Bars per chart: a questionnaire may have any number of dimensions, and a drawing taller
+# than a page cannot split, so a long list is drawn as several charts (40 fit a page).
+CHART_BARS = 40
+
+
+def _dimension_charts(report: EngagementReport) -> list[Drawing]:
     lines = [d for d in report.dimensions if d.score is not None]
+    return [
+        _dimension_chart(lines[start : start + CHART_BARS])
+        for start in range(0, max(len(lines), 1), CHART_BARS)
+    ]
+
+
+def _dimension_chart(lines: list[DimensionLine]) -> Drawing:
     height = 14 * len(lines) + 30
     drawing = Drawing(170 * mm, height)
     chart = HorizontalBarChart()
     chart.x, chart.y = 62 * mm, 15
     chart.width, chart.height = 95 * mm, height - 25
     chart.data = [[d.score for d in reversed(lines)]]
-    chart.categoryAxis.categoryNames = [d.name[:40] for d in reversed(lines)]
+    chart.categoryAxis.categoryNames = [_label(d.name) for d in reversed(lines)]
     chart.categoryAxis.labels.fontSize = 7.5
     chart.categoryAxis.labels.boxAnchor = "e"
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
@@ -212,8 +283,9 @@ def client_report_pdf(report: ClientReport) -> bytes:
                 story.append(Spacer(1, 2 * mm))
                 story.append(_p(item.quadrant_hint, styles["body"]))
             if item.dimensions:
-                story.append(_p(_("Dimensions"), styles["h3"]))
-                story.append(_dimension_chart(item))
+                first, *more = _dimension_charts(item)
+                story.append(KeepTogether([_p(_("Dimensions"), styles["h3"]), first]))
+                story.extend(more)
                 story.append(
                     _table(
                         [
@@ -226,7 +298,7 @@ def client_report_pdf(report: ClientReport) -> bytes:
                         ]
                         + [
                             [
-                                Paragraph(escape(d.name), styles["body"]),
+                                _p(d.name, styles["body"]),
                                 _number(d.score),
                                 _number(d.previous),
                                 _signed(d.change),
@@ -245,13 +317,13 @@ def client_report_pdf(report: ClientReport) -> bytes:
             for action in item.done[:15]:
                 rows.append(
                     [
-                        Paragraph(escape(action.display_title), styles["body"]),
+                        _p(action.display_title, styles["body"]),
                         formats.date_format(
                             timezone.localtime(action.completed_at), "SHORT_DATE_FORMAT"
                         )
                         if action.completed_at
                         else "",
-                        Paragraph(escape(action.outcome or ""), styles["body"]),
+                        _p(action.outcome or "", styles["body"]),
                     ]
                 )
             if len(rows) > 1:
@@ -271,7 +343,7 @@ def client_report_pdf(report: ClientReport) -> bytes:
                         [[_("Action"), _("Due")]]
                         + [
                             [
-                                Paragraph(escape(action.display_title), styles["body"]),
+                                _p(action.display_title, styles["body"]),
                                 formats.date_format(action.due_date, "SHORT_DATE_FORMAT"),
                             ]
                             for action in item.planned[:15]

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from assessments.models import Assessment
+from education.api import CompleteSerializer
 from education.models import ActionStatus
 from tests.factories import (
     AccountManagerFactory,
@@ -123,3 +125,118 @@ def test_pdf_numbers_are_rounded_in_the_readers_locale(reported):
         assert _signed(-1.04) == "-1,0"
     with translation.override("en"):
         assert _number(27.569) == "27.6"
+
+
+# --- Long texts: whatever the API accepts, the PDF prints whole, across as many pages as
+# it takes (a row taller than a page used to stop the whole report with a LayoutError).
+
+OUTCOME_LIMIT = CompleteSerializer().fields["outcome"].max_length
+# Repeated at the top of every page a table runs onto, so they may sit inside a long text.
+HEADERS = ("AçãoFeitaemResultado", "DimensãoPontuaçãoAntesVariação")
+
+
+def _flat(text: str) -> str:
+    """The text without whitespace: the PDF wraps lines wherever they fit."""
+    return "".join(text.split())
+
+
+def _pdf(client, reported):
+    client.force_login(reported["manager"])
+    return client.get(reverse("reports:client_pdf", args=[reported["client"].pk]))
+
+
+def _pages(response) -> int:
+    return len(PdfReader(io.BytesIO(response.content)).pages)
+
+
+def _printed(response) -> str:
+    pages = PdfReader(io.BytesIO(response.content)).pages
+    text = _flat("".join(page.extract_text() for page in pages))
+    for header in HEADERS:
+        text = text.replace(header, "")
+    return text
+
+
+def _complete(api, reported, outcome: str) -> None:
+    """Done through the API, so the outcome is one the API accepts."""
+    action = EducationActionFactory(
+        engagement=reported["latest"].engagement, title="Oficina de escalonamento"
+    )
+    api.force_login(reported["manager"])
+    response = api.post(
+        f"/api/v1/education-actions/{action.pk}/complete/", {"outcome": outcome}, format="json"
+    )
+    assert response.status_code == 200, response.content
+
+
+def _prose(length: int) -> str:
+    sentences = " ".join(
+        f"Acordo {n}: a operação revisa a meta de TMA e envia o relatório." for n in range(length)
+    )
+    return sentences[: length - 1] + "."
+
+
+def _word(length: int) -> str:
+    """One word without a space, its parts numbered so a piece lost or out of order shows
+    (in letters, "segmentoaabc": a table prints numbers beside it)."""
+    letters = str.maketrans("0123456789", "abcdefghij")
+    return "".join(f"segmento{n:04d}".translate(letters) for n in range(length))[:length]
+
+
+def test_an_outcome_as_long_as_the_api_accepts_is_printed_whole(client, api, reported):
+    outcome = _prose(OUTCOME_LIMIT)
+    assert len(outcome) == OUTCOME_LIMIT
+    _complete(api, reported, outcome)
+    response = _pdf(client, reported)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert _flat(outcome) in _printed(response)
+
+
+def test_a_single_word_as_long_as_the_api_accepts_is_printed_whole(client, api, reported):
+    word = _word(OUTCOME_LIMIT)
+    _complete(api, reported, word)
+    response = _pdf(client, reported)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert word in _printed(response)
+
+
+def test_a_long_outcome_runs_onto_more_pages_than_the_usual_report(client, api, reported):
+    usual = _pages(_pdf(client, reported))
+    _complete(api, reported, _prose(OUTCOME_LIMIT))
+    response = _pdf(client, reported)
+    assert response.status_code == 200
+    assert _pages(response) > usual
+
+
+def _rename_dimensions(assessment, names: list[str]) -> None:
+    """The result snapshot the report reads, as a questionnaire with these dimensions would
+    leave it: the questionnaire format limits neither their names nor their number."""
+    result = assessment.result
+    model = result["dimensions"][0]
+    result["dimensions"] = [
+        {**model, "code": f"d{n}", "name": {"en": name, "pt-br": name, "es": name}}
+        for n, name in enumerate(names)
+    ]
+    Assessment.objects.filter(pk=assessment.pk).update(result=result)
+
+
+def test_a_dimension_name_of_any_length_is_printed_whole(client, reported):
+    name = _word(OUTCOME_LIMIT)
+    _rename_dimensions(reported["latest"], ["Governança", name])
+    response = _pdf(client, reported)
+    assert response.status_code == 200
+    printed = _printed(response)
+    assert name[:39] + "…" in printed  # the chart's label, cut to fit beside its bar
+    # Whole in the table, where the row's scores print after the name's first lines.
+    assert name in "".join(filter(str.isalpha, printed))
+
+
+def test_any_number_of_dimensions_is_charted_and_listed(client, reported):
+    names = [f"Dimensão {n:02d}" for n in range(90)]  # more bars than a page holds
+    _rename_dimensions(reported["latest"], names)
+    response = _pdf(client, reported)
+    assert response.status_code == 200
+    printed = _printed(response)
+    assert [printed.count(_flat(name)) for name in names] == [2] * 90  # a bar and a row

@@ -36,6 +36,17 @@ def missing_service(reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _broker_breaker_closed():
+    """A test that makes a publish fail opens this process's breaker (core.tasks); the
+    next test must publish again."""
+    from core.tasks import breaker
+
+    breaker.succeeded()
+    yield
+    breaker.succeeded()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -410,8 +410,83 @@ def test_an_enqueue_with_the_broker_down_gives_up_fast_and_loses_nothing(
         elapsed = time.monotonic() - started
     assert elapsed < 3  # kombu alone would spend ~6 s per enqueue connecting
     assert any("could not enqueue" in r.getMessage() for r in caplog.records)
-    # The plan is recorded all the same; the dispatcher's sweep builds it.
-    assert EducationPlan.objects.get(assessment=assessment).status == PlanStatus.PENDING
+    # The plan is recorded all the same, and due for the dispatcher's very next tick.
+    plan = EducationPlan.objects.get(assessment=assessment)
+    assert plan.status == PlanStatus.PENDING
+    assert plan.sweep_at <= timezone.now()
+    assert services.sweep_pending_plans() == 1
+
+
+def test_after_a_failed_publish_the_next_ones_are_not_even_tried(
+    engagement, django_capture_on_commit_callbacks, settings, caplog
+):
+    import logging
+
+    from core.tasks import breaker
+    from tests.celery_process import broker, free_port
+
+    settings.BROKER_RETRY_AFTER_SECONDS = 30
+    with broker(f"redis://127.0.0.1:{free_port()}/0", "nowhere"):
+        with django_capture_on_commit_callbacks(execute=True):
+            submitted_assessment(engagement, level=1)  # pays one failed connect
+        assert not breaker.allows()
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="core.tasks"):
+            for _ in range(3):
+                with django_capture_on_commit_callbacks(execute=True):
+                    submitted_assessment(EngagementFactory(client=engagement.client), level=1)
+    messages = [record.getMessage() for record in caplog.records if record.name == "core.tasks"]
+    # Three submits, no connection attempt among them; each plan left to the next tick.
+    assert not [m for m in messages if "could not enqueue" in m]
+    assert len([m for m in messages if "broker recently failed" in m]) == 3
+    assert EducationPlan.objects.filter(sweep_at__lte=timezone.now()).count() == 4
+
+
+def test_a_plan_whose_build_raises_is_counted_and_does_not_stop_the_sweep(engagement, monkeypatch):
+    first = EducationPlan.objects.get(assessment=submitted_assessment(engagement, level=1))
+    second = EducationPlan.objects.get(
+        assessment=submitted_assessment(EngagementFactory(client=engagement.client), level=1)
+    )
+    EducationPlan.objects.update(sweep_at=timezone.now() - timedelta(seconds=1))
+    real_build = services.plan_build
+
+    def build_or_break(*, plan_id):
+        if plan_id == first.pk:
+            raise RuntimeError("a broken playbook rule")
+        return real_build(plan_id=plan_id)
+
+    monkeypatch.setattr(services, "plan_build", build_or_break)
+    assert services.sweep_pending_plans() == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.status == PlanStatus.BUILT
+    assert first.status == PlanStatus.PENDING
+    assert first.build_failures == 1
+    assert first.last_error == "RuntimeError: a broken playbook rule"
+    # Retried with backoff, not on every tick.
+    assert first.sweep_at > timezone.now() + timedelta(seconds=30)
+    assert services.sweep_pending_plans() == 0
+
+
+def test_a_hung_mail_server_costs_the_relay_its_timeout_not_its_pass(engagement, settings):
+    import socket
+    import time
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_TIMEOUT = 1
+    build(submitted_assessment(engagement, level=2))
+    with socket.socket() as silent:  # accepts connections and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)
+        settings.EMAIL_HOST, settings.EMAIL_PORT = silent.getsockname()
+        started = time.monotonic()
+        report = services.notifications_relay()
+        elapsed = time.monotonic() - started
+    assert report.failed == 1
+    assert elapsed < 3
+    notice = Notification.objects.get()
+    assert notice.email_state == EmailState.PENDING
+    assert "timed out" in notice.last_error
 
 
 def test_the_dispatcher_builds_plans_whose_message_was_lost(engagement, settings):

@@ -104,10 +104,11 @@ class Command(BaseCommand):
 
     @staticmethod
     def stop_all(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+        # SIGTERM to each leader only: a Celery worker stops its own pool processes once
+        # their tasks are done (a warm shutdown); signalled directly, they would die mid-task.
         for process in processes.values():
             if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
+                process.terminate()
         deadline = time.monotonic() + STOP_SECONDS
         for process in processes.values():
             with contextlib.suppress(subprocess.TimeoutExpired):

@@ -25,9 +25,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,6 +44,7 @@ from tests.celery_process import (
     log_count,
     task_succeeded,
     wait_for,
+    web_server,
 )
 from tests.celery_process import test_database_url as database_url
 from tests.conftest import missing_service
@@ -245,49 +244,6 @@ def test_a_second_beat_stands_by_until_the_first_dies(postgres, redis_url, tmp_p
             wait_for(lambda: log_count(second_log, "took over") == 1, timeout=60, log=second_log)
             wait_for(lambda: log_count(second_log, sent) >= 2, timeout=30, log=second_log)
     assert Heartbeat.objects.filter(source=BEAT).exists()
-
-
-@contextmanager
-def web_server(env: dict[str, str], log: Path) -> Iterator[str]:
-    """gunicorn (gunicorn.conf.py: gthread) on a free port, one process; yields its URL."""
-    port = free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "maturity.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _answers(f"{base}/health/live/"), timeout=60, log=log)
-        yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def post(url: str, token: str) -> int:

@@ -34,10 +34,8 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -56,7 +54,7 @@ from psycopg import sql
 from assessments.models import Answer, Assessment, DimensionResult, QuestionnaireVersion
 from clients.models import Client, Engagement, Stakeholder, TimelineEntry
 from education.models import EducationAction, EducationPlan
-from tests.celery_process import ROOT, free_port
+from tests.celery_process import ROOT, web_server
 
 # Under another name: a module-level "test_*" callable would be collected as a test.
 from tests.celery_process import test_database_url as source_database_url
@@ -66,7 +64,6 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 # Each command gets a bound: a hung pg_dump or server fails the drill instead of the run.
 COMMAND_TIMEOUT = 60
-SERVER_START_TIMEOUT = 30
 HTTP_TIMEOUT = 15
 
 # Tables the seed must fill: if one of these came back empty the drill would prove little.
@@ -202,61 +199,6 @@ def instance_env(url: str, tmp_path: Path) -> dict[str, str]:
     }
 
 
-@contextmanager
-def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
-    """gunicorn serving maturity.wsgi on a free port, as the Dockerfile runs it; yields its
-    base URL once it answers and stops it afterwards."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "maturity.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "1",
-        "--timeout",
-        "30",
-        "--graceful-timeout",
-        "5",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/accounts/login/", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(
-                    f"gunicorn did not answer within {SERVER_START_TIMEOUT} s:\n"
-                    f"{log.read_text(errors='replace')[-4000:]}"
-                )
-            time.sleep(0.2)
-        yield base
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
 class Browser:
     """A plain HTTP client with a cookie jar: what a browser does, without Django."""
 
@@ -371,7 +313,7 @@ def test_a_dump_of_a_seeded_database_restores_into_an_identical_working_instance
             restored_url, sql.SQL("SELECT max(id) FROM {}").format(sql.Identifier(timeline_table))
         )[0]
 
-        with gunicorn(env, tmp_path / "gunicorn.log") as base:
+        with web_server(env, tmp_path / "gunicorn.log") as base:
             browser = Browser(base)
             browser.log_in("director", "demo")
 

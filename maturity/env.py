@@ -6,6 +6,7 @@ in a deployment stops the process at start-up instead of silently using a defaul
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 
@@ -43,26 +44,22 @@ class Env:
         )
 
     def get_int(self, name: str, default: int, *, minimum: int | None = None) -> int:
-        raw = self.environ.get(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
-        if minimum is not None and value < minimum:
-            raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
-        return value
+        return self._number(name, default, int, "a whole number", minimum)
 
     def get_float(self, name: str, default: float, *, minimum: float | None = None) -> float:
+        return self._number(name, default, float, "a number", minimum)
+
+    def _number[N: (int, float)](
+        self, name: str, default: N, convert: type[N], what: str, minimum: N | None
+    ) -> N:
         raw = self.environ.get(name)
         if raw is None:
             return default
         try:
-            value = float(raw)
+            value = convert(raw)
         except ValueError:
-            raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
-        if value != value or value in (float("inf"), float("-inf")):  # NaN or infinite
+            raise ImproperlyConfigured(f"{name}={raw!r} is not {what}.") from None
+        if not math.isfinite(value):
             raise ImproperlyConfigured(f"{name}={raw!r} is not a finite number.")
         if minimum is not None and value < minimum:
             raise ImproperlyConfigured(f"{name}={value:g} must be at least {minimum:g}.")

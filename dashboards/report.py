@@ -17,7 +17,8 @@ from assessments.i18n import localized
 from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
 from assessments.models import Assessment
 from clients.models import Client, Engagement
-from dashboards.standings import COUNTED, reassess_due
+from dashboards.standings import COUNTED
+from education import cadence
 from education.models import ActionStatus, EducationAction
 
 
@@ -70,7 +71,7 @@ class EngagementReport:
     def reassessment_due(self) -> datetime | None:
         if not self.latest or not self.latest.submitted_at:
             return None
-        return reassess_due(self.latest.submitted_at, self.latest.maturity_level)
+        return cadence.due_at(self.latest.submitted_at, self.latest.maturity_level)
 
     @property
     def average_uplift(self) -> float | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -21,6 +20,7 @@ from clients.models import Client, Engagement
 from core.sql import one_line
 from dashboards.models import SLOTS, Standing, slot_column
 from dashboards.slots import slot_map, slot_maps
+from education import cadence
 
 COUNTED = (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED)
 FIELDS = (
@@ -43,17 +43,6 @@ ENGAGEMENT_FIELDS = (
     "client__owner_id",
     "client__is_active",
 )
-
-
-def cadence_days(level: int | None) -> int:
-    """Days until an engagement at ``level`` is due for reassessment (education's rule)."""
-    from education.services import REASSESSMENT_CADENCE_DAYS
-
-    return REASSESSMENT_CADENCE_DAYS.get(level or 0, 180)
-
-
-def reassess_due(submitted_at: datetime, level: int | None) -> datetime:
-    return submitted_at + timedelta(days=cadence_days(level))
 
 
 # On PostgreSQL an engagement's standing is refreshed in one statement — a submit pays
@@ -131,7 +120,7 @@ def _standing(
         quadrant=quadrant,
         previous_maturity_score=previous[3] if previous else None,
         previous_defensiveness_index=previous[5] if previous else None,
-        reassess_due_at=reassess_due(submitted_at, level),
+        reassess_due_at=cadence.due_at(submitted_at, level),
         **{slot_column(slots[code]): score for code, score in scores.items() if code in slots},
     )
 
@@ -152,15 +141,6 @@ def _refresh_orm(engagement_id: int) -> None:
     values = {f.attname: getattr(standing, f.attname) for f in Standing._meta.concrete_fields}
     values.pop("engagement_id")
     Standing.objects.update_or_create(engagement_id=engagement_id, defaults=values)
-
-
-def _cadence_sql() -> str:
-    from education.services import REASSESSMENT_CADENCE_DAYS
-
-    cases = " ".join(
-        f"WHEN {int(level)} THEN {int(days)}" for level, days in REASSESSMENT_CADENCE_DAYS.items()
-    )
-    return f"CASE l.maturity_level {cases} ELSE {cadence_days(None)} END"
 
 
 def _slot_sql() -> dict[str, str]:
@@ -186,6 +166,7 @@ def _refresh_sql() -> str:
     """The refresh statement, built once per process, on one line so that psycopg parses
     it once too (it is on every submit's path; ``core.sql.one_line``)."""
     slots = _slot_sql()
+    days = cadence.days_sql("l.maturity_level")
     columns, scores, pivot, updates = (
         slots["columns"],
         slots["scores"],
@@ -219,7 +200,7 @@ def _refresh_sql() -> str:
         SELECT e.id, c.id, c.name, c.is_active, c.segment, c.owner_id, e.process_type, e.phase,
                l.id, v.questionnaire_id, l.submitted_at, l.maturity_score, l.maturity_level,
                l.defensiveness_index, l.quadrant, p.maturity_score, p.defensiveness_index,
-               l.submitted_at + make_interval(days => {_cadence_sql()}), {scores}
+               l.submitted_at + make_interval(days => {days}), {scores}
           FROM latest l
           JOIN assessments_questionnaireversion v ON v.id = l.version_id
           LEFT JOIN previous p ON true

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment, DimensionResult
 from clients.models import Engagement
-from education import planning, schedule
+from education import cadence, planning, schedule
 from education.models import (
     ActionStatus,
     EducationAction,
@@ -55,7 +55,6 @@ def seed_education(
     """Plans, actions, uplift, reassessment schedules and notifications for ``assessments``
     (saved, in engagement order, oldest first within an engagement)."""
     from education.services import (
-        REASSESSMENT_CADENCE_DAYS,
         _reason_dict,
         playbook_for,
         policy,
@@ -128,8 +127,7 @@ def seed_education(
                 _under_way(action, rng, today, rules_policy)
             pending.append((len(plans) - 1, action))
         if following is None:
-            cadence = REASSESSMENT_CADENCE_DAYS.get(assessment.maturity_level or 1, 180)
-            due = submitted + timedelta(days=cadence)
+            due = cadence.due_at(submitted, assessment.maturity_level)
             schedules.append(
                 ReassessmentSchedule(
                     engagement=engagement,

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from assessments.models import Assessment, AssessmentStatus, DimensionResult
 from clients.models import Engagement
-from education import planning, schedule
+from education import cadence, planning, schedule
 from education.models import (
     ActionStatus,
     ActionTemplate,
@@ -51,7 +51,6 @@ log = logging.getLogger(__name__)
 
 # How long after its last assessment an engagement is due for another, by maturity level:
 # a novice changes fast and needs looking at often; a strategic partner once a year.
-REASSESSMENT_CADENCE_DAYS = {1: 90, 2: 90, 3: 180, 4: 180, 5: 365}
 MAX_DUE_DATE_YEARS = 5
 
 
@@ -561,9 +560,8 @@ def _reason_dict(reason: planning.Reason, names: dict[str, Any]) -> dict[str, An
 
 
 def _schedule_reassessment(assessment: Assessment) -> None:
-    level = assessment.maturity_level or 1
     submitted = assessment.submitted_at or timezone.now()
-    due = submitted + timedelta(days=REASSESSMENT_CADENCE_DAYS.get(level, 180))
+    due = cadence.due_at(submitted, assessment.maturity_level)
     current = ReassessmentSchedule.objects.filter(engagement_id=assessment.engagement_id).first()
     if (
         current is not None

@@ -14,6 +14,7 @@ from assessments.services import assessment_review
 from dashboards import standings
 from dashboards.models import Standing
 from dashboards.standings import standing_refresh, standings_rebuild
+from education import cadence
 from tests.factories import DirectorFactory, EngagementFactory, submitted_assessment
 
 pytestmark = pytest.mark.django_db
@@ -79,9 +80,7 @@ def test_a_submit_makes_the_standing_and_the_next_one_keeps_the_previous(refresh
     assert standing.previous_defensiveness_index == first.defensiveness_index
     assert scores_of(standing) == dict(second.dimension_results.values_list("code", "score"))
     # Reassessment due after the level's cadence (education's rule).
-    assert standing.reassess_due_at == second.submitted_at + timedelta(
-        days=standings.cadence_days(second.maturity_level)
-    )
+    assert standing.reassess_due_at == cadence.due_at(second.submitted_at, second.maturity_level)
     built = snapshot()
     standings_rebuild()
     assert snapshot() == built
@@ -211,3 +210,24 @@ def test_the_lock_works_off_postgresql_too(monkeypatch):
     monkeypatch.setattr(module.connection, "vendor", "other")
     standing_refresh(engagement.pk)
     assert Standing.objects.filter(engagement=engagement).exists()
+
+
+@pytest.mark.parametrize("level", [None, 1, 2, 3, 4, 5])
+def test_the_dashboard_and_the_scheduler_agree_on_the_reassessment_date(refresh_path, level):
+    """One cadence (education/cadence.py): the standing's due date — from SQL on one
+    path, from Python on the other — is the date the scheduler prompts on, for every level
+    and for an assessment without one."""
+    from education.models import EducationPlan, ReassessmentSchedule
+    from education.services import plan_build
+
+    engagement = EngagementFactory()
+    assessment = submitted_assessment(engagement, level=3)
+    Assessment.objects.filter(pk=assessment.pk).update(maturity_level=level)
+    standing_refresh(engagement.pk)
+    plan_build(plan_id=EducationPlan.objects.get(assessment=assessment).pk)
+    due = Standing.objects.get(engagement=engagement).reassess_due_at
+    assert due == ReassessmentSchedule.objects.get(engagement=engagement).due_at
+    assert due == cadence.due_at(assessment.submitted_at, level)
+    assert due - assessment.submitted_at == timedelta(
+        days=90 if level in (None, 1, 2) else 180 if level in (3, 4) else 365
+    )

@@ -56,7 +56,7 @@ from dashboards.selectors import (  # noqa: E402
     SCATTER_LIMIT,
     Scope,
 )
-from education.services import REASSESSMENT_CADENCE_DAYS  # noqa: E402
+from education import cadence  # noqa: E402
 
 # --- The same aggregates, by hand ----------------------------------------------------------
 
@@ -179,9 +179,7 @@ def source_statements(filters: Filters) -> list[str]:
     since = filters.period != "all"
     client_where, engagement_where, engagement_exists = client_and_engagement_where(filters)
     group = "segment" if filters.by == "segment" else "process_type"
-    cadence = " ".join(
-        f"WHEN {level} THEN {days}" for level, days in REASSESSMENT_CADENCE_DAYS.items()
-    )
+    days = cadence.days_sql("r.maturity_level")
     risk, risk_count = risk_sql(filters, "l", "previous_maturity")
     period = f"FILTER (WHERE {in_period(filters, 'l')})"
     actions_since = "AND a.due_date >= %(since_day)s" if since else ""
@@ -196,8 +194,7 @@ def source_statements(filters: Filters) -> list[str]:
                 WINDOW w AS (PARTITION BY a.engagement_id ORDER BY a.submitted_at DESC, a.id DESC)
             ), latest AS MATERIALIZED (
                 SELECT r.*, e.client_id, e.process_type, c.segment, c.owner_id, c.name,
-                       r.submitted_at + make_interval(days => CASE r.maturity_level {cadence}
-                                                                ELSE 180 END) AS reassess_due_at
+                       r.submitted_at + make_interval(days => {days}) AS reassess_due_at
                   FROM ranked r
                   JOIN clients_engagement e ON e.id = r.engagement_id
                   JOIN clients_client c ON c.id = e.client_id

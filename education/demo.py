@@ -54,12 +54,8 @@ def seed_education(
 ) -> dict[str, int]:
     """Plans, actions, uplift, reassessment schedules and notifications for ``assessments``
     (saved, in engagement order, oldest first within an engagement)."""
-    from education.services import (
-        _reason_dict,
-        playbook_for,
-        policy,
-        rules_of,
-    )
+    from education.services import playbook_for, policy, rules_of
+    from education.services.plans import reason_dict
 
     if not assessments:
         return {}
@@ -105,7 +101,7 @@ def seed_education(
         }
         for found in planning.match(rules, facts):
             template = templates[found.template]
-            reasons = [_reason_dict(reason, names) for reason in found.reasons]
+            reasons = [reason_dict(reason, names) for reason in found.reasons]
             action = EducationAction(
                 engagement=engagement,
                 client=client,
@@ -224,7 +220,7 @@ def _under_way(
 
 
 def _sent(recipient_id: int, kind: str, action: EducationAction, suffix: str) -> Notification:
-    from education.services import _action_params
+    from education.services import action_params
 
     at = action.escalated_at if kind == NotificationKind.ESCALATION else action.overdue_at
     return Notification(
@@ -232,7 +228,7 @@ def _sent(recipient_id: int, kind: str, action: EducationAction, suffix: str) ->
         kind=kind,
         idempotency_key=f"demo.{suffix}.{action.pk}",
         action=action,
-        params=_action_params(action),
+        params=action_params(action),
         email_state=EmailState.SENT,
         sent_at=at,
     )

@@ -27,6 +27,7 @@ from education.models import (
     NotificationKind,
     PlanStatus,
 )
+from education.services import plans
 from education.tasks import build_plan
 from tests.celery_process import broker, celery_worker, log_count, task_succeeded, wait_for
 from tests.factories import (
@@ -88,7 +89,7 @@ def test_a_submitted_assessment_gets_its_plan_exactly_once(postgres, redis_url, 
         playbook = services.playbook_for(assessment.version.questionnaire_id)
         assert playbook is not None
         expected = len(
-            planning.match(services.rules_of(playbook), services._facts(assessment, engagement))
+            planning.match(services.rules_of(playbook), plans.facts(assessment, engagement))
         )
         assert expected > 0
         assert plan.actions.count() == expected
@@ -154,7 +155,7 @@ def test_an_overdue_action_is_escalated_once_to_each_director(postgres, redis_ur
     directors = DirectorFactory.create_batch(2)
     # Due 5 days ago: overdue since 4 days ago, past the 3-day grace period of escalation.
     action = EducationActionFactory(due_date=timezone.localdate() - timedelta(days=5))
-    services._reschedule(action)
+    services.reschedule(action)
     action.save()
     assert action.next_check_at is not None
     assert action.next_check_at <= timezone.now()

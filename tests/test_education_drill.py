@@ -133,7 +133,7 @@ def due_actions(count: int, *, prefix: str, owners: int = 10) -> list[EducationA
             title=f"{prefix} {n}",
             due_date=due,
         )
-        services._reschedule(action)
+        services.reschedule(action)
         assert action.next_check_at is not None
         assert action.next_check_at <= timezone.now()
         rows.append(action)

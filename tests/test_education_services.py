@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Phase
-from education import services
+from education import schedule, services
 from education.models import (
     ActionStatus,
     EducationAction,
@@ -22,6 +22,7 @@ from education.models import (
     PlanStatus,
     ReassessmentSchedule,
 )
+from education.services import dispatcher, plans
 from tests.factories import (
     DirectorFactory,
     EducationActionFactory,
@@ -123,7 +124,7 @@ def test_a_reminder_is_sent_once_before_the_due_date(engagement, manager_a):
     assert reminder.action_id == action.pk
     action.refresh_from_db()
     assert action.reminded_at is not None
-    assert action.next_check_at == services.schedule.start_of_day(
+    assert action.next_check_at == schedule.start_of_day(
         today + timedelta(days=2), timezone.get_current_timezone()
     )
 
@@ -131,7 +132,7 @@ def test_a_reminder_is_sent_once_before_the_due_date(engagement, manager_a):
 def test_an_overdue_action_is_marked_and_escalated_to_each_director_once(engagement, manager_a):
     first, second = DirectorFactory(), DirectorFactory()
     action = EducationActionFactory(engagement=engagement)
-    services._reschedule(action)
+    services.reschedule(action)
     action.save()
     # Five days after the due date: overdue for four days, past the three-day grace.
     later = timezone.now() + timedelta(days=5)
@@ -149,7 +150,7 @@ def test_an_overdue_action_is_marked_and_escalated_to_each_director_once(engagem
 
 def test_rescheduling_starts_the_reminders_over(engagement, manager_a):
     action = EducationActionFactory(engagement=engagement)
-    services._reschedule(action)
+    services.reschedule(action)
     action.save()
     services.dispatch_actions(now=timezone.now() + timedelta(days=2))
     action.refresh_from_db()
@@ -191,7 +192,7 @@ def test_a_new_assessment_ends_the_previous_recurring_series(engagement, manager
 
 def test_closed_actions_are_neither_reminded_nor_escalated(engagement, manager_a):
     action = EducationActionFactory(engagement=engagement)
-    services._reschedule(action)
+    services.reschedule(action)
     action.save()
     services.action_complete(action=action, by=manager_a, outcome="Held with the sponsor.")
     report = services.dispatch_actions(now=timezone.now() + timedelta(days=10))
@@ -448,14 +449,14 @@ def test_a_plan_whose_build_raises_is_counted_and_does_not_stop_the_sweep(engage
         assessment=submitted_assessment(EngagementFactory(client=engagement.client), level=1)
     )
     EducationPlan.objects.update(sweep_at=timezone.now() - timedelta(seconds=1))
-    real_build = services.plan_build
+    real_build = plans.plan_build
 
     def build_or_break(*, plan_id):
         if plan_id == first.pk:
             raise RuntimeError("a broken playbook rule")
         return real_build(plan_id=plan_id)
 
-    monkeypatch.setattr(services, "plan_build", build_or_break)
+    monkeypatch.setattr(plans, "plan_build", build_or_break)
     assert services.sweep_pending_plans() == 1
     first.refresh_from_db()
     second.refresh_from_db()
@@ -504,7 +505,7 @@ def test_the_dispatcher_builds_plans_whose_message_was_lost(engagement, settings
 def test_a_pass_stops_starting_batches_when_its_time_is_up(engagement):
     for _ in range(3):
         action = EducationActionFactory(engagement=engagement)
-        services._reschedule(action)
+        services.reschedule(action)
         action.save()
     later = timezone.now() + timedelta(days=1)
     report = services.dispatch_actions(now=later, batch_size=1, budget_seconds=0)
@@ -524,7 +525,7 @@ def _due_mix(engagement, n):
             due_date=today + timedelta(days=(1, -5, 0)[kind]),
             every_weeks=4 if kind == 2 else None,
         )
-        services._reschedule(action)
+        services.reschedule(action)
         action.save()
         actions.append(action)
     return actions
@@ -547,7 +548,7 @@ def _outcome():
 def test_both_write_paths_of_the_dispatcher_store_the_same(engagement, monkeypatch, set_based):
     DirectorFactory()
     _due_mix(engagement, 6)
-    monkeypatch.setattr(services, "SET_BASED_WRITES", set_based)
+    monkeypatch.setattr(dispatcher, "SET_BASED_WRITES", set_based)
     report = services.dispatch_actions()
     assert (report.reminders, report.overdue, report.escalations, report.spawned) == (4, 2, 2, 2)
     actions, notices = _outcome()
@@ -564,11 +565,11 @@ def test_both_write_paths_agree_row_for_row(engagement, manager_a):
         services.dispatch_actions(now=timezone.now())
         fast = _outcome()
         transaction.savepoint_rollback(sid)
-    services.SET_BASED_WRITES = False
+    dispatcher.SET_BASED_WRITES = False
     try:
         services.dispatch_actions(now=timezone.now())
     finally:
-        services.SET_BASED_WRITES = True
+        dispatcher.SET_BASED_WRITES = True
     slow = _outcome()
     assert fast[1] == slow[1]
     assert [a[:7] for a in fast[0]] == [a[:7] for a in slow[0]]
@@ -585,7 +586,7 @@ def test_a_dispatcher_batch_takes_the_same_statements_for_5_and_50_actions(engag
             action = EducationActionFactory(
                 engagement=engagement, due_date=timezone.localdate() + timedelta(days=1)
             )
-            services._reschedule(action)
+            services.reschedule(action)
             action.save()
         with CaptureQueriesContext(connection) as queries:
             report = services.dispatch_actions(batch_size=100)

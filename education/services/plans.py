@@ -1,0 +1,250 @@
+"""Plans: requested in the submit's transaction, built by a worker (or the dispatcher),
+their failures counted; the uplift they measure and the next reassessment."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from assessments.models import Assessment, DimensionResult
+from clients.models import Engagement
+from education import cadence, planning
+from education.models import (
+    ActionStatus,
+    EducationAction,
+    EducationPlan,
+    NotificationKind,
+    PlanStatus,
+    ReassessmentSchedule,
+)
+from education.services.notifications import notification_for, notifications_write
+from education.services.playbooks import playbook_for, rules_of
+from education.services.relay import retry_delay
+from education.services.scheduling import reschedule
+from education.uplift import difference, uplift_of
+
+log = logging.getLogger(__name__)
+
+
+def plan_request(*, assessment: Assessment) -> EducationPlan:
+    """Record, in the submit's transaction, that the assessment's plan must be built; a
+    worker builds it after commit. A resubmission (after a return) asks for it again.
+
+    The pending plan is the outbox row: if its message cannot be published it is built by
+    the dispatcher, at its next tick when the publish failed (``plan_orphaned``), after
+    ``EDUCATION_PLAN_SWEEP_SECONDS`` when the message was simply lost."""
+    now = timezone.now()
+    # One upsert (no read, no savepoint): a new plan, or the existing one pending again.
+    plan = EducationPlan(
+        assessment=assessment,
+        engagement_id=assessment.engagement_id,
+        status=PlanStatus.PENDING,
+        requested_at=now,
+        sweep_at=now + timedelta(seconds=settings.EDUCATION_PLAN_SWEEP_SECONDS),
+    )
+    EducationPlan.objects.bulk_create(
+        [plan],
+        update_conflicts=True,
+        unique_fields=["assessment"],
+        update_fields=["status", "requested_at", "sweep_at"],
+    )
+    if plan.pk is None:  # a database that does not return ids of upserted rows
+        plan = EducationPlan.objects.get(assessment=assessment)
+    from education.tasks import enqueue_plan_build
+
+    transaction.on_commit(lambda: enqueue_plan_build(plan.pk), robust=True)
+    return plan
+
+
+def plan_orphaned(*, plan_id: int) -> None:
+    """The plan's message could not be published: the dispatcher builds it at its next
+    tick, so plans come back within one tick of the broker's return."""
+    EducationPlan.objects.filter(pk=plan_id, status=PlanStatus.PENDING).update(
+        sweep_at=timezone.now()
+    )
+
+
+def facts(assessment: Assessment, engagement: Engagement) -> planning.Facts:
+    scores = dict(
+        DimensionResult.objects.filter(assessment=assessment).values_list("code", "score")
+    )
+    return planning.Facts(
+        dimension_scores=scores,
+        defensiveness_index=assessment.defensiveness_index,
+        quadrant=assessment.quadrant or None,
+        phase=engagement.phase,
+    )
+
+
+@transaction.atomic
+def plan_build(*, plan_id: int) -> EducationPlan | None:
+    """Build a pending plan: its actions, the uplift of the previous plan, the next
+    reassessment date and a notice to the owner. None when there is nothing to do (already
+    built, or another worker holds it)."""
+    plan = (
+        EducationPlan.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("assessment__version", "engagement__client__owner")
+        .filter(pk=plan_id, status=PlanStatus.PENDING)
+        .first()
+    )
+    if plan is None:
+        return None
+    assessment, engagement = plan.assessment, plan.engagement
+    client = engagement.client
+    now = timezone.now()
+    playbook = playbook_for(assessment.version.questionnaire_id)
+    created: list[EducationAction] = []
+    if playbook is not None and assessment.submitted_at is not None:
+        matches = planning.match(rules_of(playbook), facts(assessment, engagement))
+        templates = {t.code: t for t in playbook.templates.all()}
+        names = {
+            d["code"]: d.get("name", {}) for d in (assessment.result or {}).get("dimensions", [])
+        }
+        submitted_on = timezone.localdate(assessment.submitted_at)
+        for found in matches:
+            template = templates[found.template]
+            action = EducationAction(
+                engagement=engagement,
+                client=client,
+                plan=plan,
+                template=template,
+                source_assessment=assessment,
+                occurrence=1,
+                action_type=template.action_type,
+                reasons=[reason_dict(reason, names) for reason in found.reasons],
+                owner_id=client.owner_id,
+                audience=list(template.audience),
+                target_dimensions=list(found.dimensions),
+                due_date=max(
+                    submitted_on + timedelta(days=template.lead_time_days),
+                    timezone.localdate(now),
+                ),
+                every_weeks=template.every_weeks if template.recurrence == "weekly" else None,
+            )
+            reschedule(action)
+            created.append(action)
+        existing = set(plan.actions.values_list("template_id", flat=True))
+        created = [a for a in created if a.template_id not in existing]
+        EducationAction.objects.bulk_create(created, ignore_conflicts=True)
+    # Recurring series of earlier plans run "until the next assessment": this one.
+    EducationAction.objects.filter(
+        engagement=engagement, every_weeks__isnull=False, recurrence_closed=False
+    ).exclude(plan=plan).update(recurrence_closed=True)
+    uplift_measure(assessment=assessment)
+    _schedule_reassessment(assessment)
+    if created:
+        notifications_write(
+            [
+                notification_for(
+                    recipient=client.owner,
+                    kind=NotificationKind.PLAN_READY,
+                    key=f"plan.{plan.pk}.{plan.builds + 1}",
+                    params={
+                        "client": client.name,
+                        "client_id": client.pk,
+                        "engagement": engagement.get_process_type_display(),
+                        "actions": len(created),
+                    },
+                )
+            ]
+        )
+    plan.status = PlanStatus.BUILT
+    plan.built_at = now
+    plan.builds += 1
+    plan.playbook = playbook
+    plan.save(update_fields=["status", "built_at", "builds", "playbook"])
+    return plan
+
+
+def reason_dict(reason: planning.Reason, names: dict[str, Any]) -> dict[str, Any]:
+    """A reason as stored: with the dimension's name in three languages, so it can be
+    shown in the reader's language without reading the questionnaire again."""
+    data = reason.as_dict()
+    if reason.kind == planning.WEAK_DIMENSION:
+        data["name"] = names.get(reason.subject, {})
+    return data
+
+
+def _schedule_reassessment(assessment: Assessment) -> None:
+    submitted = assessment.submitted_at or timezone.now()
+    due = cadence.due_at(submitted, assessment.maturity_level)
+    current = ReassessmentSchedule.objects.filter(engagement_id=assessment.engagement_id).first()
+    if (
+        current is not None
+        and current.last_assessment.submitted_at
+        and (current.last_assessment.submitted_at > submitted)
+    ):
+        return  # an older plan built late must not move a newer assessment's schedule
+    ReassessmentSchedule.objects.update_or_create(
+        engagement_id=assessment.engagement_id,
+        defaults={"last_assessment": assessment, "due_at": due, "prompted_at": None},
+    )
+
+
+def uplift_measure(*, assessment: Assessment) -> int:
+    """Measure the uplift of every done action of the engagement that this assessment is
+    the first to follow: per targeted dimension, how much it improved (a maturity score
+    rising, a defensiveness score falling), and the mean of those as the action's uplift."""
+    if assessment.submitted_at is None:
+        return 0
+    actions = list(
+        EducationAction.objects.filter(
+            engagement_id=assessment.engagement_id,
+            status=ActionStatus.DONE,
+            uplift_assessment__isnull=True,
+            completed_at__lte=assessment.submitted_at,
+            source_assessment__submitted_at__lt=assessment.submitted_at,
+        ).select_related("source_assessment")
+    )
+    if not actions:
+        return 0
+    ids = {assessment.pk, *(a.source_assessment_id for a in actions if a.source_assessment_id)}
+    scores: dict[int, dict[str, tuple[str, float | None]]] = {}
+    for assessment_id, code, kind, value in DimensionResult.objects.filter(
+        assessment_id__in=ids
+    ).values_list("assessment_id", "code", "kind", "score"):
+        scores.setdefault(assessment_id, {})[code] = (kind, value)
+    after = scores.get(assessment.pk, {})
+    for action in actions:
+        source = action.source_assessment
+        assert source is not None
+        before = scores.get(source.pk, {})
+        action.dimension_deltas, action.uplift = uplift_of(
+            before, after, action.target_dimensions or []
+        )
+        action.maturity_delta = difference(assessment.maturity_score, source.maturity_score)
+        action.defensiveness_delta = difference(
+            assessment.defensiveness_index, source.defensiveness_index
+        )
+        action.uplift_assessment = assessment
+    EducationAction.objects.bulk_update(
+        actions,
+        [
+            "dimension_deltas",
+            "uplift",
+            "maturity_delta",
+            "defensiveness_delta",
+            "uplift_assessment",
+        ],
+    )
+    return len(actions)
+
+
+def plan_build_failed(*, plan_id: int, error: BaseException) -> None:
+    """Record a build that raised (its transaction rolled back): the plan stays pending,
+    its failures are counted (a metric) and the dispatcher retries it with backoff."""
+    plans = EducationPlan.objects.filter(pk=plan_id, status=PlanStatus.PENDING)
+    failures = plans.values_list("build_failures", flat=True).first()
+    if failures is None:
+        return
+    plans.update(
+        build_failures=F("build_failures") + 1,
+        last_error=f"{type(error).__name__}: {error}"[:500],
+        sweep_at=timezone.now() + retry_delay(failures + 1),
+    )

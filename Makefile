@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    - install, migrate, load demo data, serve at http://127.0.0.1:8000/ with worker and beat"
 	@echo "make test   - run the whole test suite (PostgreSQL and Redis at 127.0.0.1 by default)"
-	@echo "make lint   - ruff, format check, mypy, migrations check, translations complete"
+	@echo "make lint   - ruff, format check, mypy, import layers, migrations check, translations complete"
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12 or newer is needed (found " + sys.version.split()[0] + ")")'
@@ -42,6 +42,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/mypy .
+	$(BIN)/lint-imports
 	DEBUG=true $(MANAGE) makemigrations --check --dry-run
 	DEBUG=true $(MANAGE) check_translations
 

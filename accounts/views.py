@@ -24,7 +24,7 @@ class LogoutView(auth_views.LogoutView):
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
-    success_url = reverse_lazy("core:home")
+    success_url = reverse_lazy("web:home")
 
     def form_valid(self, form):
         messages.success(self.request, _("Your password was changed."))

@@ -14,7 +14,7 @@ admin.site.site_header = "Maturity"
 admin.site.site_title = "Maturity"
 
 urlpatterns = [
-    path("", include("core.urls")),
+    path("", include("web.urls")),
     path("accounts/", include("accounts.urls")),
     # Before clients.urls, whose section pattern would take "<pk>/report/" for a section.
     path("clients/", include("dashboards.report_urls")),
@@ -22,7 +22,7 @@ urlpatterns = [
     path("", include("assessments.urls")),
     path("education/", include("education.urls")),
     path("dashboard/", include("dashboards.urls")),
-    path("api/", include("api.urls")),
+    path("api/", include("maturity.api_urls")),
     path("admin/", admin.site.urls),
     path("health/", include("ops.urls")),
     path("metrics", ops_views.metrics, name="metrics"),

@@ -22,7 +22,7 @@ def test_the_login_page_is_served_to_anonymous_users(client):
 
 
 def test_anonymous_users_are_sent_to_the_login_page(client):
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("web:home"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
 
@@ -32,7 +32,7 @@ def test_a_user_logs_in_with_the_right_password(client):
     response = client.post(
         reverse("accounts:login"), {"username": user.username, "password": PASSWORD}, follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("core:home")
+    assert response.redirect_chain[-1][0] == reverse("web:home")
     assert response.context["user"] == user
 
 
@@ -51,7 +51,7 @@ def test_logout_is_a_post(client):
     assert client.get(reverse("accounts:logout")).status_code == 405
     response = client.post(reverse("accounts:logout"))
     assert response.status_code == 302
-    assert client.get(reverse("core:home")).status_code == 302
+    assert client.get(reverse("web:home")).status_code == 302
 
 
 def test_password_change_needs_the_old_password(client):
@@ -95,7 +95,7 @@ def test_switching_language_is_remembered_on_the_user(client):
     # A new session (another device) still gets Portuguese, whatever the browser says.
     other = client.__class__()
     other.force_login(user)
-    page = other.get(reverse("core:home"), HTTP_ACCEPT_LANGUAGE="es")
+    page = other.get(reverse("web:home"), HTTP_ACCEPT_LANGUAGE="es")
     assert page.headers["Content-Language"] == "pt-br"
 
 
@@ -168,8 +168,8 @@ def test_the_admin_is_for_administrators_only(client):
 
 def test_the_navigation_follows_the_role(client):
     client.force_login(AccountManagerFactory())
-    page = client.get(reverse("core:home")).content.decode()
+    page = client.get(reverse("web:home")).content.decode()
     assert 'href="/admin/"' not in page
     client.force_login(AdministratorFactory())
-    page = client.get(reverse("core:home")).content.decode()
+    page = client.get(reverse("web:home")).content.decode()
     assert 'href="/admin/"' in page

@@ -1,4 +1,5 @@
-"""The API's one router: every app registers its viewsets here."""
+"""The API's one router: every app's viewsets are registered here, at the top of the house
+(the apps below never import it)."""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView

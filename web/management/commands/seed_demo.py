@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.demo import DEMO_USERS, seed_demo
+from web.demo import DEMO_USERS, seed_demo
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from core.demo import DEMO_USERS
+from web.demo import DEMO_USERS
 
 # How long a child gets to stop after SIGTERM before it is killed.
 STOP_SECONDS = 15

@@ -14,6 +14,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
     return render(
         request,
-        "core/home.html",
+        "web/home.html",
         {"summary": portfolio_summary(user=request.user), "week": my_week(user=request.user)},
     )

@@ -21,7 +21,7 @@ class NavItem:
 
 # The whole navigation in one place; each entry names the roles that see it.
 NAVIGATION = (
-    NavItem(_("Home"), "core:home", EVERYONE, "home"),
+    NavItem(_("Home"), "web:home", EVERYONE, "home"),
     NavItem(_("Portfolio"), "dashboards:portfolio", DIRECTORS, "dashboards"),
     NavItem(_("My dashboard"), "dashboards:mine", (Role.ACCOUNT_MANAGER,), "dashboards"),
     NavItem(_("Clients"), "clients:list", EVERYONE, "clients"),

@@ -1,8 +1,8 @@
-"""Texts stored in three languages at once.
+"""Texts stored in every language at once.
 
 Questionnaire texts are data, not code, so gettext cannot translate them: each is stored
-as ``{"en": …, "pt-br": …, "es": …}`` and shown in the request's language, falling back to
-English.
+as ``{"en": …, "pt-br": …, "es": …}`` (one key per language of ``settings.LANGUAGES``) and
+shown in the request's language, falling back to the source language.
 """
 
 from __future__ import annotations
@@ -11,18 +11,19 @@ from collections.abc import Mapping
 
 from django.utils import translation
 
-LANGUAGES = ("en", "pt-br", "es")
+from core import languages
 
 
 def localized(texts: Mapping[str, str] | None, language: str | None = None) -> str:
     if not texts:
         return ""
-    language = (language or translation.get_language() or "en").lower()
-    return texts.get(language) or texts.get(language.split("-")[0]) or texts.get("en") or ""
+    source = languages.source()
+    language = (language or translation.get_language() or source).lower()
+    return texts.get(language) or texts.get(language.split("-")[0]) or texts.get(source) or ""
 
 
 def missing_languages(texts: object) -> list[str]:
-    """Which of the three languages a text lacks (all three if it is not a mapping)."""
+    """Which of the languages a text lacks (all of them if it is not a mapping)."""
     if not isinstance(texts, Mapping):
-        return list(LANGUAGES)
-    return [code for code in LANGUAGES if not str(texts.get(code) or "").strip()]
+        return list(languages.codes())
+    return [code for code in languages.codes() if not str(texts.get(code) or "").strip()]

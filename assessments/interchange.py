@@ -28,7 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from assessments.i18n import LANGUAGES, missing_languages
+from assessments.i18n import missing_languages
+from core import languages
 
 FORMAT = "maturity-questionnaire"
 FORMAT_VERSION = 1
@@ -75,19 +76,19 @@ class _Checker:
         value = parent.get(key)
         if value is None or value == {}:
             if required:
-                self.add(f"{path}.{key}", f"is required in {', '.join(LANGUAGES)}")
+                self.add(f"{path}.{key}", f"is required in {languages.listed()}")
             return
         if not isinstance(value, Mapping):
-            self.add(f"{path}.{key}", "must be an object with en, pt-br and es texts")
+            self.add(f"{path}.{key}", f"must be an object with {languages.listed()} texts")
             return
         for code in missing_languages(value):
             self.add(f"{path}.{key}.{code}", "translation is missing")
         for code, text in value.items():
-            if code in LANGUAGES and text is not None and not isinstance(text, str):
+            if code in languages.codes() and text is not None and not isinstance(text, str):
                 self.add(f"{path}.{key}.{code}", "must be text")
         for code in value:
-            if code not in LANGUAGES:
-                self.add(f"{path}.{key}.{code}", f"unknown language; use {', '.join(LANGUAGES)}")
+            if code not in languages.codes():
+                self.add(f"{path}.{key}.{code}", f"unknown language; use {languages.listed()}")
 
     def code(self, parent: Mapping[str, Any], path: str, seen: set[str]) -> None:
         code = parent.get("code")

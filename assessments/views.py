@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required
-from assessments.i18n import LANGUAGES
 from assessments.models import QuestionnaireVersion
 from assessments.selectors import questionnaire_list, version_with_structure
 from assessments.services import (
@@ -26,9 +25,9 @@ from assessments.services import (
     version_replace_content,
     version_tune,
 )
+from core import languages
 
 MAX_UPLOAD = 2 * 1024 * 1024
-LANGUAGE_NAMES = {"en": "English", "pt-br": "Português (Brasil)", "es": "Español"}
 
 
 def _parse_json(raw: bytes | str) -> tuple[object | None, str | None]:
@@ -57,15 +56,15 @@ def questionnaire_index(request: AuthenticatedHttpRequest) -> HttpResponse:
 def version_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(version_with_structure(), pk=pk)
     language = request.GET.get("lang") or request.LANGUAGE_CODE
-    if language not in LANGUAGES:
-        language = "en"
+    if language not in languages.codes():
+        language = languages.source()
     return render(
         request,
         "assessments/version_detail.html",
         {
             "version": version,
             "language": language,
-            "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+            "languages": [(code, languages.native_name(code)) for code in languages.codes()],
         },
     )
 

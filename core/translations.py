@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polib
 
-TRANSLATED_LOCALES = ("pt_BR", "es")
+from core import languages
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,10 @@ class CatalogueProblem:
         return f"{self.path}: {self.problem}"
 
 
-def catalogue_paths(locale_dir: Path, locales: tuple[str, ...] = TRANSLATED_LOCALES) -> list[Path]:
-    return [locale_dir / code / "LC_MESSAGES" / "django.po" for code in locales]
+def catalogue_paths(locale_dir: Path, locales: tuple[str, ...] | None = None) -> list[Path]:
+    """The catalogue of every translated language (``core.languages``), or of ``locales``."""
+    chosen = languages.translated_locales() if locales is None else locales
+    return [locale_dir / code / "LC_MESSAGES" / "django.po" for code in chosen]
 
 
 def _as_dict(entries: polib._BaseFile) -> dict[tuple[str, str], str | dict[int, str]]:

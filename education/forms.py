@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role, User
 from clients.forms import DateInput
 from clients.models import Client, Phase
+from core import languages
 from education.models import ActionTemplate, ActionType, EducationAction, PlaybookRule, RuleKind
 
 
@@ -97,30 +98,10 @@ class RescheduleForm(forms.Form):
 
 
 class TemplateForm(forms.ModelForm):
-    audience = AudienceField(label=_("Audience"), required=False, max_length=2000)
-    title_en = forms.CharField(label=_("Title (English)"), max_length=200)
-    title_pt = forms.CharField(label=_("Title (Portuguese)"), max_length=200)
-    title_es = forms.CharField(label=_("Title (Spanish)"), max_length=200)
-    description_en = forms.CharField(
-        label=_("Description (English)"),
-        required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    description_pt = forms.CharField(
-        label=_("Description (Portuguese)"),
-        required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    description_es = forms.CharField(
-        label=_("Description (Spanish)"),
-        required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+    """A playbook's action template; its title and description in every language of
+    ``settings.LANGUAGES`` (fields ``title_<code>`` and ``description_<code>``)."""
 
-    LANGUAGE_FIELDS = (("en", "en"), ("pt", "pt-br"), ("es", "es"))
+    audience = AudienceField(label=_("Audience"), required=False, max_length=2000)
 
     class Meta:
         model = ActionTemplate
@@ -128,22 +109,28 @@ class TemplateForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for suffix, language in self.LANGUAGE_FIELDS:
-            self.fields[f"title_{suffix}"].initial = (self.instance.title or {}).get(language, "")
-            self.fields[f"description_{suffix}"].initial = (self.instance.description or {}).get(
-                language, ""
+        titles, descriptions = self.instance.title or {}, self.instance.description or {}
+        for code in languages.codes():
+            self.fields[f"title_{code}"] = forms.CharField(
+                label=_("Title (%(language)s)") % {"language": languages.name(code)},
+                max_length=200,
+                initial=titles.get(code, ""),
+            )
+        for code in languages.codes():
+            self.fields[f"description_{code}"] = forms.CharField(
+                label=_("Description (%(language)s)") % {"language": languages.name(code)},
+                required=False,
+                max_length=5000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                initial=descriptions.get(code, ""),
             )
 
     def service_fields(self) -> dict[str, Any]:
         data = {name: self.cleaned_data[name] for name in self.Meta.fields}
-        data["title"] = {
-            language: self.cleaned_data[f"title_{suffix}"].strip()
-            for suffix, language in self.LANGUAGE_FIELDS
-        }
-        data["description"] = {
-            language: self.cleaned_data[f"description_{suffix}"].strip()
-            for suffix, language in self.LANGUAGE_FIELDS
-        }
+        for kind in ("title", "description"):
+            data[kind] = {
+                code: self.cleaned_data[f"{kind}_{code}"].strip() for code in languages.codes()
+            }
         return data
 
 

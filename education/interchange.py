@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from assessments.i18n import missing_languages
+from core import languages
 from education.models import ActionType, RuleKind
 
 FORMAT = "maturity-playbook"
@@ -29,7 +30,7 @@ def check_playbook(document: Any) -> dict[str, list[str]]:
         if not isinstance(document.get(key), str) or not document.get(key):
             problem(key, "required text")
     if missing_languages(document.get("name")):
-        problem("name", "needs en, pt-br and es")
+        problem("name", f"needs {languages.listed()}")
     templates = document.get("templates")
     codes: set[str] = set()
     if not isinstance(templates, list) or not templates:
@@ -50,7 +51,7 @@ def check_playbook(document: Any) -> dict[str, list[str]]:
         if item.get("action_type") not in ActionType.values:
             problem(f"{path}.action_type", f"one of {', '.join(ActionType.values)}")
         if missing_languages(item.get("title")):
-            problem(f"{path}.title", "needs en, pt-br and es")
+            problem(f"{path}.title", f"needs {languages.listed()}")
         recurrence, every = item.get("recurrence", "once"), item.get("every_weeks")
         if recurrence == "weekly":
             if not isinstance(every, int) or not 1 <= every <= 52:

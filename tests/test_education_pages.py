@@ -350,7 +350,7 @@ def test_a_director_edits_a_template(client, director):
         "every_weeks": "",
         "audience": "Sponsor",
         "title_en": "Visit the floor",
-        "title_pt": "Visitar a operação",
+        "title_pt-br": "Visitar a operação",
         "title_es": "Visitar la operación",
     }
     assert client.post(url, data).status_code == 302
@@ -409,6 +409,6 @@ def test_the_home_page_nudges_about_overdue_and_this_weeks_actions(client, manag
     EducationActionFactory(engagement=engagement, due_date=today + timedelta(days=2))
     EducationActionFactory(engagement=engagement, due_date=today + timedelta(days=40))
     client.force_login(manager_a)
-    body = client.get(reverse("core:home")).content.decode()
+    body = client.get(reverse("web:home")).content.decode()
     assert "1 of your education actions is overdue." in body
     assert "1 is due this week." in body

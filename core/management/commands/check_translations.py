@@ -7,7 +7,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.translations import TRANSLATED_LOCALES, catalogue_paths, compile_catalogue, problems_in
+from core import languages
+from core.translations import catalogue_paths, compile_catalogue, problems_in
 
 
 class Command(BaseCommand):
@@ -35,7 +36,7 @@ class Command(BaseCommand):
                 )
             call_command(
                 "makemessages",
-                locale=list(TRANSLATED_LOCALES),
+                locale=list(languages.translated_locales()),
                 no_location=True,
                 no_obsolete=True,
                 ignore_patterns=[".venv/*", "var/*", "static/*", "tests/*", "bench/*"],
@@ -51,5 +52,7 @@ class Command(BaseCommand):
                 self.stderr.write(str(problem))
             raise CommandError(f"{len(problems)} translation problem(s).")
         self.stdout.write(
-            self.style.SUCCESS("Translations complete: " + ", ".join(TRANSLATED_LOCALES))
+            self.style.SUCCESS(
+                "Translations complete: " + ", ".join(languages.translated_locales())
+            )
         )

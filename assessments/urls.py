@@ -1,6 +1,7 @@
 from django.urls import path
 
-from assessments import assessment_views, views
+from assessments import assessment_views
+from assessments import questionnaire_views as questionnaires
 from assessments.export_views import version_assessments_csv
 
 app_name = "assessments"
@@ -21,20 +22,32 @@ urlpatterns = [
     path("assessments/<int:pk>/submit/", assessment_views.assessment_submit_view, name="submit"),
     path("assessments/<int:pk>/result/", assessment_views.assessment_result, name="result"),
     path("assessments/<int:pk>/review/", assessment_views.assessment_review_view, name="review"),
-    path("questionnaires/", views.questionnaire_index, name="questionnaires"),
-    path("questionnaires/import/", views.version_upload, name="import"),
-    path("questionnaires/versions/<int:pk>/", views.version_detail, name="version"),
-    path("questionnaires/versions/<int:pk>/edit/", views.version_edit, name="version_edit"),
-    path("questionnaires/versions/<int:pk>/tune/", views.version_tune_view, name="version_tune"),
-    path("questionnaires/versions/<int:pk>/copy/", views.version_copy, name="version_copy"),
+    path("questionnaires/", questionnaires.questionnaire_index, name="questionnaires"),
+    path("questionnaires/import/", questionnaires.version_upload, name="import"),
+    path("questionnaires/versions/<int:pk>/", questionnaires.version_detail, name="version"),
+    path(
+        "questionnaires/versions/<int:pk>/edit/",
+        questionnaires.version_edit,
+        name="version_edit",
+    ),
+    path(
+        "questionnaires/versions/<int:pk>/tune/",
+        questionnaires.version_tune_view,
+        name="version_tune",
+    ),
+    path(
+        "questionnaires/versions/<int:pk>/copy/",
+        questionnaires.version_copy,
+        name="version_copy",
+    ),
     path(
         "questionnaires/versions/<int:pk>/publish/",
-        views.version_publish_view,
+        questionnaires.version_publish_view,
         name="version_publish",
     ),
     path(
         "questionnaires/versions/<int:pk>/export.json",
-        views.version_download,
+        questionnaires.version_download,
         name="version_export",
     ),
     path(

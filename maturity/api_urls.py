@@ -6,8 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from api.views import MeView
-from assessments.api import QuestionnaireVersionViewSet, QuestionnaireViewSet
 from assessments.assessment_api import AssessmentViewSet
+from assessments.questionnaire_api import QuestionnaireVersionViewSet, QuestionnaireViewSet
 from clients.api import (
     ClientViewSet,
     EngagementViewSet,

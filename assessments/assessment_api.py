@@ -17,16 +17,12 @@ from typing import Any, cast
 import django_filters
 from django.db.models import F, Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import build_choice_description_list
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -36,18 +32,23 @@ from rest_framework.response import Response
 from accounts.access import DIRECTORS, HasRole
 from accounts.models import User
 from api.serializers import service_errors_as_drf
-from assessments.i18n import localized
+from assessments.assessment_serializers import (
+    ANSWERS_REFUSED,
+    API_ERROR,
+    AnswerInputSerializer,
+    AnswerSerializer,
+    AssessmentCreateSerializer,
+    AssessmentReviewSerializer,
+    AssessmentSerializer,
+    AssessmentSummarySerializer,
+)
 from assessments.models import (
     Answer,
     Assessment,
     AssessmentStatus,
     AssessmentTransition,
-    DimensionKind,
     DimensionResult,
-    QuestionnaireVersion,
-    VersionStatus,
 )
-from assessments.scoring import Quadrant
 from assessments.selectors import assessments_visible_to
 from assessments.services import (
     AnswerInput,
@@ -58,307 +59,10 @@ from assessments.services import (
     assessment_start,
     assessment_submit,
 )
-from clients.api import VisibleEngagementField
 from clients.filters import ScopedClientFilterSet
 from clients.models import Client, Engagement
 
 MAX_ANSWERS_PER_REQUEST = 500
-
-
-# --- Fields ---------------------------------------------------------------------------------
-
-
-class NamedChoiceField(serializers.ChoiceField):
-    """A choice field that the schema shows as one named enum component.
-
-    drf-spectacular names enums after the property, and ``status`` and ``kind`` already
-    carry other choice sets elsewhere in the API (questionnaire versions, timeline
-    entries); naming the set here keeps the schema free of collision warnings and gives
-    integrations one ``AssessmentStatusEnum`` for ``status``, ``from_status`` and
-    ``to_status``.
-    """
-
-    def __init__(self, *args: Any, component_name: str, **kwargs: Any) -> None:
-        self.component_name = component_name
-        super().__init__(*args, **kwargs)
-
-
-class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = NamedChoiceField
-    match_subclasses = True
-
-    def get_name(self) -> str | None:
-        return cast(NamedChoiceField, self.target).component_name
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        field = cast(NamedChoiceField, self.target)
-        choices = {value: label for value, label in field.choices.items() if value != ""}
-        return {
-            "type": "string",
-            "enum": list(choices),
-            "description": build_choice_description_list(choices.items()),
-        }
-
-
-def _status_field(**kwargs: Any) -> NamedChoiceField:
-    return NamedChoiceField(
-        choices=AssessmentStatus.choices,
-        component_name="AssessmentStatusEnum",
-        read_only=True,
-        **kwargs,
-    )
-
-
-# --- Read serializers -----------------------------------------------------------------------
-
-
-class AnswerSerializer(serializers.ModelSerializer):
-    """A stored answer. Send ``revision`` back with the next change of it."""
-
-    code = serializers.SerializerMethodField(help_text=_("The question's code."))
-
-    class Meta:
-        model = Answer
-        fields = ["question", "code", "value", "not_applicable", "na_reason", "note", "revision"]
-        read_only_fields = fields
-
-    def get_code(self, answer: Answer) -> str:
-        # Reads annotate the code (no Question rows loaded); saved answers carry their question.
-        code = getattr(answer, "question_code", None)
-        return code if code is not None else answer.question.code
-
-
-class AssessmentTransitionSerializer(serializers.ModelSerializer):
-    """A status change: who made it, when, and the reviewer's comment."""
-
-    from_status = _status_field(
-        allow_null=True,
-        help_text=_("The status before; null for the first step, the assessment's start."),
-    )
-    to_status = _status_field()
-
-    class Meta:
-        model = AssessmentTransition
-        fields = ["from_status", "to_status", "by", "at", "comment"]
-        read_only_fields = fields
-
-    def to_representation(self, instance: AssessmentTransition) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        if not data["from_status"]:
-            data["from_status"] = None  # stored blank: the assessment had no status before
-        return data
-
-
-class DimensionScoreSerializer(serializers.ModelSerializer):
-    """A dimension's score in the stored result."""
-
-    name = serializers.SerializerMethodField(
-        help_text=_("The dimension's name in the request's language.")
-    )
-    kind = NamedChoiceField(
-        choices=DimensionKind.choices, component_name="DimensionScoreKindEnum", read_only=True
-    )
-
-    class Meta:
-        model = DimensionResult
-        fields = ["code", "name", "kind", "score"]
-        read_only_fields = fields
-
-    def get_name(self, result: DimensionResult) -> str:
-        return localized(result.dimension.name) or result.code
-
-
-class AssessmentResultSerializer(serializers.ModelSerializer):
-    """The scores stored when the assessment was submitted."""
-
-    quadrant = serializers.ChoiceField(
-        choices=[quadrant.value for quadrant in Quadrant],
-        allow_null=True,
-        read_only=True,
-        help_text=_("Null when maturity or defensiveness could not be scored."),
-    )
-    dimension_scores = DimensionScoreSerializer(
-        source="dimension_results.all", many=True, read_only=True
-    )
-
-    class Meta:
-        model = Assessment
-        fields = [
-            "maturity_score", "maturity_level", "defensiveness_index", "quadrant",
-            "completeness", "dimension_scores",
-        ]  # fmt: skip
-        read_only_fields = fields
-
-    def to_representation(self, instance: Assessment) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["quadrant"] = data["quadrant"] or None  # stored blank when there is none
-        return data
-
-
-class AssessmentSummarySerializer(serializers.ModelSerializer):
-    """An assessment as lists show it: without its answers and history."""
-
-    client = serializers.IntegerField(
-        source="client_pk", read_only=True, help_text=_("The engagement's client id.")
-    )
-    questionnaire_version: serializers.PrimaryKeyRelatedField[QuestionnaireVersion] = (
-        serializers.PrimaryKeyRelatedField(source="version", read_only=True)
-    )
-    status = _status_field()
-    result = serializers.SerializerMethodField(
-        help_text=_("The stored scores; null until the assessment is submitted.")
-    )
-
-    class Meta:
-        model = Assessment
-        fields = [
-            "id", "engagement", "client", "questionnaire_version", "assessor", "status",
-            "created_at", "submitted_at", "reviewed_at", "result",
-        ]  # fmt: skip
-        read_only_fields = fields
-
-    @extend_schema_field(AssessmentResultSerializer(allow_null=True))
-    def get_result(self, assessment: Assessment) -> dict[str, Any] | None:
-        if assessment.submitted_at is None:
-            return None
-        return cast(
-            dict[str, Any], AssessmentResultSerializer(assessment, context=self.context).data
-        )
-
-
-class AssessmentSerializer(AssessmentSummarySerializer):
-    """An assessment with its answers, its result (once submitted) and its history."""
-
-    answers = AnswerSerializer(many=True, read_only=True)
-    transitions = AssessmentTransitionSerializer(many=True, read_only=True)
-
-    class Meta(AssessmentSummarySerializer.Meta):
-        fields = [*AssessmentSummarySerializer.Meta.fields, "answers", "transitions"]
-        read_only_fields = fields
-
-
-# --- Input serializers ----------------------------------------------------------------------
-
-
-class AssessmentCreateSerializer(serializers.ModelSerializer):
-    """What starting an assessment needs. Parses only: assessment_start does the rest."""
-
-    engagement = VisibleEngagementField(help_text=_("The engagement to assess."))
-    questionnaire_version = serializers.PrimaryKeyRelatedField(
-        source="version",
-        queryset=QuestionnaireVersion.objects.all(),
-        required=False,
-        allow_null=True,
-        help_text=_(
-            "A published questionnaire version; by default the current version of the "
-            "default questionnaire."
-        ),
-    )
-
-    class Meta:
-        model = Assessment
-        fields = ["engagement", "questionnaire_version"]
-
-    def validate_questionnaire_version(
-        self, version: QuestionnaireVersion | None
-    ) -> QuestionnaireVersion | None:
-        if version is not None and version.status != VersionStatus.PUBLISHED:
-            raise serializers.ValidationError(
-                _("Only a published questionnaire version can be used."), code="not_published"
-            )
-        return version
-
-
-class AnswerInputSerializer(serializers.Serializer):
-    question = serializers.IntegerField(help_text=_("The question's id."))
-    value = serializers.JSONField(
-        default=None,
-        allow_null=True,
-        help_text=_(
-            "A level from 1 to 5, an option's code, true/false, a number or a text, by the "
-            "question's type. null (or omitted) without `not_applicable` clears the answer."
-        ),
-    )
-    not_applicable = serializers.BooleanField(default=False)
-    na_reason = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        help_text=_(
-            "Why the question does not apply; required with `not_applicable`. Omitted: "
-            "the stored reason is kept."
-        ),
-    )
-    note = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        trim_whitespace=False,
-        help_text=_('Evidence note. Omitted: the stored note is kept; "" clears it.'),
-    )
-    revision = serializers.IntegerField(
-        default=None,
-        allow_null=True,
-        min_value=0,
-        help_text=_(
-            "The revision of the answer as last read; omit it (or send null) for a question "
-            "not answered yet. A change made from an older revision is refused with 409."
-        ),
-    )
-
-
-class AssessmentReviewSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(
-        choices=[("approve", _("Approve")), ("return", _("Return for correction"))]
-    )
-    comment = serializers.CharField(
-        default="",
-        allow_blank=True,
-        help_text=_("Required when returning: what should be corrected."),
-    )
-
-
-# --- Error bodies (for the schema) ----------------------------------------------------------
-
-
-class ApiErrorEntrySerializer(serializers.Serializer):
-    field = serializers.CharField()
-    code = serializers.CharField()
-    message = serializers.CharField()
-
-
-class StoredAnswerSerializer(serializers.Serializer):
-    value = serializers.JSONField(allow_null=True)
-    not_applicable = serializers.BooleanField()
-    na_reason = serializers.CharField()
-    note = serializers.CharField()
-    revision = serializers.IntegerField()
-
-
-class AnswerProblemSerializer(ApiErrorEntrySerializer):
-    current = StoredAnswerSerializer(
-        allow_null=True,
-        required=False,
-        help_text=_(
-            "Only on a stale write (code `stale`): the answer as stored now, null if it was "
-            "removed."
-        ),
-    )
-
-
-def _error_body(name: str, entry: serializers.Serializer) -> serializers.Serializer:
-    # inline_serializer, because a declared field named ``errors`` would shadow
-    # Serializer.errors for the type checker.
-    return inline_serializer(
-        name=name,
-        fields={
-            "type": serializers.CharField(),
-            "detail": serializers.CharField(),
-            "errors": entry,
-        },
-    )
-
-
-API_ERROR = _error_body("ApiError", ApiErrorEntrySerializer(many=True))
-ANSWERS_REFUSED = _error_body("AnswersRefused", AnswerProblemSerializer(many=True))
 
 
 # --- Filters --------------------------------------------------------------------------------

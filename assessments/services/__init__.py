@@ -1,13 +1,15 @@
-"""Every write of the assessments app: questionnaire authoring and the assessment life
-cycle. Split in two modules; import from here."""
+"""Every write of the assessments app: questionnaire authoring (``questionnaires``), the
+assessment life cycle (``assessments``) and its answers (``answers``). Import from here."""
 
-from assessments.services.assessments import (
+from assessments.services.answers import (
     AnswerInput,
     AnswerProblem,
     AnswersRefused,
+    answers_save,
+)
+from assessments.services.assessments import (
     AssessmentNotEditable,
     MissingAnswers,
-    answers_save,
     assessment_review,
     assessment_start,
     assessment_submit,

@@ -9,8 +9,6 @@ number of answers.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -37,11 +35,8 @@ from assessments.scoring import (
     DEFAULT_POLICY,
     NOT_APPLICABLE,
     Evidence,
-    InvalidAnswer,
-    QuestionSpec,
     Result,
     score,
-    trait_of,
 )
 from assessments.selectors import (
     default_questionnaire,
@@ -72,40 +67,6 @@ class AssessmentNotEditable(ValidationError):
         )
 
 
-@dataclass(frozen=True)
-class AnswerInput:
-    """One answer as a page or the API sends it."""
-
-    question: Any  # the question's id
-    value: Any = None
-    not_applicable: bool = False
-    na_reason: str | None = None  # None: keep what is stored
-    note: str | None = None  # None: keep what is stored
-    revision: int | None = None  # the revision the sender last read; None for a new answer
-
-
-@dataclass(frozen=True)
-class AnswerProblem:
-    index: int  # position in the request
-    question: Any
-    field: str
-    message: str
-    code: str  # "invalid" | "stale" | "unknown_question" | "duplicate"
-    current: dict[str, Any] | None = None  # for a stale write: what is stored now
-
-
-class AnswersRefused(Exception):
-    """Some answers could not be saved; none of the request was."""
-
-    def __init__(self, problems: list[AnswerProblem]) -> None:
-        super().__init__([p.message for p in problems])
-        self.problems = problems
-
-    @property
-    def only_stale(self) -> bool:
-        return all(problem.code == "stale" for problem in self.problems)
-
-
 class MissingAnswers(ValidationError):
     """Submit refused: required questions are unanswered (first one first)."""
 
@@ -117,7 +78,7 @@ class MissingAnswers(ValidationError):
         self.questions = questions
 
 
-def _lock(assessment: Assessment) -> Assessment:
+def lock_for_write(assessment: Assessment) -> Assessment:
     # of=("self",): lock the assessment row only. Without it PostgreSQL also locks the
     # joined version row, and every save on every assessment of that version would queue.
     return (
@@ -181,205 +142,6 @@ def assessment_start(
             engagement=engagement, assessor=by, status__in=EDITABLE_STATUSES
         ), False
     return assessment, True
-
-
-# --- Answers ------------------------------------------------------------------------------
-
-
-def _spec(question: Question) -> QuestionSpec:
-    return QuestionSpec(
-        code=question.code,
-        type=question.type,
-        options={o["code"]: float(o["score"]) for o in question.options or []},
-        min=question.min_value,
-        max=question.max_value,
-    )
-
-
-def _check_value(question: Question, value: Any) -> str | None:
-    """Why ``value`` cannot answer ``question``, or None."""
-    if question.type == "text":
-        if not isinstance(value, str):
-            return _("Write the answer as text.")
-        if len(value) > MAX_TEXT:
-            return _("Keep the answer under %(limit)d characters.") % {"limit": MAX_TEXT}
-        return None
-    try:
-        trait_of(_spec(question), value)
-    except InvalidAnswer:
-        if question.type == "number":
-            return _("Enter a number from %(low)g to %(high)g.") % {
-                "low": question.min_value,
-                "high": question.max_value,
-            }
-        return {
-            "scale": _("Choose a level from 1 to 5."),
-            "choice": _("Choose one of the options."),
-            "yes_no": _("Answer yes or no."),
-        }.get(question.type, _("This is not a valid answer."))
-    return None
-
-
-def _stored(answer: Answer) -> dict[str, Any]:
-    return {
-        "value": answer.value,
-        "not_applicable": answer.not_applicable,
-        "na_reason": answer.na_reason,
-        "note": answer.note,
-        "revision": answer.revision,
-    }
-
-
-@transaction.atomic
-def answers_save(
-    *, assessment: Assessment, by: User, answers: Sequence[AnswerInput]
-) -> list[Answer]:
-    """Save (insert or update) answers, all or none. A value of None without
-    ``not_applicable`` clears the answer. Raises AnswersRefused listing every problem;
-    AssessmentNotEditable once submitted."""
-    assessment = _lock(assessment)
-    if not may_edit(assessment, by):
-        raise PermissionDenied(_("Only the assessor or a director can change this assessment."))
-    if not assessment.is_editable:
-        raise AssessmentNotEditable()
-    questions = questions_by_id(assessment.version)
-    wanted = {item.question for item in answers if _is_id(item.question)}
-    existing = {
-        answer.question_id: answer
-        for answer in Answer.objects.filter(assessment=assessment, question_id__in=wanted)
-    }
-    problems: list[AnswerProblem] = []
-    seen: set[Any] = set()
-    rows: list[Answer] = []
-    now = timezone.now()
-    for index, item in enumerate(answers):
-        question = questions.get(item.question) if _is_id(item.question) else None
-        if question is None:
-            problems.append(
-                AnswerProblem(
-                    index,
-                    item.question,
-                    "question",
-                    _("Not a question of this assessment."),
-                    "unknown_question",
-                )
-            )
-            continue
-        if item.question in seen:
-            problems.append(
-                AnswerProblem(
-                    index,
-                    item.question,
-                    "question",
-                    _("This question is answered twice in one request."),
-                    "duplicate",
-                )
-            )
-            continue
-        seen.add(item.question)
-        stored = existing.get(question.pk)
-        if stored is not None and item.revision != stored.revision:
-            problems.append(
-                AnswerProblem(
-                    index,
-                    item.question,
-                    "revision",
-                    _(
-                        "Someone else changed this answer since you loaded it. It now reads "
-                        "as shown; check it and answer again."
-                    ),
-                    "stale",
-                    current=_stored(stored),
-                )
-            )
-            continue
-        if stored is None and item.revision not in (None, 0):
-            problems.append(
-                AnswerProblem(
-                    index,
-                    item.question,
-                    "revision",
-                    _("This answer was cleared since you loaded it; answer again."),
-                    "stale",
-                    current=None,
-                )
-            )
-            continue
-        # An omitted note or reason (None) keeps what is stored.
-        item = replace(
-            item,
-            note=item.note if item.note is not None else (stored.note if stored else ""),
-            na_reason=(
-                item.na_reason
-                if item.na_reason is not None
-                else (stored.na_reason if stored else "")
-            ),
-        )
-        field_problem = _problem_in(question, item)
-        if field_problem is not None:
-            field, message = field_problem
-            problems.append(AnswerProblem(index, item.question, field, message, "invalid"))
-            continue
-        rows.append(
-            Answer(
-                assessment=assessment,
-                question=question,
-                value=None if item.not_applicable else item.value,
-                not_applicable=item.not_applicable,
-                na_reason=(item.na_reason or "").strip() if item.not_applicable else "",
-                note=item.note or "",
-                revision=(stored.revision + 1) if stored is not None else 1,
-                updated_at=now,
-                updated_by=by,
-            )
-        )
-    if problems:
-        raise AnswersRefused(problems)
-    Answer.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["assessment", "question"],
-        update_fields=[
-            "value",
-            "not_applicable",
-            "na_reason",
-            "note",
-            "revision",
-            "updated_at",
-            "updated_by",
-        ],
-    )
-    Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
-    return rows
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _has_nul(value: Any) -> bool:
-    # PostgreSQL text cannot hold NUL; refuse it as bad input rather than fail on write.
-    return isinstance(value, str) and "\x00" in value
-
-
-def _problem_in(question: Question, item: AnswerInput) -> tuple[str, str] | None:
-    for field in ("note", "na_reason", "value"):
-        if _has_nul(getattr(item, field)):
-            return field, _("Remove the invisible control character (NUL) from the text.")
-    if item.note is not None and (not isinstance(item.note, str) or len(item.note) > MAX_TEXT):
-        return "note", _("Keep the note under %(limit)d characters.") % {"limit": MAX_TEXT}
-    if item.not_applicable:
-        if not question.allow_na:
-            return "not_applicable", _("“Not applicable” is not allowed for this question.")
-        if not isinstance(item.na_reason, str) or not item.na_reason.strip():
-            return "na_reason", _("Say why this question does not apply.")
-        if len(item.na_reason) > 500:
-            return "na_reason", _("Keep the reason under 500 characters.")
-        return None
-    if item.value is None:
-        return None  # clears the answer
-    message = _check_value(question, item.value)
-    return ("value", message) if message else None
 
 
 # --- Submit -------------------------------------------------------------------------------
@@ -506,7 +268,7 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
     Idempotent: submitting an assessment that is already submitted (or approved) returns
     it as it is. A client whose first submit committed but whose answer never arrived (a
     dropped connection, a proxy's timeout) retries and gets the result, not an error."""
-    assessment = _lock(assessment)
+    assessment = lock_for_write(assessment)
     if not may_edit(assessment, by):
         raise PermissionDenied(_("Only the assessor or a director can submit this assessment."))
     if assessment.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED):
@@ -646,7 +408,7 @@ def assessment_review(
     comment saying what to correct)."""
     if not user_has_role(by, DIRECTORS):
         raise PermissionDenied(_("Only directors review assessments."))
-    assessment = _lock(assessment)
+    assessment = lock_for_write(assessment)
     if assessment.status != AssessmentStatus.SUBMITTED:
         raise ValidationError(
             _("Only a submitted assessment can be reviewed."), code="not_submitted"

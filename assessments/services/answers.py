@@ -1,0 +1,292 @@
+"""Answers: saved as they are given (autosave and the API), all or none per request,
+each checked against its question and against the revision its sender last read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from assessments.models import (
+    Answer,
+    Assessment,
+    Question,
+)
+from assessments.scoring import (
+    InvalidAnswer,
+    QuestionSpec,
+    trait_of,
+)
+from assessments.selectors import (
+    questions_by_id,
+)
+from assessments.services.assessments import (
+    MAX_TEXT,
+    AssessmentNotEditable,
+    lock_for_write,
+    may_edit,
+)
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    """One answer as a page or the API sends it."""
+
+    question: Any  # the question's id
+    value: Any = None
+    not_applicable: bool = False
+    na_reason: str | None = None  # None: keep what is stored
+    note: str | None = None  # None: keep what is stored
+    revision: int | None = None  # the revision the sender last read; None for a new answer
+
+
+@dataclass(frozen=True)
+class AnswerProblem:
+    index: int  # position in the request
+    question: Any
+    field: str
+    message: str
+    code: str  # "invalid" | "stale" | "unknown_question" | "duplicate"
+    current: dict[str, Any] | None = None  # for a stale write: what is stored now
+
+
+class AnswersRefused(Exception):
+    """Some answers could not be saved; none of the request was."""
+
+    def __init__(self, problems: list[AnswerProblem]) -> None:
+        super().__init__([p.message for p in problems])
+        self.problems = problems
+
+    @property
+    def only_stale(self) -> bool:
+        return all(problem.code == "stale" for problem in self.problems)
+
+
+# --- Answers ------------------------------------------------------------------------------
+
+
+def _spec(question: Question) -> QuestionSpec:
+    return QuestionSpec(
+        code=question.code,
+        type=question.type,
+        options={o["code"]: float(o["score"]) for o in question.options or []},
+        min=question.min_value,
+        max=question.max_value,
+    )
+
+
+def _check_value(question: Question, value: Any) -> str | None:
+    """Why ``value`` cannot answer ``question``, or None."""
+    if question.type == "text":
+        if not isinstance(value, str):
+            return _("Write the answer as text.")
+        if len(value) > MAX_TEXT:
+            return _("Keep the answer under %(limit)d characters.") % {"limit": MAX_TEXT}
+        return None
+    try:
+        trait_of(_spec(question), value)
+    except InvalidAnswer:
+        if question.type == "number":
+            return _("Enter a number from %(low)g to %(high)g.") % {
+                "low": question.min_value,
+                "high": question.max_value,
+            }
+        return {
+            "scale": _("Choose a level from 1 to 5."),
+            "choice": _("Choose one of the options."),
+            "yes_no": _("Answer yes or no."),
+        }.get(question.type, _("This is not a valid answer."))
+    return None
+
+
+def _stored(answer: Answer) -> dict[str, Any]:
+    return {
+        "value": answer.value,
+        "not_applicable": answer.not_applicable,
+        "na_reason": answer.na_reason,
+        "note": answer.note,
+        "revision": answer.revision,
+    }
+
+
+@transaction.atomic
+def answers_save(
+    *, assessment: Assessment, by: User, answers: Sequence[AnswerInput]
+) -> list[Answer]:
+    """Save (insert or update) answers, all or none. A value of None without
+    ``not_applicable`` clears the answer. Raises AnswersRefused listing every problem;
+    AssessmentNotEditable once submitted."""
+    assessment = lock_for_write(assessment)
+    if not may_edit(assessment, by):
+        raise PermissionDenied(_("Only the assessor or a director can change this assessment."))
+    if not assessment.is_editable:
+        raise AssessmentNotEditable()
+    questions = questions_by_id(assessment.version)
+    wanted = {item.question for item in answers if _is_id(item.question)}
+    existing = {
+        answer.question_id: answer
+        for answer in Answer.objects.filter(assessment=assessment, question_id__in=wanted)
+    }
+    problems: list[AnswerProblem] = []
+    seen: set[Any] = set()
+    rows: list[Answer] = []
+    now = timezone.now()
+    for index, item in enumerate(answers):
+        question = questions.get(item.question) if _is_id(item.question) else None
+        stored = existing.get(question.pk) if question is not None else None
+        problem = _refusal(index, item, question, stored, seen)
+        if problem is None:
+            assert question is not None  # no refusal means a question of this assessment
+            item = _keeping_what_is_stored(item, stored)
+            problem = _invalid(index, item, question)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        assert question is not None
+        rows.append(_row(assessment, question, item, stored, by=by, now=now))
+    if problems:
+        raise AnswersRefused(problems)
+    Answer.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["assessment", "question"],
+        update_fields=[
+            "value",
+            "not_applicable",
+            "na_reason",
+            "note",
+            "revision",
+            "updated_at",
+            "updated_by",
+        ],
+    )
+    Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
+    return rows
+
+
+def _refusal(
+    index: int,
+    item: AnswerInput,
+    question: Question | None,
+    stored: Answer | None,
+    seen: set[Any],
+) -> AnswerProblem | None:
+    """Why this item cannot be considered at all: not a question of the assessment, a
+    second answer to one question, or written against a revision that is no longer the
+    stored one (the sender gets what is stored now)."""
+    if question is None:
+        return AnswerProblem(
+            index,
+            item.question,
+            "question",
+            _("Not a question of this assessment."),
+            "unknown_question",
+        )
+    if item.question in seen:
+        return AnswerProblem(
+            index,
+            item.question,
+            "question",
+            _("This question is answered twice in one request."),
+            "duplicate",
+        )
+    seen.add(item.question)
+    if stored is not None and item.revision != stored.revision:
+        return AnswerProblem(
+            index,
+            item.question,
+            "revision",
+            _(
+                "Someone else changed this answer since you loaded it. It now reads "
+                "as shown; check it and answer again."
+            ),
+            "stale",
+            current=_stored(stored),
+        )
+    if stored is None and item.revision not in (None, 0):
+        return AnswerProblem(
+            index,
+            item.question,
+            "revision",
+            _("This answer was cleared since you loaded it; answer again."),
+            "stale",
+            current=None,
+        )
+    return None
+
+
+def _keeping_what_is_stored(item: AnswerInput, stored: Answer | None) -> AnswerInput:
+    """An omitted note or reason (None) keeps what is stored."""
+    return replace(
+        item,
+        note=item.note if item.note is not None else (stored.note if stored else ""),
+        na_reason=(
+            item.na_reason if item.na_reason is not None else (stored.na_reason if stored else "")
+        ),
+    )
+
+
+def _invalid(index: int, item: AnswerInput, question: Question) -> AnswerProblem | None:
+    field_problem = _problem_in(question, item)
+    if field_problem is None:
+        return None
+    field, message = field_problem
+    return AnswerProblem(index, item.question, field, message, "invalid")
+
+
+def _row(
+    assessment: Assessment,
+    question: Question,
+    item: AnswerInput,
+    stored: Answer | None,
+    *,
+    by: User,
+    now: datetime,
+) -> Answer:
+    return Answer(
+        assessment=assessment,
+        question=question,
+        value=None if item.not_applicable else item.value,
+        not_applicable=item.not_applicable,
+        na_reason=(item.na_reason or "").strip() if item.not_applicable else "",
+        note=item.note or "",
+        revision=(stored.revision + 1) if stored is not None else 1,
+        updated_at=now,
+        updated_by=by,
+    )
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _has_nul(value: Any) -> bool:
+    # PostgreSQL text cannot hold NUL; refuse it as bad input rather than fail on write.
+    return isinstance(value, str) and "\x00" in value
+
+
+def _problem_in(question: Question, item: AnswerInput) -> tuple[str, str] | None:
+    for field in ("note", "na_reason", "value"):
+        if _has_nul(getattr(item, field)):
+            return field, _("Remove the invisible control character (NUL) from the text.")
+    if item.note is not None and (not isinstance(item.note, str) or len(item.note) > MAX_TEXT):
+        return "note", _("Keep the note under %(limit)d characters.") % {"limit": MAX_TEXT}
+    if item.not_applicable:
+        if not question.allow_na:
+            return "not_applicable", _("“Not applicable” is not allowed for this question.")
+        if not isinstance(item.na_reason, str) or not item.na_reason.strip():
+            return "na_reason", _("Say why this question does not apply.")
+        if len(item.na_reason) > 500:
+            return "na_reason", _("Keep the reason under 500 characters.")
+        return None
+    if item.value is None:
+        return None  # clears the answer
+    message = _check_value(question, item.value)
+    return ("value", message) if message else None

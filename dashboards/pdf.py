@@ -249,119 +249,98 @@ def client_report_pdf(report: ClientReport) -> bytes:
     if not report.assessed:
         story.append(_p(_("No assessment has been completed yet."), styles["body"]))
     for item in report.engagements:
-        engagement = item.engagement
-        story.append(_p(engagement.get_process_type_display(), styles["h2"]))
-        latest = item.latest
-        if latest is None:
-            story.append(_p(_("Not assessed yet."), styles["body"]))
-        else:
-            change = item.maturity_change
-            story.append(
-                _table(
-                    [
-                        [
-                            _("Level"),
-                            _("Maturity"),
-                            _("Defensiveness"),
-                            _("Quadrant"),
-                            pgettext("score difference", "Change"),
-                        ],
-                        [
-                            f"{latest.maturity_level} · {item.level_name}"
-                            if latest.maturity_level
-                            else "–",
-                            _number(latest.maturity_score),
-                            _number(latest.defensiveness_index),
-                            item.quadrant_name,
-                            _signed(change),
-                        ],
-                    ],
-                    [40 * mm, 26 * mm, 30 * mm, 42 * mm, 26 * mm],
-                )
-            )
-            if item.quadrant_hint:
-                story.append(Spacer(1, 2 * mm))
-                story.append(_p(item.quadrant_hint, styles["body"]))
-            if item.dimensions:
-                first, *more = _dimension_charts(item)
-                story.append(KeepTogether([_p(_("Dimensions"), styles["h3"]), first]))
-                story.extend(more)
-                story.append(
-                    _table(
-                        [
-                            [
-                                _("Dimension"),
-                                _("Score"),
-                                _("Before"),
-                                pgettext("score difference", "Change"),
-                            ]
-                        ]
-                        + [
-                            [
-                                _p(d.name, styles["body"]),
-                                _number(d.score),
-                                _number(d.previous),
-                                _signed(d.change),
-                            ]
-                            for d in item.dimensions
-                        ],
-                        [90 * mm, 24 * mm, 24 * mm, 24 * mm],
-                    )
-                )
-            trend = _trend_chart(item)
-            if trend is not None:
-                story.append(KeepTogether([_p(_("Trend"), styles["h3"]), trend]))
-        if item.done or item.planned:
-            story.append(_p(_("What we did together"), styles["h3"]))
-            rows = [[_("Action"), _("Done on"), _("Outcome")]]
-            for action in item.done[:15]:
-                rows.append(
-                    [
-                        _p(action.display_title, styles["body"]),
-                        formats.date_format(
-                            timezone.localtime(action.completed_at), "SHORT_DATE_FORMAT"
-                        )
-                        if action.completed_at
-                        else "",
-                        _p(action.outcome or "", styles["body"]),
-                    ]
-                )
-            if len(rows) > 1:
-                story.append(_table(rows, [60 * mm, 22 * mm, 80 * mm]))
-            if item.average_uplift is not None:
-                story.append(
-                    _p(
-                        _("Average change of the dimensions these actions targeted: %(uplift)s.")
-                        % {"uplift": _number(item.average_uplift)},
-                        styles["small"],
-                    )
-                )
-            if item.planned:
-                story.append(_p(_("Next steps"), styles["h3"]))
-                story.append(
-                    _table(
-                        [[_("Action"), _("Due")]]
-                        + [
-                            [
-                                _p(action.display_title, styles["body"]),
-                                formats.date_format(action.due_date, "SHORT_DATE_FORMAT"),
-                            ]
-                            for action in item.planned[:15]
-                        ],
-                        [130 * mm, 32 * mm],
-                    )
-                )
+        story.append(_p(item.engagement.get_process_type_display(), styles["h2"]))
+        story.extend(_standing(item, styles))
+        story.extend(_education(item, styles))
         if item.reassessment_due:
-            story.append(
-                _p(
-                    _("Next assessment due: %(date)s")
-                    % {
-                        "date": formats.date_format(
-                            timezone.localtime(item.reassessment_due), "DATE_FORMAT"
-                        )
-                    },
-                    styles["small"],
-                )
-            )
+            due = formats.date_format(timezone.localtime(item.reassessment_due), "DATE_FORMAT")
+            story.append(_p(_("Next assessment due: %(date)s") % {"date": due}, styles["small"]))
     document.build(story)
     return buffer.getvalue()
+
+
+def _standing(item: EngagementReport, styles: dict[str, ParagraphStyle]) -> list[Any]:
+    """One engagement's latest result: level, scores, quadrant, dimensions and trend."""
+    latest = item.latest
+    if latest is None:
+        return [_p(_("Not assessed yet."), styles["body"])]
+    level = f"{latest.maturity_level} · {item.level_name}" if latest.maturity_level else "–"
+    story: list[Any] = [
+        _table(
+            [
+                [
+                    _("Level"),
+                    _("Maturity"),
+                    _("Defensiveness"),
+                    _("Quadrant"),
+                    pgettext("score difference", "Change"),
+                ],
+                [
+                    level,
+                    _number(latest.maturity_score),
+                    _number(latest.defensiveness_index),
+                    item.quadrant_name,
+                    _signed(item.maturity_change),
+                ],
+            ],
+            [40 * mm, 26 * mm, 30 * mm, 42 * mm, 26 * mm],
+        )
+    ]
+    if item.quadrant_hint:
+        story += [Spacer(1, 2 * mm), _p(item.quadrant_hint, styles["body"])]
+    if item.dimensions:
+        first, *more = _dimension_charts(item)
+        story.append(KeepTogether([_p(_("Dimensions"), styles["h3"]), first]))
+        story.extend(more)
+        head = [_("Dimension"), _("Score"), _("Before"), pgettext("score difference", "Change")]
+        rows = [
+            [_p(d.name, styles["body"]), _number(d.score), _number(d.previous), _signed(d.change)]
+            for d in item.dimensions
+        ]
+        story.append(_table([head, *rows], [90 * mm, 24 * mm, 24 * mm, 24 * mm]))
+    trend = _trend_chart(item)
+    if trend is not None:
+        story.append(KeepTogether([_p(_("Trend"), styles["h3"]), trend]))
+    return story
+
+
+def _education(item: EngagementReport, styles: dict[str, ParagraphStyle]) -> list[Any]:
+    """What was done together on one engagement (and what came of it), and what is next."""
+    if not (item.done or item.planned):
+        return []
+    story: list[Any] = [_p(_("What we did together"), styles["h3"])]
+    rows: list[list[Any]] = [[_("Action"), _("Done on"), _("Outcome")]]
+    for action in item.done[:15]:
+        done_on = (
+            formats.date_format(timezone.localtime(action.completed_at), "SHORT_DATE_FORMAT")
+            if action.completed_at
+            else ""
+        )
+        rows.append(
+            [
+                _p(action.display_title, styles["body"]),
+                done_on,
+                _p(action.outcome or "", styles["body"]),
+            ]
+        )
+    if len(rows) > 1:
+        story.append(_table(rows, [60 * mm, 22 * mm, 80 * mm]))
+    if item.average_uplift is not None:
+        story.append(
+            _p(
+                _("Average change of the dimensions these actions targeted: %(uplift)s.")
+                % {"uplift": _number(item.average_uplift)},
+                styles["small"],
+            )
+        )
+    if item.planned:
+        story.append(_p(_("Next steps"), styles["h3"]))
+        planned = [
+            [
+                _p(action.display_title, styles["body"]),
+                formats.date_format(action.due_date, "SHORT_DATE_FORMAT"),
+            ]
+            for action in item.planned[:15]
+        ]
+        story.append(_table([[_("Action"), _("Due")], *planned], [130 * mm, 32 * mm]))
+    return story

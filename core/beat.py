@@ -30,6 +30,7 @@ from django.db import connection
 
 from core.heartbeats import BEAT
 from core.services import heartbeat_record
+from core.worker import RECONNECT
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +144,7 @@ class Scheduler(PersistentScheduler):
             log.error("beat: broker unreachable (%s); trying again in %s s", error, interval)
 
         return self.connection.ensure_connection(
-            report,
-            self.app.conf.broker_connection_max_retries,
-            interval_start=0,
-            interval_step=1,
-            interval_max=2,
+            report, self.app.conf.broker_connection_max_retries, **RECONNECT
         )
 
     def _record_tick(self) -> None:

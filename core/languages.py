@@ -38,7 +38,7 @@ def name(code: str) -> str:
     return str(dict(settings.LANGUAGES)[code])
 
 
-def listed(items: tuple[str, ...] | None = None) -> str:
+def listed() -> str:
     """``en, pt-br and es``: for messages that name every language a text needs."""
-    items = codes() if items is None else items
+    items = codes()
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"

@@ -13,10 +13,12 @@ from typing import Any
 
 from celery.worker.consumer import Consumer as CeleryConsumer
 
+# kombu's ensure_connection intervals: at once, then a second apart, then two. Beat's
+# scheduler (core/beat.py) reconnects the same way.
+RECONNECT = {"interval_start": 0, "interval_step": 1, "interval_max": 2}
+
 
 class Consumer(CeleryConsumer):
     def ensure_connected(self, conn: Any) -> Any:
-        conn.ensure_connection = functools.partial(
-            conn.ensure_connection, interval_start=0, interval_step=1, interval_max=2
-        )
+        conn.ensure_connection = functools.partial(conn.ensure_connection, **RECONNECT)
         return super().ensure_connected(conn)

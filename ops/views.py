@@ -45,12 +45,10 @@ def metrics(request: HttpRequest) -> HttpResponse:
             )
     elif not settings.DEBUG:
         raise Http404
-    registry: CollectorRegistry
+    registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
         MultiProcessCollector(registry)
     else:
-        registry = CollectorRegistry()
         registry.register(_Everything())
     registry.register(ProductCollector())
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -369,6 +369,16 @@ _PARAMS = """jsonb_build_object(
     'client', cl.name, 'client_id', c.client_id,
     'due_date', to_char(c.due_date, 'YYYY-MM-DD'), 'action_type', c.action_type)"""
 
+# Each notification's e-mail delivery, for recipients with an address (the in-app channel
+# is the notification itself).
+_DELIVERED = """, delivered AS (
+    INSERT INTO education_delivery
+        (notification_id, channel, state, attempts, next_attempt_at, last_error)
+    SELECT n.id, 'email', 'pending', 0, now(), ''
+    FROM notified n JOIN accounts_user u ON u.id = n.recipient_id
+    WHERE u.email <> ''
+)"""
+
 RAW_CLAIM = f"""
 WITH due AS ({_CLAIM}), claimed AS (
     UPDATE education_educationaction a
@@ -387,17 +397,15 @@ WITH due AS ({_CLAIM}), claimed AS (
     RETURNING a.id, a.owner_id, a.client_id, a.template_id, a.title, a.action_type, a.due_date
 ), notified AS (
     INSERT INTO education_notification
-        (recipient_id, kind, idempotency_key, action_id, params, created_at, email_state,
-         attempts, next_attempt_at, last_error)
+        (recipient_id, kind, idempotency_key, action_id, params, created_at)
     SELECT c.owner_id, 'reminder', 'reminder.' || c.id || '.' || to_char(c.due_date, 'YYYY-MM-DD'),
-           c.id, {_PARAMS}, now(), CASE WHEN u.email <> '' THEN 'pending' ELSE 'skipped' END, 0,
-           CASE WHEN u.email <> '' THEN now() END, ''
+           c.id, {_PARAMS}, now()
     FROM claimed c
     JOIN clients_client cl ON cl.id = c.client_id
-    JOIN accounts_user u ON u.id = c.owner_id
     LEFT JOIN education_actiontemplate t ON t.id = c.template_id
     ON CONFLICT DO NOTHING
-)
+    RETURNING id, recipient_id
+){_DELIVERED}
 SELECT count(*) FROM claimed
 """
 
@@ -470,14 +478,12 @@ WITH due AS (
     WHERE d.escalate AND director.is_active AND director.role = 'director'
 ), notified AS (
     INSERT INTO education_notification
-        (recipient_id, kind, idempotency_key, action_id, params, created_at, email_state,
-         attempts, next_attempt_at, last_error)
-    SELECT recipient_id, kind, key, id, params, now(),
-           CASE WHEN email <> '' THEN 'pending' ELSE 'skipped' END, 0,
-           CASE WHEN email <> '' THEN now() END, ''
+        (recipient_id, kind, idempotency_key, action_id, params, created_at)
+    SELECT recipient_id, kind, key, id, params, now()
     FROM notices
     ON CONFLICT DO NOTHING
-)
+    RETURNING id, recipient_id
+){_DELIVERED}
 SELECT count(*) FROM claimed
 """
 
@@ -494,8 +500,12 @@ SELECT md5(string_agg(row, '|' ORDER BY row)) FROM (
 """
 FINGERPRINT_NOTIFICATIONS = """
 SELECT md5(string_agg(concat_ws(',', recipient_id, kind, idempotency_key, action_id,
-                                params::text, email_state), '|' ORDER BY idempotency_key))
-FROM education_notification
+                                params::text,
+                                (SELECT string_agg(d.channel || ':' || d.state, ';'
+                                                   ORDER BY d.channel)
+                                   FROM education_delivery d WHERE d.notification_id = n.id)),
+                      '|' ORDER BY idempotency_key))
+FROM education_notification n
 """
 
 

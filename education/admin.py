@@ -9,6 +9,7 @@ from assessments.i18n import localized
 from education import services
 from education.models import (
     ActionTemplate,
+    Delivery,
     EducationAction,
     EducationPlan,
     Notification,
@@ -82,22 +83,52 @@ class EducationActionAdmin(ReadOnlyAdmin):
     date_hierarchy = "due_date"
 
 
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    fields = ("channel", "state", "attempts", "next_attempt_at", "sent_at", "last_error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def _queued_again(admin_: admin.ModelAdmin, request, count: int) -> None:
+    admin_.message_user(
+        request,
+        ngettext("%(count)s delivery queued again.", "%(count)s deliveries queued again.", count)
+        % {"count": count},
+    )
+
+
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("kind", "recipient", "created_at", "read_at", "email_state", "attempts")
-    list_filter = ("kind", "email_state")
+    list_display = ("kind", "recipient", "created_at", "read_at")
+    list_filter = ("kind", "deliveries__channel", "deliveries__state")
     search_fields = ("idempotency_key", "recipient__username")
     list_select_related = ("recipient",)
-    actions = ["retry_email"]
+    inlines = [DeliveryInline]
+    actions = ["retry_deliveries"]
 
-    @admin.action(description=_("Send the e-mail again (failed ones)"))
-    def retry_email(self, request, queryset):
+    @admin.action(description=_("Send again (failed deliveries)"))
+    def retry_deliveries(self, request, queryset):
         count = services.notifications_retry(ids=queryset.values_list("pk", flat=True))
-        self.message_user(
-            request,
-            ngettext("%(count)s e-mail queued again.", "%(count)s e-mails queued again.", count)
-            % {"count": count},
-        )
+        _queued_again(self, request, count)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("notification", "channel", "state", "attempts", "next_attempt_at", "sent_at")
+    list_filter = ("channel", "state")
+    search_fields = ("notification__idempotency_key", "notification__recipient__username")
+    list_select_related = ("notification__recipient",)
+    actions = ["retry"]
+
+    @admin.action(description=_("Send again (failed ones)"))
+    def retry(self, request, queryset):
+        count = services.deliveries_retry(ids=queryset.values_list("pk", flat=True))
+        _queued_again(self, request, count)
 
 
 @admin.register(ReassessmentSchedule)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
@@ -31,6 +32,8 @@ from education.messages import text_of
 from education.models import (
     ActionTemplate,
     ActionType,
+    Delivery,
+    DeliveryState,
     EducationAction,
     Notification,
     Playbook,
@@ -297,17 +300,44 @@ class PlaybookViewSet(viewsets.ReadOnlyModelViewSet):
 # --- Notifications ------------------------------------------------------------------------
 
 
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Delivery
+        fields = ["channel", "state", "attempts", "sent_at"]
+
+
 class NotificationSerializer(serializers.ModelSerializer):
     title = serializers.SerializerMethodField()
     body = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    deliveries = DeliverySerializer(many=True, read_only=True)
+    email_state = serializers.SerializerMethodField(
+        help_text=_("The e-mail delivery's state; `skipped` when there is none (no address).")
+    )
+    sent_at = serializers.SerializerMethodField(help_text=_("When the e-mail was sent."))
 
     class Meta:
         model = Notification
         fields = [
             "id", "kind", "title", "body", "url", "action", "params", "created_at",
-            "read_at", "email_state", "sent_at",
+            "read_at", "deliveries", "email_state", "sent_at",
         ]  # fmt: skip
+
+    def _email(self, obj: Notification) -> Delivery | None:
+        # The deliveries are prefetched: no query per notification.
+        return next((d for d in obj.deliveries.all() if d.channel == "email"), None)
+
+    @extend_schema_field(serializers.ChoiceField(choices=[*DeliveryState.values, "skipped"]))
+    def get_email_state(self, obj: Notification) -> str:
+        email = self._email(obj)
+        return email.state if email else "skipped"
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_sent_at(self, obj: Notification) -> str | None:
+        email = self._email(obj)
+        if email is None or email.sent_at is None:
+            return None
+        return serializers.DateTimeField().to_representation(email.sent_at)
 
     def get_title(self, obj: Notification) -> str:
         return text_of(obj).title
@@ -346,7 +376,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
         return cast(User, self.request.user)
 
     def get_queryset(self) -> QuerySet[Notification]:
-        rows = notifications_of(self.request.user)
+        rows = notifications_of(self.request.user).prefetch_related("deliveries")
         if self.request.query_params.get("unread") in {"1", "true", "yes"}:
             rows = rows.filter(read_at__isnull=True)
         return rows

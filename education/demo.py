@@ -19,9 +19,10 @@ from clients.models import Engagement
 from education import cadence, planning, schedule
 from education.models import (
     ActionStatus,
+    Delivery,
+    DeliveryState,
     EducationAction,
     EducationPlan,
-    EmailState,
     Notification,
     NotificationKind,
     PlanStatus,
@@ -147,7 +148,7 @@ def seed_education(
                 _sent(director_id, NotificationKind.ESCALATION, action, f"escalation.{director_id}")
                 for director_id, _email in directors
             ]
-    Notification.objects.bulk_create(notices, batch_size=BATCH, ignore_conflicts=True)
+    _write_sent(notices)
     ReassessmentSchedule.objects.bulk_create(schedules, batch_size=BATCH, ignore_conflicts=True)
     return {
         "education plans": len(plans),
@@ -222,13 +223,35 @@ def _under_way(
 def _sent(recipient_id: int, kind: str, action: EducationAction, suffix: str) -> Notification:
     from education.services import action_params
 
-    at = action.escalated_at if kind == NotificationKind.ESCALATION else action.overdue_at
-    return Notification(
+    row = Notification(
         recipient_id=recipient_id,
         kind=kind,
         idempotency_key=f"demo.{suffix}.{action.pk}",
         action=action,
         params=action_params(action),
-        email_state=EmailState.SENT,
-        sent_at=at,
+    )
+    row.sent_at = action.escalated_at if kind == NotificationKind.ESCALATION else action.overdue_at  # type: ignore[attr-defined]
+    return row
+
+
+def _write_sent(notices: list[Notification]) -> None:
+    """The seeded history's notifications, e-mailed when they happened."""
+    Notification.objects.bulk_create(notices, batch_size=BATCH, ignore_conflicts=True)
+    sent_at = {n.idempotency_key: n.sent_at for n in notices}  # type: ignore[attr-defined]
+    written = Notification.objects.filter(idempotency_key__in=list(sent_at)).values_list(
+        "idempotency_key", "id"
+    )
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                notification_id=pk,
+                channel="email",
+                state=DeliveryState.SENT,
+                attempts=1,
+                sent_at=sent_at[key],
+            )
+            for key, pk in written
+        ],
+        batch_size=BATCH,
+        ignore_conflicts=True,
     )

@@ -486,21 +486,21 @@ class NotificationKind(models.TextChoices):
     DIGEST = "digest", _("Weekly digest")
 
 
-class EmailState(models.TextChoices):
+class DeliveryState(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Gave up")
-    SKIPPED = "skipped", _("No e-mail address")
 
 
 class Notification(models.Model):
-    """Something a user should know: shown in the app and e-mailed — the outbox.
+    """Something a user should know — the outbox.
 
     Written in the same transaction as the change that causes it, with an
-    ``idempotency_key`` that is unique, so writing it twice is a no-op. The relay e-mails
-    pending rows with retries and backoff; the key is also the message's Message-ID, so a
-    receiver can drop a copy re-sent after a worker died between sending and recording.
-    Texts are rendered when shown (in the reader's language), from ``kind`` and ``params``.
+    ``idempotency_key`` that is unique, so writing it twice is a no-op. Being written is
+    its in-app delivery (the notification centre reads these rows); every other channel
+    (``education/channels/``) gets a :class:`Delivery` row written with it, which the relay
+    works through with retries and backoff. Texts are rendered when shown (in the reader's
+    language), from ``kind`` and ``params``.
     """
 
     recipient = models.ForeignKey(
@@ -522,24 +522,12 @@ class Notification(models.Model):
     params = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    email_state = models.CharField(
-        _("e-mail"), max_length=10, choices=EmailState.choices, default=EmailState.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    last_error = models.CharField(_("last error"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                condition=models.Q(email_state="pending"),
-                name="notification_outbox",
-            ),
             models.Index(
                 fields=["recipient", "-created_at"],
                 name="notification_inbox",
@@ -557,3 +545,48 @@ class Notification(models.Model):
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+
+class Delivery(models.Model):
+    """One notification through one relayed channel: its own state, attempts and errors.
+
+    ``channel`` names an entry of ``education.channels.CHANNELS`` (not a database choice,
+    so a new channel needs no migration). The pair is unique: a notification written twice
+    is delivered once per channel. The relay claims pending rows in ``next_attempt_at``
+    order from the partial ``delivery_outbox`` index.
+    """
+
+    notification = models.ForeignKey(
+        Notification,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("notification"),
+    )
+    channel = models.CharField(_("channel"), max_length=20)
+    state = models.CharField(
+        _("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["notification_id", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="delivery_once_per_channel"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(state="pending"),
+                name="delivery_outbox",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} · {self.get_state_display()}"

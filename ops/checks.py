@@ -55,7 +55,7 @@ class BeatTick(HealthCheck):
 
 @dataclasses.dataclass
 class Outbox(HealthCheck):
-    """No plan or e-mail has waited for a worker longer than the limit."""
+    """No plan or delivery has waited for a worker longer than the limit."""
 
     max_age: float = dataclasses.field(
         default_factory=lambda: settings.HEALTH_OUTBOX_MAX_AGE_SECONDS
@@ -67,5 +67,5 @@ class Outbox(HealthCheck):
         if age is not None and age > self.max_age:
             raise ServiceUnavailable(
                 f"the oldest waiting row is {age:.0f} s old (limit {self.max_age:g} s); "
-                f"{box.plans_pending} plans and {box.notifications_due} e-mails waiting"
+                f"{box.plans_pending} plans and {box.deliveries_due} deliveries waiting"
             )

@@ -33,25 +33,27 @@ class ProductCollector:
         box = selectors.outbox(now=now)
         backlog = GaugeMetricFamily(
             "maturity_outbox_backlog",
-            "Rows waiting for a worker: pending plans, and e-mails whose time has come.",
+            "Rows waiting for a worker: pending plans, and deliveries (kind: their channel) "
+            "whose time has come.",
             labels=["kind"],
         )
         backlog.add_metric(["plan"], box.plans_pending)
-        backlog.add_metric(["email"], box.notifications_due)
-        yield backlog
-        yield GaugeMetricFamily(
-            "maturity_email_retry_waiting",
-            "E-mails waiting out a retry backoff after a failed send.",
-            value=box.notifications_waiting,
-        )
         oldest = GaugeMetricFamily(
             "maturity_outbox_oldest_age_seconds",
             "How long the oldest waiting row has waited (0 when none waits).",
             labels=["kind"],
         )
         oldest.add_metric(["plan"], box.oldest_plan_age or 0.0)
-        oldest.add_metric(["email"], box.oldest_notification_age or 0.0)
-        yield oldest
+        backing_off = GaugeMetricFamily(
+            "maturity_delivery_retry_waiting",
+            "Deliveries waiting out a retry backoff after a failed send.",
+            labels=["channel"],
+        )
+        for channel, waiting in box.deliveries.items():
+            backlog.add_metric([channel], waiting.due)
+            oldest.add_metric([channel], waiting.oldest_age or 0.0)
+            backing_off.add_metric([channel], waiting.backing_off)
+        yield from (backlog, oldest, backing_off)
         yield GaugeMetricFamily(
             "maturity_dispatcher_lag_seconds",
             "Age of the oldest education action check that has fallen due (0 when keeping up).",
@@ -63,16 +65,20 @@ class ProductCollector:
             "Education plan builds that raised (each rolled back and retried).",
             value=failed.plan_builds,
         )
-        yield CounterMetricFamily(
-            "maturity_email_send_failures",
-            "E-mail send attempts that failed.",
-            value=failed.email_sends,
+        sends = CounterMetricFamily(
+            "maturity_delivery_failures",
+            "Send attempts that failed, by channel.",
+            labels=["channel"],
         )
-        yield GaugeMetricFamily(
-            "maturity_emails_given_up",
-            "E-mails that ran out of attempts (NOTIFICATION_MAX_ATTEMPTS).",
-            value=failed.emails_given_up,
+        given_up = GaugeMetricFamily(
+            "maturity_deliveries_given_up",
+            "Deliveries that ran out of attempts (NOTIFICATION_MAX_ATTEMPTS), by channel.",
+            labels=["channel"],
         )
+        for channel, count in failed.sends.items():
+            sends.add_metric([channel], count)
+            given_up.add_metric([channel], failed.given_up[channel])
+        yield from (sends, given_up)
         ages = GaugeMetricFamily(
             "maturity_heartbeat_age_seconds",
             "Seconds since the last worker heartbeat and the last beat tick (NaN: never).",

@@ -13,7 +13,14 @@ from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from core.models import Heartbeat
-from education.models import EducationAction, EducationPlan, EmailState, Notification, PlanStatus
+from education import channels
+from education.models import (
+    Delivery,
+    DeliveryState,
+    EducationAction,
+    EducationPlan,
+    PlanStatus,
+)
 
 
 def _age(moment: datetime | None, now: datetime) -> float | None:
@@ -28,23 +35,36 @@ def heartbeat_age(source: str, *, now: datetime | None = None) -> float | None:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """One channel's pending deliveries."""
+
+    due: int  # whose time has come
+    backing_off: int  # waiting out a retry backoff after a failed send
+    oldest_age: float | None  # since the oldest due delivery became due
+
+
+@dataclass(frozen=True)
 class Outbox:
-    """Work written to the database and waiting for a worker: plans and e-mails."""
+    """Work written to the database and waiting for a worker: plans, and deliveries by
+    channel (every relayed channel listed, idle ones with zeros)."""
 
     plans_pending: int
     oldest_plan_age: float | None  # since the plan was requested
-    notifications_due: int  # pending e-mails whose time has come
-    notifications_waiting: int  # pending e-mails in retry backoff
-    oldest_notification_age: float | None  # since the oldest due e-mail became due
+    deliveries: dict[str, Waiting]
+
+    @property
+    def deliveries_due(self) -> int:
+        return sum(w.due for w in self.deliveries.values())
 
     @property
     def backlog(self) -> int:
-        return self.plans_pending + self.notifications_due
+        return self.plans_pending + self.deliveries_due
 
     @property
     def oldest_age(self) -> float | None:
-        ages = [a for a in (self.oldest_plan_age, self.oldest_notification_age) if a is not None]
-        return max(ages) if ages else None
+        ages = [self.oldest_plan_age, *(w.oldest_age for w in self.deliveries.values())]
+        known = [a for a in ages if a is not None]
+        return max(known) if known else None
 
 
 def outbox(*, now: datetime | None = None) -> Outbox:
@@ -54,17 +74,22 @@ def outbox(*, now: datetime | None = None) -> Outbox:
         count=Count("id"), oldest=Min("requested_at")
     )
     due = Q(next_attempt_at__lte=moment)
-    mails = Notification.objects.filter(email_state=EmailState.PENDING).aggregate(
-        due=Count("id", filter=due),
-        waiting=Count("id", filter=~due),
-        oldest=Min("next_attempt_at", filter=due),
-    )
+    waiting = {kind.name: Waiting(0, 0, None) for kind in channels.relayed()}
+    for row in (
+        Delivery.objects.filter(state=DeliveryState.PENDING)
+        .values("channel")
+        .annotate(
+            due=Count("id", filter=due),
+            waiting=Count("id", filter=~due),
+            oldest=Min("next_attempt_at", filter=due),
+        )
+        .order_by()
+    ):
+        waiting[row["channel"]] = Waiting(row["due"], row["waiting"], _age(row["oldest"], moment))
     return Outbox(
         plans_pending=plans["count"],
         oldest_plan_age=_age(plans["oldest"], moment),
-        notifications_due=mails["due"],
-        notifications_waiting=mails["waiting"],
-        oldest_notification_age=_age(mails["oldest"], moment),
+        deliveries=waiting,
     )
 
 
@@ -83,20 +108,25 @@ class Failures:
     """Monotonic counts read from the rows that failed (counters for Prometheus)."""
 
     plan_builds: int  # builds that raised
-    email_sends: int  # send attempts that failed
-    emails_given_up: int  # e-mails that ran out of attempts
+    sends: dict[str, int]  # per channel: send attempts that failed
+    given_up: dict[str, int]  # per channel: deliveries that ran out of attempts
 
 
 def failures() -> Failures:
     plans = EducationPlan.objects.aggregate(total=Sum("build_failures"))["total"] or 0
+    sends = {kind.name: 0 for kind in channels.relayed()}
+    given_up = dict(sends)
     # Every attempt but the one that succeeded failed.
-    mails = Notification.objects.filter(attempts__gt=0).aggregate(
-        attempts=Sum("attempts"),
-        sent=Count("id", filter=Q(email_state=EmailState.SENT)),
-        given_up=Count("id", filter=Q(email_state=EmailState.FAILED)),
-    )
-    return Failures(
-        plan_builds=plans,
-        email_sends=(mails["attempts"] or 0) - mails["sent"],
-        emails_given_up=mails["given_up"],
-    )
+    for row in (
+        Delivery.objects.filter(attempts__gt=0)
+        .values("channel")
+        .annotate(
+            attempts=Sum("attempts"),
+            sent=Count("id", filter=Q(state=DeliveryState.SENT)),
+            given_up=Count("id", filter=Q(state=DeliveryState.FAILED)),
+        )
+        .order_by()
+    ):
+        sends[row["channel"]] = row["attempts"] - row["sent"]
+        given_up[row["channel"]] = row["given_up"]
+    return Failures(plan_builds=plans, sends=sends, given_up=given_up)

@@ -159,3 +159,29 @@ class EducationActionFactory(factory.django.DjangoModelFactory[EducationAction])
     action_type = "workshop"
     title = factory.Sequence(lambda n: f"Workshop {n}")
     due_date = factory.LazyFunction(lambda: date.today())
+
+
+from django.db.models import Q  # noqa: E402
+
+from education.models import Delivery, DeliveryState  # noqa: E402
+
+
+def emailed(state: str = DeliveryState.SENT) -> Q:
+    """Notifications whose e-mail delivery is in ``state`` (one filter() call: same row)."""
+    return Q(deliveries__channel="email", deliveries__state=state)
+
+
+def email_of(notification) -> Delivery | None:
+    """The notification's e-mail delivery; None when it has none (no address)."""
+    return Delivery.objects.filter(notification=notification, channel="email").first()
+
+
+def all_emailed() -> bool:
+    """Every notification has an e-mail delivery, and every one was sent."""
+    from education.models import Notification
+
+    deliveries = Delivery.objects.filter(channel="email")
+    return (
+        not deliveries.exclude(state=DeliveryState.SENT).exists()
+        and deliveries.count() == Notification.objects.count()
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from education.models import EducationPlan, EmailState, Notification
+from education.models import Delivery, DeliveryState, EducationPlan, Notification
 from education.services import notification_for, notifications_write
 from tests.factories import AdministratorFactory, EngagementFactory, submitted_assessment
 
@@ -53,14 +53,35 @@ def test_rebuilding_a_plan_from_the_admin_duplicates_nothing(admin_client, a_cli
 
 def test_failed_emails_can_be_queued_again(admin_client, manager_a):
     notifications_write([notification_for(recipient=manager_a, kind="digest", key="k")])
-    Notification.objects.update(email_state=EmailState.FAILED, attempts=8)
+    Delivery.objects.update(state=DeliveryState.FAILED, attempts=8)
     admin_client.post(
         reverse("admin:education_notification_changelist"),
         {
-            "action": "retry_email",
+            "action": "retry_deliveries",
             "_selected_action": list(Notification.objects.values_list("pk", flat=True)),
         },
     )
-    notice = Notification.objects.get()
-    assert notice.email_state == EmailState.PENDING
-    assert notice.attempts == 0
+    email = Delivery.objects.get(channel="email")
+    assert email.state == DeliveryState.PENDING
+    assert email.attempts == 0
+
+
+def test_a_failed_delivery_can_be_queued_again_on_its_own(admin_client, manager_a):
+    notifications_write([notification_for(recipient=manager_a, kind="digest", key="k")])
+    Delivery.objects.update(state=DeliveryState.FAILED, attempts=8, last_error="refused")
+    response = admin_client.post(
+        reverse("admin:education_delivery_changelist"),
+        {
+            "action": "retry",
+            "_selected_action": list(Delivery.objects.values_list("pk", flat=True)),
+        },
+        follow=True,
+    )
+    assert "1 delivery queued again." in response.content.decode()
+    email = Delivery.objects.get()
+    assert (email.state, email.attempts, email.last_error) == (DeliveryState.PENDING, 0, "")
+    page = admin_client.get(
+        reverse("admin:education_notification_change", args=[email.notification_id])
+    )
+    assert page.status_code == 200
+    assert "email" in page.content.decode()

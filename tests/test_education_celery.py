@@ -22,7 +22,6 @@ from education import planning, services
 from education.models import (
     EducationAction,
     EducationPlan,
-    EmailState,
     Notification,
     NotificationKind,
     PlanStatus,
@@ -34,6 +33,9 @@ from tests.factories import (
     DirectorFactory,
     EducationActionFactory,
     EngagementFactory,
+    all_emailed,
+    email_of,
+    emailed,
     submitted_assessment,
 )
 from tests.mail_sink import delivered, duplicates, sink_name
@@ -95,9 +97,7 @@ def test_a_submitted_assessment_gets_its_plan_exactly_once(postgres, redis_url, 
         assert plan.actions.count() == expected
 
         ready = Notification.objects.filter(kind=NotificationKind.PLAN_READY)
-        wait_for(
-            lambda: ready.filter(email_state=EmailState.SENT).count() == 1, timeout=30, log=log
-        )
+        wait_for(lambda: ready.filter(emailed()).count() == 1, timeout=30, log=log)
 
         # The dispatcher ticks on, and the same plan is asked for again: nothing changes.
         ticks(log, 3)
@@ -131,15 +131,13 @@ def test_a_reminder_arrives_before_the_due_date(postgres, redis_url, a_client, m
 
     reminders = Notification.objects.filter(kind=NotificationKind.REMINDER, action=action)
     with celery_worker(env=worker_env(redis_url, queue, sink), beat=True, log=log):
-        wait_for(
-            lambda: reminders.filter(email_state=EmailState.SENT).exists(), timeout=45, log=log
-        )
+        wait_for(lambda: reminders.filter(emailed()).exists(), timeout=45, log=log)
         ticks(log, 3)
 
     reminder = reminders.get()
     assert reminder.recipient == manager_a
     assert timezone.localdate(reminder.created_at) < due
-    assert timezone.localdate(reminder.sent_at) < due
+    assert timezone.localdate(email_of(reminder).sent_at) < due
     assert Notification.objects.count() == 1  # nothing else: no assignment, no overdue
     action.refresh_from_db()
     assert action.reminded_at is not None
@@ -163,7 +161,7 @@ def test_an_overdue_action_is_escalated_once_to_each_director(postgres, redis_ur
     escalations = Notification.objects.filter(kind=NotificationKind.ESCALATION, action=action)
     with celery_worker(env=worker_env(redis_url, queue, sink), beat=True, log=log):
         wait_for(
-            lambda: escalations.filter(email_state=EmailState.SENT).count() == len(directors),
+            lambda: escalations.filter(emailed()).count() == len(directors),
             timeout=45,
             log=log,
         )
@@ -177,7 +175,7 @@ def test_an_overdue_action_is_escalated_once_to_each_director(postgres, redis_ur
     # A reminder whose day passed together with the due date is not sent.
     assert not Notification.objects.filter(kind=NotificationKind.REMINDER).exists()
     assert Notification.objects.count() == 1 + len(directors)
-    assert not Notification.objects.exclude(email_state=EmailState.SENT).exists()
+    assert all_emailed()
     action.refresh_from_db()
     assert action.overdue_at is not None
     assert action.escalated_at is not None

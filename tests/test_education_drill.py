@@ -34,7 +34,6 @@ from education import services
 from education.models import (
     EducationAction,
     EducationPlan,
-    EmailState,
     Notification,
     NotificationKind,
     PlanStatus,
@@ -48,7 +47,7 @@ from tests.celery_process import (
     wait_for,
 )
 from tests.conftest import missing_service
-from tests.factories import EngagementFactory, submitted_assessment
+from tests.factories import EngagementFactory, all_emailed, emailed, submitted_assessment
 from tests.mail_sink import delivered, duplicates, sink_name
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -152,7 +151,7 @@ def received_copies(sink: Path) -> int:
 
 
 def sent(rows: Any) -> int:
-    return rows.filter(email_state=EmailState.SENT).count()
+    return rows.filter(emailed()).count()
 
 
 def assert_delivered_once(actions: list[EducationAction], sink: Path) -> None:
@@ -161,7 +160,7 @@ def assert_delivered_once(actions: list[EducationAction], sink: Path) -> None:
     rows = reminders_of(actions)
     assert rows.count() == len(actions)
     assert set(rows.values_list("action_id", flat=True)) == set(ids)
-    assert not rows.exclude(email_state=EmailState.SENT).exists()
+    assert rows.filter(emailed()).count() == rows.count()
     assert not EducationAction.objects.filter(pk__in=ids, reminded_at__isnull=True).exists()
     expected = {sink_file(key) for key in rows.values_list("idempotency_key", flat=True)}
     assert len(expected) == len(actions)
@@ -240,7 +239,7 @@ def test_kill_drill_sigkilled_workers_deliver_every_reminder_once(postgres, redi
     keys = set(reminders.values_list("idempotency_key", flat=True))
     ids = {f"<{key}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>" for key in keys}
     assert set(copies) <= ids  # every copy the receiver dropped was a reminder's re-send
-    attempts = sorted(set(reminders.values_list("attempts", flat=True)))
+    attempts = sorted(set(reminders.values_list("deliveries__attempts", flat=True)))
     print(
         "\nKILL DRILL:",
         f"{KILL_DRILL_ACTIONS} reminders,",
@@ -331,7 +330,7 @@ def test_redis_outage_drill_work_done_while_the_broker_was_down_is_done_once_it_
         wait_for(lambda: task_succeeded(worker.log, DISPATCH) >= target, timeout=30, log=worker.log)
         # Every notification written, PLAN_READY included, reaches the receiver.
         wait_for(
-            lambda: not Notification.objects.exclude(email_state=EmailState.SENT).exists(),
+            all_emailed,
             timeout=30,
             log=worker.log,
         )

@@ -14,9 +14,9 @@ from clients.models import Phase
 from education import schedule, services
 from education.models import (
     ActionStatus,
+    DeliveryState,
     EducationAction,
     EducationPlan,
-    EmailState,
     Notification,
     NotificationKind,
     PlanStatus,
@@ -27,6 +27,7 @@ from tests.factories import (
     DirectorFactory,
     EducationActionFactory,
     EngagementFactory,
+    email_of,
     submitted_assessment,
 )
 
@@ -90,7 +91,7 @@ def test_the_owner_is_told_the_plan_is_ready(engagement, manager_a):
     build(submitted_assessment(engagement, level=2))
     notice = Notification.objects.get(kind=NotificationKind.PLAN_READY)
     assert notice.recipient == manager_a
-    assert notice.email_state == EmailState.PENDING
+    assert email_of(notice).state == DeliveryState.PENDING
 
 
 def test_the_next_reassessment_follows_the_level_cadence(engagement):
@@ -209,7 +210,7 @@ def test_the_relay_emails_each_notification_once_with_its_key_as_message_id(enga
     assert report.sent == 1
     assert services.notifications_relay().sent == 0
     notice = Notification.objects.get()
-    assert notice.email_state == EmailState.SENT
+    assert email_of(notice).state == DeliveryState.SENT
     (message,) = mail.outbox
     assert message.extra_headers["Message-ID"].startswith(f"<{notice.idempotency_key}@")
     assert "Education plan ready" in message.subject
@@ -229,18 +230,18 @@ def test_a_failed_send_is_retried_with_backoff_then_given_up(engagement, setting
     build(submitted_assessment(engagement, level=2))
     now = timezone.now()
     assert services.notifications_relay(now=now).failed == 1
-    notice = Notification.objects.get()
-    assert notice.attempts == 1
-    assert notice.email_state == EmailState.PENDING
-    assert notice.next_attempt_at == now + timedelta(seconds=settings.NOTIFICATION_RETRY_SECONDS)
-    assert "refused" in notice.last_error
+    email = email_of(Notification.objects.get())
+    assert email.attempts == 1
+    assert email.state == DeliveryState.PENDING
+    assert email.next_attempt_at == now + timedelta(seconds=settings.NOTIFICATION_RETRY_SECONDS)
+    assert "refused" in email.last_error
     assert services.notifications_relay(now=now).failed == 0  # not due yet
     services.notifications_relay(now=now + timedelta(hours=1))
     report = services.notifications_relay(now=now + timedelta(hours=2))
     assert report.gave_up == 1
-    notice.refresh_from_db()
-    assert notice.email_state == EmailState.FAILED
-    assert notice.attempts == 3
+    email.refresh_from_db()
+    assert email.state == DeliveryState.FAILED
+    assert email.attempts == 3
 
 
 def test_a_user_without_an_email_address_still_gets_the_in_app_notification(engagement, manager_a):
@@ -248,7 +249,7 @@ def test_a_user_without_an_email_address_still_gets_the_in_app_notification(enga
     manager_a.save()
     build(submitted_assessment(engagement, level=2))
     notice = Notification.objects.get()
-    assert notice.email_state == EmailState.SKIPPED
+    assert not notice.deliveries.exists()  # in the app only
     assert services.notifications_relay().sent == 0
 
 
@@ -485,9 +486,9 @@ def test_a_hung_mail_server_costs_the_relay_its_timeout_not_its_pass(engagement,
         elapsed = time.monotonic() - started
     assert report.failed == 1
     assert elapsed < 3
-    notice = Notification.objects.get()
-    assert notice.email_state == EmailState.PENDING
-    assert "timed out" in notice.last_error
+    email = email_of(Notification.objects.get())
+    assert email.state == DeliveryState.PENDING
+    assert "timed out" in email.last_error
 
 
 def test_the_dispatcher_builds_plans_whose_message_was_lost(engagement, settings):
@@ -538,8 +539,13 @@ def _outcome():
         for a in EducationAction.objects.order_by("title", "occurrence")
     ]  # fmt: skip
     notices = sorted(
-        (n.idempotency_key.split(".")[0], n.recipient_id, n.email_state, n.params["title"])
-        for n in Notification.objects.all()
+        (
+            n.idempotency_key.split(".")[0],
+            n.recipient_id,
+            ",".join(f"{d.channel}:{d.state}" for d in n.deliveries.all()),
+            n.params["title"],
+        )
+        for n in Notification.objects.prefetch_related("deliveries")
     )
     return actions, notices
 
@@ -554,7 +560,7 @@ def test_both_write_paths_of_the_dispatcher_store_the_same(engagement, monkeypat
     actions, notices = _outcome()
     assert len(actions) == 8
     assert [n[0] for n in notices].count("escalation") == 2
-    assert all(n[2] == "pending" for n in notices)
+    assert all(n[2] == "email:pending" for n in notices)
 
 
 def test_both_write_paths_agree_row_for_row(engagement, manager_a):

@@ -15,8 +15,8 @@ from django.utils import timezone
 from core.heartbeats import BEAT, WORKER
 from core.models import Heartbeat
 from core.services import heartbeat_record
-from education.models import EducationPlan, Notification, PlanStatus
-from education.services import notification_for
+from education.models import Delivery, EducationPlan, PlanStatus
+from education.services import notification_for, notifications_write
 from tests.celery_process import PrivateRedis
 from tests.factories import EngagementFactory, submitted_assessment
 
@@ -110,7 +110,7 @@ def test_readiness_fails_when_a_plan_waits_too_long(client, alive, settings, a_c
     assert status == 503
     assert failing(body) == {
         "Outbox(max_age=600)": "Unavailable: the oldest waiting row is 700 s old "
-        "(limit 600 s); 1 plans and 0 e-mails waiting"
+        "(limit 600 s); 1 plans and 0 deliveries waiting"
     }
 
 
@@ -119,17 +119,18 @@ def test_readiness_fails_when_an_email_waits_too_long_but_not_while_it_backs_off
 ):
     settings.HEALTH_OUTBOX_MAX_AGE_SECONDS = 600
     now = timezone.now()
-    Notification.objects.bulk_create(
-        [notification_for(recipient=manager_a, kind="digest", key="late", now=now)]
+    notifications_write(
+        [notification_for(recipient=manager_a, kind="digest", key="late", now=now)],
+        relay_soon=False,
     )
-    notice = Notification.objects.get(idempotency_key="late")
+    email = Delivery.objects.filter(notification__idempotency_key="late")
     # Waiting out a retry backoff is not waiting for a worker.
-    Notification.objects.filter(pk=notice.pk).update(next_attempt_at=now + timedelta(hours=2))
+    email.update(next_attempt_at=now + timedelta(hours=2))
     assert ready(client)[0] == 200
-    Notification.objects.filter(pk=notice.pk).update(next_attempt_at=now - timedelta(seconds=900))
+    email.update(next_attempt_at=now - timedelta(seconds=900))
     status, body = ready(client)
     assert status == 503
-    assert "0 plans and 1 e-mails waiting" in failing(body)["Outbox(max_age=600)"]
+    assert "0 plans and 1 deliveries waiting" in failing(body)["Outbox(max_age=600)"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,8 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from core.heartbeats import BEAT, WORKER
 from core.models import Heartbeat
 from core.services import heartbeat_record
-from education.models import EducationPlan, EmailState, Notification
-from education.services import notification_for, plan_build_failed
+from education.models import Delivery, DeliveryState, EducationPlan
+from education.services import notification_for, notifications_write, plan_build_failed
 from tests.factories import EngagementFactory, submitted_assessment
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,8 @@ def test_an_empty_outbox_reads_zero(client, token):
     assert figures[("maturity_outbox_oldest_age_seconds", (("kind", "plan"),))] == 0
     assert figures[("maturity_dispatcher_lag_seconds", ())] == 0
     assert figures[("maturity_plan_build_failures_total", ())] == 0
-    assert figures[("maturity_email_send_failures_total", ())] == 0
+    assert figures[("maturity_delivery_failures_total", (("channel", "email"),))] == 0
+    assert figures[("maturity_deliveries_given_up", (("channel", "email"),))] == 0
 
 
 def test_the_outbox_figures_are_the_rows(client, token, a_client, manager_a):
@@ -67,25 +68,26 @@ def test_the_outbox_figures_are_the_rows(client, token, a_client, manager_a):
         requested_at=timezone.now() - timedelta(seconds=300)
     )
     now = timezone.now()
-    Notification.objects.bulk_create(
+    notifications_write(
         [
             notification_for(recipient=manager_a, kind="digest", key=f"n{i}", now=now)
             for i in range(3)
-        ]
+        ],
+        relay_soon=False,
     )
-    Notification.objects.filter(idempotency_key="n0").update(
+    Delivery.objects.filter(notification__idempotency_key="n0").update(
         next_attempt_at=now - timedelta(seconds=90)
     )
-    Notification.objects.filter(idempotency_key="n2").update(
+    Delivery.objects.filter(notification__idempotency_key="n2").update(
         next_attempt_at=now + timedelta(hours=1), attempts=2
     )
     figures = scrape(client)
     assert figures[("maturity_outbox_backlog", (("kind", "plan"),))] == 1
     assert figures[("maturity_outbox_backlog", (("kind", "email"),))] == 2
-    assert figures[("maturity_email_retry_waiting", ())] == 1
+    assert figures[("maturity_delivery_retry_waiting", (("channel", "email"),))] == 1
     assert 300 <= figures[("maturity_outbox_oldest_age_seconds", (("kind", "plan"),))] < 310
     assert 90 <= figures[("maturity_outbox_oldest_age_seconds", (("kind", "email"),))] < 100
-    assert figures[("maturity_email_send_failures_total", ())] == 2
+    assert figures[("maturity_delivery_failures_total", (("channel", "email"),))] == 2
 
 
 def test_failures_are_counted_from_the_rows(client, token, a_client, manager_a):
@@ -93,25 +95,27 @@ def test_failures_are_counted_from_the_rows(client, token, a_client, manager_a):
     plan = EducationPlan.objects.get(assessment=assessment)
     plan_build_failed(plan_id=plan.pk, error=RuntimeError("boom"))
     plan_build_failed(plan_id=plan.pk, error=RuntimeError("boom again"))
-    Notification.objects.bulk_create(
+    notifications_write(
         [
             notification_for(recipient=manager_a, kind="digest", key=key)
             for key in ("sent-first-time", "sent-third-time", "gave-up")
-        ]
+        ],
+        relay_soon=False,
     )
-    Notification.objects.filter(idempotency_key="sent-first-time").update(
-        attempts=1, email_state=EmailState.SENT
+    email = Delivery.objects.filter(channel="email")
+    email.filter(notification__idempotency_key="sent-first-time").update(
+        attempts=1, state=DeliveryState.SENT
     )
-    Notification.objects.filter(idempotency_key="sent-third-time").update(
-        attempts=3, email_state=EmailState.SENT
+    email.filter(notification__idempotency_key="sent-third-time").update(
+        attempts=3, state=DeliveryState.SENT
     )
-    Notification.objects.filter(idempotency_key="gave-up").update(
-        attempts=8, email_state=EmailState.FAILED, next_attempt_at=None
+    email.filter(notification__idempotency_key="gave-up").update(
+        attempts=8, state=DeliveryState.FAILED, next_attempt_at=None
     )
     figures = scrape(client)
     assert figures[("maturity_plan_build_failures_total", ())] == 2
-    assert figures[("maturity_email_send_failures_total", ())] == 0 + 2 + 8
-    assert figures[("maturity_emails_given_up", ())] == 1
+    assert figures[("maturity_delivery_failures_total", (("channel", "email"),))] == 0 + 2 + 8
+    assert figures[("maturity_deliveries_given_up", (("channel", "email"),))] == 1
     plan.refresh_from_db()
     assert plan.last_error == "RuntimeError: boom again"
     assert plan.sweep_at > timezone.now() + timedelta(seconds=60)  # backing off

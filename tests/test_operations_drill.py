@@ -34,7 +34,7 @@ from clients.models import Phase
 from core.heartbeats import BEAT
 from core.models import Heartbeat
 from core.tasks import breaker
-from education.models import EducationPlan, EmailState, Notification, PlanStatus
+from education.models import Delivery, DeliveryState, EducationPlan, Notification, PlanStatus
 from tests.celery_process import (
     ROOT,
     PrivateRedis,
@@ -48,7 +48,7 @@ from tests.celery_process import (
 )
 from tests.celery_process import test_database_url as database_url
 from tests.conftest import missing_service
-from tests.factories import EngagementFactory, answer_everything
+from tests.factories import EngagementFactory, answer_everything, emailed
 from tests.mail_sink import delivered, duplicates
 from tests.test_education_drill import assert_delivered_once, due_actions, worker_env
 
@@ -297,7 +297,7 @@ def test_two_web_processes_and_two_workers_do_everything_once(
                 log=log,
             )
             wait_for(
-                lambda: not Notification.objects.filter(email_state=EmailState.PENDING).exists(),
+                lambda: not Delivery.objects.filter(state=DeliveryState.PENDING).exists(),
                 timeout=180,
                 log=log,
             )
@@ -310,7 +310,7 @@ def test_two_web_processes_and_two_workers_do_everything_once(
     assert sorted(log_count(log, "stands by") for log in logs) == [0, 1]
     assert_delivered_once(actions, sink)
     assert duplicates(sink) == []
-    sent_mail = Notification.objects.filter(email_state=EmailState.SENT)
+    sent_mail = Notification.objects.filter(emailed())
     assert len(delivered(sink)) == sent_mail.count()
     print(
         f"\nscale-out drill: {len(drafts)} submits through 2 web processes, "

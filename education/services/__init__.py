@@ -2,7 +2,7 @@
 
 - ``scheduling``: an action's schedule inputs (the rule itself is ``education/schedule.py``);
 - ``notifications``: the outbox rows, written in their cause's transaction;
-- ``relay``: the outbox e-mailed, one row per transaction;
+- ``relay``: the outbox's deliveries sent through their channels, one row per transaction;
 - ``playbooks``: rules and templates, their import and export;
 - ``plans``: requested on submit, built by a worker, uplift and the next reassessment;
 - ``actions``: what people do to actions;
@@ -37,8 +37,11 @@ from education.services.dispatcher import (
     sweep_pending_plans,
 )
 from education.services.notifications import (
+    Notice,
     action_params,
+    deliveries_retry,
     notice_params,
+    notices_write,
     notification_for,
     notifications_mark_read,
     notifications_retry,
@@ -68,6 +71,7 @@ __all__ = [
     "MAX_DUE_DATE_YEARS",
     "UPDATABLE",
     "DispatchReport",
+    "Notice",
     "RelayReport",
     "action_complete",
     "action_create",
@@ -76,9 +80,11 @@ __all__ = [
     "action_reopen",
     "action_skip",
     "action_update",
+    "deliveries_retry",
     "dispatch",
     "dispatch_actions",
     "notice_params",
+    "notices_write",
     "notification_for",
     "notifications_mark_read",
     "notifications_relay",

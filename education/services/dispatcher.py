@@ -3,7 +3,6 @@ recurrences), plans no worker built, reassessment prompts."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -15,18 +14,22 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from education import schedule
+from education import channels, schedule
 from education.models import (
     EducationAction,
     EducationPlan,
-    EmailState,
-    Notification,
     NotificationKind,
     PlanStatus,
     ReassessmentSchedule,
 )
 from education.services import plans
-from education.services.notifications import notice_params, notification_for, notifications_write
+from education.services.notifications import (
+    Notice,
+    notice_params,
+    notices_write,
+    notification_for,
+    notifications_write,
+)
 from education.services.relay import pass_deadline
 from education.services.scheduling import policy, reschedule, state_of
 
@@ -82,10 +85,10 @@ CLAIM_FIELDS = (
     "title",
     "action_type",
 )
-# On PostgreSQL a batch's new state and its notifications are written with one statement
-# each, from arrays (``unnest``), instead of the ORM's bulk_update — a CASE per row and
-# column, which took 1.2 s of a 500-row batch. Other databases take the ORM path; tests
-# run both and compare what they store.
+# On PostgreSQL a batch's new state is written with one statement from arrays
+# (``unnest``), instead of the ORM's bulk_update — a CASE per row and column, which took
+# 1.2 s of a 500-row batch (its notifications too: ``notices_write``). Other databases
+# take the ORM path; tests run both and compare what they store.
 SET_BASED_WRITES = True
 
 
@@ -94,7 +97,7 @@ class _Batch:
     """What one dispatcher batch writes."""
 
     states: list[tuple[Any, ...]] = field(default_factory=list)
-    notices: list[tuple[Any, ...]] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     spawn_ids: list[int] = field(default_factory=list)
 
 
@@ -134,7 +137,7 @@ def dispatch_actions(
             batch = _Batch()
             for row in rows:
                 _dispatch_one(row, moment, rules, directors, batch, report)
-            _write_notices(batch.notices, moment)
+            notices_write(batch.notices, moment, set_based=SET_BASED_WRITES)
             if batch.spawn_ids:
                 spawned = [
                     nxt
@@ -198,7 +201,8 @@ def _dispatch_one(
     )
 
     def notice(recipient: int, email: str, kind: str, key: str, extra: dict[str, Any]) -> None:
-        batch.notices.append((recipient, kind, key, pk, params | extra, bool(email)))
+        through = channels.for_recipient(channels.Recipient(recipient, email))
+        batch.notices.append(Notice(recipient, kind, key, pk, params | extra, through))
 
     for event in events:
         if event is schedule.Event.REMIND:
@@ -219,60 +223,6 @@ def _dispatch_one(
                 )
         elif event is schedule.Event.SPAWN:
             batch.spawn_ids.append(pk)
-
-
-def _write_notices(notices: list[tuple[Any, ...]], moment: datetime) -> None:
-    """Insert the batch's notifications; a key already written is skipped."""
-    if not notices:
-        return
-    if connection.vendor == "postgresql" and SET_BASED_WRITES:
-        columns: list[list[Any]] = [[], [], [], [], [], [], []]
-        for recipient, kind, key, action_id, params, has_email in notices:
-            for column, value in zip(
-                columns,
-                (
-                    recipient,
-                    kind,
-                    key,
-                    action_id,
-                    json.dumps(params),
-                    EmailState.PENDING if has_email else EmailState.SKIPPED,
-                    moment if has_email else None,
-                ),
-                strict=True,
-            ):
-                column.append(value)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                INSERT INTO education_notification
-                       (recipient_id, kind, idempotency_key, action_id, params, created_at,
-                        email_state, attempts, next_attempt_at, last_error)
-                SELECT v.recipient, v.kind, v.key, v.action, v.params::jsonb, %s,
-                       v.state, 0, v.next_attempt, ''
-                  FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::text[],
-                              %s::text[], %s::timestamptz[])
-                       AS v (recipient, kind, key, action, params, state, next_attempt)
-                    ON CONFLICT (idempotency_key) DO NOTHING
-                """,
-                [moment, *columns],
-            )
-        return
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient_id=recipient,
-                kind=kind,
-                idempotency_key=key,
-                action_id=action_id,
-                params=params,
-                email_state=EmailState.PENDING if has_email else EmailState.SKIPPED,
-                next_attempt_at=moment if has_email else None,
-            )
-            for recipient, kind, key, action_id, params, has_email in notices
-        ],
-        ignore_conflicts=True,
-    )
 
 
 def _write_states(states: list[tuple[Any, ...]], moment: datetime) -> None:

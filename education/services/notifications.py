@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from education import channels
 from education.models import (
     ActionType,
+    Delivery,
+    DeliveryState,
     EducationAction,
-    EmailState,
     Notification,
 )
 
 log = logging.getLogger(__name__)
+
+
+class Notice(NamedTuple):
+    """A notification to write and the relayed channels it goes out through."""
+
+    recipient: int
+    kind: str
+    key: str
+    action: int | None
+    params: dict[str, Any]
+    channels: tuple[str, ...]
 
 
 def notification_for(
@@ -35,31 +49,125 @@ def notification_for(
     recipient_id = recipient if isinstance(recipient, int) else recipient.pk
     if email is None and isinstance(recipient, User):
         email = recipient.email
-    has_email = bool(email)
-    return Notification(
+    row = Notification(
         recipient_id=recipient_id,
         kind=kind,
         idempotency_key=key,
         action=action,
         params=params or {},
-        email_state=EmailState.PENDING if has_email else EmailState.SKIPPED,
-        next_attempt_at=(now or timezone.now()) if has_email else None,
     )
+    # Not columns: what notifications_write() needs to write the deliveries.
+    row.channels = channels.for_recipient(channels.Recipient(recipient_id, email or ""))  # type: ignore[attr-defined]
+    row.deliver_from = now  # type: ignore[attr-defined]
+    return row
 
 
 def notifications_write(rows: Sequence[Notification], *, relay_soon: bool = True) -> None:
     """Write notifications in the caller's transaction; a key already written is skipped.
 
-    ``relay_soon`` asks a worker to e-mail them once the transaction commits; without it
+    ``relay_soon`` asks a worker to send them once the transaction commits; without it
     (or if the broker is down) the dispatcher's next pass relays them anyway.
     """
     if not rows:
         return
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    moment = next(filter(None, (getattr(r, "deliver_from", None) for r in rows)), None)
+    notices_write(
+        [
+            Notice(
+                r.recipient_id,
+                r.kind,
+                r.idempotency_key,
+                r.action_id,
+                r.params,
+                getattr(r, "channels", ()),
+            )
+            for r in rows
+        ],
+        moment or timezone.now(),
+    )
     if relay_soon:
+        # Here, not at the top: tasks imports the services it runs.
         from education.tasks import enqueue_relay
 
         transaction.on_commit(enqueue_relay, robust=True)
+
+
+def notices_write(notices: Sequence[Notice], moment: datetime, *, set_based: bool = True) -> None:
+    """Insert notifications and their deliveries (due at ``moment``); a key already
+    written is skipped with its deliveries. One statement on PostgreSQL (``set_based``;
+    the ORM's three elsewhere, and when tests compare the two)."""
+    if not notices:
+        return
+    if connection.vendor == "postgresql" and set_based:
+        _insert_set(notices, moment)
+        return
+    keys = [n.key for n in notices]
+    known = set(
+        Notification.objects.filter(idempotency_key__in=keys).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    fresh = {n.key: n for n in notices if n.key not in known}
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=n.recipient,
+                kind=n.kind,
+                idempotency_key=n.key,
+                action_id=n.action,
+                params=n.params,
+            )
+            for n in fresh.values()
+        ],
+        ignore_conflicts=True,
+    )
+    ids = Notification.objects.filter(idempotency_key__in=list(fresh)).values_list(
+        "idempotency_key", "id"
+    )
+    Delivery.objects.bulk_create(
+        [
+            Delivery(notification_id=pk, channel=name, next_attempt_at=moment)
+            for key, pk in ids
+            for name in fresh[key].channels
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _insert_set(notices: Sequence[Notice], moment: datetime) -> None:
+    """The notifications, then a delivery per channel of each row actually inserted."""
+    columns: list[list[Any]] = [[], [], [], [], [], []]
+    for n in notices:
+        for column, value in zip(
+            columns,
+            (n.recipient, n.kind, n.key, n.action, json.dumps(n.params), ",".join(n.channels)),
+            strict=True,
+        ):
+            column.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH v AS (
+                SELECT DISTINCT ON (key) *
+                  FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[],
+                              %s::text[], %s::text[])
+                       AS v (recipient, kind, key, action, params, channels)
+            ), written AS (
+                INSERT INTO education_notification
+                       (recipient_id, kind, idempotency_key, action_id, params, created_at)
+                SELECT recipient, kind, key, action, params::jsonb, %s FROM v
+                    ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING id, idempotency_key
+            )
+            INSERT INTO education_delivery
+                   (notification_id, channel, state, attempts, next_attempt_at, last_error)
+            SELECT written.id, c.channel, %s, 0, %s, ''
+              FROM written
+              JOIN v ON v.key = written.idempotency_key
+             CROSS JOIN unnest(string_to_array(v.channels, ',')) AS c (channel)
+            """,
+            [*columns, moment, DeliveryState.PENDING, moment],
+        )
 
 
 def notice_params(
@@ -105,7 +213,15 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
 
 
 def notifications_retry(*, ids: Iterable[int]) -> int:
-    """Queue failed e-mails again (an operator's action once the mail server is fixed)."""
-    return Notification.objects.filter(pk__in=list(ids), email_state=EmailState.FAILED).update(
-        email_state=EmailState.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+    """Queue the notifications' failed deliveries again (an operator's action once the
+    mail server, say, is fixed); the number of deliveries queued."""
+    return deliveries_retry(
+        ids=Delivery.objects.filter(notification__in=list(ids)).values_list("id", flat=True)
+    )
+
+
+def deliveries_retry(*, ids: Iterable[int]) -> int:
+    """Queue failed deliveries again, from their first attempt."""
+    return Delivery.objects.filter(pk__in=list(ids), state=DeliveryState.FAILED).update(
+        state=DeliveryState.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
     )

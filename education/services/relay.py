@@ -1,5 +1,5 @@
-"""The outbox relay: pending notifications e-mailed, one row per transaction, with
-retries and backoff."""
+"""The outbox relay: pending deliveries sent through their channel, one row per
+transaction, with retries and backoff."""
 
 from __future__ import annotations
 
@@ -7,18 +7,14 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
-from education.models import (
-    EmailState,
-    Notification,
-)
+from education import channels
+from education.models import Delivery, DeliveryState
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +24,6 @@ def pass_deadline(budget_seconds: float | None) -> float:
     what is left is still due for the next tick."""
     seconds = settings.EDUCATION_PASS_SECONDS if budget_seconds is None else budget_seconds
     return time.monotonic() + seconds
-
-
-def _message_id(key: str) -> str:
-    domain = settings.EMAIL_MESSAGE_ID_DOMAIN
-    return f"<{key}@{domain}>"
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -48,26 +39,46 @@ class RelayReport:
     batches: int = 0  # rows claimed: one transaction each
 
 
+class UnknownChannel(LookupError):
+    """A delivery names a channel that is no longer relayed: it can never be sent."""
+
+
+class _Senders:
+    """One instance of each channel for the pass (each keeps its connection open)."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, channels.Channel] = {}
+
+    def get(self, name: str) -> channels.Channel:
+        if name not in self.open:
+            kind = channels.CHANNELS.get(name)
+            if kind is None or not kind.relayed:
+                raise UnknownChannel(f"no relayed channel called {name!r}")
+            self.open[name] = kind()
+        return self.open[name]
+
+    def close(self) -> None:
+        for sender in self.open.values():
+            sender.close()
+
+
 def notifications_relay(
     *,
     now: datetime | None = None,
     max_messages: int | None = None,
     budget_seconds: float | None = None,
 ) -> RelayReport:
-    """E-mail pending notifications, one row per transaction.
+    """Send pending deliveries through their channels, one row per transaction.
 
     Each row is locked (``SKIP LOCKED``: another worker takes the next one), sent and
     marked sent before the next is claimed, so a worker killed at any moment can have sent
-    at most the one message in flight without recording it. That message is sent again
-    later with the same Message-ID, so a receiver recognises the copy. A failed send is
-    retried with exponential backoff until ``NOTIFICATION_MAX_ATTEMPTS``, then given up.
-    The mail connection is opened once per pass and reused.
+    at most the one message in flight without recording it (sent again later, it carries
+    the same idempotency key). A failed send is retried with exponential backoff until
+    ``NOTIFICATION_MAX_ATTEMPTS``, then given up.
     """
-    from education.messages import render_email
-
     report = RelayReport()
     deadline = pass_deadline(budget_seconds)
-    mail = None
+    senders = _Senders()
     try:
         while max_messages is None or report.batches < max_messages:
             if time.monotonic() >= deadline:
@@ -75,66 +86,41 @@ def notifications_relay(
             moment = now or timezone.now()
             with transaction.atomic():
                 row = (
-                    Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                    .filter(email_state=EmailState.PENDING, next_attempt_at__lte=moment)
-                    .select_related("recipient")
+                    Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(state=DeliveryState.PENDING, next_attempt_at__lte=moment)
+                    .select_related("notification__recipient")
                     .order_by("next_attempt_at", "id")
                     .first()
                 )
                 if row is None:
                     break
                 report.batches += 1
-                row.attempts += 1
-                try:
-                    if mail is None:
-                        # Opened here, so the backend keeps it open across messages.
-                        mail = get_connection(fail_silently=False)
-                        mail.open()
-                    subject, body = render_email(row)
-                    EmailMessage(
-                        subject=subject,
-                        body=body,
-                        to=[row.recipient.email],
-                        headers={"Message-ID": _message_id(row.idempotency_key)},
-                        connection=mail,
-                    ).send()
-                except SoftTimeLimitExceeded:
-                    raise  # the task is out of time: roll back, this is not a failed send
-                except Exception as error:  # any failure of the edge: retry later
-                    _discard(mail)
-                    mail = None
-                    row.last_error = f"{type(error).__name__}: {error}"[:500]
-                    if row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-                        row.email_state = EmailState.FAILED
-                        row.next_attempt_at = None
-                        report.gave_up += 1
-                    else:
-                        row.next_attempt_at = moment + retry_delay(row.attempts)
-                        report.failed += 1
-                else:
-                    row.email_state = EmailState.SENT
-                    row.sent_at = timezone.now()
-                    row.next_attempt_at = None
-                    row.last_error = ""
-                    report.sent += 1
-                row.save(
-                    update_fields=[
-                        "attempts",
-                        "email_state",
-                        "sent_at",
-                        "next_attempt_at",
-                        "last_error",
-                    ]
-                )
+                _attempt(row, senders, moment, report)
     finally:
-        _discard(mail)
+        senders.close()
     return report
 
 
-def _discard(connection: Any) -> None:
-    """Close a mail connection, whatever state it is in (a broken one is simply dropped)."""
-    if connection is not None:
-        try:
-            connection.close()
-        except Exception:
-            log.warning("closing the mail connection failed", exc_info=True)
+def _attempt(row: Delivery, senders: _Senders, moment: datetime, report: RelayReport) -> None:
+    """Send one delivery and record the outcome on its row."""
+    row.attempts += 1
+    try:
+        senders.get(row.channel).send(row.notification)
+    except SoftTimeLimitExceeded:
+        raise  # the task is out of time: roll back, this is not a failed send
+    except Exception as error:  # any failure of the edge: retry later
+        row.last_error = f"{type(error).__name__}: {error}"[:500]
+        if row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS or isinstance(error, UnknownChannel):
+            row.state = DeliveryState.FAILED
+            row.next_attempt_at = None
+            report.gave_up += 1
+        else:
+            row.next_attempt_at = moment + retry_delay(row.attempts)
+            report.failed += 1
+    else:
+        row.state = DeliveryState.SENT
+        row.sent_at = timezone.now()
+        row.next_attempt_at = None
+        row.last_error = ""
+        report.sent += 1
+    row.save(update_fields=["attempts", "state", "sent_at", "next_attempt_at", "last_error"])

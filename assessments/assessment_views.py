@@ -174,16 +174,7 @@ def _parse_value(question: Question, raw: str | None) -> Any:
     service names the problem."""
     if raw is None or raw == "":
         return None
-    if question.type == "scale":
-        return int(raw) if raw.isascii() and raw.isdigit() else raw
-    if question.type == "yes_no":
-        return {"yes": True, "no": False}.get(raw, raw)
-    if question.type == "number":
-        try:
-            return float(raw.replace(",", "."))
-        except ValueError:
-            return raw
-    return raw
+    return question.spec.parse(raw)
 
 
 def login_required_for_saves(view: Any) -> Any:

@@ -17,27 +17,26 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import nullcontext
 from datetime import datetime
 from itertools import chain
-from typing import Any
 
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone, translation
 
+from assessments import question_types
 from assessments.models import (
     Answer,
     Assessment,
     AssessmentStatus,
     Question,
     QuestionnaireVersion,
-    QuestionType,
 )
 from clients.models import ProcessType
+from core.numbers import spreadsheet_number
 
 EXPORTED_STATUSES = (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED)
 NOT_APPLICABLE = "N/A"
@@ -51,67 +50,6 @@ ASSESSMENTS_CHUNK = 2_000
 ANSWERS_CHUNK = 10_000
 CSV_FLUSH_ROWS = 200
 RESULT_DIGITS = 6
-
-
-def _number(value: Any, digits: int | None = None) -> str:
-    """A number as a spreadsheet reads it: 7 rather than 7.0; results rounded to
-    ``digits`` places, which hides float noise (62.49999999999999) and nothing else."""
-    if value is None or isinstance(value, bool):
-        return "" if value is None else str(value)
-    if isinstance(value, float):
-        if digits is not None:
-            value = round(value, digits)
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
-
-
-# Answers arrive as their JSON text (the database casts the value), which is how each
-# answer is written without decoding JSON in Python for all but the rare odd one: an
-# integer level is its own text, a boolean is "true"/"false", a choice's code is a plain
-# quoted string.
-
-
-def _plain(value: Any) -> str:
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    if isinstance(value, str):
-        return value
-    return _number(value)
-
-
-def _decoded(text: str | None) -> str:
-    return "" if text is None else _plain(json.loads(text))
-
-
-def _number_cell(text: str | None) -> str:
-    if text is not None and text.isdigit():
-        return text
-    return _decoded(text)
-
-
-def _yes_no_cell(text: str | None) -> str:
-    if text == "true":
-        return "yes"
-    if text == "false":
-        return "no"
-    return _decoded(text)
-
-
-def _string_cell(text: str | None) -> str:
-    if text is not None and len(text) > 1 and text[0] == '"' and "\\" not in text:
-        return text[1:-1]
-    return _decoded(text)
-
-
-_RENDER: dict[str, Callable[[str | None], str]] = {
-    QuestionType.SCALE: _number_cell,
-    QuestionType.NUMBER: _number_cell,
-    QuestionType.YES_NO: _yes_no_cell,
-    QuestionType.CHOICE: _string_cell,  # the option's code
-    QuestionType.TEXT: _string_cell,
-}
 
 
 def _moment(value: datetime | None) -> str:
@@ -130,7 +68,9 @@ def export_rows(version: QuestionnaireVersion) -> Iterator[list[str]]:
         .values_list("id", "code", "type")
     )
     column_of = {question_id: index for index, (question_id, _, _) in enumerate(questions)}
-    render = [_RENDER.get(type_, _decoded) for _, _, type_ in questions]
+    # Answers arrive as their JSON text (the database casts the value); each type writes
+    # its own cell, most without decoding JSON in Python.
+    render = [question_types.get(type_).cell for _, _, type_ in questions]
     width = len(questions)
     yield [*FIXED_COLUMNS, *(code for _, code, _ in questions)]
 
@@ -189,11 +129,11 @@ def export_rows(version: QuestionnaireVersion) -> Iterator[list[str]]:
             _moment(started_at),
             _moment(submitted_at),
             status,
-            _number(maturity_score, RESULT_DIGITS),
-            _number(maturity_level),
-            _number(defensiveness_index, RESULT_DIGITS),
+            spreadsheet_number(maturity_score, RESULT_DIGITS),
+            spreadsheet_number(maturity_level),
+            spreadsheet_number(defensiveness_index, RESULT_DIGITS),
             quadrant,
-            _number(completeness, RESULT_DIGITS),
+            spreadsheet_number(completeness, RESULT_DIGITS),
             *cells,
         ]
 

@@ -18,26 +18,27 @@ Document shape::
          "levels": [{"value": 1…5, "label", "description"}],     # scale
          "options": [{"code", "score": 0…100, "label"}],          # choice
          "min", "max"}]}]}                                        # number
+
+What each type's keys must hold is checked by the type (assessments/question_types.py).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from assessments import question_types
 from assessments.i18n import missing_languages
 from core import languages
+from core.numbers import is_number
 
 FORMAT = "maturity-questionnaire"
 FORMAT_VERSION = 1
 KINDS = ("maturity", "defensiveness")
-TYPES = ("scale", "choice", "yes_no", "number", "text")
 CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
 MAX_WEIGHT = 100
-MAX_NUMBER = 1e9  # bounds of a number question
 
 
 @dataclass(frozen=True)
@@ -47,16 +48,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
-
-
-def is_number(value: Any, *, low: float, high: float) -> bool:
-    """A finite JSON number within [low, high] (JSON allows Infinity and NaN; we do not)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(value) and low <= value <= high
-    except OverflowError:  # an integer too large for a float
-        return False
 
 
 class _Checker:
@@ -160,54 +151,16 @@ def _check_question(check: _Checker, question: Any, path: str, seen: set[str]) -
         return
     check.code(question, path, seen)
     kind = question.get("type")
-    if kind not in TYPES:
-        check.add(f"{path}.type", f"unknown question type {kind!r}; use one of {', '.join(TYPES)}")
+    if not isinstance(kind, str) or kind not in question_types.TYPES:
+        known = ", ".join(question_types.codes())
+        check.add(f"{path}.type", f"unknown question type {kind!r}; use one of {known}")
     check.weight(question, path)
     for flag in ("reverse", "required", "allow_na"):
         check.flag(question, flag, path)
     check.texts(question, "text", path, required=True)
     check.texts(question, "help", path, required=False)
-    if kind == "scale":
-        levels = question.get("levels")
-        if not isinstance(levels, list) or len(levels) != 5:
-            check.add(f"{path}.levels", "an anchored scale needs exactly 5 levels")
-            return
-        for i, level in enumerate(levels):
-            level_path = f"{path}.levels[{i}]"
-            if not check.mapping(level, level_path):
-                continue
-            if level.get("value") != i + 1:
-                check.add(f"{level_path}.value", f"must be {i + 1}")
-            check.texts(level, "label", level_path, required=True)
-            check.texts(level, "description", level_path, required=True)
-    elif kind == "choice":
-        options = question.get("options")
-        if not isinstance(options, list) or len(options) < 2:
-            check.add(f"{path}.options", "a single choice needs at least 2 options")
-            return
-        option_codes: set[str] = set()
-        for i, option in enumerate(options):
-            option_path = f"{path}.options[{i}]"
-            if not check.mapping(option, option_path):
-                continue
-            check.code(option, option_path, option_codes)
-            score = option.get("score")
-            if (
-                isinstance(score, bool)
-                or not isinstance(score, int | float)
-                or not 0 <= score <= 100
-            ):
-                check.add(f"{option_path}.score", "must be a number from 0 to 100")
-            check.texts(option, "label", option_path, required=True)
-    elif kind == "number":
-        low, high = question.get("min"), question.get("max")
-        numbers = all(is_number(v, low=-MAX_NUMBER, high=MAX_NUMBER) for v in (low, high))
-        if not numbers:
-            check.add(f"{path}.min", "a number question needs numeric min and max")
-        elif not low < high:
-            check.add(f"{path}.max", "must be greater than min")
-    elif kind == "text" and question.get("reverse"):
-        check.add(f"{path}.reverse", "a free-text question is not scored, so it cannot be reversed")
+    if isinstance(kind, str) and kind in question_types.TYPES:
+        question_types.get(kind).check(question, check, path)
 
 
 def structure_from_document(document: Mapping[str, Any]) -> Any:

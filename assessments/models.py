@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from assessments import question_types
 from assessments.i18n import localized
 
 
@@ -27,14 +28,6 @@ class VersionStatus(models.TextChoices):
 class DimensionKind(models.TextChoices):
     MATURITY = "maturity", _("Maturity")
     DEFENSIVENESS = "defensiveness", _("Defensiveness")
-
-
-class QuestionType(models.TextChoices):
-    SCALE = "scale", _("Anchored scale 1–5")
-    CHOICE = "choice", _("Single choice")
-    YES_NO = "yes_no", _("Yes / no")
-    NUMBER = "number", _("Number")
-    TEXT = "text", _("Free text (not scored)")
 
 
 class PublishedVersionIsImmutable(ValidationError):
@@ -229,7 +222,8 @@ class Question(_VersionContent):
         Dimension, on_delete=models.CASCADE, related_name="questions", verbose_name=_("dimension")
     )
     code = models.SlugField(_("code"), max_length=60)
-    type = models.CharField(_("type"), max_length=10, choices=QuestionType.choices)
+    # Choices read from the registry when asked: a new type needs no migration.
+    type = models.CharField(_("type"), max_length=10, choices=question_types.choices)
     position = models.PositiveIntegerField(_("position"), default=0)
     weight = models.FloatField(_("weight"), default=1.0)
     reverse = models.BooleanField(
@@ -262,6 +256,11 @@ class Question(_VersionContent):
 
     def owning_version(self) -> QuestionnaireVersion:
         return self.version
+
+    @property
+    def spec(self) -> question_types.QuestionType:
+        """What this question's type does (parse, check, score, export, template)."""
+        return question_types.get(self.type)
 
     def clean(self) -> None:
         if self.dimension_id and self.version_id and self.dimension.version_id != self.version_id:

@@ -206,7 +206,7 @@ def version_tune_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
                 settings: dict[str, object] = {"weight": weight}
                 for flag in ("required", "allow_na", "reverse"):
                     settings[flag] = request.POST.get(f"question-{question.code}-{flag}") == "on"
-                if question.type == "text":
+                if not question.spec.scored:
                     settings["reverse"] = False
                 questions[question.code] = settings
         if not errors:

@@ -1,6 +1,7 @@
 """The scoring engine: answers + a version's structure + past-experience evidence in, a
-frozen result out. Pure Python — no ORM, no Django — so it is tested without a database,
-with property-based tests for its invariants, and fast enough to rescore a portfolio.
+frozen result out. Pure Python — no ORM — so it is tested without a database, with
+property-based tests for its invariants, and fast enough to rescore a portfolio. How each
+question type's answer becomes a trait is the type's own (assessments/question_types.py).
 
 The formula, its thresholds and a worked example are in docs/scoring.md; in short:
 
@@ -30,6 +31,9 @@ from enum import StrEnum
 from math import prod
 from typing import Any, NamedTuple
 
+from assessments import question_types
+from assessments.question_types import InvalidAnswer
+
 LEVEL_THRESHOLDS = (20.0, 40.0, 60.0, 80.0)
 LEVEL_NAMES = {1: "initial", 2: "developing", 3: "defined", 4: "managed", 5: "strategic_partner"}
 HIGH = 50.0
@@ -46,16 +50,7 @@ class Status(StrEnum):
     ANSWERED = "answered"
     NOT_APPLICABLE = "not_applicable"
     MISSING = "missing"
-    NOT_SCORED = "not_scored"  # free text
-
-
-class InvalidAnswer(ValueError):
-    """An answer the question cannot take (out of range, unknown option, wrong type)."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
+    NOT_SCORED = "not_scored"  # a type that is not scored (free text)
 
 
 # --- Input ------------------------------------------------------------------------------
@@ -64,7 +59,7 @@ class InvalidAnswer(ValueError):
 @dataclass(frozen=True, slots=True)
 class QuestionSpec:
     code: str
-    type: str  # scale | choice | yes_no | number | text
+    type: str  # a code of question_types.TYPES
     weight: float = 1.0
     reverse: bool = False
     required: bool = True
@@ -72,10 +67,11 @@ class QuestionSpec:
     options: Mapping[str, float] = field(default_factory=dict)  # choice: code → 0…100
     min: float | None = None  # number
     max: float | None = None
+    # The type's, looked up once (KeyError for an unknown type).
+    scored: bool = field(init=False, repr=False, compare=False, default=True)
 
-    @property
-    def scored(self) -> bool:
-        return self.type != "text"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scored", question_types.get(self.type).scored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +194,7 @@ class DimensionScore(NamedTuple):
         for code, weight, _, _, question in self.spec.plan:
             value = self.answers.get(code)
             trait: float | None = None
-            if question.type == "text":
+            if not question.scored:
                 status = Status.NOT_SCORED
             elif value is None:
                 status = Status.MISSING
@@ -246,30 +242,7 @@ class Result(NamedTuple):
 def trait_of(question: QuestionSpec, value: Any) -> float:
     """The answer's trait value in [0, 1] before reverse scoring; InvalidAnswer if the
     question cannot take it."""
-    kind = question.type
-    if kind == "scale":
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-            raise InvalidAnswer(question.code, "a scale answer is a whole number from 1 to 5")
-        return (value - 1) / 4
-    if kind == "choice":
-        try:
-            return question.options[value] / 100
-        except (KeyError, TypeError):
-            raise InvalidAnswer(question.code, f"unknown option {value!r}") from None
-    if kind == "yes_no":
-        if not isinstance(value, bool):
-            raise InvalidAnswer(question.code, "a yes/no answer is true or false")
-        return 1.0 if value else 0.0
-    if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidAnswer(question.code, "a number answer is a number")
-        low, high = question.min, question.max
-        assert low is not None
-        assert high is not None
-        if not low <= value <= high:
-            raise InvalidAnswer(question.code, f"must be between {low:g} and {high:g}")
-        return (value - low) / (high - low)
-    raise InvalidAnswer(question.code, f"a {kind} question is not scored")
+    return question_types.get(question.type).trait(question, value)
 
 
 # Scores are compared with thresholds after rounding away float noise: 60 reached through
@@ -291,24 +264,15 @@ def quadrant_for(maturity: float | None, defensiveness: float | None) -> Quadran
     return Quadrant.GUARDED_NOVICE if defensiveness >= HIGH else Quadrant.OPEN_NOVICE
 
 
-# The hot path looks answers up in precomputed tables: value → trait after reverse
-# scoring, for the types whose answers are a small closed set. Keys carry the value's type
-# because True == 1 in Python: a yes/no answer must not pass for a scale answer of 1.
 def _table(question: QuestionSpec) -> tuple[type | None, dict[Any, float] | None]:
     """(expected type, value → trait after reverse scoring) for the answer types that are a
-    small closed set. The type is checked apart because True == 1 in Python: a yes/no
-    answer must not pass for a scale answer of 1."""
-    values: dict[Any, float]
-    if question.type == "scale":
-        expected: type = int
-        values = {v: (v - 1) / 4 for v in range(1, 6)}
-    elif question.type == "yes_no":
-        expected, values = bool, {True: 1.0, False: 0.0}
-    elif question.type == "choice":
-        expected = str
-        values = {code: score / 100 for code, score in question.options.items()}
-    else:
+    small closed set, so the hot path looks answers up instead of computing them. The type
+    is checked apart because True == 1 in Python: a yes/no answer must not pass for a
+    scale answer of 1."""
+    closed = question_types.get(question.type).table(question)
+    if closed is None:
         return None, None  # numbers are computed, text is not scored
+    expected, values = closed
     if question.reverse:
         values = {key: 1.0 - trait for key, trait in values.items()}
     return expected, values
@@ -330,7 +294,7 @@ def _score_dimension(dimension: DimensionSpec, answers: Answers) -> DimensionSco
             trait = table.get(value)
             if trait is None:
                 raise InvalidAnswer(code, f"{value!r} is not an answer to this question")
-        elif question.type == "text":
+        elif not question.scored:
             continue
         elif value is None:
             missing += 1

@@ -16,7 +16,6 @@ from assessments.models import (
     Assessment,
     AssessmentStatus,
     AssessmentTransition,
-    QuestionType,
 )
 from assessments.selectors import questions_by_id
 from assessments.services import (
@@ -451,7 +450,7 @@ def test_submitting_with_missing_answers_lists_each_missing_question_first_one_f
     as_a, assessment, manager_a
 ):
     questions = list(questions_by_id(assessment.version).values())
-    answered = [q for q in questions if q.type == QuestionType.SCALE][:3]
+    answered = [q for q in questions if q.type == "scale"][:3]
     answers_save(
         assessment=assessment,
         by=manager_a,

@@ -612,21 +612,10 @@ def _seed_assessments(
                         tendency = 6 - tendency
                     if question.allow_na and rng.random() < 0.05:
                         value: object = NOT_APPLICABLE
-                    elif question.type == "scale":
-                        value = max(1, min(5, round(rng.gauss(tendency, 0.8))))
-                    elif question.type == "choice":
-                        options = sorted(question.options, key=lambda o: o["score"])
-                        index = min(len(options) - 1, int((tendency - 1) / 4 * len(options)))
-                        value = options[index]["code"]
-                    elif question.type == "yes_no":
-                        value = rng.random() < (tendency - 1) / 4
-                    elif question.type == "number":
-                        low, high = question.min_value or 0.0, question.max_value or 1.0
-                        value = round(low + (high - low) * (tendency - 1) / 4, 1)
                     else:
-                        if rng.random() < 0.5:
+                        value = question.spec.demo(question, tendency, rng)
+                        if value is None:
                             continue
-                        value = "Registrado na reunião mensal."
                     values[question.code] = value
                     na = value is NOT_APPLICABLE
                     answers.append(

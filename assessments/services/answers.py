@@ -14,15 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from assessments import question_types
 from assessments.models import (
     Answer,
     Assessment,
     Question,
-)
-from assessments.scoring import (
-    InvalidAnswer,
-    QuestionSpec,
-    trait_of,
 )
 from assessments.selectors import (
     questions_by_id,
@@ -72,38 +68,9 @@ class AnswersRefused(Exception):
 # --- Answers ------------------------------------------------------------------------------
 
 
-def _spec(question: Question) -> QuestionSpec:
-    return QuestionSpec(
-        code=question.code,
-        type=question.type,
-        options={o["code"]: float(o["score"]) for o in question.options or []},
-        min=question.min_value,
-        max=question.max_value,
-    )
-
-
 def _check_value(question: Question, value: Any) -> str | None:
-    """Why ``value`` cannot answer ``question``, or None."""
-    if question.type == "text":
-        if not isinstance(value, str):
-            return _("Write the answer as text.")
-        if len(value) > MAX_TEXT:
-            return _("Keep the answer under %(limit)d characters.") % {"limit": MAX_TEXT}
-        return None
-    try:
-        trait_of(_spec(question), value)
-    except InvalidAnswer:
-        if question.type == "number":
-            return _("Enter a number from %(low)g to %(high)g.") % {
-                "low": question.min_value,
-                "high": question.max_value,
-            }
-        return {
-            "scale": _("Choose a level from 1 to 5."),
-            "choice": _("Choose one of the options."),
-            "yes_no": _("Answer yes or no."),
-        }.get(question.type, _("This is not a valid answer."))
-    return None
+    """Why ``value`` cannot answer ``question``, or None (the question's type says)."""
+    return question_types.get(question.type).invalid(question, value)
 
 
 def _stored(answer: Answer) -> dict[str, Any]:

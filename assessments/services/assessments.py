@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import DIRECTORS, user_has_role
 from accounts.models import User
+from assessments import question_types
 from assessments.models import (
     EDITABLE_STATUSES,
     Answer,
@@ -47,7 +48,7 @@ from assessments.signals import assessment_reviewed, assessment_submitted
 from clients.models import Engagement, PastExperience
 from core.sql import one_line
 
-MAX_TEXT = 5000
+MAX_TEXT = question_types.MAX_TEXT  # an answer's text and an evidence note
 RESULT_FIELDS = (
     "maturity_score",
     "maturity_level",

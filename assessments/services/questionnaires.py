@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from assessments import question_types
 from assessments.interchange import FORMAT, FORMAT_VERSION, Problem, problems_in
 from assessments.models import (
     Dimension,
@@ -75,10 +76,12 @@ def _write_content(version: QuestionnaireVersion, document: Mapping[str, Any]) -
                     allow_na=bool(q.get("allow_na", False)),
                     text=dict(q["text"]),
                     help=dict(q.get("help") or {}),
-                    levels=list(q.get("levels") or []),
-                    options=list(q.get("options") or []),
-                    min_value=q.get("min"),
-                    max_value=q.get("max"),
+                    # What the type carries beyond the common keys (levels, options…).
+                    **{
+                        attribute: q[key]
+                        for key, attribute in question_types.get(q["type"]).fields
+                        if key in q
+                    },
                 )
             )
     Question.objects.bulk_create(questions)
@@ -158,13 +161,8 @@ def _question_document(question: Question) -> dict[str, Any]:
         "text": question.text,
         "help": question.help,
     }
-    if question.type == "scale":
-        document["levels"] = question.levels
-    elif question.type == "choice":
-        document["options"] = question.options
-    elif question.type == "number":
-        document["min"] = question.min_value
-        document["max"] = question.max_value
+    for key, attribute in question.spec.fields:
+        document[key] = getattr(question, attribute)
     return document
 
 

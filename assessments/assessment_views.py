@@ -20,6 +20,7 @@ from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required, 
 from assessments.i18n import localized
 from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
 from assessments.models import Answer, Assessment, AssessmentStatus, Question, Questionnaire
+from assessments.scoring import compare
 from assessments.selectors import assessments_visible_to, previous_assessment, questions_by_id
 from assessments.services import (
     AnswerInput,
@@ -286,16 +287,14 @@ def _dimension_rows(
     assessment: Assessment, previous: Assessment | None, questions: dict[int, Question]
 ) -> list[dict[str, Any]]:
     by_code = {q.code: q for q in questions.values()}
-    earlier = (
-        {d["code"]: d for d in (previous.result or {}).get("dimensions", [])} if previous else {}
-    )
+    current = (assessment.result or {}).get("dimensions", [])
+    changes = compare((previous.result or {}).get("dimensions", []), current) if previous else {}
     rows = []
-    for dimension in (assessment.result or {}).get("dimensions", []):
+    for dimension in current:
         score = dimension["score"]
-        then = earlier.get(dimension["code"])
-        old = then["score"] if then else None
         # What moved the score since last time: each question's change in points.
-        old_points = {c["question"]: c["points"] for c in then["contributions"]} if then else None
+        change = changes.get(dimension["code"])
+        old = change.before if change else None
         rows.append(
             {
                 **dimension,
@@ -303,14 +302,12 @@ def _dimension_rows(
                     {
                         **c,
                         "question_obj": by_code.get(c["question"]),
-                        "moved": c["points"] - old_points.get(c["question"], 0.0)
-                        if old_points is not None
-                        else None,
+                        "moved": change.moved[c["question"]] if change else None,
                     }
                     for c in dimension["contributions"]
                 ],
                 "previous": old,
-                "delta": (score - old) if score is not None and old is not None else None,
+                "delta": change.delta if change else None,
                 # Up is better for maturity, down is better for defensiveness.
                 "better": (
                     ((score - old) > 0) == (dimension["kind"] == "maturity")

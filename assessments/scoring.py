@@ -427,38 +427,71 @@ class DimensionChange:
     before: float | None
     after: float | None
     delta: float | None
-    # Question → change in points; the questions that moved the score, largest first.
-    movers: tuple[tuple[str, float], ...]
+    # Every question of the current dimension → its change in points (0 when it held).
+    moved: Mapping[str, float]
 
-
-def compare(previous: Result, current: Result) -> tuple[DimensionChange, ...]:
-    """Per dimension: the score change and which questions moved it (by points)."""
-    changes = []
-    before_by_code = {d.code: d for d in previous.dimensions}
-    for dimension in current.dimensions:
-        before = before_by_code.get(dimension.code)
-        before_score = before.score if before else None
-        old_points = {c.question: c.points for c in before.contributions} if before else {}
-        movers = sorted(
-            (
-                (c.question, c.points - old_points.get(c.question, 0.0))
-                for c in dimension.contributions
-                if abs(c.points - old_points.get(c.question, 0.0)) > 1e-9
-            ),
-            key=lambda item: -abs(item[1]),
-        )
-        delta = (
-            dimension.score - before_score
-            if dimension.score is not None and before_score is not None
-            else None
-        )
-        changes.append(
-            DimensionChange(
-                code=dimension.code,
-                before=before_score,
-                after=dimension.score,
-                delta=delta,
-                movers=tuple(movers),
+    @property
+    def movers(self) -> tuple[tuple[str, float], ...]:
+        """The questions that moved the score, largest change first."""
+        return tuple(
+            sorted(
+                ((q, points) for q, points in self.moved.items() if abs(points) > 1e-9),
+                key=lambda item: -abs(item[1]),
             )
         )
-    return tuple(changes)
+
+
+def stored_dimensions(result: Result) -> list[dict[str, Any]]:
+    """The dimensions of a result as they are stored with an assessment (its snapshot):
+    scores and each question's contribution, plain data that never changes later."""
+    return [
+        {
+            "code": d.code,
+            "kind": d.kind,
+            "weight": d.weight,
+            "score": d.score,
+            "answered": d.answered,
+            "not_applicable": d.not_applicable,
+            "missing": d.missing,
+            "contributions": [
+                {
+                    "question": c.question,
+                    "status": c.status.value,
+                    "value": c.value if c.value is not NOT_APPLICABLE else None,
+                    "trait": c.trait,
+                    "weight": c.weight,
+                    "points": c.points,
+                }
+                for c in d.contributions
+            ],
+        }
+        for d in result.dimensions
+    ]
+
+
+def compare(
+    previous: Sequence[Mapping[str, Any]], current: Sequence[Mapping[str, Any]]
+) -> dict[str, DimensionChange]:
+    """Per dimension in both: the score change since ``previous`` and how many points
+    each question of ``current`` moved. Both are stored dimensions
+    (:func:`stored_dimensions`), so an old assessment is compared as it was scored then."""
+    earlier = {d["code"]: d for d in previous}
+    changes = {}
+    for dimension in current:
+        then = earlier.get(dimension["code"])
+        if then is None:
+            continue  # new in this version: nothing to compare with
+        before = then["score"]
+        old_points = {c["question"]: c["points"] for c in then["contributions"]}
+        after = dimension["score"]
+        changes[dimension["code"]] = DimensionChange(
+            code=dimension["code"],
+            before=before,
+            after=after,
+            delta=after - before if after is not None and before is not None else None,
+            moved={
+                c["question"]: c["points"] - old_points.get(c["question"], 0.0)
+                for c in dimension["contributions"]
+            },
+        )
+    return changes

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from assessments.interchange import structure_from_document
 from assessments.models import (
     Assessment,
     AssessmentStatus,
@@ -16,7 +16,7 @@ from assessments.models import (
     QuestionnaireVersion,
     VersionStatus,
 )
-from assessments.scoring import Structure
+from assessments.scoring import DimensionSpec, QuestionSpec, Structure
 
 
 def questionnaire_list() -> QuerySet[Questionnaire]:
@@ -48,42 +48,70 @@ def default_questionnaire() -> Questionnaire | None:
     return Questionnaire.objects.filter(is_default=True).first()
 
 
-_STRUCTURES: dict[int, Structure] = {}
+@dataclass(frozen=True)
+class VersionContent:
+    """What a version asks, loaded once: its questions by id (each with its dimension)
+    and the scoring engine's structure built from the same rows."""
+
+    questions: dict[int, Question]
+    structure: Structure
 
 
-def structure_for_version(version: QuestionnaireVersion) -> Structure:
-    """The scoring structure of a version. Published and retired versions never change,
-    so theirs is computed once per process; a draft's is rebuilt every time."""
-    if version.is_editable:
-        return _build_structure(version)
-    if version.pk not in _STRUCTURES:
-        _STRUCTURES[version.pk] = _build_structure(version)
-    return _STRUCTURES[version.pk]
+_PUBLISHED: dict[int, VersionContent] = {}
 
 
-def _build_structure(version: QuestionnaireVersion) -> Structure:
-    from assessments.services import version_export
-
-    return structure_from_document(version_export(version))
-
-
-_QUESTIONS: dict[int, dict[int, Question]] = {}
-
-
-def questions_by_id(version: QuestionnaireVersion) -> dict[int, Question]:
-    """A version's questions by id, each with its dimension; computed once per process for
-    published and retired versions, which never change."""
-    if not version.is_editable and version.pk in _QUESTIONS:
-        return _QUESTIONS[version.pk]
+def version_content(version: QuestionnaireVersion) -> VersionContent:
+    """One query. Published and retired versions never change, so theirs is loaded once
+    per process; a draft's every time."""
+    if not version.is_editable and version.pk in _PUBLISHED:
+        return _PUBLISHED[version.pk]
     questions = {
         q.pk: q
         for q in Question.objects.filter(version=version)
         .select_related("dimension")
-        .order_by("dimension__position", "position", "id")
+        .order_by("dimension__position", "dimension_id", "position", "id")
     }
+    by_dimension: dict[int, list[Question]] = {}
+    for question in questions.values():
+        by_dimension.setdefault(question.dimension_id, []).append(question)
+    structure = Structure(
+        tuple(
+            DimensionSpec(
+                code=rows[0].dimension.code,
+                kind=rows[0].dimension.kind,
+                weight=rows[0].dimension.weight,
+                questions=tuple(
+                    QuestionSpec(
+                        code=q.code,
+                        type=q.type,
+                        weight=q.weight,
+                        reverse=q.reverse,
+                        required=q.required,
+                        allow_na=q.allow_na,
+                        options={o["code"]: float(o["score"]) for o in q.options or []},
+                        min=q.min_value,
+                        max=q.max_value,
+                    )
+                    for q in rows
+                ),
+            )
+            for rows in by_dimension.values()
+        )
+    )
+    content = VersionContent(questions, structure)
     if not version.is_editable:
-        _QUESTIONS[version.pk] = questions
-    return questions
+        _PUBLISHED[version.pk] = content
+    return content
+
+
+def structure_for_version(version: QuestionnaireVersion) -> Structure:
+    """The scoring structure of a version."""
+    return version_content(version).structure
+
+
+def questions_by_id(version: QuestionnaireVersion) -> dict[int, Question]:
+    """A version's questions by id, each with its dimension, in the form's order."""
+    return version_content(version).questions
 
 
 def assessments_visible_to(user: Any) -> QuerySet[Assessment]:

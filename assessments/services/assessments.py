@@ -38,6 +38,7 @@ from assessments.scoring import (
     Evidence,
     Result,
     score,
+    stored_dimensions,
 )
 from assessments.selectors import (
     default_questionnaire,
@@ -232,28 +233,7 @@ def result_snapshot(
             "blend": DEFAULT_POLICY.blend,
         },
         "dimensions": [
-            {
-                "code": d.code,
-                "kind": d.kind,
-                "weight": d.weight,
-                "name": dimension_names.get(d.code, {}),
-                "score": d.score,
-                "answered": d.answered,
-                "not_applicable": d.not_applicable,
-                "missing": d.missing,
-                "contributions": [
-                    {
-                        "question": c.question,
-                        "status": c.status.value,
-                        "value": c.value if c.value is not NOT_APPLICABLE else None,
-                        "trait": c.trait,
-                        "weight": c.weight,
-                        "points": c.points,
-                    }
-                    for c in d.contributions
-                ],
-            }
-            for d in result.dimensions
+            {**d, "name": dimension_names.get(d["code"], {})} for d in stored_dimensions(result)
         ],
         "evidence": [
             {**details[e.key], "strength": e.strength, "decay": e.decay, "points": e.points}

@@ -42,19 +42,11 @@ from clients.models import Client, TimelineEntry
 from clients.selectors import client_detail as select_client
 from clients.selectors import client_history, clients_visible_to
 from clients.selectors import client_list as select_clients
+from core.forms import attach_errors
 from core.htmx import is_htmx
 from education.selectors import client_plan, dimension_names, uplift_by_action_type
 
 LIST_PAGE_SIZE = 25
-
-
-def attach_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form fields it names (or the whole form)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 # --- The list -------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ urlpatterns = [
     path("clients/<int:client_pk>/actions/new/", views.action_add, name="action_add"),
     path("actions/<int:pk>/", views.action_row, name="action_row"),
     path("actions/<int:pk>/edit/", views.action_edit, name="action_edit"),
-    path("actions/<int:pk>/complete/", views.action_complete, name="action_complete"),
-    path("actions/<int:pk>/skip/", views.action_skip, name="action_skip"),
-    path("actions/<int:pk>/reschedule/", views.action_reschedule, name="action_reschedule"),
+    *(
+        path(f"actions/<int:pk>/{step}/", views.action_step, {"step": step}, f"action_{step}")
+        for step in views.STEPS
+    ),
     path("actions/<int:pk>/reopen/", views.action_reopen, name="action_reopen"),
     path("playbooks/", views.playbook_list, name="playbooks"),
     path("playbooks/<int:pk>/", views.playbook_detail, name="playbook"),

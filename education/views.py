@@ -10,6 +10,10 @@ redirect, or show the row alone with its form and errors.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,12 +25,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required, user_has_role
 from accounts.models import Role, User
 from clients.selectors import clients_visible_to
-from clients.views import attach_errors
+from core.forms import attach_errors
 from core.htmx import is_htmx
 from education import services
 from education.forms import (
@@ -41,6 +46,9 @@ from education.messages import text_of
 from education.models import ActionTemplate, EducationAction, Playbook, PlaybookRule
 from education.selectors import action_list, notifications_of, playbooks
 from education.selectors import agenda as select_agenda
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 NOTIFICATIONS_PAGE_SIZE = 25
 
@@ -123,53 +131,56 @@ def action_row(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _row(request, _action(request, pk))
 
 
-@login_required
-@require_POST
-def action_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    action = _action(request, pk)
-    form = CompleteForm(request.POST)
-    if form.is_valid():
-        try:
-            services.action_complete(
-                action=action, by=request.user, outcome=form.cleaned_data["outcome"]
-            )
-        except ValidationError as error:
-            attach_errors(form, error)
-        else:
-            return _done(request, action, _("Marked done."))
-    return _row(request, action, form=form, open_form="complete")
+@dataclass(frozen=True)
+class _Step:
+    """One inline form on an action's row: its form, the service it calls, what it says
+    when done, and which of the service's fields are the form's (where they differ)."""
+
+    form: type[forms.Form]
+    call: Callable[[EducationAction, User, dict[str, Any]], object]
+    done: StrOrPromise
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+STEPS = {
+    "complete": _Step(
+        CompleteForm,
+        lambda action, by, data: services.action_complete(
+            action=action, by=by, outcome=data["outcome"]
+        ),
+        gettext_lazy("Marked done."),
+    ),
+    "skip": _Step(
+        SkipForm,
+        lambda action, by, data: services.action_skip(action=action, by=by, reason=data["reason"]),
+        gettext_lazy("Skipped."),
+        {"skip_reason": "reason"},
+    ),
+    "reschedule": _Step(
+        RescheduleForm,
+        lambda action, by, data: services.action_update(
+            action=action, by=by, due_date=data["due_date"]
+        ),
+        gettext_lazy("Rescheduled."),
+    ),
+}
 
 
 @login_required
 @require_POST
-def action_skip(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def action_step(request: AuthenticatedHttpRequest, pk: int, step: str) -> HttpResponse:
+    """Complete, skip or reschedule an action from its row."""
     action = _action(request, pk)
-    form = SkipForm(request.POST)
+    spec = STEPS[step]
+    form = spec.form(request.POST)
     if form.is_valid():
         try:
-            services.action_skip(action=action, by=request.user, reason=form.cleaned_data["reason"])
+            spec.call(action, request.user, form.cleaned_data)
         except ValidationError as error:
-            _errors_to(form, error, {"skip_reason": "reason"})
+            attach_errors(form, error, spec.fields)
         else:
-            return _done(request, action, _("Skipped."))
-    return _row(request, action, form=form, open_form="skip")
-
-
-@login_required
-@require_POST
-def action_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    action = _action(request, pk)
-    form = RescheduleForm(request.POST)
-    if form.is_valid():
-        try:
-            services.action_update(
-                action=action, by=request.user, due_date=form.cleaned_data["due_date"]
-            )
-        except ValidationError as error:
-            attach_errors(form, error)
-        else:
-            return _done(request, action, _("Rescheduled."))
-    return _row(request, action, form=form, open_form="reschedule")
+            return _done(request, action, str(spec.done))
+    return _row(request, action, form=form, open_form=step)
 
 
 @login_required
@@ -186,15 +197,6 @@ def action_reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
         return redirect(_next_url(request, action))
     return _done(request, action, _("Reopened."))
-
-
-def _errors_to(form: forms.Form, error: ValidationError, names: dict[str, str]) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            name = names.get(field, field)
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 @login_required

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 import redis as redis_lib
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import settings as hypothesis_settings
 
 # CI explores a fixed, larger set of examples: as thorough as a long local run, and the
@@ -67,6 +70,35 @@ def redis_url() -> str:
 def postgres(db) -> None:
     if connection.vendor != "postgresql":
         missing_service(f"this test needs PostgreSQL, the database is {connection.vendor}")
+
+
+class CapturedQueries:
+    """The statements a `count_queries()` block sent to the default database."""
+
+    def __init__(self, context: CaptureQueriesContext) -> None:
+        self._context = context
+
+    @property
+    def count(self) -> int:
+        return len(self._context.captured_queries)
+
+    @property
+    def sql(self) -> list[str]:
+        return [query["sql"] for query in self._context.captured_queries]
+
+
+@pytest.fixture
+def count_queries() -> Callable[[], AbstractContextManager[CapturedQueries]]:
+    """`with count_queries() as queries:` captures the block's queries: `queries.count` is how
+    many ran, `queries.sql` their SQL. For comparing counts; to assert one exact count or a
+    bound, use django_assert_num_queries or django_assert_max_num_queries."""
+
+    @contextmanager
+    def capture() -> Iterator[CapturedQueries]:
+        with CaptureQueriesContext(connection) as context:
+            yield CapturedQueries(context)
+
+    return capture
 
 
 @pytest.fixture

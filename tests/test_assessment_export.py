@@ -9,8 +9,6 @@ import io
 
 import pytest
 from django.conf import settings
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -198,16 +196,16 @@ def test_an_empty_version_exports_only_the_header(client, version):
     assert len(parse(b"".join(response.streaming_content))) == 1
 
 
-def test_the_export_costs_the_same_queries_for_3_and_30_assessments(client):
+def test_the_export_costs_the_same_queries_for_3_and_30_assessments(client, count_queries):
     version = published_default_version()
     client.force_login(DirectorFactory())
     url = reverse("assessments:version_assessments_csv", args=[version.pk])
 
     def queries() -> tuple[int, int]:
-        with CaptureQueriesContext(connection) as context:
+        with count_queries() as captured:
             response = client.get(url)
             rows = len(parse(b"".join(response.streaming_content))) - 1
-        return len(context.captured_queries), rows
+        return captured.count, rows
 
     def submit(count: int) -> None:
         for _ in range(count):
@@ -224,15 +222,14 @@ def test_the_export_costs_the_same_queries_for_3_and_30_assessments(client):
     assert many == few
 
 
-def test_export_rows_alone_runs_three_queries(version):
+def test_export_rows_alone_runs_three_queries(version, django_assert_num_queries):
     for level in (1, 2, 3):
         submitted(
             answered(started(version), **{"k-1": level, "k-2": True, "d-1": "never", "d-2": 1})
         )
-    with CaptureQueriesContext(connection) as context:
+    with django_assert_num_queries(3):
         rows = list(export_rows(version))
     assert len(rows) == 4
-    assert len(context.captured_queries) == 3
 
 
 def test_account_managers_get_403_on_the_page(client, version):

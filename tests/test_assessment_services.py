@@ -7,8 +7,6 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from assessments.models import (
     Answer,
@@ -188,7 +186,9 @@ def test_submit_scores_stores_a_snapshot_and_locks_the_assessment(assessment, ma
         )
 
 
-def test_submitting_a_60_question_assessment_costs_the_same_queries_for_10_and_60_answers(manager):
+def test_submitting_a_60_question_assessment_costs_the_same_queries_for_10_and_60_answers(
+    manager, count_queries
+):
     from assessments.services import version_import, version_publish
     from tests.questionnaire_documents import scale_document
 
@@ -214,9 +214,9 @@ def test_submitting_a_60_question_assessment_costs_the_same_queries_for_10_and_6
             by=manager,
             answers=[AnswerInput(q.pk, 3) for q in questions[:answered]],
         )
-        with CaptureQueriesContext(connection) as ctx:
+        with count_queries() as captured:
             assessment_submit(assessment=assessment, by=manager)
-        return len(ctx.captured_queries)
+        return captured.count
 
     assert queries(10) == queries(60)
 
@@ -275,7 +275,9 @@ def stored_state(assessment):
     )
 
 
-def test_the_single_statement_submit_stores_exactly_what_the_orm_path_stores(manager, monkeypatch):
+def test_the_single_statement_submit_stores_exactly_what_the_orm_path_stores(
+    manager, monkeypatch, count_queries
+):
     from assessments.services import assessments as module
 
     states = []
@@ -295,10 +297,10 @@ def test_the_single_statement_submit_stores_exactly_what_the_orm_path_stores(man
             )
         assessment = assessment_start(engagement=engagement, by=manager)[0]
         answer_everything(assessment, level=3)
-        with CaptureQueriesContext(connection) as ctx:
+        with count_queries() as captured:
             assessment_submit(assessment=assessment, by=manager)
         # The single-statement path really ran (one WITH … for the writes), the other did not.
-        assert any(q["sql"].lstrip().startswith("WITH") for q in ctx.captured_queries) is single
+        assert any(sql.lstrip().startswith("WITH") for sql in captured.sql) is single
         states.append(stored_state(assessment))
     assert states[0] == states[1]
     assert states[0][0]["status"] == AssessmentStatus.SUBMITTED

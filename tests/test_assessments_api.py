@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from api.services import api_token_issue
@@ -643,14 +641,14 @@ def test_anonymous_callers_get_401(api, assessment):
 # --- Query counts ---------------------------------------------------------------------------
 
 
-def queries_to_read(api: APIClient, path: str, **query: Any) -> tuple[int, Any]:
-    with CaptureQueriesContext(connection) as captured:
+def queries_to_read(count_queries, api: APIClient, path: str, **query: Any) -> tuple[int, Any]:
+    with count_queries() as captured:
         response = api.get(path, query)
     assert response.status_code == 200, response.content
-    return len(captured.captured_queries), response.json()
+    return captured.count, response.json()
 
 
-def test_the_detail_costs_the_same_queries_for_5_and_48_answers(as_a, manager_a):
+def test_the_detail_costs_the_same_queries_for_5_and_48_answers(as_a, manager_a, count_queries):
     few = assessment_start(
         engagement=EngagementFactory(client=ClientFactory(owner=manager_a)), by=manager_a
     )[0]
@@ -662,14 +660,14 @@ def test_the_detail_costs_the_same_queries_for_5_and_48_answers(as_a, manager_a)
     answer_everything(many)
     assessment_submit(assessment=many, by=manager_a)
 
-    with_5, body_5 = queries_to_read(as_a, url(few.pk))
-    with_48, body_48 = queries_to_read(as_a, url(many.pk))
+    with_5, body_5 = queries_to_read(count_queries, as_a, url(few.pk))
+    with_48, body_48 = queries_to_read(count_queries, as_a, url(many.pk))
     assert (len(body_5["answers"]), len(body_48["answers"])) == (5, 48)
     assert len(body_48["result"]["dimension_scores"]) == 10
     assert with_5 == with_48
 
 
-def test_the_list_costs_the_same_queries_for_5_and_50_assessments(as_a, manager_a):
+def test_the_list_costs_the_same_queries_for_5_and_50_assessments(as_a, manager_a, count_queries):
     def add(count: int, submit: int) -> None:
         for index in range(count):
             engagement = EngagementFactory(client=ClientFactory(owner=manager_a))
@@ -679,9 +677,9 @@ def test_the_list_costs_the_same_queries_for_5_and_50_assessments(as_a, manager_
                 assessment_submit(assessment=assessment, by=manager_a)
 
     add(5, submit=1)
-    with_5, body_5 = queries_to_read(as_a, url(), page_size=100)
+    with_5, body_5 = queries_to_read(count_queries, as_a, url(), page_size=100)
     add(45, submit=2)
-    with_50, body_50 = queries_to_read(as_a, url(), page_size=100)
+    with_50, body_50 = queries_to_read(count_queries, as_a, url(), page_size=100)
     assert (len(body_5["results"]), len(body_50["results"])) == (5, 50)
     assert with_5 == with_50
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from api.services import api_token_issue
@@ -527,20 +525,20 @@ def add_rows(resource: str, owner: Any, count: int) -> None:
             CHILD_FACTORIES[resource](client=client)
 
 
-def queries_to_list(api: APIClient, resource: str, expected_rows: int) -> int:
-    with CaptureQueriesContext(connection) as queries:
+def queries_to_list(count_queries, api: APIClient, resource: str, expected_rows: int) -> int:
+    with count_queries() as captured:
         response = api.get(url(resource), {"page_size": 100})
     assert response.status_code == 200
     assert len(response.json()["results"]) == expected_rows
-    return len(queries.captured_queries)
+    return captured.count
 
 
 @pytest.mark.parametrize("resource", RESOURCES)
-def test_a_list_costs_the_same_queries_for_5_and_50_rows(as_a, manager_a, resource):
+def test_a_list_costs_the_same_queries_for_5_and_50_rows(as_a, manager_a, resource, count_queries):
     add_rows(resource, manager_a, 5)
-    with_5 = queries_to_list(as_a, resource, 5)
+    with_5 = queries_to_list(count_queries, as_a, resource, 5)
     add_rows(resource, manager_a, 45)
-    with_50 = queries_to_list(as_a, resource, 50)
+    with_50 = queries_to_list(count_queries, as_a, resource, 50)
     assert with_5 == with_50
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clients.models import (
@@ -433,7 +431,9 @@ class TestList:
         )
 
     @pytest.mark.parametrize("viewer", ["manager", "director"])
-    def test_the_list_runs_the_same_queries_for_5_and_50_rows(self, client, manager, viewer):
+    def test_the_list_runs_the_same_queries_for_5_and_50_rows(
+        self, client, manager, viewer, count_queries
+    ):
         user = manager if viewer == "manager" else DirectorFactory()
         client.force_login(user)
 
@@ -442,13 +442,15 @@ class TestList:
             for i in range(n):
                 target = ClientFactory(owner=manager, name=f"C{n}-{i}")
                 EngagementFactory(client=target)
-            with CaptureQueriesContext(connection) as ctx:
+            with count_queries() as captured:
                 assert client.get(reverse("clients:list"), {"page_size": 50}).status_code == 200
-            return len(ctx.captured_queries)
+            return captured.count
 
         assert queries(5) == queries(50)
 
-    def test_the_client_page_runs_the_same_queries_for_few_and_many_rows(self, client, manager):
+    def test_the_client_page_runs_the_same_queries_for_few_and_many_rows(
+        self, client, manager, count_queries
+    ):
         client.force_login(manager)
 
         def queries(n: int) -> int:
@@ -464,9 +466,9 @@ class TestList:
                     title=f"T{i}",
                     author=manager,
                 )
-            with CaptureQueriesContext(connection) as ctx:
+            with count_queries() as captured:
                 assert client.get(reverse("clients:detail", args=[target.pk])).status_code == 200
-            return len(ctx.captured_queries)
+            return captured.count
 
         assert queries(2) == queries(20)
 

@@ -9,8 +9,6 @@ from datetime import date, timedelta
 from statistics import mean
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -491,7 +489,9 @@ def _bulk_portfolio(count: int, start: int, owner, version) -> None:
     )
 
 
-def test_the_dashboard_asks_the_same_number_of_queries_for_1000_and_10000_clients(client, postgres):
+def test_the_dashboard_asks_the_same_number_of_queries_for_1000_and_10000_clients(
+    client, postgres, count_queries
+):
     from tests.factories import published_default_version
 
     version = published_default_version()
@@ -501,11 +501,11 @@ def test_the_dashboard_asks_the_same_number_of_queries_for_1000_and_10000_client
     url = reverse("dashboards:portfolio")
 
     def count() -> tuple[int, int]:
-        with CaptureQueriesContext(connection) as figures_queries:
+        with count_queries() as figures_queries:
             selectors.portfolio(Scope(user=director, filters=Filters()))
-        with CaptureQueriesContext(connection) as page_queries:
+        with count_queries() as page_queries:
             assert client.get(url, {"segment": "telecom"}).status_code == 200
-        return len(figures_queries), len(page_queries)
+        return figures_queries.count, page_queries.count
 
     from dashboards.summaries import summaries_rebuild
 

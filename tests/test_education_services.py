@@ -581,10 +581,9 @@ def test_both_write_paths_agree_row_for_row(engagement, manager_a):
     assert [a[:7] for a in fast[0]] == [a[:7] for a in slow[0]]
 
 
-def test_a_dispatcher_batch_takes_the_same_statements_for_5_and_50_actions(engagement):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+def test_a_dispatcher_batch_takes_the_same_statements_for_5_and_50_actions(
+    engagement, count_queries
+):
     def statements(n):
         EducationAction.objects.all().delete()
         Notification.objects.all().delete()
@@ -594,9 +593,9 @@ def test_a_dispatcher_batch_takes_the_same_statements_for_5_and_50_actions(engag
             )
             services.reschedule(action)
             action.save()
-        with CaptureQueriesContext(connection) as queries:
+        with count_queries() as queries:
             report = services.dispatch_actions(batch_size=100)
         assert report.reminders == n
-        return len(queries)
+        return queries.count
 
     assert statements(5) == statements(50)

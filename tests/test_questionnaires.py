@@ -303,6 +303,17 @@ def test_the_commands_round_trip_a_version(tmp_path, published):
     assert published.questionnaire.current_version().number == 2
 
 
+def test_the_export_command_names_what_it_cannot_find(published):
+    code = published.questionnaire.code
+    with pytest.raises(CommandError, match="It has no version 99."):
+        call_command("questionnaire_export", code, "--number", "99")
+    with pytest.raises(CommandError, match="No questionnaire with code 'nope'."):
+        call_command("questionnaire_export", "nope")
+    out = io.StringIO()
+    call_command("questionnaire_export", code, "--number", str(published.number), stdout=out)
+    assert json.loads(out.getvalue())["questionnaire"]["code"] == code
+
+
 def test_a_malformed_file_fails_the_import_command_and_changes_nothing(tmp_path):
     document = small_document("broken")
     document["dimensions"][0]["questions"][0]["weight"] = -1

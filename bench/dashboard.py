@@ -21,34 +21,25 @@ It reads the portfolio in ``DATABASE_URL``, which must hold ``seed_demo --client
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maturity.settings")
+import _django  # noqa: F401  (the project on sys.path, Django set up)
+from django.conf import settings
+from django.db import connection
+from django.test import Client as HttpClient
+from django.utils import timezone
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client as HttpClient  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from accounts.models import Role, User  # noqa: E402
-from assessments.models import Assessment  # noqa: E402
-from clients.models import Client  # noqa: E402
-from dashboards import selectors  # noqa: E402
-from dashboards.filters import Filters  # noqa: E402
-from dashboards.models import Standing  # noqa: E402
-from dashboards.selectors import (  # noqa: E402
+from accounts.models import Role, User
+from assessments.models import Assessment
+from clients.models import Client
+from dashboards import selectors
+from dashboards.filters import Filters
+from dashboards.models import Standing
+from dashboards.selectors import (
     AT_RISK_PAGE_SIZE,
     FALLING_POINTS,
     HIGH_DEFENSIVENESS,
@@ -56,7 +47,7 @@ from dashboards.selectors import (  # noqa: E402
     SCATTER_LIMIT,
     Scope,
 )
-from education import cadence  # noqa: E402
+from education import cadence
 
 # --- The same aggregates, by hand ----------------------------------------------------------
 

@@ -45,37 +45,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
-import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maturity.settings")
+from _django import require_postgresql, throwaway_database
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from accounts.models import Role, User  # noqa: E402
-from clients.models import Client, Country, Engagement, ProcessType, Segment, Size  # noqa: E402
-from education import schedule, services  # noqa: E402
-from education.models import (  # noqa: E402
+from accounts.models import Role, User
+from clients.models import Client, Country, Engagement, ProcessType, Segment, Size
+from education import schedule, services
+from education.models import (
     ActionTemplate,
     ActionType,
     EducationAction,
@@ -602,18 +592,11 @@ def main() -> None:
     parser.add_argument("--database", default="maturity_drainbench")
     parser.add_argument("--no-explain", action="store_true")
     args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL to a PostgreSQL server: the benchmark uses COPY.")
+    require_postgresql("the benchmark uses COPY")
     sizes = [int(size) for size in args.batch_sizes.split(",")]
-
-    connection.settings_dict["TEST"]["NAME"] = args.database
-    creation = connection.creation
-    old_name = connection.settings_dict["NAME"]
     started = time.perf_counter()
-    creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    base = connection.settings_dict["NAME"]
-    work = f"{base}_run"
-    try:
+    with throwaway_database(args.database) as base:
+        work = f"{base}_run"
         migrated = time.perf_counter()
         kinds = generate(args.actions, args.clients, random.Random(2026))
         with connection.cursor() as cursor:
@@ -651,11 +634,7 @@ def main() -> None:
                     flush=True,
                 )
         report(runs, sizes)
-    finally:
-        connection.close()
-        connection.settings_dict["NAME"] = base
-        creation.destroy_test_db(old_name, verbosity=0)
-        print(f"\n{time.perf_counter() - started:.0f} s in all")
+    print(f"\n{time.perf_counter() - started:.0f} s in all")
 
 
 def report_plans(batch_size: int, actions: int) -> None:

@@ -23,39 +23,30 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
 import sys
 import time
 import tracemalloc
 from datetime import date, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maturity.settings")
+from _django import require_postgresql, throwaway_database
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from accounts.models import Role, User  # noqa: E402
-from assessments.export import export_csv, export_rows  # noqa: E402
-from assessments.models import (  # noqa: E402
+from accounts.models import Role, User
+from assessments.export import export_csv, export_rows
+from assessments.models import (
     Assessment,
     AssessmentStatus,
     Question,
     QuestionnaireVersion,
 )
-from assessments.scoring import NOT_APPLICABLE, score  # noqa: E402
-from assessments.selectors import default_questionnaire, structure_for_version  # noqa: E402
-from assessments.services import version_export, version_import, version_publish  # noqa: E402
-from clients.models import Client, Country, Engagement, ProcessType, Segment, Size  # noqa: E402
+from assessments.scoring import NOT_APPLICABLE, score
+from assessments.selectors import default_questionnaire, structure_for_version
+from assessments.services import version_export, version_import, version_publish
+from clients.models import Client, Country, Engagement, ProcessType, Segment, Size
 
 SMALL = 100
 TODAY = date(2026, 11, 23)
@@ -261,14 +252,8 @@ def main() -> None:
     parser.add_argument("--database", default="maturity_bench_export")
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the database")
     args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL to a PostgreSQL server: the benchmark uses COPY.")
-
-    connection.settings_dict["TEST"]["NAME"] = args.database
-    creation = connection.creation
-    old_name = connection.settings_dict["NAME"]
-    creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=args.keep)
-    try:
+    require_postgresql("the benchmark uses COPY")
+    with throwaway_database(args.database, keep=args.keep):
         kept = QuestionnaireVersion.objects.filter(questionnaire__code="bench-small").first()
         questionnaire = default_questionnaire()
         if kept is None:
@@ -310,8 +295,6 @@ def main() -> None:
             f"same queries for {SMALL} and {exported:,}: {'yes' if same else 'NO'}  "
             f"(target: ≤ 3 s for {exported:,} × {questions}, same query count)"
         )
-    finally:
-        creation.destroy_test_db(old_name, verbosity=0, keepdb=args.keep)
 
 
 if __name__ == "__main__":

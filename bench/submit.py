@@ -31,32 +31,22 @@ import argparse
 import cProfile
 import io
 import json
-import os
 import pstats
 import random
 import re
-import sys
 import time
 from collections import defaultdict
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maturity.settings")
+from _django import require_postgresql, throwaway_database
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from accounts.models import Role, User  # noqa: E402
-from assessments.models import (  # noqa: E402
+from accounts.models import Role, User
+from assessments.models import (
     Answer,
     Assessment,
     AssessmentStatus,
@@ -64,9 +54,9 @@ from assessments.models import (  # noqa: E402
     DimensionResult,
     QuestionnaireVersion,
 )
-from assessments.selectors import questions_by_id  # noqa: E402
-from assessments.services import assessment_submit, version_import, version_publish  # noqa: E402
-from clients.models import (  # noqa: E402
+from assessments.selectors import questions_by_id
+from assessments.services import assessment_submit, version_import, version_publish
+from clients.models import (
     Client,
     Country,
     Engagement,
@@ -76,7 +66,7 @@ from clients.models import (  # noqa: E402
     Segment,
     Size,
 )
-from dashboards.models import Standing  # noqa: E402
+from dashboards.models import Standing
 
 DIMENSIONS = 10
 MATURITY_DIMENSIONS = 6
@@ -214,8 +204,9 @@ WITH submitted AS (
     SELECT id, 'draft', 'submitted', %(by)s, now(), '' FROM submitted
 ), planned AS (
     INSERT INTO education_educationplan
-        (assessment_id, engagement_id, status, requested_at, sweep_at, builds)
-    SELECT id, %(s_engagement_id)s, 'pending', now(), now() + interval '120 seconds', 0
+        (assessment_id, engagement_id, status, requested_at, sweep_at, builds, build_failures,
+         last_error)
+    SELECT id, %(s_engagement_id)s, 'pending', now(), now() + interval '120 seconds', 0, 0, ''
     FROM submitted
     ON CONFLICT (assessment_id) DO UPDATE SET status = 'pending', requested_at = now(),
         sweep_at = EXCLUDED.sweep_at
@@ -329,14 +320,8 @@ def main() -> None:
     parser.add_argument("--database", default="maturity_bench_submit")
     parser.add_argument("--profile", action="store_true", help="cProfile the service's submits")
     args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL to a PostgreSQL server.")
-
-    connection.settings_dict["TEST"]["NAME"] = args.database
-    creation = connection.creation
-    old_name = connection.settings_dict["NAME"]
-    creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    require_postgresql()
+    with throwaway_database(args.database):
         version = version_publish(version=version_import(document=document(), by=None), by=None)
         rng = random.Random(2026)
         profiled = args.submits if args.profile else 0
@@ -387,8 +372,6 @@ def main() -> None:
             profile(pool[len(pool) - profiled :])
         assert not Assessment.objects.filter(status=AssessmentStatus.DRAFT).exists()
         assert DimensionResult.objects.count() == len(pool) * DIMENSIONS
-    finally:
-        creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

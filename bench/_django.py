@@ -1,0 +1,43 @@
+"""What every benchmark does first: the project on ``sys.path`` and Django set up (import
+this module before anything of the project), and a throwaway PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maturity.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+
+
+def require_postgresql(why: str = "") -> None:
+    if connection.vendor != "postgresql":
+        sys.exit(f"Set DATABASE_URL to a PostgreSQL server{': ' + why if why else '.'}")
+
+
+@contextmanager
+def throwaway_database(name: str, *, keep: bool = False) -> Iterator[str]:
+    """A database called ``name`` next to the one in ``DATABASE_URL``, made by Django's
+    test machinery (create, migrate: the default questionnaire and playbook are loaded),
+    dropped afterwards unless ``keep`` (then reused by the next run). Yields its name."""
+    connection.settings_dict["TEST"]["NAME"] = name
+    creation = connection.creation
+    old_name = connection.settings_dict["NAME"]
+    creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=keep)
+    created = connection.settings_dict["NAME"]
+    try:
+        yield created
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = created  # a benchmark may have switched copies
+        creation.destroy_test_db(old_name, verbosity=0, keepdb=keep)

@@ -9,16 +9,15 @@ from typing import Any
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.access import DIRECTORS, user_has_role
 from clients.models import Phase, ProcessType, Segment
 from dashboards import selectors
-from dashboards.filters import GROUPINGS, PERIODS, DashboardFilterForm, page_number
-from dashboards.selectors import RISK_REASONS, Scope
+from dashboards.filters import GROUPINGS, PERIODS, page_number
+from dashboards.selectors import RISK_REASONS
 
 
 class FiltersSerializer(serializers.Serializer):
@@ -163,11 +162,9 @@ class _DashboardView(APIView):
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=DashboardSerializer)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if not self.mine and not user_has_role(request.user, DIRECTORS):
-            raise PermissionDenied(_("The portfolio dashboard is for directors."))
         params = request.query_params.copy()
         page = page_number(params.pop("page", ["1"])[-1])
-        form = DashboardFilterForm(params, with_owner=not self.mine)
+        scope, form = selectors.scope_of(request.user, params, mine=self.mine)
         unknown = sorted(set(params) - set(form.fields))
         if not form.is_valid() or unknown or page is None:
             errors: dict[str, Any] = dict(form.errors)
@@ -176,7 +173,6 @@ class _DashboardView(APIView):
             if page is None:
                 errors["page"] = [_("A page number, 1 or more.")]
             raise ValidationError(errors)
-        scope = Scope(user=request.user, filters=form.filters(), mine=self.mine)
         figures = selectors.portfolio(scope, at_risk_page=page)
         filters = scope.filters
         figures["filters"] = {

@@ -16,10 +16,12 @@ due in it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Avg,
     Case,
@@ -36,10 +38,12 @@ from django.db.models import (
     When,
 )
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts.access import DIRECTORS, user_has_role
 from assessments.scoring import LEVEL_NAMES, Quadrant
 from clients.models import Client, Engagement
-from dashboards.filters import Filters
+from dashboards.filters import DashboardFilterForm, Filters
 from dashboards.models import (
     EffortCell,
     Standing,
@@ -134,6 +138,20 @@ class Scope:
         if in_period is None:
             return any_risk
         return (in_period & any_risk) | conditions["reassessment_overdue"]
+
+
+def scope_of(
+    user: Any, params: Mapping[str, Any], *, mine: bool
+) -> tuple[Scope, DashboardFilterForm]:
+    """The dashboard a request asks for, from its GET parameters — the page, its CSV and
+    the API all start here. The portfolio (``mine`` false) is for directors only. The
+    form is returned bound, so a caller can report invalid filters; the scope keeps only
+    the valid ones."""
+    if not mine and not user_has_role(user, DIRECTORS):
+        raise PermissionDenied(_("The portfolio dashboard is for directors."))
+    form = DashboardFilterForm(params, with_owner=not mine)
+    form.is_valid()
+    return Scope(user=user, filters=form.filters(), mine=mine), form
 
 
 def _risk_conditions(now: datetime) -> dict[str, Q]:

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,20 +23,8 @@ from django.views.decorators.http import require_GET
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
 from core.htmx import is_htmx
 from dashboards import selectors
-from dashboards.filters import DashboardFilterForm, page_number
-from dashboards.selectors import Scope
+from dashboards.filters import page_number
 from dashboards.tables import TABLES, csv_rows, level_label, quadrant_label, table_figures
-
-
-def scope_for(
-    request: AuthenticatedHttpRequest, *, mine: bool
-) -> tuple[Scope, DashboardFilterForm]:
-    """The scope a request asks for; the portfolio is for directors only."""
-    if not mine and not user_has_role(request.user, DIRECTORS):
-        raise PermissionDenied
-    form = DashboardFilterForm(request.GET, with_owner=not mine)
-    form.is_valid()
-    return Scope(user=request.user, filters=form.filters(), mine=mine), form
 
 
 @login_required
@@ -72,7 +59,7 @@ PAGE_TABLES = ("levels", "quadrants", "trend", "effort", "uplift")
 
 
 def _dashboard(request: AuthenticatedHttpRequest, *, mine: bool) -> HttpResponse:
-    scope, form = scope_for(request, mine=mine)
+    scope, form = selectors.scope_of(request.user, request.GET, mine=mine)
     query = urlencode(scope.filters.as_query())
     here = reverse("dashboards:mine" if mine else "dashboards:portfolio")
     if request.GET.get("part") == "at_risk":
@@ -217,7 +204,7 @@ def _export(request: AuthenticatedHttpRequest, name: str, *, mine: bool) -> Stre
     table = TABLES.get(name)
     if table is None:
         raise Http404
-    scope, _form = scope_for(request, mine=mine)
+    scope, _form = selectors.scope_of(request.user, request.GET, mine=mine)
     figures = table_figures(table, scope)
     response = StreamingHttpResponse(
         csv_rows(table, figures), content_type="text/csv; charset=utf-8"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 
 from assessments.models import (
     Assessment,
@@ -17,6 +18,8 @@ from assessments.models import (
     VersionStatus,
 )
 from assessments.scoring import DimensionSpec, QuestionSpec, Structure
+from clients.models import Client, Engagement, EngagementPhaseChange, TimelineEntry
+from clients.selectors import clients_visible_to
 
 
 def questionnaire_list() -> QuerySet[Questionnaire]:
@@ -192,4 +195,39 @@ def questionnaires_in_use() -> list[Questionnaire]:
         Questionnaire.objects.filter(versions__status=VersionStatus.PUBLISHED)
         .distinct()
         .order_by("-is_default", "code")
+    )
+
+
+def client_page(*, user: Any, pk: int) -> Client:
+    """One client the user may see, with what its page and report show (engagements with
+    their phase changes and assessments, stakeholders, past experiences, the timeline);
+    404 for anyone else."""
+    return get_object_or_404(
+        clients_visible_to(user)
+        .select_related("owner")
+        .prefetch_related(
+            "team_members",
+            Prefetch(
+                "engagements",
+                queryset=Engagement.objects.order_by("process_type", "id").prefetch_related(
+                    Prefetch(
+                        "phase_changes",
+                        queryset=EngagementPhaseChange.objects.select_related("changed_by"),
+                    ),
+                    Prefetch(
+                        "assessments",
+                        queryset=Assessment.objects.select_related("assessor")
+                        .defer("result")
+                        .order_by("-created_at", "-id"),
+                    ),
+                ),
+            ),
+            "stakeholders",
+            "past_experiences",
+            Prefetch(
+                "timeline",
+                queryset=TimelineEntry.objects.select_related("author", "engagement"),
+            ),
+        ),
+        pk=pk,
     )

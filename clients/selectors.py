@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
-from django.shortcuts import get_object_or_404
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Role, User
-from assessments.models import Assessment
 from clients.models import (
     AuditEvent,
     Client,
     Engagement,
-    EngagementPhaseChange,
     PastExperience,
     Phase,
     Stakeholder,
@@ -81,39 +78,6 @@ def client_list(*, user: Any) -> QuerySet[Client]:
         .annotate(
             engagement_count=Count("engagements", distinct=True),
         )
-    )
-
-
-def client_detail(*, user: Any, pk: int) -> Client:
-    """One client the user may see, with what its page shows; 404 for anyone else."""
-    return get_object_or_404(
-        clients_visible_to(user)
-        .select_related("owner")
-        .prefetch_related(
-            "team_members",
-            Prefetch(
-                "engagements",
-                queryset=Engagement.objects.order_by("process_type", "id").prefetch_related(
-                    Prefetch(
-                        "phase_changes",
-                        queryset=EngagementPhaseChange.objects.select_related("changed_by"),
-                    ),
-                    Prefetch(
-                        "assessments",
-                        queryset=Assessment.objects.select_related("assessor")
-                        .defer("result")
-                        .order_by("-created_at", "-id"),
-                    ),
-                ),
-            ),
-            "stakeholders",
-            "past_experiences",
-            Prefetch(
-                "timeline",
-                queryset=TimelineEntry.objects.select_related("author", "engagement"),
-            ),
-        ),
-        pk=pk,
     )
 
 

@@ -1,50 +1,32 @@
-"""Browser pages for clients: the list, the client page and its inline sections.
+"""Browser pages for clients: the list, and creating, editing and archiving a client.
 
-The client page is made of sections (engagements, stakeholders, past experiences,
-timeline) that add, edit and delete in place through htmx. Every section works the same
-way, so one registry (``SECTIONS``) describes them and three views serve them all. Without
-JavaScript the same URLs fall back to full-page forms and redirects.
+The client page (the client with its engagements, assessments and education) composes
+several apps, so it lives on top of them, in ``web/client_page.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
-from assessments.selectors import client_trend, questionnaires_in_use
 from clients import services
 from clients.filters import ClientFilter
 from clients.forms import (
     ClientForm,
-    EngagementForm,
-    PastExperienceForm,
-    StakeholderForm,
-    TimelineEntryForm,
 )
-from clients.models import Client, TimelineEntry
-from clients.selectors import client_detail as select_client
-from clients.selectors import client_history, clients_visible_to
 from clients.selectors import client_list as select_clients
+from clients.selectors import clients_visible_to
 from core.forms import attach_errors
 from core.htmx import is_htmx
-from education.selectors import client_plan, dimension_names, uplift_by_action_type
 
 LIST_PAGE_SIZE = 25
 
@@ -127,201 +109,3 @@ def client_archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         services.client_archive(client=client, by=request.user)
         messages.success(request, _("Client archived. Its history is kept."))
     return redirect("clients:detail", pk=client.pk)
-
-
-# --- The client page ------------------------------------------------------------------------
-
-
-@login_required
-def client_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    client = select_client(user=request.user, pk=pk)
-    return render(
-        request,
-        "clients/detail.html",
-        {
-            "client": client,
-            "trend": client_trend(client.engagements.all()),
-            "history": client_history(client=client),
-            "plan": client_plan(client=client),
-            "uplift_by_type": uplift_by_action_type(clients=clients_visible_to(request.user)),
-            "dimension_names": dimension_names(),
-            "today": timezone.localdate(),
-            "next": reverse("clients:detail", args=[client.pk]) + "#plan",
-            "sections": {key: section_context(request, client, key) for key in SECTIONS},
-        },
-    )
-
-
-# --- Inline sections ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Section:
-    """One inline-editable list on the client page."""
-
-    key: str
-    title: Any
-    add_label: Any
-    form_class: type[forms.ModelForm]
-    related_name: str
-    create: Callable[..., models.Model]
-    update: Callable[..., models.Model]
-    delete: Callable[..., None]
-    form_kwargs: Callable[[Client], dict[str, Any]] = lambda client: {}
-
-    def rows(self, client: Client) -> list[Any]:
-        return list(getattr(client, self.related_name).all())
-
-
-SECTIONS: dict[str, Section] = {
-    section.key: section
-    for section in (
-        Section(
-            key="engagements",
-            title=gettext_lazy("Engagements"),
-            add_label=gettext_lazy("Add engagement"),
-            form_class=EngagementForm,
-            related_name="engagements",
-            create=services.engagement_create,
-            update=lambda obj, **kw: services.engagement_update(engagement=obj, **kw),
-            delete=lambda obj, **kw: services.engagement_delete(engagement=obj, **kw),
-        ),
-        Section(
-            key="stakeholders",
-            title=gettext_lazy("Stakeholders"),
-            add_label=gettext_lazy("Add stakeholder"),
-            form_class=StakeholderForm,
-            related_name="stakeholders",
-            create=services.stakeholder_create,
-            update=lambda obj, **kw: services.stakeholder_update(stakeholder=obj, **kw),
-            delete=lambda obj, **kw: services.stakeholder_delete(stakeholder=obj, **kw),
-        ),
-        Section(
-            key="experiences",
-            title=gettext_lazy("Past experiences"),
-            add_label=gettext_lazy("Add past experience"),
-            form_class=PastExperienceForm,
-            related_name="past_experiences",
-            create=services.past_experience_create,
-            update=lambda obj, **kw: services.past_experience_update(experience=obj, **kw),
-            delete=lambda obj, **kw: services.past_experience_delete(experience=obj, **kw),
-        ),
-        Section(
-            key="timeline",
-            title=gettext_lazy("Timeline"),
-            add_label=gettext_lazy("Add to the timeline"),
-            form_class=TimelineEntryForm,
-            related_name="timeline",
-            create=services.timeline_entry_create,
-            update=lambda obj, **kw: services.timeline_entry_update(entry=obj, **kw),
-            delete=lambda obj, **kw: services.timeline_entry_delete(entry=obj, **kw),
-            form_kwargs=lambda client: {"client": client},
-        ),
-    )
-}
-
-
-def section_context(request: HttpRequest, client: Client, key: str) -> dict[str, Any]:
-    section = SECTIONS[key]
-    context = {"section": section, "rows": section.rows(client), "client": client}
-    if key == "engagements":  # its rows offer to start an assessment on a questionnaire
-        context["questionnaires"] = questionnaires_in_use()
-    return context
-
-
-def _section_and_client(
-    request: AuthenticatedHttpRequest, pk: int, key: str
-) -> tuple[Section, Client]:
-    section = SECTIONS.get(key)
-    if section is None:
-        raise Http404
-    return section, get_object_or_404(clients_visible_to(request.user), pk=pk)
-
-
-def _check_may_change(request: AuthenticatedHttpRequest, row: models.Model) -> None:
-    """Refuse the edit form up front for a timeline entry the user may not change (the
-    service refuses the write itself)."""
-    if isinstance(row, TimelineEntry) and not services.timeline_entry_may_change(
-        entry=row, user=request.user
-    ):
-        raise PermissionDenied
-
-
-def _render_section(request: AuthenticatedHttpRequest, client: Client, key: str) -> HttpResponse:
-    # Re-read the client so the section shows what is now stored.
-    fresh = select_client(user=request.user, pk=client.pk)
-    response = render(request, "clients/detail.html#section", section_context(request, fresh, key))
-    # The form posted itself (hx-target="this"); on success the whole section is replaced.
-    response["HX-Retarget"] = f"#section-{key}"
-    response["HX-Reswap"] = "innerHTML"
-    return response
-
-
-def _render_form(
-    request: AuthenticatedHttpRequest,
-    section: Section,
-    client: Client,
-    form: forms.ModelForm,
-    row: Any,
-) -> HttpResponse:
-    context = {"section": section, "client": client, "form": form, "row": row}
-    template = "clients/section_form.html" + ("#form" if is_htmx(request) else "")
-    return render(request, template, context)
-
-
-@login_required
-def section_add(request: AuthenticatedHttpRequest, pk: int, key: str) -> HttpResponse:
-    section, client = _section_and_client(request, pk, key)
-    form = section.form_class(request.POST or None, **section.form_kwargs(client))
-    if request.method == "POST" and form.is_valid():
-        try:
-            section.create(client=client, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            attach_errors(form, error)
-        else:
-            if is_htmx(request):
-                return _render_section(request, client, key)
-            messages.success(request, _("Saved."))
-            return redirect(reverse("clients:detail", args=[client.pk]) + f"#{key}")
-    return _render_form(request, section, client, form, None)
-
-
-@login_required
-def section_edit(request: AuthenticatedHttpRequest, pk: int, key: str, row_pk: int) -> HttpResponse:
-    section, client = _section_and_client(request, pk, key)
-    row = get_object_or_404(getattr(client, section.related_name), pk=row_pk)
-    _check_may_change(request, row)
-    form = section.form_class(request.POST or None, instance=row, **section.form_kwargs(client))
-    if request.method == "POST" and form.is_valid():
-        try:
-            section.update(row, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            attach_errors(form, error)
-        else:
-            if is_htmx(request):
-                return _render_section(request, client, key)
-            messages.success(request, _("Changes saved."))
-            return redirect(reverse("clients:detail", args=[client.pk]) + f"#{key}")
-    return _render_form(request, section, client, form, row)
-
-
-@login_required
-@require_POST
-def section_delete(
-    request: AuthenticatedHttpRequest, pk: int, key: str, row_pk: int
-) -> HttpResponse:
-    section, client = _section_and_client(request, pk, key)
-    row = get_object_or_404(getattr(client, section.related_name), pk=row_pk)
-    _check_may_change(request, row)
-    section.delete(row, by=request.user)
-    if is_htmx(request):
-        return _render_section(request, client, key)
-    messages.success(request, _("Deleted."))
-    return redirect(reverse("clients:detail", args=[client.pk]) + f"#{key}")
-
-
-@login_required
-def section_view(request: AuthenticatedHttpRequest, pk: int, key: str) -> HttpResponse:
-    """The section alone: what "Cancel" in an inline form swaps back in."""
-    section, client = _section_and_client(request, pk, key)
-    return _render_section(request, client, section.key)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from assessments.i18n import localized
 from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
 from assessments.models import Assessment
+from assessments.selectors import client_page
 from clients.models import Client, Engagement
 from dashboards.standings import COUNTED
 from education import cadence
@@ -131,9 +132,7 @@ class ClientReport:
 
 def client_report(*, user: Any, pk: int) -> ClientReport:
     """The report of client ``pk`` as ``user`` may see it (404 otherwise). Four queries."""
-    from clients.selectors import client_detail
-
-    client = client_detail(user=user, pk=pk)
+    client = client_page(user=user, pk=pk)
     engagements = list(client.engagements.all())
     counted: dict[int, list[Assessment]] = {}
     for engagement in engagements:

@@ -8,7 +8,9 @@ from django.urls import include, path
 from django.views import defaults
 
 from api.errors import api_not_found, api_server_error
+from clients import urls as clients_urls
 from ops import views as ops_views
+from web import client_urls
 
 admin.site.site_header = "Maturity"
 admin.site.site_title = "Maturity"
@@ -16,9 +18,11 @@ admin.site.site_title = "Maturity"
 urlpatterns = [
     path("", include("web.urls")),
     path("accounts/", include("accounts.urls")),
-    # Before clients.urls, whose section pattern would take "<pk>/report/" for a section.
+    # Before the client page's, whose section pattern would take "<pk>/report/".
     path("clients/", include("dashboards.report_urls")),
-    path("clients/", include("clients.urls")),
+    # The clients app's pages and the client page (web, above the apps it composes): one
+    # namespace, so every page names them clients:…
+    path("clients/", include((clients_urls.urlpatterns + client_urls.urlpatterns, "clients"))),
     path("", include("assessments.urls")),
     path("education/", include("education.urls")),
     path("dashboard/", include("dashboards.urls")),

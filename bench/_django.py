@@ -30,6 +30,10 @@ def throwaway_database(name: str, *, keep: bool = False) -> Iterator[str]:
     """A database called ``name`` next to the one in ``DATABASE_URL``, made by Django's
     test machinery (create, migrate: the default questionnaire and playbook are loaded),
     dropped afterwards unless ``keep`` (then reused by the next run). Yields its name."""
+    # Without Django's pool: it keeps a connection open across close() and is bound to one
+    # database, and a benchmark holds one connection and may switch to copies of its data.
+    connection.close()
+    connection.settings_dict["OPTIONS"].pop("pool", None)
     connection.settings_dict["TEST"]["NAME"] = name
     creation = connection.creation
     old_name = connection.settings_dict["NAME"]

@@ -37,6 +37,7 @@ from accounts.models import Role, User
 from assessments.models import Assessment
 from clients.models import Client
 from dashboards import selectors
+from dashboards.figures import Figures
 from dashboards.filters import Filters
 from dashboards.models import Standing
 from dashboards.selectors import (
@@ -383,9 +384,9 @@ def main() -> None:
     from dashboards.models import slot_column
 
     columns = selectors.dimensions()
-    codes = [slot_column(d["slot"]) for d in columns if d["slot"]]
+    codes = [slot_column(d.slot) for d in columns if d.slot]
     global QUESTIONNAIRE
-    QUESTIONNAIRE = columns[0]["questionnaire"] if columns else 0
+    QUESTIONNAIRE = columns[0].questionnaire if columns else 0
     print(
         "page: a director's request, whole stack; figures: dashboards.selectors.portfolio;\n"
         "projection SQL: the figures' aggregates by hand on the same standings and summaries;\n"
@@ -437,7 +438,7 @@ def main() -> None:
                     print("   ", plan[-1], "|", " ".join(sql.split())[:60])
 
 
-def compare(figures: dict[str, Any], source: list[list[tuple[Any, ...]]]) -> list[str]:
+def compare(figures: Figures, source: list[list[tuple[Any, ...]]]) -> list[str]:
     """Where the dashboard's figures and the source SQL's disagree (an empty list: the
     same aggregates). The summaries are as of their last rebuild, so run this on a
     portfolio nobody is changing."""
@@ -447,18 +448,21 @@ def compare(figures: dict[str, Any], source: list[list[tuple[Any, ...]]]) -> lis
 
     def check(name: str, ours: Any, theirs: Any) -> None:
         if ours != theirs:
-            found.append(f"{name}: dashboard {str(ours)[:120]} ≠ source {str(theirs)[:120]}")
+            if isinstance(ours, list) and isinstance(theirs, list) and len(ours) == len(theirs):
+                pairs = [(a, b) for a, b in zip(ours, theirs, strict=True) if a != b]
+                ours, theirs = [a for a, _b in pairs], [b for _a, b in pairs]
+            found.append(f"{name}: dashboard {str(ours)[:200]} ≠ source {str(theirs)[:200]}")
 
     def r(value: float | None) -> float | None:
         return None if value is None else round(value, 1)
 
-    tiles = figures["tiles"]
-    check("active clients", tiles["active_clients"], active)
-    check("assessed", tiles["assessed"], sum(c["n"] for c in counts))
-    check("at risk", figures["at_risk"]["total"], sum(c["at_risk"] for c in counts))
+    tiles = figures.tiles
+    check("active clients", tiles.active_clients, active)
+    check("assessed", tiles.assessed, sum(c["n"] for c in counts))
+    check("at risk", figures.at_risk.total, sum(c["at_risk"] for c in counts))
     check(
         "levels",
-        {r["level"]: r["engagements"] for r in figures["levels"] if r["engagements"]},
+        {r.level: r.engagements for r in figures.levels if r.engagements},
         {
             level: sum(c["n"] for c in counts if c["maturity_level"] == level)
             for level in sorted({c["maturity_level"] for c in counts if c["maturity_level"]})
@@ -466,22 +470,22 @@ def compare(figures: dict[str, Any], source: list[list[tuple[Any, ...]]]) -> lis
     )
     check(
         "scatter",
-        [(p["client"], p["maturity"], p["defensiveness"]) for p in figures["scatter"]],
+        [(p.client, p.maturity, p.defensiveness) for p in figures.scatter],
         [(p["client_id"], r(p["maturity_score"]), r(p["defensiveness_index"])) for p in scatter],
     )
     check(
         "heatmap",
-        sorted((c["group"], c["dimension"], c["average"]) for c in figures["heatmap"]),
+        sorted((c.group, c.dimension, c.average) for c in figures.heatmap),
         sorted((c["group"], c["code"], r(c["average"])) for c in heatmap if c["n"]),
     )
     check(
         "at-risk page",
-        [row["engagement"] for row in figures["at_risk"]["items"]],
+        [row.engagement for row in figures.at_risk.items],
         [row["engagement_id"] for row in at_risk],
     )
     check(
         "trend",
-        [(t["month"], t["assessments"], t["average_maturity"]) for t in figures["trend"]],
+        [(t.month, t.assessments, t.average_maturity) for t in figures.trend],
         [
             (m.isoformat()[:7], n, r(total / count) if count else None)
             for m, n, total, count, *_ in trend
@@ -489,12 +493,12 @@ def compare(figures: dict[str, Any], source: list[list[tuple[Any, ...]]]) -> lis
     )
     check(
         "effort",
-        [(e["owner"], e["done"], e["overdue"], e["open"], e["due"]) for e in figures["effort"]],
+        [(e.owner, e.done, e.overdue, e.open, e.due) for e in figures.effort],
         [(row[0], *row[4:]) for row in effort],
     )
     check(
         "uplift",
-        sorted((u["action_type"], u["measured"], u["average_uplift"]) for u in figures["uplift"]),
+        sorted((u.action_type, u.measured, u.average_uplift) for u in figures.uplift),
         sorted((row[0], row[1], r(row[2] / row[1])) for row in uplift),
     )
     return found

@@ -4,6 +4,7 @@ numbers. The portfolio is for directors; ``mine`` for anyone, over their own cli
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -175,7 +176,8 @@ class _DashboardView(APIView):
             raise ValidationError(errors)
         figures = selectors.portfolio(scope, at_risk_page=page)
         filters = scope.filters
-        figures["filters"] = {
+        shown = {field.name: getattr(figures, field.name) for field in fields(figures)}
+        shown["filters"] = {
             "segment": filters.segment,
             "process_type": filters.process_type,
             "phase": filters.phase,
@@ -184,7 +186,7 @@ class _DashboardView(APIView):
             "since": filters.since(scope.moment),
             "by": filters.by,
         }
-        return Response(DashboardSerializer(figures).data)
+        return Response(DashboardSerializer(shown).data)
 
 
 class PortfolioDashboardView(_DashboardView):

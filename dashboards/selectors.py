@@ -43,6 +43,22 @@ from django.utils.translation import gettext as _
 from accounts.access import DIRECTORS, user_has_role
 from assessments.scoring import LEVEL_NAMES, Quadrant
 from clients.models import Client, Engagement
+from dashboards.figures import (
+    AtRiskPage,
+    AtRiskRow,
+    Column,
+    EffortRow,
+    EffortTotals,
+    Figures,
+    HeatCell,
+    LevelCount,
+    Month,
+    Point,
+    QuadrantCount,
+    StandingCount,
+    Tiles,
+    UpliftRow,
+)
 from dashboards.filters import DashboardFilterForm, Filters
 from dashboards.models import (
     EffortCell,
@@ -166,13 +182,13 @@ def _risk_conditions(now: datetime) -> dict[str, Q]:
     }
 
 
-def standing_counts(scope: Scope) -> list[tuple[Any, ...]]:
+def standing_counts(scope: Scope) -> list[StandingCount]:
     """One pass over the standings, grouped by level and quadrant, with the sums the
     tiles need (over the period's) and how many are at risk (``Scope.at_risk_q``): the
     tiles, the level distribution, the quadrants and the at-risk total all come from it.
     One query."""
     in_period = scope.in_period()
-    return list(
+    rows = (
         scope.standings(any_time=True)
         .values_list("maturity_level", "quadrant")
         .annotate(
@@ -185,24 +201,28 @@ def standing_counts(scope: Scope) -> list[tuple[Any, ...]]:
         )
         .order_by()
     )
+    return [StandingCount(*row) for row in rows]
 
 
-def tiles(scope: Scope, counts: list[tuple[Any, ...]], *, overdue_actions: int) -> dict[str, Any]:
+def tiles(scope: Scope, counts: list[StandingCount], *, overdue_actions: int) -> Tiles:
     """Active clients, averages and the share of guarded novices. One query (and the
     standing counts)."""
-    assessed = sum(row[2] for row in counts)
-    guarded = sum(row[2] for row in counts if row[1] == Quadrant.GUARDED_NOVICE)
-    return {
-        "active_clients": _active_clients(scope),
-        "assessed": assessed,
-        "average_maturity": _ratio(sum(r[3] or 0.0 for r in counts), sum(r[4] for r in counts)),
-        "average_defensiveness": _ratio(
-            sum(r[5] or 0.0 for r in counts), sum(r[6] for r in counts)
+    assessed = sum(row.n for row in counts)
+    guarded = sum(row.n for row in counts if row.quadrant == Quadrant.GUARDED_NOVICE)
+    return Tiles(
+        active_clients=_active_clients(scope),
+        assessed=assessed,
+        average_maturity=_ratio(
+            sum(r.maturity_sum or 0.0 for r in counts), sum(r.maturity_n for r in counts)
         ),
-        "guarded_novices": guarded,
-        "guarded_share": round(100 * guarded / assessed, 1) if assessed else None,
-        "overdue_actions": overdue_actions,
-    }
+        average_defensiveness=_ratio(
+            sum(r.defensiveness_sum or 0.0 for r in counts),
+            sum(r.defensiveness_n for r in counts),
+        ),
+        guarded_novices=guarded,
+        guarded_share=round(100 * guarded / assessed, 1) if assessed else None,
+        overdue_actions=overdue_actions,
+    )
 
 
 def _active_clients(scope: Scope) -> int:
@@ -217,26 +237,26 @@ def _active_clients(scope: Scope) -> int:
 
 
 def levels_and_quadrants(
-    counts: list[tuple[Any, ...]],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    counts: list[StandingCount],
+) -> tuple[tuple[LevelCount, ...], tuple[QuadrantCount, ...]]:
     """How many engagements stand at each maturity level and in each quadrant."""
     by_level: dict[int, int] = {}
     by_quadrant: dict[str, int] = {}
-    for level, quadrant, n, *_sums in counts:
-        if level is not None:
-            by_level[level] = by_level.get(level, 0) + n
-        if quadrant:
-            by_quadrant[quadrant] = by_quadrant.get(quadrant, 0) + n
+    for row in counts:
+        if row.maturity_level is not None:
+            by_level[row.maturity_level] = by_level.get(row.maturity_level, 0) + row.n
+        if row.quadrant:
+            by_quadrant[row.quadrant] = by_quadrant.get(row.quadrant, 0) + row.n
     return (
-        [
-            {"level": level, "name": LEVEL_NAMES[level], "engagements": by_level.get(level, 0)}
+        tuple(
+            LevelCount(level, LEVEL_NAMES[level], by_level.get(level, 0))
             for level in sorted(LEVEL_NAMES)
-        ],
-        [{"quadrant": q.value, "engagements": by_quadrant.get(q.value, 0)} for q in Quadrant],
+        ),
+        tuple(QuadrantCount(q.value, by_quadrant.get(q.value, 0)) for q in Quadrant),
     )
 
 
-def scatter(scope: Scope, *, limit: int | None = SCATTER_LIMIT) -> list[dict[str, Any]]:
+def scatter(scope: Scope, *, limit: int | None = SCATTER_LIMIT) -> tuple[Point, ...]:
     """Maturity × defensiveness, one point per assessed engagement, the most recently
     assessed first (``limit`` of them; None for all, as the CSV wants). One query."""
     rows = (
@@ -254,20 +274,13 @@ def scatter(scope: Scope, *, limit: int | None = SCATTER_LIMIT) -> list[dict[str
     )
     if limit is not None:
         rows = rows[:limit]
-    return [
-        {
-            "client": client_id,
-            "name": name,
-            "process_type": process_type,
-            "maturity": _round(maturity),
-            "defensiveness": _round(defensiveness),
-            "quadrant": quadrant,
-        }
+    return tuple(
+        Point(client_id, name, process_type, _round(maturity), _round(defensiveness), quadrant)
         for client_id, name, process_type, maturity, defensiveness, quadrant in rows
-    ]
+    )
 
 
-def trend(scope: Scope) -> list[dict[str, Any]]:
+def trend(scope: Scope) -> tuple[Month, ...]:
     """Average maturity and defensiveness of the assessments submitted each month, from
     the summary (as of its last rebuild). One query."""
     cells = TrendCell.objects.filter(scope.cells_q())
@@ -285,18 +298,18 @@ def trend(scope: Scope) -> list[dict[str, Any]]:
         )
         .order_by("month")
     )
-    return [
-        {
-            "month": month.isoformat()[:7],
-            "assessments": n,
-            "average_maturity": _ratio(maturity, maturity_n),
-            "average_defensiveness": _ratio(defensiveness, defensiveness_n),
-        }
+    return tuple(
+        Month(
+            month=month.isoformat()[:7],
+            assessments=n,
+            average_maturity=_ratio(maturity, maturity_n),
+            average_defensiveness=_ratio(defensiveness, defensiveness_n),
+        )
         for month, n, maturity, maturity_n, defensiveness, defensiveness_n in months
-    ]
+    )
 
 
-def dimensions() -> list[dict[str, Any]]:
+def dimensions() -> list[Column]:
     """The default questionnaire's dimensions in its current version, in order: code,
     kind, name (localised) and the Standing column (slot) holding its scores. One query."""
     from assessments.i18n import localized
@@ -320,49 +333,38 @@ def dimensions() -> list[dict[str, Any]]:
         .values_list("code", "kind", "name", "slot", "version__questionnaire_id")
     )
     return [
-        {
-            "code": code,
-            "kind": kind,
-            "name": localized(name),
-            "slot": slot_number,
-            "questionnaire": questionnaire,
-        }
+        Column(code, kind, localized(name), slot_number, questionnaire)
         for code, kind, name, slot_number, questionnaire in rows
     ]
 
 
-def heatmap(scope: Scope, columns: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def heatmap(scope: Scope, columns: list[Column] | None = None) -> tuple[HeatCell, ...]:
     """Average latest score per (segment or engagement type) × dimension, over the
     standings' dimension columns. One query (``columns`` carry their slots)."""
     columns = dimensions() if columns is None else columns
-    columns = [c for c in columns if c.get("slot")]
+    columns = [c for c in columns if c.slot]
     if not columns:
-        return []
+        return ()
     group = "segment" if scope.filters.by == "segment" else "process_type"
     aggregates: dict[str, Any] = {}
     for i, column in enumerate(columns):
-        aggregates[f"a{i}"] = Avg(slot_column(column["slot"]))
-        aggregates[f"n{i}"] = Count(slot_column(column["slot"]))
+        assert column.slot is not None  # kept above
+        aggregates[f"a{i}"] = Avg(slot_column(column.slot))
+        aggregates[f"n{i}"] = Count(slot_column(column.slot))
     # Only engagements assessed with the questionnaire whose dimensions these are.
     rows = (
         scope.standings()
-        .filter(questionnaire_id=columns[0]["questionnaire"])
+        .filter(questionnaire_id=columns[0].questionnaire)
         .values(group)
         .annotate(**aggregates)
         .order_by(group)
     )
-    return [
-        {
-            "group": row[group],
-            "dimension": column["code"],
-            "kind": column["kind"],
-            "average": _round(row[f"a{i}"]),
-            "engagements": row[f"n{i}"],
-        }
+    return tuple(
+        HeatCell(row[group], column.code, column.kind, _round(row[f"a{i}"]), row[f"n{i}"])
         for row in rows
         for i, column in enumerate(columns)
         if row[f"n{i}"]
-    ]
+    )
 
 
 def _flagged(rows: QuerySet[Standing], now: datetime) -> QuerySet[Standing]:
@@ -406,7 +408,7 @@ def at_risk(
     page: int = 1,
     size: int | None = AT_RISK_PAGE_SIZE,
     total: int | None = None,
-) -> dict[str, Any]:
+) -> AtRiskPage:
     """Engagements at risk, the most reasons first. A page takes one query, and one more
     for the total unless it is given (the standing counts have it); everything
     (``size=None``, the CSV) takes one."""
@@ -431,32 +433,32 @@ def at_risk(
         )
         maturity, previous = row["maturity_score"], row["previous_maturity_score"]
         items.append(
-            {
-                "engagement": row["engagement_id"],
-                "client": row["client_id"],
-                "name": row["client_name"],
-                "process_type": row["process_type"],
-                "owner": " ".join(p for p in (first, last) if p) or username,
-                "maturity_level": row["maturity_level"],
-                "maturity": _round(maturity),
-                "change": _round(maturity - previous)
+            AtRiskRow(
+                engagement=row["engagement_id"],
+                client=row["client_id"],
+                name=row["client_name"],
+                process_type=row["process_type"],
+                owner=" ".join(p for p in (first, last) if p) or username,
+                maturity_level=row["maturity_level"],
+                maturity=_round(maturity),
+                change=_round(maturity - previous)
                 if maturity is not None and previous is not None
                 else None,
-                "defensiveness": _round(row["defensiveness_index"]),
-                "assessed_at": row["submitted_at"],
-                "reassessment_due": row["reassess_due_at"],
-                "reasons": [name for name in RISK_REASONS if row[f"is_{name}"]],
-            }
+                defensiveness=_round(row["defensiveness_index"]),
+                assessed_at=row["submitted_at"],
+                reassessment_due=row["reassess_due_at"],
+                reasons=tuple(name for name in RISK_REASONS if row[f"is_{name}"]),
+            )
         )
-    return {
-        "items": items,
-        "total": len(items) if size is None else total,
-        "page": page,
-        "pages": pages,
-    }
+    return AtRiskPage(
+        items=tuple(items),
+        total=len(items) if size is None else (total or 0),
+        page=page,
+        pages=pages,
+    )
 
 
-def effort(scope: Scope) -> list[dict[str, Any]]:
+def effort(scope: Scope) -> tuple[EffortRow, ...]:
     """Actions done and overdue per account manager, with the completion rate (done of
     those due by the day of the summary's rebuild). One query."""
     rows = (
@@ -465,21 +467,21 @@ def effort(scope: Scope) -> list[dict[str, Any]]:
         .annotate(done=Sum("done"), overdue=Sum("overdue"), open=Sum("open"), due=Sum("due"))
         .order_by("owner__first_name", "owner__last_name", "owner__username", "owner_id")
     )
-    return [
-        {
-            "owner": owner_id,
-            "name": " ".join(p for p in (first, last) if p) or username,
-            "done": done,
-            "overdue": overdue,
-            "open": open_,
-            "due": due,
-            "completion_rate": round(100 * done / due, 1) if due else None,
-        }
+    return tuple(
+        EffortRow(
+            owner=owner_id,
+            name=" ".join(p for p in (first, last) if p) or username,
+            done=done,
+            overdue=overdue,
+            open=open_,
+            due=due,
+            completion_rate=_rate(done, due),
+        )
         for owner_id, first, last, username, done, overdue, open_, due in rows
-    ]
+    )
 
 
-def uplift(scope: Scope) -> list[dict[str, Any]]:
+def uplift(scope: Scope) -> tuple[UpliftRow, ...]:
     """Average uplift per action type, over the actions whose effect a later assessment
     measured. One query."""
     rows = (
@@ -495,51 +497,51 @@ def uplift(scope: Scope) -> list[dict[str, Any]]:
         )
     )
     result = [
-        {
-            "action_type": action_type,
-            "measured": measured,
-            "average_uplift": _ratio(total, measured),
-            "average_maturity_change": _ratio(m_sum, m_n),
-            "average_defensiveness_change": _ratio(d_sum, d_n),
-        }
+        UpliftRow(
+            action_type=action_type,
+            measured=measured,
+            average_uplift=_ratio(total, measured),
+            average_maturity_change=_ratio(m_sum, m_n),
+            average_defensiveness_change=_ratio(d_sum, d_n),
+        )
         for action_type, measured, total, m_sum, m_n, d_sum, d_n in rows
     ]
-    result.sort(key=lambda r: (-(r["average_uplift"] or 0.0), r["action_type"]))
-    return result
+    result.sort(key=lambda r: (-(r.average_uplift or 0.0), r.action_type))
+    return tuple(result)
 
 
-def portfolio(scope: Scope, *, at_risk_page: int = 1) -> dict[str, Any]:
-    """Every figure of a dashboard, as plain data (numbers, strings, dates): ten queries,
-    whatever the portfolio's size (a test holds both)."""
+def portfolio(scope: Scope, *, at_risk_page: int = 1) -> Figures:
+    """Every figure of a dashboard: ten queries, whatever the portfolio's size (a test
+    holds both)."""
     summary = summary_state()
     effort_rows = effort(scope)
-    totals = {
-        "done": sum(r["done"] for r in effort_rows),
-        "overdue": sum(r["overdue"] for r in effort_rows),
-        "open": sum(r["open"] for r in effort_rows),
-        "due": sum(r["due"] for r in effort_rows),
-    }
-    totals["completion_rate"] = (
-        round(100 * totals["done"] / totals["due"], 1) if totals["due"] else None
+    done, overdue = sum(r.done for r in effort_rows), sum(r.overdue for r in effort_rows)
+    due = sum(r.due for r in effort_rows)
+    totals = EffortTotals(
+        done=done,
+        overdue=overdue,
+        open=sum(r.open for r in effort_rows),
+        due=due,
+        completion_rate=_rate(done, due),
     )
     counts = standing_counts(scope)
     levels, quadrants = levels_and_quadrants(counts)
     columns = dimensions()
-    return {
-        "refreshed_at": summary.refreshed_at,
-        "tiles": tiles(scope, counts, overdue_actions=totals["overdue"]),
-        "levels": levels,
-        "quadrants": quadrants,
-        "scatter": scatter(scope),
-        "trend": trend(scope),
-        "heatmap": heatmap(scope, columns),
-        "at_risk": at_risk(scope, page=at_risk_page, total=sum(r[7] for r in counts)),
-        "effort": effort_rows,
-        "effort_totals": totals,
-        "uplift": uplift(scope),
-        "by": scope.filters.by,
-        "dimension_names": {c["code"]: c["name"] for c in columns},
-    }
+    return Figures(
+        refreshed_at=summary.refreshed_at,
+        tiles=tiles(scope, counts, overdue_actions=overdue),
+        levels=levels,
+        quadrants=quadrants,
+        scatter=scatter(scope),
+        trend=trend(scope),
+        heatmap=heatmap(scope, columns),
+        at_risk=at_risk(scope, page=at_risk_page, total=sum(r.at_risk for r in counts)),
+        effort=effort_rows,
+        effort_totals=totals,
+        uplift=uplift(scope),
+        by=scope.filters.by,
+        dimension_names={c.code: c.name for c in columns},
+    )
 
 
 def summary_state() -> SummaryState:
@@ -555,3 +557,8 @@ def _ratio(total: float | None, n: int | None) -> float | None:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+
+
+def _rate(done: int, due: int) -> float | None:
+    """Done of due, in percent."""
+    return round(100 * done / due, 1) if due else None

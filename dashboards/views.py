@@ -21,10 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
+from clients.models import ProcessType, Segment
 from core.htmx import is_htmx
 from dashboards import selectors
+from dashboards.figures import AtRiskPage, Figures, HeatCell
 from dashboards.filters import page_number
-from dashboards.tables import TABLES, csv_rows, level_label, quadrant_label, table_figures
+from dashboards.tables import TABLES, csv_rows, labels, level_label, quadrant_label
 
 
 @login_required
@@ -67,14 +69,14 @@ def _dashboard(request: AuthenticatedHttpRequest, *, mine: bool) -> HttpResponse
         table = _at_risk_table(at_risk)
         context = {
             "at_risk": at_risk,
-            "at_risk_rows": list(zip(at_risk["items"], table["rows"], strict=True)),
+            "at_risk_rows": list(zip(at_risk.items, table["rows"], strict=True)),
             "t": {"at_risk": table},
             **_links(here, query, mine),
         }
         return render(request, "dashboards/dashboard.html#at-risk", context)
     figures = selectors.portfolio(scope, at_risk_page=_page(request))
     links = _links(here, query, mine)
-    at_risk_table = _at_risk_table(figures["at_risk"])
+    at_risk_table = _at_risk_table(figures.at_risk)
     context = {
         "form": form,
         "form_errors": [
@@ -87,15 +89,15 @@ def _dashboard(request: AuthenticatedHttpRequest, *, mine: bool) -> HttpResponse
             name: {
                 "name": name,
                 "columns": table.columns,
-                "rows": table.rows(figures),
+                "rows": table.rows(table.part(figures)),
                 "export": links["export_url"][name],
             }
             for name, table in TABLES.items()
             if name in PAGE_TABLES
         }
         | {"at_risk": at_risk_table},
-        "at_risk": figures["at_risk"],
-        "at_risk_rows": list(zip(figures["at_risk"]["items"], at_risk_table["rows"], strict=True)),
+        "at_risk": figures.at_risk,
+        "at_risk_rows": list(zip(figures.at_risk.items, at_risk_table["rows"], strict=True)),
         "charts": _charts(figures),
         "heatmap": _heatmap_grid(figures),
         **links,
@@ -108,11 +110,11 @@ def _dashboard(request: AuthenticatedHttpRequest, *, mine: bool) -> HttpResponse
     return response
 
 
-def _at_risk_table(at_risk: dict[str, Any]) -> dict[str, Any]:
+def _at_risk_table(at_risk: AtRiskPage) -> dict[str, Any]:
     """The at-risk table's columns and rows (the rows the CSV writes), built once; the
     page pairs each row with its item for the client link."""
     table = TABLES["at_risk"]
-    return {"name": table.name, "columns": table.columns, "rows": table.rows({"at_risk": at_risk})}
+    return {"name": table.name, "columns": table.columns, "rows": table.rows(at_risk)}
 
 
 def _links(here: str, query: str, mine: bool) -> dict[str, Any]:
@@ -126,27 +128,19 @@ def _links(here: str, query: str, mine: bool) -> dict[str, Any]:
     }
 
 
-def _charts(figures: dict[str, Any]) -> dict[str, Any]:
+def _charts(figures: Figures) -> dict[str, Any]:
     """What the vendored Chart.js draws; the tables on the page hold the same numbers."""
-    from clients.models import ProcessType
-    from dashboards.tables import labels
-
     process = labels(ProcessType)
     return {
         "levels": {
-            "labels": [f"{r['level']} · {level_label(r['level'])}" for r in figures["levels"]],
-            "values": [r["engagements"] for r in figures["levels"]],
+            "labels": [f"{r.level} · {level_label(r.level)}" for r in figures.levels],
+            "values": [r.engagements for r in figures.levels],
             "label": _("Engagements"),
         },
         "scatter": {
             "points": [
-                [
-                    p["maturity"],
-                    p["defensiveness"],
-                    p["client"],
-                    f"{p['name']} ({process(p['process_type'])})",
-                ]
-                for p in figures["scatter"]
+                [p.maturity, p.defensiveness, p.client, f"{p.name} ({process(p.process_type)})"]
+                for p in figures.scatter
             ],
             "x": _("Maturity"),
             "y": _("Defensiveness"),
@@ -157,28 +151,25 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
             ],
         },
         "trend": {
-            "labels": [r["month"] for r in figures["trend"]],
-            "maturity": [r["average_maturity"] for r in figures["trend"]],
-            "defensiveness": [r["average_defensiveness"] for r in figures["trend"]],
+            "labels": [r.month for r in figures.trend],
+            "maturity": [r.average_maturity for r in figures.trend],
+            "defensiveness": [r.average_defensiveness for r in figures.trend],
             "maturity_label": _("Average maturity"),
             "defensiveness_label": _("Average defensiveness"),
         },
     }
 
 
-def _heatmap_grid(figures: dict[str, Any]) -> dict[str, Any]:
+def _heatmap_grid(figures: Figures) -> dict[str, Any]:
     """The heatmap as a grid: a row per group, a column per dimension."""
-    from clients.models import ProcessType, Segment
-    from dashboards.tables import labels
-
-    names = figures["dimension_names"]
-    label = labels(Segment if figures["by"] == "segment" else ProcessType)
+    names = figures.dimension_names
+    label = labels(Segment if figures.by == "segment" else ProcessType)
     dimensions: list[str] = []
-    groups: dict[str, dict[str, Any]] = {}
-    for cell in figures["heatmap"]:
-        if cell["dimension"] not in dimensions:
-            dimensions.append(cell["dimension"])
-        groups.setdefault(cell["group"], {})[cell["dimension"]] = cell
+    groups: dict[str, dict[str, HeatCell]] = {}
+    for cell in figures.heatmap:
+        if cell.dimension not in dimensions:
+            dimensions.append(cell.dimension)
+        groups.setdefault(cell.group, {})[cell.dimension] = cell
     return {
         "columns": [{"code": code, "name": names.get(code, code)} for code in dimensions],
         "rows": [
@@ -205,9 +196,8 @@ def _export(request: AuthenticatedHttpRequest, name: str, *, mine: bool) -> Stre
     if table is None:
         raise Http404
     scope, _form = selectors.scope_of(request.user, request.GET, mine=mine)
-    figures = table_figures(table, scope)
     response = StreamingHttpResponse(
-        csv_rows(table, figures), content_type="text/csv; charset=utf-8"
+        csv_rows(table, table.load(scope)), content_type="text/csv; charset=utf-8"
     )
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="maturity-{name}-{stamp}.csv"'

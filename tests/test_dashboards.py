@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from dataclasses import asdict
 from datetime import date, timedelta
 from statistics import mean
 
@@ -109,27 +111,27 @@ def figures(user, mine=False, **filters):
 def test_tiles_count_active_clients_and_average_the_latest_results(portfolio):
     result = figures(portfolio["director"])
     latest = [portfolio["latest_alpha"], portfolio["beta_result"]]
-    tiles = result["tiles"]
-    assert tiles["active_clients"] == 3  # Alpha, Beta, Delta — not the archived Gamma
-    assert tiles["assessed"] == 2
-    assert tiles["average_maturity"] == round(mean(a.maturity_score for a in latest), 1)
-    assert tiles["average_defensiveness"] == round(mean(a.defensiveness_index for a in latest), 1)
+    tiles = result.tiles
+    assert tiles.active_clients == 3  # Alpha, Beta, Delta — not the archived Gamma
+    assert tiles.assessed == 2
+    assert tiles.average_maturity == round(mean(a.maturity_score for a in latest), 1)
+    assert tiles.average_defensiveness == round(mean(a.defensiveness_index for a in latest), 1)
     guarded = sum(a.quadrant == "guarded_novice" for a in latest)
-    assert tiles["guarded_novices"] == guarded
-    assert tiles["guarded_share"] == round(100 * guarded / 2, 1)
-    assert tiles["overdue_actions"] == 1
+    assert tiles.guarded_novices == guarded
+    assert tiles.guarded_share == round(100 * guarded / 2, 1)
+    assert tiles.overdue_actions == 1
 
 
 def test_levels_quadrants_and_scatter_hold_one_entry_per_assessed_engagement(portfolio):
     result = figures(portfolio["director"])
-    by_level = {row["level"]: row["engagements"] for row in result["levels"]}
+    by_level = {row.level: row.engagements for row in result.levels}
     assert sorted(by_level) == [1, 2, 3, 4, 5]
     expected: dict[int, int] = {}
     for a in (portfolio["latest_alpha"], portfolio["beta_result"]):
         expected[a.maturity_level] = expected.get(a.maturity_level, 0) + 1
     assert {k: v for k, v in by_level.items() if v} == expected
-    assert sum(row["engagements"] for row in result["quadrants"]) == 2
-    points = {(p["name"], p["maturity"]) for p in result["scatter"]}
+    assert sum(row.engagements for row in result.quadrants) == 2
+    points = {(p.name, p.maturity) for p in result.scatter}
     assert points == {
         ("Alpha", round(portfolio["latest_alpha"].maturity_score, 1)),
         ("Beta", round(portfolio["beta_result"].maturity_score, 1)),
@@ -138,22 +140,22 @@ def test_levels_quadrants_and_scatter_hold_one_entry_per_assessed_engagement(por
 
 def test_at_risk_names_its_reasons(portfolio):
     result = figures(portfolio["director"])
-    items = {item["name"]: item for item in result["at_risk"]["items"]}
+    items = {item.name: item for item in result.at_risk.items}
     alpha = items["Alpha"]
-    assert "low_maturity" in alpha["reasons"]
-    assert "falling" in alpha["reasons"]
-    assert alpha["change"] == round(
+    assert "low_maturity" in alpha.reasons
+    assert "falling" in alpha.reasons
+    assert alpha.change == round(
         portfolio["latest_alpha"].maturity_score - portfolio["first_alpha"].maturity_score, 1
     )
-    assert result["at_risk"]["items"][0]["name"] == "Alpha"  # the most reasons first
+    assert result.at_risk.items[0].name == "Alpha"  # the most reasons first
     assert "Gamma" not in items
     # Reassessment overdue: moving Beta's result a year back puts it on the list.
     Assessment.objects.filter(pk=portfolio["beta_result"].pk).update(
         submitted_at=timezone.now() - timedelta(days=200)
     )
     standing_refresh(portfolio["e_beta"].pk)
-    items = {i["name"]: i for i in figures(portfolio["director"])["at_risk"]["items"]}
-    assert "reassessment_overdue" in items["Beta"]["reasons"]
+    items = {i.name: i for i in figures(portfolio["director"]).at_risk.items}
+    assert "reassessment_overdue" in items["Beta"].reasons
 
 
 def test_trend_averages_each_months_assessments(portfolio):
@@ -161,39 +163,39 @@ def test_trend_averages_each_months_assessments(portfolio):
     counted = list(
         Assessment.objects.filter(engagement__client__is_active=True).exclude(submitted_at=None)
     )
-    assert sum(row["assessments"] for row in result["trend"]) == len(counted) == 3
+    assert sum(row.assessments for row in result.trend) == len(counted) == 3
     month = timezone.localtime(counted[0].submitted_at).strftime("%Y-%m")
-    row = next(r for r in result["trend"] if r["month"] == month)
+    row = next(r for r in result.trend if r.month == month)
     same_month = [
         a for a in counted if timezone.localtime(a.submitted_at).strftime("%Y-%m") == month
     ]
-    assert row["average_maturity"] == round(mean(a.maturity_score or 0 for a in same_month), 1)
+    assert row.average_maturity == round(mean(a.maturity_score or 0 for a in same_month), 1)
 
 
 def test_heatmap_averages_latest_dimension_scores_per_segment_or_type(portfolio):
     result = figures(portfolio["director"])
-    cells = {(c["group"], c["dimension"]): c for c in result["heatmap"]}
+    cells = {(c.group, c.dimension): c for c in result.heatmap}
     latest = portfolio["latest_alpha"]
     for code, score in latest.dimension_results.values_list("code", "score"):
-        assert cells[("telecom", code)]["average"] == round(score, 1)
-        assert cells[("telecom", code)]["engagements"] == 1
+        assert cells[("telecom", code)].average == round(score, 1)
+        assert cells[("telecom", code)].engagements == 1
     by_type = figures(portfolio["director"], by="process_type")
-    groups = {c["group"] for c in by_type["heatmap"]}
+    groups = {c.group for c in by_type.heatmap}
     assert groups == {ProcessType.COLLECTIONS, ProcessType.INBOUND_SERVICE}
 
 
 def test_effort_and_uplift(portfolio):
     result = figures(portfolio["director"])
-    effort = {row["name"]: row for row in result["effort"]}
-    assert effort["Ana"]["done"] == 2
-    assert effort["Ana"]["overdue"] == 1
-    assert effort["Ana"]["completion_rate"] == round(100 * 2 / 3, 1)
-    assert effort["Bruno"]["open"] == 1
-    assert effort["Bruno"]["completion_rate"] == 100.0  # one done; the open one is not due
-    assert result["effort_totals"]["done"] == 3
-    uplift = {row["action_type"]: row for row in result["uplift"]}
-    assert uplift["workshop"]["measured"] == 2
-    assert uplift["workshop"]["average_uplift"] == 3.0
+    effort = {row.name: row for row in result.effort}
+    assert effort["Ana"].done == 2
+    assert effort["Ana"].overdue == 1
+    assert effort["Ana"].completion_rate == round(100 * 2 / 3, 1)
+    assert effort["Bruno"].open == 1
+    assert effort["Bruno"].completion_rate == 100.0  # one done; the open one is not due
+    assert result.effort_totals.done == 3
+    uplift = {row.action_type: row for row in result.uplift}
+    assert uplift["workshop"].measured == 2
+    assert uplift["workshop"].average_uplift == 3.0
     assert "site_visit" not in uplift  # nothing measured
 
 
@@ -209,27 +211,27 @@ def test_effort_and_uplift(portfolio):
 )
 def test_filters_narrow_every_figure(portfolio, filters, names):
     result = figures(portfolio["director"], **filters)
-    assert {p["name"] for p in result["scatter"]} == names
-    assert result["tiles"]["assessed"] == len(names)
-    assert {i["name"] for i in result["at_risk"]["items"]} <= names
+    assert {p.name for p in result.scatter} == names
+    assert result.tiles.assessed == len(names)
+    assert {i.name for i in result.at_risk.items} <= names
     clients = {"Alpha": portfolio["e_alpha"], "Beta": portfolio["e_beta"]}
     actions = sum(1 for name in names for _a in clients[name].education_actions.all())
-    assert sum(r["done"] + r["open"] for r in result["effort"]) == actions
+    assert sum(r.done + r.open for r in result.effort) == actions
 
 
 def test_owner_filter_shows_one_managers_figures(portfolio):
     result = figures(portfolio["director"], owner=portfolio["bruno"].pk)
-    assert {p["name"] for p in result["scatter"]} == {"Beta"}
-    assert {r["name"] for r in result["effort"]} == {"Bruno"}
-    assert result["tiles"]["active_clients"] == 1
+    assert {p.name for p in result.scatter} == {"Beta"}
+    assert {r.name for r in result.effort} == {"Bruno"}
+    assert result.tiles.active_clients == 1
 
 
 def test_the_period_keeps_engagements_assessed_in_it(portfolio):
     old = timezone.now() - timedelta(days=800)
     Assessment.objects.filter(engagement=portfolio["e_beta"]).update(submitted_at=old)
     standing_refresh(portfolio["e_beta"].pk)
-    assert {p["name"] for p in figures(portfolio["director"])["scatter"]} == {"Alpha"}
-    assert {p["name"] for p in figures(portfolio["director"], period="all")["scatter"]} == {
+    assert {p.name for p in figures(portfolio["director"]).scatter} == {"Alpha"}
+    assert {p.name for p in figures(portfolio["director"], period="all").scatter} == {
         "Alpha",
         "Beta",
     }
@@ -247,35 +249,33 @@ def test_an_overdue_reassessment_is_at_risk_whatever_the_period(portfolio):
     standing_refresh(portfolio["e_beta"].pk)
     for period in ("3", "12", "all"):
         result = figures(portfolio["director"], period=period)
-        items = {item["name"]: item for item in result["at_risk"]["items"]}
-        assert items["Beta"]["reasons"] == ["reassessment_overdue"], period
-        assert result["at_risk"]["total"] == len(items) == 2
+        items = {item.name: item for item in result.at_risk.items}
+        assert items["Beta"].reasons == ("reassessment_overdue",), period
+        assert result.at_risk.total == len(items) == 2
     # The period still decides what the averages and the scatter count.
     twelve = figures(portfolio["director"], period="12")
-    assert twelve["tiles"]["assessed"] == 1
-    assert {p["name"] for p in twelve["scatter"]} == {"Alpha"}
-    assert sum(row["engagements"] for row in twelve["levels"]) == 1
+    assert twelve.tiles.assessed == 1
+    assert {p.name for p in twelve.scatter} == {"Alpha"}
+    assert sum(row.engagements for row in twelve.levels) == 1
     # An old assessment whose reassessment is not yet due stays out of a short period.
     Assessment.objects.filter(engagement=portfolio["e_beta"]).update(
         submitted_at=timezone.now() - timedelta(days=120), maturity_level=5
     )
     standing_refresh(portfolio["e_beta"].pk)
-    assert "Beta" not in {
-        i["name"] for i in figures(portfolio["director"], period="3")["at_risk"]["items"]
-    }
+    assert "Beta" not in {i.name for i in figures(portfolio["director"], period="3").at_risk.items}
 
 
 def test_an_account_manager_sees_only_their_own_clients_whatever_they_ask(portfolio):
     ana = portfolio["ana"]
     mine = figures(ana, mine=True)
-    assert {p["name"] for p in mine["scatter"]} == {"Alpha"}
-    assert {r["name"] for r in mine["effort"]} == {"Ana"}
+    assert {p.name for p in mine.scatter} == {"Alpha"}
+    assert {r.name for r in mine.effort} == {"Ana"}
     # Asking for another manager's clients gives nothing, not their figures.
     theirs = figures(ana, mine=True, owner=portfolio["bruno"].pk)
-    assert theirs["scatter"] == []
-    assert theirs["tiles"]["active_clients"] == 0
+    assert theirs.scatter == ()
+    assert theirs.tiles.active_clients == 0
     # Even the portfolio selector, called for a manager, narrows to their clients.
-    assert {p["name"] for p in figures(ana)["scatter"]} == {"Alpha"}
+    assert {p.name for p in figures(ana).scatter} == {"Alpha"}
 
 
 # --- Pages -----------------------------------------------------------------------------
@@ -353,11 +353,13 @@ def test_every_table_downloads_with_the_pages_rows(client, portfolio):
         assert rows[0] == [str(c) for c in table.columns]
         expected = [
             ["" if c is None else str(c) for c in row]
-            for row in table.rows(page.context["figures"])
+            for row in table.rows(table.part(page.context["figures"]))
         ]
         assert rows[1:] == expected, name
         if name in page.context["t"]:  # the page's table shows these very rows
-            assert page.context["t"][name]["rows"] == table.rows(page.context["figures"])
+            assert page.context["t"][name]["rows"] == table.rows(
+                table.part(page.context["figures"])
+            )
     assert client.get(reverse("dashboards:export", args=["nope"])).status_code == 404
 
 
@@ -383,14 +385,9 @@ def test_the_api_returns_the_pages_figures_for_the_same_filters(client, portfoli
     client.force_login(portfolio["director"])
     params = {"segment": "telecom", "by": "process_type"}
     data = client.get(reverse("api-dashboard-portfolio"), params).json()
-    page = client.get(reverse("dashboards:portfolio"), params).context["figures"]
-    assert data["tiles"] == page["tiles"]
-    assert data["levels"] == page["levels"]
-    assert data["scatter"] == page["scatter"]
-    assert data["trend"] == page["trend"]
-    assert data["heatmap"] == page["heatmap"]
-    assert data["effort"] == page["effort"]
-    assert data["uplift"] == page["uplift"]
+    page = asdict(client.get(reverse("dashboards:portfolio"), params).context["figures"])
+    for figure in ("tiles", "levels", "scatter", "trend", "heatmap", "effort", "uplift"):
+        assert data[figure] == json.loads(json.dumps(page[figure])), figure
     assert [i["engagement"] for i in data["at_risk"]["items"]] == [
         i["engagement"] for i in page["at_risk"]["items"]
     ]

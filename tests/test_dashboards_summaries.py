@@ -145,7 +145,7 @@ def test_effort_from_the_cells_equals_the_actions(history, period, filters, keep
     summaries_rebuild()
     scope = Scope(user=history["director"], filters=Filters(period=period, **filters))
     got = {
-        r["owner"]: {"done": r["done"], "overdue": r["overdue"], "open": r["open"]}
+        r.owner: {"done": r.done, "overdue": r.overdue, "open": r.open}
         for r in selectors.effort(scope)
     }
     assert got == expected_effort(keep, period)
@@ -165,14 +165,14 @@ def test_uplift_and_trend_from_the_cells_equal_the_rows(history):
     by_type: dict[str, list[EducationAction]] = {}
     for action in measured:
         by_type.setdefault(action.action_type, []).append(action)
-    got = {row["action_type"]: row for row in selectors.uplift(scope)}
+    got = {row.action_type: row for row in selectors.uplift(scope)}
     assert set(got) == set(by_type)
     for action_type, actions in by_type.items():
-        assert got[action_type]["measured"] == len(actions)
-        assert got[action_type]["average_uplift"] == round(mean(a.uplift or 0 for a in actions), 1)
+        assert got[action_type].measured == len(actions)
+        assert got[action_type].average_uplift == round(mean(a.uplift or 0 for a in actions), 1)
         deltas = [a.defensiveness_delta for a in actions if a.defensiveness_delta is not None]
         expected = round(mean(deltas), 1) if deltas else None
-        assert got[action_type]["average_defensiveness_change"] == expected
+        assert got[action_type].average_defensiveness_change == expected
 
     from assessments.models import Assessment
 
@@ -182,14 +182,12 @@ def test_uplift_and_trend_from_the_cells_equal_the_rows(history):
         for a in Assessment.objects.select_related("engagement__client")
         if a.submitted_at and a.engagement.client.is_active
     ]
-    assert sum(row["assessments"] for row in trend) == len(counted)
+    assert sum(row.assessments for row in trend) == len(counted)
     for row in trend:
         month = [
-            a
-            for a in counted
-            if timezone.localtime(a.submitted_at).strftime("%Y-%m") == row["month"]
+            a for a in counted if timezone.localtime(a.submitted_at).strftime("%Y-%m") == row.month
         ]
-        assert row["average_maturity"] == round(mean(a.maturity_score or 0 for a in month), 1)
+        assert row.average_maturity == round(mean(a.maturity_score or 0 for a in month), 1)
 
 
 def test_coarse_and_fine_cells_add_up_to_the_same(history):
@@ -210,7 +208,7 @@ def test_education_figures_are_as_fresh_as_the_last_rebuild(history, client):
     director = history["director"]
     state = summaries_rebuild()
     scope = Scope(user=director, filters=Filters())
-    before = sum(r["done"] for r in selectors.effort(scope))
+    before = sum(r.done for r in selectors.effort(scope))
     since = Filters().since()
     assert since is not None
     action = EducationAction.objects.filter(
@@ -221,9 +219,9 @@ def test_education_figures_are_as_fresh_as_the_last_rebuild(history, client):
     assert action is not None
     action.status = ActionStatus.DONE
     action.save()
-    assert sum(r["done"] for r in selectors.effort(scope)) == before  # until the next rebuild
+    assert sum(r.done for r in selectors.effort(scope)) == before  # until the next rebuild
     summaries_rebuild()
-    assert sum(r["done"] for r in selectors.effort(scope)) == before + 1
+    assert sum(r.done for r in selectors.effort(scope)) == before + 1
     client.force_login(director)
     body = client.get("/dashboard/portfolio/").content.decode()
     assert "Trend and education figures as of" in body
@@ -248,7 +246,7 @@ def test_a_new_database_builds_its_summaries_on_the_first_read(history):
     SummaryState.objects.all().delete()
     TrendCell.objects.all().delete()
     figures = selectors.portfolio(Scope(user=history["director"], filters=Filters(period="all")))
-    assert figures["trend"]
+    assert figures.trend
     assert SummaryState.objects.count() == 1
 
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from dashboards.figures import AtRiskRow
+from dashboards.tables import REASON_LABELS
 
 register = template.Library()
 
@@ -91,12 +95,8 @@ def filter_select(field: Any) -> SafeString:
 
 
 @register.simple_tag
-def at_risk_table(rows: list[tuple[dict[str, Any], list[Any]]], columns: Any) -> SafeString:
+def at_risk_table(rows: list[tuple[AtRiskRow, list[Any]]], columns: Any) -> SafeString:
     """The at-risk table: the client's name links to its page; the rest as data_table."""
-    from django.urls import reverse
-
-    from dashboards.tables import REASON_LABELS
-
     base = reverse("clients:detail", args=[0])
     head = _head(columns)
     reasons = {code: conditional_escape(label) for code, label in REASON_LABELS.items()}
@@ -104,11 +104,11 @@ def at_risk_table(rows: list[tuple[dict[str, Any], list[Any]]], columns: Any) ->
     for item, row in rows:
         link = format_html(
             '<th scope="row"><a href="{}">{}</a></th>',
-            base.replace("/0/", f"/{int(item['client'])}/"),
+            base.replace("/0/", f"/{int(item.client)}/"),
             row[0],
         )
         # The reasons as tags, one per line when they wrap (the CSV joins them with commas).
-        why = " ".join(f'<span class="tag">{reasons[code]}</span>' for code in item["reasons"])
+        why = " ".join(f'<span class="tag">{reasons[code]}</span>' for code in item.reasons)
         cells = "".join(f"<td>{_cell(c)}</td>" for c in row[1:-1])
         body.append(f'<tr>{link}{cells}<td class="reasons">{why}</td></tr>')
     return mark_safe(

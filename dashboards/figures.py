@@ -1,0 +1,164 @@
+"""What a dashboard shows, as types: the figures :func:`dashboards.selectors.portfolio`
+returns, and each of their rows. The page, its CSV tables and the API read these fields;
+a figure added here is added to all three (the API's serializers name the same fields).
+
+Plain data only (numbers, strings, dates), frozen, so a figure cannot be changed on its
+way to a template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+
+class StandingCount(NamedTuple):
+    """One group of the standings by level and quadrant, with the sums the tiles need
+    (over the period's engagements) and how many of the group are at risk."""
+
+    maturity_level: int | None
+    quadrant: str | None
+    n: int
+    maturity_sum: float | None
+    maturity_n: int
+    defensiveness_sum: float | None
+    defensiveness_n: int
+    at_risk: int
+
+
+@dataclass(frozen=True)
+class Tiles:
+    active_clients: int
+    assessed: int  # engagements assessed in the period
+    average_maturity: float | None
+    average_defensiveness: float | None
+    guarded_novices: int
+    guarded_share: float | None  # percent of the assessed
+    overdue_actions: int
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    level: int
+    name: str
+    engagements: int
+
+
+@dataclass(frozen=True)
+class QuadrantCount:
+    quadrant: str
+    engagements: int
+
+
+@dataclass(frozen=True)
+class Point:
+    """An assessed engagement on the maturity × defensiveness chart."""
+
+    client: int
+    name: str
+    process_type: str
+    maturity: float | None
+    defensiveness: float | None
+    quadrant: str | None
+
+
+@dataclass(frozen=True)
+class Month:
+    month: str  # YYYY-MM
+    assessments: int
+    average_maturity: float | None
+    average_defensiveness: float | None
+
+
+@dataclass(frozen=True)
+class Column:
+    """A dimension of the default questionnaire's current version, and the standings'
+    column (slot) that holds its scores."""
+
+    code: str
+    kind: str
+    name: str
+    slot: int | None
+    questionnaire: int
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    group: str  # a segment or an engagement type
+    dimension: str
+    kind: str
+    average: float | None
+    engagements: int
+
+
+@dataclass(frozen=True)
+class AtRiskRow:
+    engagement: int
+    client: int
+    name: str
+    process_type: str
+    owner: str
+    maturity_level: int | None
+    maturity: float | None
+    change: float | None  # since the previous assessment
+    defensiveness: float | None
+    assessed_at: datetime
+    reassessment_due: datetime | None
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AtRiskPage:
+    items: tuple[AtRiskRow, ...]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class EffortRow:
+    owner: int
+    name: str
+    done: int
+    overdue: int
+    open: int
+    due: int
+    completion_rate: float | None
+
+
+@dataclass(frozen=True)
+class EffortTotals:
+    done: int
+    overdue: int
+    open: int
+    due: int
+    completion_rate: float | None
+
+
+@dataclass(frozen=True)
+class UpliftRow:
+    action_type: str
+    measured: int
+    average_uplift: float | None
+    average_maturity_change: float | None
+    average_defensiveness_change: float | None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every figure of a dashboard."""
+
+    refreshed_at: datetime | None  # the summaries' last rebuild
+    tiles: Tiles
+    levels: tuple[LevelCount, ...]
+    quadrants: tuple[QuadrantCount, ...]
+    scatter: tuple[Point, ...]
+    trend: tuple[Month, ...]
+    heatmap: tuple[HeatCell, ...]
+    at_risk: AtRiskPage
+    effort: tuple[EffortRow, ...]
+    effort_totals: EffortTotals
+    uplift: tuple[UpliftRow, ...]
+    by: str  # the heatmap's rows: segment or process_type
+    dimension_names: dict[str, str]

@@ -7,5 +7,6 @@ class ApiConfig(AppConfig):
     verbose_name = _("API")
 
     def ready(self) -> None:
-        # Registers the token scheme with drf-spectacular.
+        # In ready(): importing it registers the token scheme with drf-spectacular, which
+        # must happen once, after the app registry is loaded.
         from api import schema  # noqa: F401

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,8 +8,8 @@ class AssessmentsConfig(AppConfig):
     verbose_name = _("Assessments")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
+        # In ready(): defaults imports the models and services, so the app registry must be
+        # loaded first.
         from assessments.defaults import ensure_default_questionnaire_after_migrate
 
         post_migrate.connect(ensure_default_questionnaire_after_migrate, sender=self)

@@ -8,6 +8,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.db import connections
+
+from assessments.models import Questionnaire
+from assessments.services import questionnaire_set_default, version_import, version_publish
+
 DEFAULT_DOCUMENT = Path(__file__).resolve().parent / "data" / "default_questionnaire.json"
 
 
@@ -17,9 +22,6 @@ def default_document() -> dict[str, Any]:
 
 def ensure_default_questionnaire() -> bool:
     """Load and publish the default questionnaire unless it is already there."""
-    from assessments.models import Questionnaire
-    from assessments.services import questionnaire_set_default, version_import, version_publish
-
     document = default_document()
     if Questionnaire.objects.filter(code=document["questionnaire"]["code"]).exists():
         return False
@@ -31,10 +33,6 @@ def ensure_default_questionnaire() -> bool:
 
 
 def ensure_default_questionnaire_after_migrate(using: str = "default", **kwargs: Any) -> None:
-    from django.db import connections
-
-    from assessments.models import Questionnaire
-
     # Only once the tables exist (post_migrate also fires for a partial migrate).
     if Questionnaire._meta.db_table not in connections[using].introspection.table_names():
         return

@@ -31,6 +31,7 @@ from typing import Any
 
 from assessments import question_types
 from assessments.i18n import missing_languages
+from assessments.scoring import DimensionSpec, QuestionSpec, Structure
 from core import languages
 from core.numbers import is_number
 
@@ -165,8 +166,6 @@ def _check_question(check: _Checker, question: Any, path: str, seen: set[str]) -
 
 def structure_from_document(document: Mapping[str, Any]) -> Any:
     """The scoring engine's Structure for a (valid) questionnaire document."""
-    from assessments.scoring import DimensionSpec, QuestionSpec, Structure
-
     return Structure(
         tuple(
             DimensionSpec(

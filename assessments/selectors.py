@@ -119,8 +119,6 @@ def questions_by_id(version: QuestionnaireVersion) -> dict[int, Question]:
 
 def assessments_visible_to(user: Any) -> QuerySet[Assessment]:
     """Assessments of the clients the user may see (the one scoping rule of clients)."""
-    from clients.selectors import clients_visible_to
-
     return Assessment.objects.filter(engagement__client__in=clients_visible_to(user))
 
 

@@ -22,6 +22,7 @@ from clients.models import (
     Stance,
     TimelineEntry,
 )
+from clients.selectors import clients_visible_to
 
 
 class ClientStatus:
@@ -114,8 +115,6 @@ class ScopedClientFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from clients.selectors import clients_visible_to
-
         user = getattr(self.request, "user", None)
         visible = clients_visible_to(user)
         self.filters["client"].queryset = visible

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from dashboards.models import DimensionSlot, Standing, SummaryState
+from dashboards.summaries import summaries_rebuild
 
 
 class DerivedAdmin(admin.ModelAdmin):
@@ -52,8 +53,6 @@ class SummaryStateAdmin(DerivedAdmin):
 
     @admin.action(description=_("Rebuild the summaries now"))
     def rebuild(self, request: Any, queryset: Any) -> None:
-        from dashboards.summaries import summaries_rebuild
-
         state = summaries_rebuild()
         self.message_user(
             request,

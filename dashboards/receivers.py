@@ -5,56 +5,45 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
 from assessments.models import Assessment
 from clients.models import Client, Engagement
+from dashboards import standings, tasks
+from dashboards.models import Standing
+from dashboards.slots import ensure_published_slots, ensure_slots
 
 
 def refresh_on_change(sender: Any, *, assessment: Assessment, **kwargs: Any) -> None:
     """A submit or a review of one of its assessments: the engagement's standing follows
     (a return takes the assessment out of the count; an approval changes nothing, but
     refreshing is cheap and keeps one rule)."""
-    from dashboards.standings import standing_refresh
-
-    standing_refresh(assessment.engagement_id)
+    standings.standing_refresh(assessment.engagement_id)
 
 
 def refresh_on_delete(sender: Any, *, instance: Assessment, **kwargs: Any) -> None:
-    from dashboards.standings import standing_refresh
-
     if instance.submitted_at is not None:
-        standing_refresh(instance.engagement_id)
+        standings.standing_refresh(instance.engagement_id)
 
 
 def client_saved(sender: Any, *, instance: Client, created: bool, **kwargs: Any) -> None:
     """Standings follow at once; the summaries, which count the client under its old
     segment, owner or status, are rebuilt right after the commit (not at the next tick),
     so a reassigned client leaves its former manager's figures within seconds."""
-    if not created and not kwargs.get("raw"):
-        from dashboards.standings import client_saved
-
-        if client_saved(instance):
-            _refresh_summaries_after_commit()
+    if not created and not kwargs.get("raw") and standings.client_saved(instance):
+        _refresh_summaries_after_commit()
 
 
 def engagement_saved(sender: Any, *, instance: Engagement, created: bool, **kwargs: Any) -> None:
-    if not created and not kwargs.get("raw"):
-        from dashboards.standings import engagement_saved
-
-        if engagement_saved(instance):
-            _refresh_summaries_after_commit()
+    if not created and not kwargs.get("raw") and standings.engagement_saved(instance):
+        _refresh_summaries_after_commit()
 
 
 def _refresh_summaries_after_commit() -> None:
-    from django.db import transaction
-
-    from dashboards.tasks import enqueue_refresh
-
-    transaction.on_commit(enqueue_refresh)
+    transaction.on_commit(tasks.enqueue_refresh)
 
 
 def slots_on_publish(sender: Any, *, version: Any, **kwargs: Any) -> None:
-    from dashboards.slots import ensure_slots
-
     ensure_slots(
         version.questionnaire_id,
         version.dimensions.order_by("position", "id").values_list("code", flat=True),
@@ -64,10 +53,7 @@ def slots_on_publish(sender: Any, *, version: Any, **kwargs: Any) -> None:
 def build_after_migrate(sender: Any, **kwargs: Any) -> None:
     """Slots for the published dimensions; a database that had assessments before
     standings existed gets them built once."""
-    from dashboards.models import Standing
-    from dashboards.slots import ensure_published_slots
-    from dashboards.standings import counted, standings_rebuild
 
     ensure_published_slots()
-    if not Standing.objects.exists() and counted().exists():
-        standings_rebuild()
+    if not Standing.objects.exists() and standings.counted().exists():
+        standings.standings_rebuild()

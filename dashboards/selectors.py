@@ -41,6 +41,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import DIRECTORS, user_has_role
+from assessments.i18n import localized
+from assessments.models import Dimension, QuestionnaireVersion, VersionStatus
 from assessments.scoring import LEVEL_NAMES, Quadrant
 from clients.models import Client, Engagement
 from dashboards.figures import (
@@ -61,6 +63,7 @@ from dashboards.figures import (
 )
 from dashboards.filters import DashboardFilterForm, Filters
 from dashboards.models import (
+    DimensionSlot,
     EffortCell,
     Standing,
     SummaryState,
@@ -68,6 +71,7 @@ from dashboards.models import (
     UpliftCell,
     slot_column,
 )
+from dashboards.summaries import state, summaries_rebuild
 
 # What puts an engagement on the at-risk list (any one of them).
 LOW_MATURITY_LEVEL = 2  # level 1 or 2
@@ -312,10 +316,6 @@ def trend(scope: Scope) -> tuple[Month, ...]:
 def dimensions() -> list[Column]:
     """The default questionnaire's dimensions in its current version, in order: code,
     kind, name (localised) and the Standing column (slot) holding its scores. One query."""
-    from assessments.i18n import localized
-    from assessments.models import Dimension, QuestionnaireVersion, VersionStatus
-    from dashboards.models import DimensionSlot
-
     current = (
         QuestionnaireVersion.objects.filter(
             questionnaire__is_default=True, status=VersionStatus.PUBLISHED
@@ -546,8 +546,6 @@ def portfolio(scope: Scope, *, at_risk_page: int = 1) -> Figures:
 
 def summary_state() -> SummaryState:
     """The summaries' last rebuild; built now if they never were (a new database)."""
-    from dashboards.summaries import state, summaries_rebuild
-
     return state() or summaries_rebuild(only_if_missing=True)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 
+from assessments.models import Dimension, VersionStatus
 from dashboards.models import SLOTS, DimensionSlot
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,6 @@ def ensure_slots(questionnaire_id: int, codes: Iterable[str]) -> dict[str, int]:
 
 def ensure_published_slots() -> None:
     """Slots for every dimension of every published or retired version (oldest first)."""
-    from assessments.models import Dimension, VersionStatus
-
     codes: dict[int, list[str]] = {}
     for questionnaire_id, code in (
         Dimension.objects.exclude(version__status=VersionStatus.DRAFT)

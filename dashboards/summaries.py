@@ -23,6 +23,7 @@ from django.utils import timezone
 from core.bulk import write_rows
 from dashboards.filters import PERIODS, Filters
 from dashboards.models import EffortCell, SummaryState, TrendCell, UpliftCell
+from dashboards.standings import counted
 from education.models import ActionStatus, EducationAction
 
 # The filter attributes, as reached from an assessment and from an action.
@@ -84,8 +85,6 @@ def _trend() -> None:
 
 
 def _trend_cells(fine: bool) -> None:
-    from dashboards.standings import counted
-
     keys = list(FROM_ASSESSMENT.values()) if fine else list(FROM_ASSESSMENT.values())[:2]
     months = (
         counted()

@@ -1,5 +1,8 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+from assessments.signals import assessment_submitted
 
 
 class EducationConfig(AppConfig):
@@ -7,9 +10,8 @@ class EducationConfig(AppConfig):
     verbose_name = _("Education")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
-        from assessments.signals import assessment_submitted
+        # In ready(): defaults and receivers import the models, so the app registry must be
+        # loaded first.
         from education.defaults import ensure_default_playbook_after_migrate
         from education.receivers import plan_on_submit
 

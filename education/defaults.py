@@ -8,6 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.db import connections
+
+from assessments.models import Questionnaire
+from education.models import Playbook
+from education.services import playbook_import
+
 DEFAULT_DOCUMENT = Path(__file__).resolve().parent / "data" / "default_playbook.json"
 
 
@@ -16,10 +22,6 @@ def default_document() -> dict[str, Any]:
 
 
 def ensure_default_playbook() -> bool:
-    from assessments.models import Questionnaire
-    from education.models import Playbook
-    from education.services import playbook_import
-
     document = default_document()
     if Playbook.objects.filter(code=document["code"]).exists():
         return False
@@ -30,10 +32,6 @@ def ensure_default_playbook() -> bool:
 
 
 def ensure_default_playbook_after_migrate(using: str = "default", **kwargs: Any) -> None:
-    from django.db import connections
-
-    from education.models import Playbook
-
     if Playbook._meta.db_table not in connections[using].introspection.table_names():
         return
     ensure_default_playbook()

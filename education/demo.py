@@ -28,6 +28,8 @@ from education.models import (
     PlanStatus,
     ReassessmentSchedule,
 )
+from education.services import action_params, playbook_for, policy, rules_of
+from education.services.plans import reason_dict
 from education.uplift import difference, uplift_of
 
 BATCH = 2000
@@ -55,9 +57,6 @@ def seed_education(
 ) -> dict[str, int]:
     """Plans, actions, uplift, reassessment schedules and notifications for ``assessments``
     (saved, in engagement order, oldest first within an engagement)."""
-    from education.services import playbook_for, policy, rules_of
-    from education.services.plans import reason_dict
-
     if not assessments:
         return {}
     playbook = playbook_for(assessments[0].version.questionnaire_id)
@@ -221,8 +220,6 @@ def _under_way(
 
 
 def _sent(recipient_id: int, kind: str, action: EducationAction, suffix: str) -> Notification:
-    from education.services import action_params
-
     row = Notification(
         recipient_id=recipient_id,
         kind=kind,

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
+from assessments.labels import QUADRANTS
+from assessments.scoring import Quadrant
 from clients.forms import DateInput
 from clients.models import Client, Phase
 from core import languages
@@ -152,9 +154,6 @@ class RuleForm(forms.ModelForm):
 
     def __init__(self, *args: Any, dimensions: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from assessments.labels import QUADRANTS
-        from assessments.scoring import Quadrant
-
         self.fields["template"].queryset = self.instance.playbook.templates.all()  # type: ignore[attr-defined]
         self.fields["kind"].choices = RuleKind.choices  # type: ignore[attr-defined]
         self.fields["dimension_code"] = forms.ChoiceField(

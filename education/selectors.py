@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
+from assessments.selectors import default_questionnaire, questions_by_id
 from clients.models import Client
 from clients.selectors import clients_visible_to
 from education.models import ActionStatus, EducationAction, Notification, Playbook
@@ -194,8 +195,6 @@ def playbooks() -> QuerySet[Playbook]:
 def dimension_names() -> dict[str, Any]:
     """Dimension codes → names (three languages) of the default questionnaire's current
     version, from the per-process cache of published versions."""
-    from assessments.selectors import default_questionnaire, questions_by_id
-
     questionnaire = default_questionnaire()
     version = questionnaire.current_version() if questionnaire else None
     if version is None:

@@ -8,27 +8,27 @@ due action, a pending notification) and the dispatcher's next pass picks it up.
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from core.tasks import enqueue
+from education import services
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(name="education.tasks.build_plan")
 def build_plan(plan_id: int) -> int | None:
-    from celery.exceptions import SoftTimeLimitExceeded
-
-    from education.services import plan_build, plan_build_failed
-
     try:
-        plan = plan_build(plan_id=plan_id)
+        plan = services.plan_build(plan_id=plan_id)
     except SoftTimeLimitExceeded:
         raise
     except Exception as error:
         # Rolled back; counted, and retried by the dispatcher with backoff.
-        plan_build_failed(plan_id=plan_id, error=error)
+        services.plan_build_failed(plan_id=plan_id, error=error)
         raise
     return None if plan is None else plan.actions.count()
 
@@ -37,41 +37,28 @@ def build_plan(plan_id: int) -> int | None:
 def dispatch() -> dict[str, int]:
     """The one periodic dispatcher: lost plans, due actions, reassessment prompts, then the
     outbox."""
-    import time
-
-    from django.conf import settings
-
-    from education.services import dispatch as run_dispatch
-    from education.services import notifications_relay
-
     # One budget for the whole pass, inside the task's soft time limit: what the relay
     # does not reach now is still pending for the next tick.
     started = time.monotonic()
-    report = run_dispatch()
+    report = services.dispatch()
     left = settings.EDUCATION_PASS_SECONDS - (time.monotonic() - started)
-    relay = notifications_relay(budget_seconds=max(left, 0.0))
+    relay = services.notifications_relay(budget_seconds=max(left, 0.0))
     return {**report.as_dict(), "sent": relay.sent, "send_failures": relay.failed}
 
 
 @shared_task(name="education.tasks.relay")
 def relay() -> int:
-    from education.services import notifications_relay
-
-    return notifications_relay().sent
+    return services.notifications_relay().sent
 
 
 @shared_task(name="education.tasks.weekly_digest")
 def weekly_digest() -> int:
-    from education.services import weekly_digest as run_digest
-
-    return run_digest()
+    return services.weekly_digest()
 
 
 def enqueue_plan_build(plan_id: int) -> None:
     if not enqueue(build_plan, plan_id):
-        from education.services import plan_orphaned
-
-        plan_orphaned(plan_id=plan_id)
+        services.plan_orphaned(plan_id=plan_id)
 
 
 def enqueue_relay() -> None:

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required, user_has_role
 from accounts.models import Role, User
+from assessments.i18n import localized
 from clients.selectors import clients_visible_to
 from core.forms import attach_errors
 from core.htmx import is_htmx
@@ -285,8 +286,6 @@ def playbook_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _dimension_choices(playbook: Playbook) -> list[tuple[str, str]]:
-    from assessments.i18n import localized
-
     version = playbook.questionnaire.current_version()
     if version is None:
         return []

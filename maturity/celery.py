@@ -13,6 +13,8 @@ from celery import Celery
 from celery.schedules import crontab
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
+from core.heartbeats import WORKER
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maturity.settings")
 
 app = Celery("maturity")
@@ -31,8 +33,6 @@ def beat_schedule(
     dashboard_seconds: int = 300,
 ) -> dict[str, dict[str, object]]:
     """Every periodic task of the product, keyed by a stable name."""
-    from core.heartbeats import WORKER
-
     return {
         # The one education dispatcher: it scans the due index, so one entry serves every
         # action. A tick missed while the broker was down is simply done by the next one.

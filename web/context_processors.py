@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.access import ADMINISTRATORS, DIRECTORS, EVERYONE, user_has_role
 from accounts.models import Role
+from education.selectors import unread_count
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,5 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         url = reverse(item.url_name)
         active = current == url if url == "/" else current.startswith(url)
         items.append({"label": item.label, "url": url, "active": active})
-    from education.selectors import unread_count
-
     # One indexed COUNT per page: the bell in the header shows what is waiting.
     return {"nav_items": items, "unread_notifications": unread_count(user)}

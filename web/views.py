@@ -5,13 +5,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from clients.selectors import portfolio_summary
+from education.selectors import my_week
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The signed-in landing page: what the user's portfolio holds at a glance."""
-    from education.selectors import my_week
-
     return render(
         request,
         "web/home.html",

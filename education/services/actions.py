@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from assessments.models import Assessment, AssessmentStatus
 from clients.models import Engagement
+from clients.selectors import clients_visible_to
 from education.models import (
     ActionStatus,
     ActionType,
@@ -33,8 +34,6 @@ log = logging.getLogger(__name__)
 
 def action_may_change(*, action: EducationAction, user: User) -> bool:
     """Whoever may see the client may work on its plan: the whole team shares it."""
-    from clients.selectors import clients_visible_to
-
     return clients_visible_to(user).filter(pk=action.client_id).exists()
 
 

@@ -12,6 +12,7 @@ from accounts.models import Role, User
 from education.models import (
     NotificationKind,
 )
+from education.selectors import portfolio_effort
 from education.services.notifications import notification_for, notifications_write
 
 log = logging.getLogger(__name__)
@@ -19,8 +20,6 @@ log = logging.getLogger(__name__)
 
 def weekly_digest(*, now: datetime | None = None) -> int:
     """One digest per active director per ISO week: overdue, escalated, done and coming."""
-    from education.selectors import portfolio_effort
-
     moment = now or timezone.now()
     year, week, _weekday = timezone.localdate(moment).isocalendar()
     figures = portfolio_effort(now=moment)

@@ -56,6 +56,7 @@ def plan_request(*, assessment: Assessment) -> EducationPlan:
     )
     if plan.pk is None:  # a database that does not return ids of upserted rows
         plan = EducationPlan.objects.get(assessment=assessment)
+    # Here, not at the top: tasks imports the services it runs.
     from education.tasks import enqueue_plan_build
 
     transaction.on_commit(lambda: enqueue_plan_build(plan.pk), robust=True)

@@ -10,8 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.access import DIRECTORS, user_has_role
 from accounts.models import User
+from assessments.models import Questionnaire
 from education import planning
+from education.interchange import check_playbook
 from education.models import (
     ActionTemplate,
     Playbook,
@@ -46,9 +49,6 @@ def rules_of(playbook: Playbook) -> list[planning.Rule]:
 
 def playbook_import(*, document: dict[str, Any]) -> Playbook:
     """Create or replace a playbook from its JSON document (see data/default_playbook.json)."""
-    from assessments.models import Questionnaire
-    from education.interchange import check_playbook
-
     problems = check_playbook(document)
     if problems:
         raise ValidationError(problems)
@@ -105,8 +105,6 @@ def playbook_import(*, document: dict[str, Any]) -> Playbook:
 
 
 def _require_director(by: User) -> None:
-    from accounts.access import DIRECTORS, user_has_role
-
     if not user_has_role(by, DIRECTORS):
         raise PermissionDenied(_("Only directors change playbooks."))
 

@@ -11,7 +11,7 @@ from assessments.i18n import localized
 from assessments.labels import QUADRANTS
 from clients.models import Phase
 from education.messages import Text, text_of
-from education.models import Notification
+from education.models import ActionType, Notification
 
 register = template.Library()
 
@@ -61,6 +61,4 @@ def phase_label(code: str) -> str:
 
 @register.filter
 def action_type_label(code: str) -> str:
-    from education.models import ActionType
-
     return str(dict(ActionType.choices).get(code, code))

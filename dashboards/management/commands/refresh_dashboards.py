@@ -4,6 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from dashboards.standings import standings_rebuild
+from dashboards.summaries import summaries_rebuild
+
 
 class Command(BaseCommand):
     help = (
@@ -15,9 +18,6 @@ class Command(BaseCommand):
         parser.add_argument("--standings", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from dashboards.standings import standings_rebuild
-        from dashboards.summaries import summaries_rebuild
-
         if options["standings"]:
             count = standings_rebuild()
             self.stdout.write(f"{count} standings rebuilt.")

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from accounts.models import Role, User
 from clients.models import Client, Engagement, PastExperience, Stakeholder, TimelineEntry
 from clients.selectors import clients_visible_to
-from web.demo import demo_client_name
+from web.demo_data import demo_client_name
 
 pytestmark = pytest.mark.django_db
 

@@ -19,22 +19,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from assessments.models import Answer, DimensionResult
+from assessments.models import Answer, Assessment, AssessmentStatus, DimensionResult
+from assessments.scoring import NOT_APPLICABLE, score
+from assessments.selectors import default_questionnaire, questions_by_id, structure_for_version
+from assessments.services.assessments import evidence_from, result_snapshot
 from clients.models import (
     AuditAction,
     AuditEvent,
     Client,
-    Country,
     Engagement,
     EngagementPhaseChange,
-    EntryKind,
     Legacy,
     Outcome,
     PastExperience,
     Phase,
     ProcessType,
     Relevance,
-    Segment,
     Size,
     Stakeholder,
     Stance,
@@ -42,6 +42,19 @@ from clients.models import (
     WentWrong,
 )
 from core.bulk import write_rows
+from dashboards.standings import standings_rebuild
+from dashboards.summaries import summaries_rebuild
+from education.demo import seed_education
+from web.demo_data import (
+    FIRST_NAMES,
+    LAST_NAMES,
+    LEGACY_TEXTS,
+    LEGAL_SUFFIX,
+    STAKEHOLDER_ROLES,
+    SUPPLIERS,
+    TIMELINE_TEMPLATES,
+    demo_client_name,
+)
 
 BATCH = 2000
 ENGAGEMENT_CHUNK = 1000  # engagements whose assessments are written at a time
@@ -54,237 +67,6 @@ DEMO_USERS = (
     ("admin", Role.ADMINISTRATOR, "Admin", ""),
 )
 
-STEMS = (
-    "Aurora",
-    "Horizonte",
-    "Pampa",
-    "Andes",
-    "Paraná",
-    "Cerrado",
-    "Pacífico",
-    "Atlântico",
-    "Sol Nascente",
-    "Tropical",
-    "Cordillera",
-    "Amazônia",
-    "Ipê",
-    "Jacarandá",
-    "Guaraní",
-    "Patagonia",
-    "Caribe",
-    "Serra Azul",
-    "Vale Verde",
-    "Itapuã",
-    "Mantiqueira",
-    "Araucária",
-    "Solimões",
-    "Pantanal",
-    "Altiplano",
-    "Tierra Firme",
-    "Nova Era",
-    "Estrela do Sul",
-    "Cruzeiro",
-    "Rio Claro",
-    "Bahia Sul",
-    "Litoral",
-    "Meridiano",
-    "Alvorada",
-    "Condor",
-    "Quetzal",
-    "Maracanã",
-    "Capibaribe",
-    "Tocantins",
-    "Iguaçu",
-    "Atacama",
-    "Orinoco",
-    "Magdalena",
-    "Titicaca",
-    "Chapada",
-    "Borborema",
-    "Planalto",
-    "Aconcágua",
-    "Mar del Plata",
-    "Yucatán",
-    "Sierra Madre",
-    "Canela",
-    "Gaúcha",
-    "Carioca",
-    "Paulista",
-    "Mineira",
-    "Potiguar",
-    "Capixaba",
-    "Andina",
-    "Austral",
-)
-
-# Sector word → segment: the name says what the client does.
-SECTORS = (
-    ("Banco", Segment.BANKING, "{sector} {stem}"),
-    ("Seguros", Segment.INSURANCE, "{stem} {sector}"),
-    ("Telecom", Segment.TELECOM, "{stem} {sector}"),
-    ("Energia", Segment.UTILITIES, "{stem} {sector}"),
-    ("Varejo", Segment.RETAIL, "{stem} {sector}"),
-    ("Saúde", Segment.HEALTHCARE, "{stem} {sector}"),
-    ("Linhas Aéreas", Segment.TRAVEL, "{stem} {sector}"),
-    ("Financiera", Segment.BANKING, "{sector} {stem}"),
-    ("Comunicaciones", Segment.TELECOM, "{stem} {sector}"),
-    ("Supermercados", Segment.RETAIL, "{sector} {stem}"),
-    ("Saneamento", Segment.UTILITIES, "{stem} {sector}"),
-    ("Previdência", Segment.INSURANCE, "{stem} {sector}"),
-    ("Educacional", Segment.EDUCATION, "Grupo {stem} {sector}"),
-    ("Cartões", Segment.BANKING, "{stem} {sector}"),
-    ("Farmácias", Segment.RETAIL, "{sector} {stem}"),
-)
-
-CITIES = (
-    ("São Paulo", Country.BRAZIL),
-    ("Campinas", Country.BRAZIL),
-    ("Curitiba", Country.BRAZIL),
-    ("Recife", Country.BRAZIL),
-    ("Porto Alegre", Country.BRAZIL),
-    ("Salvador", Country.BRAZIL),
-    ("Belo Horizonte", Country.BRAZIL),
-    ("Fortaleza", Country.BRAZIL),
-    ("Goiânia", Country.BRAZIL),
-    ("Manaus", Country.BRAZIL),
-    ("Buenos Aires", Country.ARGENTINA),
-    ("Córdoba", Country.ARGENTINA),
-    ("Rosario", Country.ARGENTINA),
-    ("Santiago", Country.CHILE),
-    ("Valparaíso", Country.CHILE),
-    ("Bogotá", Country.COLOMBIA),
-    ("Medellín", Country.COLOMBIA),
-    ("Cali", Country.COLOMBIA),
-    ("Ciudad de México", Country.MEXICO),
-    ("Monterrey", Country.MEXICO),
-    ("Guadalajara", Country.MEXICO),
-    ("Lima", Country.PERU),
-    ("Arequipa", Country.PERU),
-    ("Montevideo", Country.URUGUAY),
-    ("Asunción", Country.PARAGUAY),
-    ("Quito", Country.ECUADOR),
-    ("Guayaquil", Country.ECUADOR),
-    ("Madrid", Country.SPAIN),
-    ("Lisboa", Country.PORTUGAL),
-    ("Miami", Country.UNITED_STATES),
-)
-
-FIRST_NAMES = (
-    "Ana",
-    "Bruno",
-    "Carla",
-    "Diego",
-    "Eduarda",
-    "Felipe",
-    "Gabriela",
-    "Henrique",
-    "Isabel",
-    "João",
-    "Karina",
-    "Leonardo",
-    "Mariana",
-    "Nicolás",
-    "Olívia",
-    "Pablo",
-    "Renata",
-    "Santiago",
-    "Tatiana",
-    "Valentina",
-    "Wagner",
-    "Ximena",
-    "Yasmin",
-    "Camila",
-    "Mateo",
-    "Sofía",
-    "Thiago",
-    "Fernanda",
-    "Alejandro",
-    "Beatriz",
-)
-LAST_NAMES = (
-    "Silva",
-    "Santos",
-    "Oliveira",
-    "Souza",
-    "Pereira",
-    "Lima",
-    "Carvalho",
-    "Ribeiro",
-    "Almeida",
-    "González",
-    "Rodríguez",
-    "Martínez",
-    "López",
-    "Pérez",
-    "Sánchez",
-    "Ramírez",
-    "Torres",
-    "Flores",
-    "Castro",
-    "Rojas",
-    "Vargas",
-    "Mendes",
-    "Barbosa",
-    "Cardoso",
-    "Rocha",
-)
-STAKEHOLDER_ROLES = (
-    "Diretor(a) de Atendimento",
-    "Gerente de Cobrança",
-    "Head de Customer Experience",
-    "Compras / Procurement",
-    "Gerente de Contratos",
-    "Director de Operaciones",
-    "Jefe de Calidad",
-    "CFO",
-    "Gerente de TI",
-    "Analista de Performance",
-)
-SUPPLIERS = (
-    "Contacta BPO",
-    "Atende Mais",
-    "CallPro Servicios",
-    "Conecta Contact Center",
-    "Recupera Cobranças",
-    "Voz Ativa",
-    "Soluciones Andinas BPO",
-    "Prime Atendimento",
-    "Global Back Office",
-    "Centro Diálogo",
-)
-LEGACY_TEXTS = {
-    Legacy.CONTRACT_CLAUSE: "Multa por SLA diário e auditoria mensal de todas as faturas.",
-    Legacy.DEFENSIVE_BEHAVIOUR: "Exige aprovação prévia de qualquer mudança de script.",
-    Legacy.BOTH: "Cláusula de penalidade agressiva e reuniões semanais de cobrança de resultados.",
-}
-TIMELINE_TEMPLATES = (
-    (EntryKind.NOTE, "Reunião de alinhamento mensal", "Cliente pediu visão por canal."),
-    (EntryKind.NOTE, "Visita à operação", "Levamos o sponsor para ouvir ligações ao vivo."),
-    (
-        EntryKind.CONFLICT,
-        "Divergência sobre meta de TMA",
-        "Cliente quer TMA menor sem rever script.",
-    ),
-    (
-        EntryKind.ESCALATION,
-        "Escalonamento de reclamações no Reclame Aqui",
-        "Pico após mudança de régua.",
-    ),
-    (
-        EntryKind.POSITION_TAKEN,
-        "Dissemos que a meta de conversão era irreal",
-        "Mostramos a série histórica; o cliente aceitou revisar.",
-    ),
-    (
-        EntryKind.POSITION_TAKEN,
-        "Recomendamos não cortar o treinamento inicial",
-        "Apresentamos o impacto em qualidade das turmas anteriores.",
-    ),
-)
-
-
-LEGAL_SUFFIX = {Country.BRAZIL: "Ltda.", Country.MEXICO: "S.A. de C.V.", Country.CHILE: "SpA"}
-
 
 @dataclass
 class SeedReport:
@@ -292,20 +74,6 @@ class SeedReport:
     clients_created: int = 0
     clients_existing: int = 0
     rows_created: dict[str, int] = field(default_factory=dict)
-
-
-def demo_client_name(index: int) -> tuple[str, Segment, Country]:
-    """The index-th demo client's name, segment and country: unique and deterministic."""
-    stem = STEMS[index % len(STEMS)]
-    sector, segment, pattern = SECTORS[(index // len(STEMS)) % len(SECTORS)]
-    round_ = index // (len(STEMS) * len(SECTORS))
-    name = pattern.format(stem=stem, sector=sector)
-    city, country = CITIES[(index * 7) % len(CITIES)]
-    if round_:
-        city, country = CITIES[(round_ - 1) % len(CITIES)]
-        suffix = f" {city}" if round_ <= len(CITIES) else f" {city} {round_}"
-        name += suffix
-    return name, segment, country
 
 
 def ensure_demo_users() -> tuple[dict[str, User], list[str]]:
@@ -516,8 +284,6 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
         today=today,
     )
 
-    from dashboards.summaries import summaries_rebuild
-
     summaries_rebuild()  # the dashboards' trend and education figures, as of now
     report.rows_created = {
         "engagements": len(engagements),
@@ -547,12 +313,6 @@ def _seed_assessments(
     Written a chunk of engagements at a time (answers and dimension results with COPY on
     PostgreSQL), so 10,000 clients — over 100,000 assessments, five million answers —
     never hold more than one chunk in memory."""
-    from assessments.models import Assessment, AssessmentStatus
-    from assessments.scoring import NOT_APPLICABLE, score
-    from assessments.selectors import default_questionnaire, questions_by_id, structure_for_version
-    from assessments.services.assessments import evidence_from, result_snapshot
-    from dashboards.standings import standings_rebuild
-    from education.demo import seed_education
 
     questionnaire = default_questionnaire()
     version = questionnaire.current_version() if questionnaire else None

@@ -7,6 +7,7 @@ class DashboardsConfig(AppConfig):
     verbose_name = _("Dashboards")
 
     def ready(self) -> None:
+        # In ready(): models and the receivers (which import them) need the app registry.
         from django.db.models.signals import post_delete, post_migrate, post_save
 
         from assessments.models import Assessment

@@ -262,6 +262,22 @@ class Question(_VersionContent):
         """What this question's type does (parse, check, score, export, template)."""
         return question_types.get(self.type)
 
+    def document(self) -> dict[str, Any]:
+        """The question in the questionnaire format (export, and the scoring structure)."""
+        document: dict[str, Any] = {
+            "code": self.code,
+            "type": self.type,
+            "weight": self.weight,
+            "reverse": self.reverse,
+            "required": self.required,
+            "allow_na": self.allow_na,
+            "text": self.text,
+            "help": self.help,
+        }
+        for key, attribute in self.spec.fields:
+            document[key] = getattr(self, attribute)
+        return document
+
     def clean(self) -> None:
         if self.dimension_id and self.version_id and self.dimension.version_id != self.version_id:
             raise ValidationError({"dimension": _("The dimension belongs to another version.")})

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from assessments.interchange import structure_from_document
 from assessments.models import (
     Assessment,
     AssessmentStatus,
@@ -17,7 +18,7 @@ from assessments.models import (
     QuestionnaireVersion,
     VersionStatus,
 )
-from assessments.scoring import DimensionSpec, QuestionSpec, Structure
+from assessments.scoring import Structure
 from clients.models import Client, Engagement, EngagementPhaseChange, TimelineEntry
 from clients.selectors import clients_visible_to
 
@@ -77,29 +78,18 @@ def version_content(version: QuestionnaireVersion) -> VersionContent:
     by_dimension: dict[int, list[Question]] = {}
     for question in questions.values():
         by_dimension.setdefault(question.dimension_id, []).append(question)
-    structure = Structure(
-        tuple(
-            DimensionSpec(
-                code=rows[0].dimension.code,
-                kind=rows[0].dimension.kind,
-                weight=rows[0].dimension.weight,
-                questions=tuple(
-                    QuestionSpec(
-                        code=q.code,
-                        type=q.type,
-                        weight=q.weight,
-                        reverse=q.reverse,
-                        required=q.required,
-                        allow_na=q.allow_na,
-                        options={o["code"]: float(o["score"]) for o in q.options or []},
-                        min=q.min_value,
-                        max=q.max_value,
-                    )
-                    for q in rows
-                ),
-            )
-            for rows in by_dimension.values()
-        )
+    structure = structure_from_document(
+        {
+            "dimensions": [
+                {
+                    "code": rows[0].dimension.code,
+                    "kind": rows[0].dimension.kind,
+                    "weight": rows[0].dimension.weight,
+                    "questions": [q.document() for q in rows],
+                }
+                for rows in by_dimension.values()
+            ]
+        }
     )
     content = VersionContent(questions, structure)
     if not version.is_editable:

@@ -143,27 +143,11 @@ def version_export(version: QuestionnaireVersion) -> dict[str, Any]:
                 "weight": dimension.weight,
                 "name": dimension.name,
                 "description": dimension.description,
-                "questions": [_question_document(q) for q in questions.get(dimension.pk, [])],
+                "questions": [q.document() for q in questions.get(dimension.pk, [])],
             }
             for dimension in dimensions
         ],
     }
-
-
-def _question_document(question: Question) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "code": question.code,
-        "type": question.type,
-        "weight": question.weight,
-        "reverse": question.reverse,
-        "required": question.required,
-        "allow_na": question.allow_na,
-        "text": question.text,
-        "help": question.help,
-    }
-    for key, attribute in question.spec.fields:
-        document[key] = getattr(question, attribute)
-    return document
 
 
 def version_copy_to_draft(

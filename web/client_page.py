@@ -187,21 +187,42 @@ def _render_form(
     return render(request, template, context)
 
 
-@login_required
-def section_add(request: AuthenticatedHttpRequest, pk: int, key: str) -> HttpResponse:
-    section, client = _section_and_client(request, pk, key)
-    form = section.form_class(request.POST or None, **section.form_kwargs(client))
+def _save(
+    request: AuthenticatedHttpRequest,
+    section: Section,
+    client: Client,
+    row: Any,
+    write: Callable[[dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """The add and edit forms: on a valid POST the service writes, then the section is
+    shown again (htmx) or the page (a redirect); otherwise the form, with its errors."""
+    kwargs = section.form_kwargs(client)
+    form = section.form_class(request.POST or None, instance=row, **kwargs)
     if request.method == "POST" and form.is_valid():
         try:
-            section.create(client=client, by=request.user, **form.cleaned_data)
+            write(form.cleaned_data)
         except ValidationError as error:
             attach_errors(form, error)
         else:
             if is_htmx(request):
-                return _render_section(request, client, key)
-            messages.success(request, _("Saved."))
-            return redirect(reverse("clients:detail", args=[client.pk]) + f"#{key}")
-    return _render_form(request, section, client, form, None)
+                return _render_section(request, client, section.key)
+            messages.success(request, done)
+            return redirect(reverse("clients:detail", args=[client.pk]) + f"#{section.key}")
+    return _render_form(request, section, client, form, row)
+
+
+@login_required
+def section_add(request: AuthenticatedHttpRequest, pk: int, key: str) -> HttpResponse:
+    section, client = _section_and_client(request, pk, key)
+    return _save(
+        request,
+        section,
+        client,
+        None,
+        lambda data: section.create(client=client, by=request.user, **data),
+        _("Saved."),
+    )
 
 
 @login_required
@@ -209,18 +230,14 @@ def section_edit(request: AuthenticatedHttpRequest, pk: int, key: str, row_pk: i
     section, client = _section_and_client(request, pk, key)
     row = get_object_or_404(getattr(client, section.related_name), pk=row_pk)
     _check_may_change(request, row)
-    form = section.form_class(request.POST or None, instance=row, **section.form_kwargs(client))
-    if request.method == "POST" and form.is_valid():
-        try:
-            section.update(row, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            attach_errors(form, error)
-        else:
-            if is_htmx(request):
-                return _render_section(request, client, key)
-            messages.success(request, _("Changes saved."))
-            return redirect(reverse("clients:detail", args=[client.pk]) + f"#{key}")
-    return _render_form(request, section, client, form, row)
+    return _save(
+        request,
+        section,
+        client,
+        row,
+        lambda data: section.update(row, by=request.user, **data),
+        _("Changes saved."),
+    )
 
 
 @login_required

@@ -3,7 +3,7 @@ returns, and each of their rows. The page, its CSV tables and the API read these
 a figure added here is added to all three (the API's serializers name the same fields).
 
 Plain data only (numbers, strings, dates), frozen, so a figure cannot be changed on its
-way to a template.
+way to a template: frozen dataclasses, and named rows where a figure has many rows.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ class QuadrantCount:
     engagements: int
 
 
-@dataclass(frozen=True)
-class Point:
-    """An assessed engagement on the maturity × defensiveness chart."""
+class Point(NamedTuple):
+    """An assessed engagement on the maturity × defensiveness chart (a named row: a
+    dashboard draws 1,500 of them, and a frozen dataclass costs ~8 µs each to build)."""
 
     client: int
     name: str

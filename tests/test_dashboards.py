@@ -385,7 +385,8 @@ def test_the_api_returns_the_pages_figures_for_the_same_filters(client, portfoli
     client.force_login(portfolio["director"])
     params = {"segment": "telecom", "by": "process_type"}
     data = client.get(reverse("api-dashboard-portfolio"), params).json()
-    page = asdict(client.get(reverse("dashboards:portfolio"), params).context["figures"])
+    figures = client.get(reverse("dashboards:portfolio"), params).context["figures"]
+    page = asdict(figures) | {"scatter": [p._asdict() for p in figures.scatter]}
     for figure in ("tiles", "levels", "scatter", "trend", "heatmap", "effort", "uplift"):
         assert data[figure] == json.loads(json.dumps(page[figure])), figure
     assert [i["engagement"] for i in data["at_risk"]["items"]] == [

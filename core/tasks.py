@@ -75,10 +75,15 @@ def enqueue(task: Any, *args: object) -> bool:
                 # I/O) so the next user of this pooled connection reconnects.
                 connection.collect()
                 raise
-    except Exception:
+    except Exception as error:
         breaker.failed()
+        # The error, not its traceback: the cause is the broker, and this runs on the
+        # request (or task) that tried to publish.
         log.warning(
-            "could not enqueue %s; the dispatcher will pick it up", task.name, exc_info=True
+            "could not enqueue %s (%s: %s); the dispatcher will pick it up",
+            task.name,
+            type(error).__name__,
+            error,
         )
         return False
     breaker.succeeded()

@@ -420,7 +420,11 @@ LOGGING = {
             "()": structlog.stdlib.ProcessorFormatter,
             "processors": [
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.dev.ConsoleRenderer(colors=False),
+                # Plain tracebacks: rich's, with every frame's locals, took seconds to
+                # render a kombu traceback — on the request that logged it.
+                structlog.dev.ConsoleRenderer(
+                    colors=False, exception_formatter=structlog.dev.plain_traceback
+                ),
             ],
             "foreign_pre_chain": _LOG_PRE_CHAIN,
         },

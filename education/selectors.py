@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
@@ -31,40 +32,87 @@ def action_list(*, user: Any) -> QuerySet[EducationAction]:
     )
 
 
+# The worklist's groups: which actions each holds, in the order a day's work reads them.
+WHEN = ("overdue", "week", "later", "closed")
+WORKLIST_PAGE_SIZE = 25
+NEW_DAYS = 7  # an action planned this recently is marked new
+CLOSED_DAYS = 14  # "closed" lists what was done or skipped this recently
+
+
 @dataclass(frozen=True)
-class Agenda:
-    overdue: list[EducationAction]
-    this_week: list[EducationAction]
-    later: list[EducationAction]
-    recently_closed: list[EducationAction]
+class Worklist:
+    """One page of an owner's actions in one group, with every group's count and the
+    clients that have actions to filter by."""
+
+    when: str
+    counts: dict[str, int]
+    page: Any  # a Paginator page of EducationAction
+    clients: list[tuple[int, str]]
+    new_since: datetime
 
     @property
     def is_empty(self) -> bool:
-        return not (self.overdue or self.this_week or self.later)
+        return not any(self.counts[w] for w in WHEN[:3])
 
 
-def agenda(*, user: Any, owner: Any = None, today: date | None = None, limit: int = 200) -> Agenda:
-    """The open actions of ``owner`` (the user by default): overdue, due within a week,
-    later; and what was closed in the last two weeks. Two queries."""
-    today = today or timezone.localdate()
-    owner = owner or user
-    rows = list(
-        action_list(user=user)
-        .filter(owner=owner, status=ActionStatus.PLANNED)
-        .order_by("due_date", "id")[:limit]
-    )
+def _when_q(today: date, since_closed: datetime) -> dict[str, Q]:
+    open_ = Q(status=ActionStatus.PLANNED)
     week_end = today + timedelta(days=7)
-    closed = list(
-        action_list(user=user)
-        .filter(owner=owner, completed_at__gte=timezone.now() - timedelta(days=14))
-        .exclude(status=ActionStatus.PLANNED)
-        .order_by("-completed_at", "-id")[:20]
+    return {
+        "overdue": open_ & Q(due_date__lt=today),
+        "week": open_ & Q(due_date__gte=today, due_date__lte=week_end),
+        "later": open_ & Q(due_date__gt=week_end),
+        "closed": ~open_ & Q(completed_at__gte=since_closed),
+    }
+
+
+def worklist(
+    *,
+    user: Any,
+    owner: Any = None,
+    when: str = "",
+    client: int | None = None,
+    search: str = "",
+    plan: int | None = None,
+    page: int | str = 1,
+    today: date | None = None,
+) -> Worklist:
+    """An owner's actions (the user's by default), narrowed by client, words in the
+    title or the client's name, or the plan that made them; counted per group and one
+    page of the group asked for (else the first group with something in it). A fixed
+    number of queries, whatever the number of actions: the counts, the clients, the
+    page's count and its rows."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    groups = _when_q(today, now - timedelta(days=CLOSED_DAYS))
+    base = actions_visible_to(user)
+    base = base.filter(plan_id=plan) if plan else base.filter(owner=owner or user)
+    narrowed = base
+    if client:
+        narrowed = narrowed.filter(client_id=client)
+    if search:
+        narrowed = narrowed.filter(Q(title__icontains=search) | Q(client__name__icontains=search))
+    counts = narrowed.aggregate(**{w: Count("pk", filter=q) for w, q in groups.items()})
+    if when not in WHEN:
+        when = next((w for w in WHEN[:3] if counts[w]), "overdue")
+    order = ("-completed_at", "-id") if when == "closed" else ("due_date", "id")
+    rows = (
+        narrowed.filter(groups[when])
+        .select_related("client", "engagement", "owner", "template", "completed_by")
+        .order_by(*order)
     )
-    return Agenda(
-        overdue=[a for a in rows if a.due_date < today],
-        this_week=[a for a in rows if today <= a.due_date <= week_end],
-        later=[a for a in rows if a.due_date > week_end],
-        recently_closed=closed,
+    clients = list(
+        base.filter(Q(status=ActionStatus.PLANNED) | groups["closed"])
+        .order_by("client__name", "client_id")
+        .values_list("client_id", "client__name")
+        .distinct()
+    )
+    return Worklist(
+        when=when,
+        counts=counts,
+        page=Paginator(rows, WORKLIST_PAGE_SIZE).get_page(page),
+        clients=clients,
+        new_since=now - timedelta(days=NEW_DAYS),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -45,8 +46,7 @@ from education.forms import (
 )
 from education.messages import text_of
 from education.models import ActionTemplate, EducationAction, Playbook, PlaybookRule
-from education.selectors import action_list, notifications_of, playbooks
-from education.selectors import agenda as select_agenda
+from education.selectors import WHEN, action_list, notifications_of, playbooks, worklist
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -99,9 +99,15 @@ def _done(request: AuthenticatedHttpRequest, action: EducationAction, message: s
     return redirect(_next_url(request, action))
 
 
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isascii() and value.isdigit() else None
+
+
 @login_required
 def agenda(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """My actions: overdue, this week, later. Directors may look at anyone's."""
+    """My actions as a worklist: a group (overdue, this week, later, recently closed) a
+    page at a time, with each group's count, narrowed by client or words, or to the
+    actions one plan made. Directors may look at anyone's."""
     owner: User = request.user
     owners: list[User] = []
     if user_has_role(request.user, DIRECTORS):
@@ -110,26 +116,58 @@ def agenda(request: AuthenticatedHttpRequest) -> HttpResponse:
                 is_active=True, role__in=[Role.ACCOUNT_MANAGER, Role.DIRECTOR]
             ).order_by("first_name", "last_name", "username")
         )
-        chosen = request.GET.get("owner", "")
-        if chosen.isdigit():
-            owner = next((u for u in owners if u.pk == int(chosen)), owner)
-    return render(
-        request,
-        "education/agenda.html",
-        {
-            "agenda": select_agenda(user=request.user, owner=owner),
-            "owner": owner,
-            "owners": owners,
-            "today": timezone.localdate(),
-            "next": request.get_full_path(),
-        },
+        chosen = _int(request.GET.get("owner"))
+        owner = next((u for u in owners if u.pk == chosen), owner)
+    search = request.GET.get("q", "").strip()[:100].replace("\x00", "")
+    work = worklist(
+        user=request.user,
+        owner=owner,
+        when=request.GET.get("when", ""),
+        client=_int(request.GET.get("client")),
+        search=search,
+        plan=_int(request.GET.get("plan")),
+        page=request.GET.get("page", "1"),
     )
+    kept = {
+        key: value
+        for key, value in (
+            ("owner", str(owner.pk) if owner != request.user else ""),
+            ("client", request.GET.get("client", "")),
+            ("q", search),
+            ("plan", request.GET.get("plan", "")),
+        )
+        if value
+    }
+    context = {
+        "work": work,
+        "groups": [(w, WHEN_LABELS[w], work.counts[w]) for w in WHEN],
+        "query": urlencode(kept),
+        "search": search,
+        "chosen_client": _int(request.GET.get("client")),
+        "plan": _int(request.GET.get("plan")),
+        "owner": owner,
+        "owners": owners,
+        "today": timezone.localdate(),
+        "next": request.get_full_path(),
+    }
+    template = "education/agenda.html#work" if is_htmx(request) else "education/agenda.html"
+    return render(request, template, context)
+
+
+WHEN_LABELS = {
+    "overdue": gettext_lazy("Overdue"),
+    "week": gettext_lazy("This week"),
+    "later": gettext_lazy("Later"),
+    "closed": gettext_lazy("Closed in the last two weeks"),
+}
 
 
 @login_required
 def action_row(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """One action alone: what "Cancel" swaps back in, and the no-JavaScript page."""
-    return _row(request, _action(request, pk))
+    """One action alone: its inline form asked for (``?form=complete``), what "Cancel"
+    swaps back in, and the no-JavaScript page."""
+    step = request.GET.get("form", "")
+    return _row(request, _action(request, pk), open_form=step if step in STEPS else "")
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ def test_a_manager_completes_and_reschedules_actions_without_leaving_the_agenda(
     page.locator(f"#action-{late.pk}.status-done").wait_for()
     assert "the audit clause goes" in page.locator(f"#action-{late.pk}").inner_text()
 
+    page.get_by_role("link", name="This week").click()  # the next group, in place
+    page.get_by_role("heading", name="This week (1)").wait_for()
     other = page.locator(f"#action-{soon.pk}")
     other.get_by_text("Reschedule", exact=True).click()
     new_due = today + timedelta(days=20)

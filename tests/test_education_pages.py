@@ -3,6 +3,7 @@ notifications and the directors' playbook pages — scoped per user."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from education.models import (
     Playbook,
     PlaybookRule,
 )
-from tests.factories import EducationActionFactory, EngagementFactory
+from tests.factories import ClientFactory, EducationActionFactory, EngagementFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,15 +45,102 @@ def others_action(b_client):
     )
 
 
-def test_my_actions_are_grouped_overdue_this_week_and_later(client, manager_a, engagement):
+def test_my_actions_are_a_worklist_of_groups_with_counts(client, manager_a, engagement):
     today = timezone.localdate()
-    for title, days in (("Late one", -3), ("Soon one", 2), ("Far one", 30)):
+    for title, days in (("Late one", -3), ("Soon one", 2), ("Far one", 30), ("Far two", 40)):
         EducationActionFactory(engagement=engagement, title=title, due_date=today + timedelta(days))
     client.force_login(manager_a)
+    url = reverse("education:agenda")
+    body = client.get(url).content.decode()  # the first group with something in it
+    assert "Overdue (1)" in body
+    assert "Late one" in body
+    assert "Soon one" not in body
+    later = client.get(url, {"when": "later"}).content.decode()
+    assert "Later (2)" in later
+    assert later.index("Far one") < later.index("Far two")  # by due date
+    assert "Late one" not in later
+    # Each tab carries its count, whichever group is shown.
+    for label, count in (("Overdue", 1), ("This week", 1), ("Later", 2)):
+        pattern = label + r' <span class="count[^"]*">' + str(count) + "</span>"
+        assert re.search(pattern, later), label
+    assert "Nothing in this group." in client.get(url, {"when": "closed"}).content.decode()
+
+
+def test_the_worklist_filters_by_client_and_words_and_pages(
+    client, manager_a, engagement, a_client
+):
+    other = EngagementFactory(client=ClientFactory(owner=manager_a, name="Cooperativa Sol"))
+    today = timezone.localdate()
+    for i in range(30):
+        EducationActionFactory(
+            engagement=engagement, title=f"Workshop {i:02}", due_date=today + timedelta(10 + i)
+        )
+    EducationActionFactory(engagement=other, title="Site visit", due_date=today + timedelta(20))
+    client.force_login(manager_a)
+    url = reverse("education:agenda")
+    first = client.get(url, {"when": "later"}).content.decode()
+    assert "Later (31)" in first
+    assert "Page 1 of 2" in first
+    assert first.count('class="action-row') == 25
+    second = client.get(url, {"when": "later", "page": "2"}).content.decode()
+    assert second.count('class="action-row') == 6
+    only_sol = client.get(url, {"when": "later", "client": other.client_id}).content.decode()
+    assert "Later (1)" in only_sol
+    assert "Site visit" in only_sol
+    assert "Workshop 00" not in only_sol
+    words = client.get(url, {"q": "workshop 1"}).content.decode()
+    assert "Later (10)" in words  # Workshop 10 … 19
+    assert "Site visit" not in words
+    by_client_name = client.get(url, {"q": "sol"}).content.decode()
+    assert "Later (1)" in by_client_name
+    none = client.get(url, {"q": "nothing like it"}).content.decode()
+    assert "No action here matches these filters." in none
+    # Odd input is ignored, not a server error.
+    odd = {"client": "x", "page": "-1", "when": "soon", "q": "a\x00"}
+    assert client.get(url, odd).status_code == 200
+
+
+def test_another_managers_client_does_not_leak_through_the_client_filter(
+    client, manager_a, action, others_action
+):
+    client.force_login(manager_a)
+    url = reverse("education:agenda")
+    body = client.get(url, {"client": others_action.client_id}).content.decode()
+    assert "Secret site visit" not in body
+    assert others_action.client.name not in body
+
+
+def test_the_inline_forms_are_loaded_on_demand(client, manager_a, action):
+    client.force_login(manager_a)
     body = client.get(reverse("education:agenda")).content.decode()
-    overdue, week, later = body.index("Overdue"), body.index("This week"), body.index("Later")
-    assert overdue < body.index("Late one") < week < body.index("Soon one") < later
-    assert body.index("Far one") > later
+    assert 'name="outcome"' not in body  # no form until asked for
+    row = reverse("education:action_row", args=[action.pk])
+    assert f"{row}?form=complete" in body
+    form = client.get(row, {"form": "complete"}, **HTMX).content.decode()
+    assert 'name="outcome"' in form
+    assert 'name="due_date"' not in form
+    assert client.get(row, {"form": "nope"}, **HTMX).status_code == 200
+
+
+def test_a_plan_lists_its_actions_and_the_result_page_links_to_it(client, manager_a, engagement):
+    from education.services import plan_build
+    from tests.factories import submitted_assessment
+
+    assessment = submitted_assessment(engagement, level=2)
+    plan = assessment.education_plan
+    plan_build(plan_id=plan.pk)
+    EducationActionFactory(engagement=engagement, title="Not from the plan")
+    client.force_login(manager_a)
+    result = client.get(reverse("assessments:result", args=[assessment.pk])).content.decode()
+    link = f"{reverse('education:agenda')}?plan={plan.pk}"
+    assert link in result
+    planned = plan.actions.count()
+    assert planned > 0
+    body = client.get(link).content.decode()
+    total = sum(int(n) for n in re.findall(r'<span class="count[^"]*">(\d+)</span>', body)[:3])
+    assert total == planned
+    assert "Not from the plan" not in body
+    assert 'class="badge badge-new"' in body  # a plan just built is new
 
 
 def test_the_agenda_has_an_empty_state(client, manager_a):
@@ -125,7 +213,7 @@ def test_completing_without_an_outcome_keeps_the_form_open_with_the_error(
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert "<details open>" in body
+    assert 'name="outcome"' in body  # the form stays open, with the error on it
     assert "This field is required." in body
     action.refresh_from_db()
     assert action.status == ActionStatus.PLANNED

@@ -10,7 +10,16 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import Role, User
-from clients.models import Client, Engagement, PastExperience, Stakeholder, TimelineEntry
+from clients.models import (
+    Client,
+    Country,
+    Engagement,
+    PastExperience,
+    ProcessType,
+    Segment,
+    Stakeholder,
+    TimelineEntry,
+)
 from clients.selectors import clients_visible_to
 from web.demo_data import demo_client_name
 
@@ -89,6 +98,16 @@ def test_the_two_managers_have_separate_clients():
     assert visible == mine | shared
     director = User.objects.get(username="director")
     assert clients_visible_to(director).count() == Client.objects.count()
+
+
+def test_a_small_demo_shows_every_segment_engagement_type_and_country():
+    seed("--clients", "40")
+    segments = set(Client.objects.values_list("segment", flat=True))
+    assert segments == set(Segment.values)
+    countries = set(Client.objects.values_list("country", flat=True))
+    assert {Country.BRAZIL, Country.MEXICO, Country.CHILE, Country.ARGENTINA} <= countries
+    types = set(Engagement.objects.values_list("process_type", flat=True))
+    assert types == set(ProcessType.values) - {ProcessType.OTHER}
 
 
 def test_demo_names_are_unique_for_large_portfolios():

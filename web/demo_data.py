@@ -85,6 +85,8 @@ SECTORS = (
     ("Educacional", Segment.EDUCATION, "Grupo {stem} {sector}"),
     ("Cartões", Segment.BANKING, "{stem} {sector}"),
     ("Farmácias", Segment.RETAIL, "{sector} {stem}"),
+    ("Secretaria de Atendimento", Segment.PUBLIC, "{sector} {stem}"),
+    ("Logística", Segment.OTHER, "{stem} {sector}"),
 )
 
 CITIES = (
@@ -239,8 +241,10 @@ LEGAL_SUFFIX = {Country.BRAZIL: "Ltda.", Country.MEXICO: "S.A. de C.V.", Country
 
 def demo_client_name(index: int) -> tuple[str, Segment, Country]:
     """The index-th demo client's name, segment and country: unique and deterministic."""
-    stem = STEMS[index % len(STEMS)]
-    sector, segment, pattern = SECTORS[(index // len(STEMS)) % len(SECTORS)]
+    # Sectors first: a small demo already shows every segment (and the heatmap a row
+    # for each), instead of a bank for each of the first stems.
+    sector, segment, pattern = SECTORS[index % len(SECTORS)]
+    stem = STEMS[(index // len(SECTORS)) % len(STEMS)]
     round_ = index // (len(STEMS) * len(SECTORS))
     name = pattern.format(stem=stem, sector=sector)
     city, country = CITIES[(index * 7) % len(CITIES)]

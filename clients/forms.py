@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -115,3 +116,5 @@ class TimelineEntryForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.client = client
         self.fields["engagement"].queryset = client.engagements.all()  # type: ignore[attr-defined]
+        if self.instance.pk is None:  # a new entry is most often about today
+            self.fields["occurred_on"].initial = timezone.localdate()

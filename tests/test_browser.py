@@ -146,6 +146,22 @@ def test_an_assessment_is_filled_reloaded_completed_submitted_and_approved(live_
     page.get_by_role("link", name="Banco Horizonte").click()
     page.locator("#engagements").get_by_role("button", name="Assess").click()
     page.get_by_text("0 of 48 answered").wait_for()
+    # The breadcrumb's separator after a crumb without a link sits midway to the next.
+    off_centre = page.evaluate(
+        """() => {
+            const [, crumb, next] = document.querySelectorAll('nav[aria-label=breadcrumb] li');
+            const box = element => {
+                const range = document.createRange();
+                range.selectNodeContents(element);
+                return range.getBoundingClientRect();
+            };
+            const end = box(crumb).right, start = box(next).left;
+            const after = getComputedStyle(crumb, '::after');
+            const centre = end + parseFloat(after.marginLeft) + parseFloat(after.width) / 2;
+            return Math.abs(centre - (end + start) / 2);
+        }"""
+    )
+    assert off_centre <= 2
 
     # Part of it, then a reload: every answer is still there.
     answer_section(page)

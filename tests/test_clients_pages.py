@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.models import (
     AuditEvent,
@@ -374,6 +375,13 @@ class TestSections:
         )
         assert response.status_code == 200
         assert not Stakeholder.objects.exists()
+
+    def test_a_new_timeline_entry_is_dated_today(self, client, manager):
+        client_row = ClientFactory(owner=manager)
+        client.force_login(manager)
+        url = reverse("clients:section_add", args=[client_row.pk, "timeline"])
+        body = client.get(url).content.decode()
+        assert f'value="{timezone.localdate().isoformat()}"' in body
 
     def test_the_timeline_is_newest_first(self, client, manager):
         target = ClientFactory(owner=manager)

@@ -171,6 +171,20 @@ def test_an_assessment_is_filled_reloaded_completed_submitted_and_approved(live_
     page.get_by_text(f"{answered} of 48 answered").wait_for()
     assert page.locator(".level input:checked").count() >= 4
 
+    # "Not applicable" asks for its reason before saving: no error, the reason has the
+    # focus, and the answer is saved once the reason is typed.
+    card = page.locator(".question-card", has=page.locator("input[name=not_applicable]")).first
+    question = int(card.get_attribute("id").removeprefix("question-"))
+    card.locator("input[name=not_applicable]").check()
+    page.wait_for_timeout(500)
+    assert card.locator(".errorlist").count() == 0
+    assert page.evaluate("document.activeElement.name") == "na_reason"
+    page.keyboard.type("The client runs no campaigns in this channel")
+    card.locator(".save-status.save-ok").wait_for()
+    saved = Answer.objects.get(question_id=question)
+    assert saved.not_applicable
+    assert saved.na_reason == "The client runs no campaigns in this channel"
+
     # The rest, section by section.
     sections = page.locator("nav.sections a")
     for index in range(1, sections.count()):

@@ -47,9 +47,23 @@
     }
     window.setTimeout(function () { htmx.trigger(form, "retry"); }, seconds * 1000);
   }
+  // Ticking "not applicable" asks for its reason first: the save waits for the reason
+  // (typed next, in the field that now has the focus) instead of being refused at once.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var config = event.detail.requestConfig;
+    var box = config && config.triggeringEvent && config.triggeringEvent.target;
+    if (!box || box.name !== "not_applicable" || !box.checked) return;
+    var reason = box.form && box.form.querySelector("input[name=na_reason]");
+    if (reason && !reason.value.trim()) {
+      event.preventDefault();
+      pending.add(box.form);
+      reason.focus();
+    }
+  });
   document.addEventListener("htmx:sendError", failed);
   document.addEventListener("htmx:responseError", failed);
   document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.defaultPrevented) return;
     var form = event.detail.elt.closest && event.detail.elt.closest("form[data-autosave]");
     if (!form) return;
     pending.add(form);

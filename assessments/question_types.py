@@ -76,6 +76,11 @@ def _decoded(text: str | None) -> str:
     return value if isinstance(value, str) else spreadsheet_number(value)
 
 
+def _number_cell(text: str | None) -> str:
+    """A whole number is its own JSON text; anything else is decoded."""
+    return text if text is not None and text.isdigit() else _decoded(text)
+
+
 def _bounds(question: Any) -> tuple[float, float]:
     low = getattr(question, "min", None)
     if low is None:
@@ -171,7 +176,7 @@ class Scale(QuestionType):
         return gettext("Choose a level from 1 to 5.")
 
     def cell(self, text: str | None) -> str:
-        return text if text is not None and text.isdigit() else _decoded(text)
+        return _number_cell(text)
 
     def demo(self, question: Any, tendency: float, rng: random.Random) -> Any:
         return max(1, min(5, round(rng.gauss(tendency, 0.8))))
@@ -288,7 +293,7 @@ class Number(QuestionType):
         return gettext("Enter a number from %(low)g to %(high)g.") % {"low": low, "high": high}
 
     def cell(self, text: str | None) -> str:
-        return text if text is not None and text.isdigit() else _decoded(text)
+        return _number_cell(text)
 
     def demo(self, question: Any, tendency: float, rng: random.Random) -> Any:
         low, high = _bounds(question)

@@ -119,13 +119,14 @@ def agenda(request: AuthenticatedHttpRequest) -> HttpResponse:
         chosen = _int(request.GET.get("owner"))
         owner = next((u for u in owners if u.pk == chosen), owner)
     search = request.GET.get("q", "").strip()[:100].replace("\x00", "")
+    client, plan = _int(request.GET.get("client")), _int(request.GET.get("plan"))
     work = worklist(
         user=request.user,
         owner=owner,
         when=request.GET.get("when", ""),
-        client=_int(request.GET.get("client")),
+        client=client,
         search=search,
-        plan=_int(request.GET.get("plan")),
+        plan=plan,
         page=request.GET.get("page", "1"),
     )
     kept = {
@@ -143,8 +144,8 @@ def agenda(request: AuthenticatedHttpRequest) -> HttpResponse:
         "groups": [(w, WHEN_LABELS[w], work.counts[w]) for w in WHEN],
         "query": urlencode(kept),
         "search": search,
-        "chosen_client": _int(request.GET.get("client")),
-        "plan": _int(request.GET.get("plan")),
+        "chosen_client": client,
+        "plan": plan,
         "owner": owner,
         "owners": owners,
         "today": timezone.localdate(),

@@ -120,8 +120,9 @@ def test_readiness_fails_when_an_email_waits_too_long_but_not_while_it_backs_off
     settings.HEALTH_OUTBOX_MAX_AGE_SECONDS = 600
     now = timezone.now()
     notifications_write(
-        [notification_for(recipient=manager_a, kind="digest", key="late", now=now)],
+        [notification_for(recipient=manager_a, kind="digest", key="late")],
         relay_soon=False,
+        now=now,
     )
     email = Delivery.objects.filter(notification__idempotency_key="late")
     # Waiting out a retry backoff is not waiting for a worker.

@@ -69,11 +69,9 @@ def test_the_outbox_figures_are_the_rows(client, token, a_client, manager_a):
     )
     now = timezone.now()
     notifications_write(
-        [
-            notification_for(recipient=manager_a, kind="digest", key=f"n{i}", now=now)
-            for i in range(3)
-        ],
+        [notification_for(recipient=manager_a, kind="digest", key=f"n{i}") for i in range(3)],
         relay_soon=False,
+        now=now,
     )
     Delivery.objects.filter(notification__idempotency_key="n0").update(
         next_attempt_at=now - timedelta(seconds=90)

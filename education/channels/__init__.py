@@ -28,9 +28,4 @@ def for_recipient(recipient: Recipient) -> tuple[str, ...]:
     return tuple(c.name for c in relayed() if c.reaches(recipient))
 
 
-def label(name: str) -> str:
-    channel = CHANNELS.get(name)
-    return str(channel.label) if channel else name
-
-
-__all__ = ["CHANNELS", "Channel", "Recipient", "for_recipient", "label", "relayed"]
+__all__ = ["CHANNELS", "Channel", "Recipient", "for_recipient", "relayed"]

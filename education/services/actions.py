@@ -20,10 +20,14 @@ from education.models import (
     ActionStatus,
     ActionType,
     EducationAction,
-    Notification,
     NotificationKind,
 )
-from education.services.notifications import action_params, notification_for, notifications_write
+from education.services.notifications import (
+    Notice,
+    action_params,
+    notification_for,
+    notifications_write,
+)
 from education.services.scheduling import reschedule
 
 # An action is planned within this many years, not further.
@@ -98,7 +102,7 @@ def _latest_submitted(engagement_id: int) -> Assessment | None:
     )
 
 
-def _assigned(action: EducationAction, by: User) -> Notification | None:
+def _assigned(action: EducationAction, by: User) -> Notice | None:
     if action.owner_id == by.pk:
         return None
     return notification_for(

@@ -32,9 +32,9 @@ def weekly_digest(*, now: datetime | None = None) -> int:
                     kind=NotificationKind.DIGEST,
                     key=f"digest.{director.pk}.{year}-W{week:02d}",
                     params={**figures, "week": f"{year}-W{week:02d}"},
-                    now=moment,
                 )
                 for director in directors
-            ]
+            ],
+            now=moment,
         )
     return len(directors)

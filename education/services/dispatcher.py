@@ -349,11 +349,10 @@ def prompt_reassessments(*, now: datetime | None = None, batch_size: int = 500) 
                     ).isoformat(),
                     "level": row.last_assessment.maturity_level,
                 },
-                now=moment,
             )
         )
         row.prompted_at = moment
-    notifications_write(notices, relay_soon=False)
+    notifications_write(notices, relay_soon=False, now=moment)
     ReassessmentSchedule.objects.bulk_update(rows, ["prompted_at"])
     return len(notices)
 

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -43,48 +44,34 @@ def notification_for(
     action: EducationAction | None = None,
     params: dict[str, Any] | None = None,
     email: str | None = None,
-    now: datetime | None = None,
-) -> Notification:
-    """An unsaved notification; write it with :func:`notifications_write`."""
+) -> Notice:
+    """A notification to write with :func:`notifications_write`, with the relayed channels
+    that reach its recipient."""
     recipient_id = recipient if isinstance(recipient, int) else recipient.pk
     if email is None and isinstance(recipient, User):
         email = recipient.email
-    row = Notification(
-        recipient_id=recipient_id,
-        kind=kind,
-        idempotency_key=key,
-        action=action,
-        params=params or {},
+    return Notice(
+        recipient_id,
+        kind,
+        key,
+        action.pk if action is not None else None,
+        params or {},
+        channels.for_recipient(channels.Recipient(recipient_id, email or "")),
     )
-    # Not columns: what notifications_write() needs to write the deliveries.
-    row.channels = channels.for_recipient(channels.Recipient(recipient_id, email or ""))  # type: ignore[attr-defined]
-    row.deliver_from = now  # type: ignore[attr-defined]
-    return row
 
 
-def notifications_write(rows: Sequence[Notification], *, relay_soon: bool = True) -> None:
-    """Write notifications in the caller's transaction; a key already written is skipped.
+def notifications_write(
+    notices: Sequence[Notice], *, relay_soon: bool = True, now: datetime | None = None
+) -> None:
+    """Write notifications in the caller's transaction, their deliveries due at ``now``;
+    a key already written is skipped.
 
     ``relay_soon`` asks a worker to send them once the transaction commits; without it
     (or if the broker is down) the dispatcher's next pass relays them anyway.
     """
-    if not rows:
+    if not notices:
         return
-    moment = next(filter(None, (getattr(r, "deliver_from", None) for r in rows)), None)
-    notices_write(
-        [
-            Notice(
-                r.recipient_id,
-                r.kind,
-                r.idempotency_key,
-                r.action_id,
-                r.params,
-                getattr(r, "channels", ()),
-            )
-            for r in rows
-        ],
-        moment or timezone.now(),
-    )
+    notices_write(notices, now or timezone.now())
     if relay_soon:
         # Here, not at the top: tasks imports the services it runs.
         from education.tasks import enqueue_relay
@@ -215,13 +202,15 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
 def notifications_retry(*, ids: Iterable[int]) -> int:
     """Queue the notifications' failed deliveries again (an operator's action once the
     mail server, say, is fixed); the number of deliveries queued."""
-    return deliveries_retry(
-        ids=Delivery.objects.filter(notification__in=list(ids)).values_list("id", flat=True)
-    )
+    return _requeue(Delivery.objects.filter(notification__in=list(ids)))
 
 
 def deliveries_retry(*, ids: Iterable[int]) -> int:
     """Queue failed deliveries again, from their first attempt."""
-    return Delivery.objects.filter(pk__in=list(ids), state=DeliveryState.FAILED).update(
+    return _requeue(Delivery.objects.filter(pk__in=list(ids)))
+
+
+def _requeue(deliveries: QuerySet[Delivery]) -> int:
+    return deliveries.filter(state=DeliveryState.FAILED).update(
         state=DeliveryState.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
     )

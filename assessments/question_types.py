@@ -348,11 +348,6 @@ def choices() -> list[tuple[str, str]]:
     return [(kind.code, str(kind.label)) for kind in TYPES.values()]
 
 
-def each_field() -> dict[str, str]:
-    """Every type's extra document keys → Question attributes."""
-    return {key: attribute for kind in TYPES.values() for key, attribute in kind.fields}
-
-
 __all__ = [
     "MAX_TEXT",
     "TYPES",
@@ -365,6 +360,5 @@ __all__ = [
     "YesNo",
     "choices",
     "codes",
-    "each_field",
     "get",
 ]

@@ -13,11 +13,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required, user_has_role
-from assessments.i18n import localized
+from assessments import question_types
 from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
 from assessments.models import Answer, Assessment, AssessmentStatus, Question, Questionnaire
 from assessments.scoring import compare
@@ -33,6 +34,7 @@ from assessments.services import (
     assessment_submit,
     may_edit,
 )
+from clients.models import Outcome
 from clients.selectors import engagements_visible_to
 from core.htmx import is_htmx
 
@@ -283,6 +285,14 @@ def assessment_submit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
 # --- Result and review --------------------------------------------------------------------
 
 
+def _answer_shown(question: Question | None, contribution: dict[str, Any]) -> str:
+    """An answer as the assessor saw it: a level's or option's label, a typed text."""
+    value = contribution["value"]
+    if value is None or question is None:
+        return ""
+    return question_types.get(question.type).shown(question, value)
+
+
 def _dimension_rows(
     assessment: Assessment, previous: Assessment | None, questions: dict[int, Question]
 ) -> list[dict[str, Any]]:
@@ -295,31 +305,66 @@ def _dimension_rows(
         # What moved the score since last time: each question's change in points.
         change = changes.get(dimension["code"])
         old = change.before if change else None
+        question_rows = [
+            {
+                **c,
+                "question_obj": by_code.get(c["question"]),
+                "shown": _answer_shown(by_code.get(c["question"]), c),
+                "moved": change.moved[c["question"]] if change else None,
+            }
+            for c in dimension["contributions"]
+        ]
+        delta = change.delta if change else None
         rows.append(
             {
                 **dimension,
-                "question_rows": [
-                    {
-                        **c,
-                        "question_obj": by_code.get(c["question"]),
-                        "moved": change.moved[c["question"]] if change else None,
-                    }
-                    for c in dimension["contributions"]
-                ],
+                "question_rows": question_rows,
+                "questions_moved": any(abs(c["moved"] or 0) > MOVED_POINTS for c in question_rows),
                 "previous": old,
-                "delta": change.delta if change else None,
+                "delta": delta,
+                "moved": delta is not None and abs(delta) >= MOVED_SCORE,
                 # Up is better for maturity, down is better for defensiveness.
                 "better": (
                     ((score - old) > 0) == (dimension["kind"] == "maturity")
                     if score is not None and old is not None
                     else None
                 ),
-                "health": (score if dimension["kind"] == "maturity" else 100 - score)
-                if score is not None
-                else None,
             }
         )
     return rows
+
+
+# A dimension "moved" when its rounded score changed; a question when its points changed
+# by at least a tenth (the precision both are shown with).
+MOVED_SCORE = 0.5
+MOVED_POINTS = 0.05
+
+
+def _dimension_groups(dimensions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Maturity and defensiveness apart: one is better high, the other low, so they are
+    never drawn on one shape."""
+    return [
+        {"kind": kind, "title": title, "hint": hint, "rows": rows}
+        for kind, title, hint in (
+            ("maturity", _("Maturity"), _("higher is better")),
+            ("defensiveness", _("Defensiveness"), _("lower is better")),
+        )
+        if (rows := [d for d in dimensions if d["kind"] == kind])
+    ]
+
+
+def _evidence_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Past experiences as stored in the result, with the outcome's label and the end
+    date as dates (the snapshot keeps codes and ISO text)."""
+    outcomes = dict(Outcome.choices)
+    return [
+        {
+            **item,
+            "outcome_label": outcomes.get(item.get("outcome"), item.get("outcome")),
+            "ended": parse_date(item["ended_on"]) if item.get("ended_on") else None,
+        }
+        for item in result.get("evidence", [])
+    ]
 
 
 @login_required
@@ -332,18 +377,6 @@ def assessment_result(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     previous = previous_assessment(assessment)
     result = assessment.result
     dimensions = _dimension_rows(assessment, previous, questions_by_id(assessment.version))
-    chart = {
-        "labels": [localized(d["name"]) for d in dimensions],
-        "kinds": [d["kind"] for d in dimensions],
-        "scores": [round(d["score"], 1) if d["score"] is not None else None for d in dimensions],
-        "current_label": _("This assessment"),
-        "previous": [
-            round(d["previous"], 1) if d["previous"] is not None else None for d in dimensions
-        ]
-        if previous
-        else None,
-        "previous_label": _("Previous assessment"),
-    }
     return render(
         request,
         "assessments/result.html",
@@ -354,7 +387,9 @@ def assessment_result(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             "quadrant_name": QUADRANTS.get(result.get("quadrant") or "", ""),
             "quadrant_hint": QUADRANT_HINTS.get(result.get("quadrant") or "", ""),
             "dimensions": dimensions,
-            "chart": chart,
+            "groups": _dimension_groups(dimensions),
+            "moved": any(d["moved"] for d in dimensions),
+            "evidence": _evidence_rows(result),
             "weakest": [
                 d
                 for code in result.get("weakest", [])

@@ -10,7 +10,8 @@ says, for its type:
 - how a form value is parsed (:meth:`parse`), why a value is not an answer (:meth:`error`);
 - how an answer scores (:meth:`trait`, and :meth:`table` for the hot path when the
   answers are a small closed set), or that it is not scored (``scored = False``);
-- how a stored answer is written in the CSV export (:meth:`cell`);
+- how a stored answer is written in the CSV export (:meth:`cell`) and how it reads to a
+  person, in their language (:meth:`shown`);
 - what the demo seed answers (:meth:`demo`).
 
 Nothing else in the product branches on a question's type: adding one is a class here, a
@@ -25,9 +26,11 @@ import random
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from assessments.i18n import localized
 from core.numbers import is_number, spreadsheet_number
 
 if TYPE_CHECKING:
@@ -136,6 +139,10 @@ class QuestionType:
         """A stored answer (its JSON text) as a CSV cell."""
         return _decoded(text)
 
+    def shown(self, question: Any, value: Any) -> str:
+        """A stored answer as the assessor saw it, in the reader's language."""
+        return str(value)
+
     def demo(self, question: Any, tendency: float, rng: random.Random) -> Any:
         """An answer for the demo seed, for a client whose tendency is ``tendency`` (1–5);
         None leaves it unanswered."""
@@ -178,6 +185,12 @@ class Scale(QuestionType):
     def cell(self, text: str | None) -> str:
         return _number_cell(text)
 
+    def shown(self, question: Any, value: Any) -> str:
+        for level in getattr(question, "levels", None) or []:
+            if level.get("value") == value:
+                return f"{value} · {localized(level.get('label'))}"
+        return str(value)
+
     def demo(self, question: Any, tendency: float, rng: random.Random) -> Any:
         return max(1, min(5, round(rng.gauss(tendency, 0.8))))
 
@@ -216,6 +229,13 @@ class Choice(QuestionType):
 
     def cell(self, text: str | None) -> str:
         return _plain_string(text)  # the option's code
+
+    def shown(self, question: Any, value: Any) -> str:
+        options = question.options if isinstance(question.options, list) else []
+        for option in options:
+            if option.get("code") == value:
+                return localized(option.get("label")) or str(value)
+        return str(value)
 
     def demo(self, question: Any, tendency: float, rng: random.Random) -> Any:
         options = sorted(question.options, key=lambda o: o["score"])
@@ -257,6 +277,11 @@ class YesNo(QuestionType):
     def cell(self, text: str | None) -> str:
         return {"true": "yes", "false": "no"}.get(text or "", "") or _decoded(text)
 
+    def shown(self, question: Any, value: Any) -> str:
+        if isinstance(value, bool):
+            return gettext("Yes") if value else gettext("No")
+        return str(value)
+
     def demo(self, question: Any, tendency: float, rng: random.Random) -> Any:
         return rng.random() < (tendency - 1) / 4
 
@@ -294,6 +319,12 @@ class Number(QuestionType):
 
     def cell(self, text: str | None) -> str:
         return _number_cell(text)
+
+    def shown(self, question: Any, value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return str(value)
+        whole = isinstance(value, int) or float(value).is_integer()
+        return formats.number_format(int(value) if whole else value, use_l10n=True)
 
     def demo(self, question: Any, tendency: float, rng: random.Random) -> Any:
         low, high = _bounds(question)

@@ -86,24 +86,44 @@ def assessment_start_view(request: AuthenticatedHttpRequest, engagement_pk: int)
 
 
 def _sections(questions: dict[int, Question], answers: dict[int, Answer]) -> list[dict[str, Any]]:
+    """The version's sections in order, each with its questions, how many are answered
+    and which required ones are not (what a submit would refuse)."""
     sections: dict[int, dict[str, Any]] = {}
     for question in questions.values():
         section = sections.setdefault(
             question.dimension_id,
-            {"dimension": question.dimension, "questions": [], "done": 0, "total": 0},
-        )
+            {"dimension": question.dimension, "questions": [], "done": 0, "total": 0,
+             "missing": []},
+        )  # fmt: skip
         section["questions"].append(question)
         section["total"] += 1
         answer = answers.get(question.pk)
-        if answer is not None and (answer.not_applicable or answer.value not in (None, "")):
+        if answer is not None and Answer.counts(answer.value, answer.not_applicable):
             section["done"] += 1
+        elif question.required:
+            section["missing"].append(question.pk)
     return list(sections.values())
 
 
-def _progress(sections: list[dict[str, Any]]) -> dict[str, int]:
+def _progress(sections: list[dict[str, Any]]) -> dict[str, Any]:
     done = sum(s["done"] for s in sections)
     total = sum(s["total"] for s in sections)
-    return {"done": done, "total": total, "percent": round(100 * done / total) if total else 100}
+    # The first required question still unanswered, in the order of the form.
+    first = next(((s, s["missing"][0]) for s in sections if s["missing"]), None)
+    return {
+        "done": done,
+        "total": total,
+        "percent": round(100 * done / total) if total else 100,
+        "missing": sum(len(s["missing"]) for s in sections),
+        "first_missing": {"section": first[0]["dimension"].code, "question": first[1]}
+        if first
+        else None,
+    }
+
+
+# The fill page after a refused submit (``?missing=1``): every required question without
+# an answer is marked, and the sticky bar says how many are left and where the next is.
+CHECKING = "missing"
 
 
 @login_required
@@ -134,6 +154,7 @@ def assessment_fill(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "items": [_item(q, answers.get(q.pk)) for q in current["questions"]],
             "progress": _progress(sections),
             "returned": returned,
+            "checking": request.GET.get(CHECKING) == "1",
         },
     )
 
@@ -251,6 +272,7 @@ def answer_save_view(request: AuthenticatedHttpRequest, pk: int, question_pk: in
             "item": item,
             "progress": _progress(sections),
             "section": section,
+            "checking": request.POST.get(CHECKING) == "1",
         },
         status=status,
     )
@@ -264,14 +286,10 @@ def assessment_submit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     try:
         assessment_submit(assessment=assessment, by=request.user)
     except MissingAnswers as missing:
+        # The fill page says it (in its sticky bar, so it stays in view) and marks them.
         first = missing.questions[0]
-        messages.error(
-            request,
-            _("%(count)d required question(s) still need an answer; here is the first one.")
-            % {"count": len(missing.questions)},
-        )
         url = reverse("assessments:fill", args=[pk])
-        return redirect(f"{url}?section={first.dimension.code}#question-{first.pk}")
+        return redirect(f"{url}?section={first.dimension.code}&{CHECKING}=1#question-{first.pk}")
     except AssessmentNotEditable:
         messages.info(request, _("This assessment was already submitted."))
     else:

@@ -416,6 +416,12 @@ class Answer(models.Model):
     def __str__(self) -> str:
         return f"{self.question.code}: {self.value!r}"
 
+    @staticmethod
+    def counts(value: Any, not_applicable: bool) -> bool:
+        """Whether an answer counts as given (for progress and for submit's check): it
+        holds a value, or the question is marked not applicable."""
+        return not_applicable or value not in (None, "")
+
 
 class DimensionResult(models.Model):
     """A dimension's score in a submitted assessment: one row each, for dashboards that

@@ -108,6 +108,28 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
+@pytest.fixture
+def sized_page(chromium_path, monkeypatch, request):
+    """A Chromium page whose viewport width is the test's parameter (indirect), 1366 when
+    it has none; the language comes from the signed-in user's profile."""
+    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
+    # in a thread with a loop unless told it is safe, which it is for a test's own calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    width = getattr(request, "param", 1366)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = browser.new_context(viewport={"width": width, "height": 768})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+        browser.close()
+
+
 # --- Two account managers with separate clients, and a director: the cast of the access
 # tests. Factories are imported lazily so collecting tests needs no database.
 

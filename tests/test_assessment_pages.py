@@ -106,9 +106,44 @@ def test_submit_jumps_to_the_first_missing_question(client, manager, assessment)
     client.force_login(manager)
     response = client.post(reverse("assessments:submit", args=[assessment.pk]))
     first = next(iter(questions_by_id(assessment.version).values()))
-    assert response["Location"].endswith(f"?section={first.dimension.code}#question-{first.pk}")
+    assert response["Location"].endswith(
+        f"?section={first.dimension.code}&missing=1#question-{first.pk}"
+    )
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.DRAFT
+
+
+def test_after_a_refusal_each_save_clears_its_mark_and_recounts(client, manager, assessment):
+    """The refusal's marks follow the saves: the saved question loses its mark and the
+    sticky bar counts one fewer, until it says the assessment can be submitted."""
+    from assessments.models import Answer
+
+    answer_everything(assessment, level=3)
+    missing = first_scale(assessment)
+    Answer.objects.filter(question=missing).delete()
+    client.force_login(manager)
+    page = client.get(
+        reverse("assessments:fill", args=[assessment.pk]),
+        {"section": missing.dimension.code, "missing": "1"},
+    ).content.decode()
+    assert "1 required question still needs an answer" in page
+    assert f'id="missing-{missing.pk}" class="missing-note">Needed before submitting' in page
+    assert page.count(">Needed before submitting") == 1
+    saved = client.post(
+        reverse("assessments:answer", args=[assessment.pk, missing.pk]),
+        {"value": "2", "revision": "0", "missing": "1"},
+        **HTMX,
+    ).content.decode()
+    assert f'id="missing-{missing.pk}" class="missing-note" hx-swap-oob="outerHTML"></p>' in saved
+    assert "you can submit now" in saved
+    # Without the refusal, a save says nothing of it.
+    other = client.post(
+        reverse("assessments:answer", args=[assessment.pk, missing.pk]),
+        {"value": "3", "revision": "1"},
+        **HTMX,
+    ).content.decode()
+    assert "missing-note" not in other
+    assert "submit now" not in other
 
 
 def test_submit_shows_the_result_page_and_the_form_becomes_read_only(client, manager, assessment):

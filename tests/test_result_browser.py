@@ -20,24 +20,6 @@ WORDS = {
 }
 
 
-@pytest.fixture
-def browser_page(chromium_path, monkeypatch, request):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    width = getattr(request, "param", 1366)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu"]
-        )
-        context = browser.new_context(viewport={"width": width, "height": 800})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
-
-
 def two_assessments(language: str, *, second_level: int):
     """A client with a failed past supplier, assessed at level 2 and then again."""
     from clients.models import Outcome
@@ -70,13 +52,13 @@ def label_cut(page) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("browser_page", [1366, 768, 360], indirect=True)
+@pytest.mark.parametrize("sized_page", [1366, 768, 360], indirect=True)
 @pytest.mark.parametrize("language", ["pt-br", "es"])
-def test_the_result_explains_itself_in_the_readers_language(live_server, browser_page, language):
+def test_the_result_explains_itself_in_the_readers_language(live_server, sized_page, language):
     from assessments.i18n import localized
     from assessments.selectors import questions_by_id
 
-    page = browser_page
+    page = sized_page
     assessment = two_assessments(language, second_level=4)
     questions = {q.code: q for q in questions_by_id(assessment.version).values()}
     login(page, live_server, "ana", PASSWORD)
@@ -113,10 +95,8 @@ def test_the_result_explains_itself_in_the_readers_language(live_server, browser
 
 
 @pytest.mark.parametrize("language", ["pt-br", "es"])
-def test_nothing_moved_says_so_once_instead_of_a_column_of_zeros(
-    live_server, browser_page, language
-):
-    page = browser_page
+def test_nothing_moved_says_so_once_instead_of_a_column_of_zeros(live_server, sized_page, language):
+    page = sized_page
     assessment = two_assessments(language, second_level=2)
     login(page, live_server, "ana", PASSWORD)
     page.goto(f"{live_server.url}/assessments/{assessment.pk}/")

@@ -262,8 +262,7 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
     missing = [
         q
         for q in questions.values()
-        if q.required
-        and not ((a := answers.get(q.pk)) is not None and (a[1] or a[0] not in (None, "")))
+        if q.required and not ((a := answers.get(q.pk)) is not None and Answer.counts(*a))
     ]
     if missing:
         raise MissingAnswers(sorted(missing, key=lambda q: (q.dimension.position, q.position)))

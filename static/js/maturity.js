@@ -101,6 +101,30 @@
       }
     }, 200);
   });
+  // After a refused submit the page marks the required questions still unanswered: the
+  // one named in the address gets the focus, scrolled clear of the sticky progress bar
+  // (whose height, which grows with the refusal message, sets the scroll margin).
+  function stickyOffset() {
+    var bar = document.getElementById("progress");
+    if (bar) {
+      document.documentElement.style.setProperty("--sticky-offset", bar.offsetHeight + "px");
+    }
+  }
+  function focusMissing() {
+    var card = window.location.hash && document.querySelector(window.location.hash);
+    if (!card || !card.querySelector(".missing-note:not(:empty)")) return;
+    stickyOffset();
+    var field = card.querySelector(
+      "fieldset input:not([type=hidden]), fieldset select, fieldset textarea"
+    );
+    if (field) field.focus({ preventScroll: true });
+    card.scrollIntoView({ block: "start" });
+  }
+  window.addEventListener("load", focusMissing);
+  window.addEventListener("hashchange", focusMissing);
+  document.addEventListener("htmx:afterSettle", stickyOffset);
+  window.addEventListener("resize", stickyOffset);
+
   window.addEventListener("beforeunload", function (event) {
     if (pending.size) {
       event.preventDefault();

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,6 +24,8 @@ from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required, 
 from assessments import question_types
 from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
 from assessments.models import Answer, Assessment, AssessmentStatus, Question, Questionnaire
+from assessments.review_queue import PAGE_SIZE as QUEUE_PAGE_SIZE
+from assessments.review_queue import Queue
 from assessments.scoring import compare
 from assessments.selectors import assessments_visible_to, previous_assessment, questions_by_id
 from assessments.services import (
@@ -395,6 +400,13 @@ def assessment_result(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     previous = previous_assessment(assessment)
     result = assessment.result
     dimensions = _dimension_rows(assessment, previous, questions_by_id(assessment.version))
+    can_review = assessment.status == AssessmentStatus.SUBMITTED and user_has_role(
+        request.user, DIRECTORS
+    )
+    queue = None
+    if can_review:
+        queue = Queue.from_string(request.user, request.GET.get("queue", ""))
+        place, length, following = queue.position(assessment)
     return render(
         request,
         "assessments/result.html",
@@ -416,8 +428,17 @@ def assessment_result(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             ],
             "previous": previous,
             "transitions": assessment.transitions.select_related("by"),
-            "can_review": assessment.status == AssessmentStatus.SUBMITTED
-            and user_has_role(request.user, DIRECTORS),
+            "can_review": can_review,
+            "queue": {
+                "query": queue.query,
+                "place": place,
+                "length": length,
+                "next": _in_queue(reverse("assessments:result", args=[following]), queue)
+                if following and following != assessment.pk
+                else None,
+            }
+            if queue
+            else None,
             "can_edit": _may_edit(request, assessment),
         },
     )
@@ -428,6 +449,9 @@ def assessment_result(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 def assessment_review_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment(request, pk)
     approve = request.POST.get("decision") == "approve"
+    queue = Queue.from_string(request.user, request.POST.get("queue", ""))
+    # Where this one stood before the decision takes it out of the queue.
+    _place, _length, following = queue.position(assessment)
     try:
         assessment_review(
             assessment=assessment,
@@ -437,21 +461,38 @@ def assessment_review_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request,
-            _("Assessment approved.") if approve else _("Assessment returned for correction."),
-        )
-    return redirect("assessments:result", pk=pk)
+        return redirect(_in_queue(reverse("assessments:result", args=[pk]), queue))
+    done = _("Assessment approved.") if approve else _("Assessment returned for correction.")
+    if following is None:
+        messages.success(request, " ".join((done, _("Nothing else is waiting in this queue."))))
+        queue_url = reverse("assessments:review_queue")
+        return redirect(f"{queue_url}?{queue.query}" if queue.query else queue_url)
+    messages.success(request, " ".join((done, _("Here is the next one in the queue."))))
+    return redirect(_in_queue(reverse("assessments:result", args=[following]), queue))
+
+
+def _in_queue(url: str, queue: Queue) -> str:
+    """A result page's address that remembers the queue it was opened from."""
+    return f"{url}?{urlencode({'queue': queue.query})}"
 
 
 @role_required(*DIRECTORS)
 def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Submitted assessments waiting for a director, oldest first."""
-    waiting = (
-        assessments_visible_to(request.user)
-        .filter(status=AssessmentStatus.SUBMITTED)
-        .select_related("engagement__client", "assessor")
-        .order_by("submitted_at", "id")
+    """Submitted assessments waiting for a director: counted, filtered, sorted, paged."""
+    queue = Queue(request.user, request.GET)
+    page = Paginator(queue.items, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    oldest = queue.items.order_by("submitted_at").values_list("submitted_at", flat=True).first()
+    context = {
+        "filter": queue.filter,
+        "page": page,
+        "query": queue.query,
+        "filtered": any(request.GET.get(k) for k in ("assessor", "segment", "age")),
+        "oldest": oldest,
+        "now": timezone.now(),
+    }
+    template = (
+        "assessments/review_queue.html#results"
+        if is_htmx(request)
+        else "assessments/review_queue.html"
     )
-    return render(request, "assessments/review_queue.html", {"waiting": waiting})
+    return render(request, template, context)

@@ -40,6 +40,7 @@ def test_a_demo_manager_logs_in_sees_their_portfolio_and_switches_language(live_
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Hello, Rafael").wait_for()
     assert page.get_by_text("active clients").is_visible()
+    page.locator("details.dropdown summary").click()  # the language is in the user's menu
     page.get_by_label("Language").select_option("pt-br")
     page.get_by_role("heading", name="Olá, Rafael").wait_for()
     page.get_by_role("link", name="Clientes").click()

@@ -14,7 +14,7 @@ QUADRANTS = {
     "guarded_novice": _("Guarded novice"),
     "open_novice": _("Open novice"),
     "demanding_expert": _("Demanding expert"),
-    "strategic_partner": _("Strategic partner"),
+    "strategic_partner": _("Collaborative expert"),
 }
 
 QUADRANT_HINTS = {

@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from django.db import models
@@ -39,7 +39,7 @@ from dashboards.figures import (
 from dashboards.selectors import Scope
 from education.models import ActionType
 
-Cell = str | int | float | None
+Cell = str | int | float | date | None
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,9 @@ def _heatmap_of(scope: Scope) -> Heatmap:
     )
 
 
-def _day(moment: datetime | None) -> str:
-    return timezone.localdate(moment).isoformat() if moment else ""
+def _day(moment: datetime | None) -> date | None:
+    """The local day of a moment: shown in the reader's format, written ISO in a CSV."""
+    return timezone.localdate(moment) if moment else None
 
 
 def labels(choices: type[models.TextChoices] | Mapping[str, Any]) -> Callable[[str], str]:

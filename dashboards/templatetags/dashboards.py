@@ -7,11 +7,12 @@ the reader's locale, thousands grouped; empty cells as an en dash.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -27,6 +28,8 @@ def _cell(value: Any) -> str:
         return "–"
     if isinstance(value, bool):
         return str(value)
+    if isinstance(value, date):
+        return date_format(value, "SHORT_DATE_FORMAT")
     if isinstance(value, float):
         return number_format(value, decimal_pos=1, force_grouping=True)
     if isinstance(value, int):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
@@ -127,52 +128,73 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
     )
 
 
+# The client page's trend charts: each engagement's own line on one time scale shared by
+# the client's engagements, x in percent of the width (so the SVG's text keeps its size at
+# any width) and y in pixels of a fixed height.
+TREND_HEIGHT = 150
+TREND_TOP, TREND_BOTTOM = 10.0, 124.0  # the plot's y range: 100 at the top, 0 at the bottom
+TREND_LEFT, TREND_RIGHT = 8.0, 97.0  # the plot's x range, percent
+
+
 def client_trend(engagements: Any) -> dict[str, Any]:
     """The client's submitted assessments over time, from prefetched engagements (no
-    query): the latest scores for the overview, and points for the trend chart."""
-    results = sorted(
-        (
-            a
-            for engagement in engagements
-            for a in engagement.assessments.all()
-            if a.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED)
-            and a.submitted_at is not None
-        ),
-        key=lambda a: a.submitted_at,
-    )
-    width, height, pad = 600.0, 160.0, 10.0
-    span = (
-        (results[-1].submitted_at - results[0].submitted_at).total_seconds()
-        if len(results) > 1
-        else 0.0
-    )
+    query): the latest for the overview, and one series per engagement for the charts."""
+    done = [
+        (engagement, a)
+        for engagement in engagements
+        for a in engagement.assessments.all()
+        if a.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED)
+        and a.submitted_at is not None
+    ]
+    if not done:
+        return {"latest": None, "series": [], "height": TREND_HEIGHT}
+    start = min(a.submitted_at for _, a in done)
+    span = (max(a.submitted_at for _, a in done) - start).total_seconds()
 
-    def point(assessment: Assessment, value: float | None) -> str | None:
+    def x(assessment: Assessment) -> float:
+        share = (assessment.submitted_at - start).total_seconds() / span if span else 0.5
+        return round(TREND_LEFT + (TREND_RIGHT - TREND_LEFT) * share, 2)
+
+    def y(value: float | None) -> float | None:
         if value is None:
             return None
-        offset = (assessment.submitted_at - results[0].submitted_at).total_seconds()
-        x = pad + (width - 2 * pad) * (offset / span if span else 0.5)
-        y = pad + (height - 2 * pad) * (1 - value / 100)
-        return f"{x:.1f},{y:.1f}"
+        return round(TREND_TOP + (TREND_BOTTOM - TREND_TOP) * (1 - value / 100), 1)
 
-    return {
-        "latest": results[-1] if results else None,
-        "points": [
+    series = []
+    for engagement in engagements:
+        mine = sorted((a for e, a in done if e is engagement), key=lambda a: a.submitted_at)
+        if not mine:
+            continue
+        points = [
             {
                 "assessment": a,
                 "maturity": a.maturity_score,
                 "defensiveness": a.defensiveness_index,
-                "m_xy": point(a, a.maturity_score),
-                "d_xy": point(a, a.defensiveness_index),
+                "x": x(a),
+                "y_maturity": y(a.maturity_score),
+                "y_defensiveness": y(a.defensiveness_index),
             }
-            for a in results
-        ],
-        "maturity_line": " ".join(p for a in results if (p := point(a, a.maturity_score))),
-        "defensiveness_line": " ".join(
-            p for a in results if (p := point(a, a.defensiveness_index))
-        ),
-        "width": int(width),
-        "height": int(height),
+            for a in mine
+        ]
+        series.append(
+            {
+                "engagement": engagement,
+                "points": points,
+                "first": points[0],
+                "last": points[-1],
+                # Consecutive pairs, for the lines between them.
+                "steps": list(pairwise(points)),
+            }
+        )
+    latest = max((a for _, a in done), key=lambda a: a.submitted_at)
+    return {
+        "latest": latest,
+        "series": series,
+        "height": TREND_HEIGHT,
+        "grid": [{"value": v, "y": y(v)} for v in (100, 50, 0)],
+        "axis_y": TREND_HEIGHT - 6,
+        "left": TREND_LEFT,
+        "right": TREND_RIGHT,
     }
 
 

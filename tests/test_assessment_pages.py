@@ -185,8 +185,9 @@ def test_the_result_compares_with_the_previous_assessment(client, manager, engag
     client_page = client.get(
         reverse("clients:detail", args=[engagement.client.pk])
     ).content.decode()
-    assert "Trend" in client_page
-    assert "polyline" in client_page
+    assert "2 assessments since" in client_page
+    assert "maturity rose from" in client_page
+    assert 'class="line-maturity"' in client_page
 
 
 def test_a_director_approves_or_returns_from_the_result_page(client, manager, assessment):

@@ -26,7 +26,7 @@ from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -58,7 +58,7 @@ def client_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "clients/detail.html",
         {
             "client": client,
-            "trend": client_trend(client.engagements.all()),
+            "trend": _captioned(client_trend(client.engagements.all())),
             "history": client_history(client=client),
             "plan": client_plan(client=client),
             "uplift_by_type": uplift_by_action_type(clients=clients_visible_to(request.user)),
@@ -68,6 +68,58 @@ def client_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "sections": {key: section_context(request, client, key) for key in SECTIONS},
         },
     )
+
+
+def _captioned(trend: dict[str, Any]) -> dict[str, Any]:
+    """Each engagement's series with a sentence saying what its chart shows."""
+    for series in trend["series"]:
+        series["caption"] = _trend_caption(series)
+    return trend
+
+
+def _whole(value: float | None) -> str:
+    return "—" if value is None else formats.number_format(round(value), use_l10n=True)
+
+
+def _trend_caption(series: dict[str, Any]) -> str:
+    first, last = series["first"], series["last"]
+    day = formats.date_format(
+        timezone.localtime(first["assessment"].submitted_at), "SHORT_DATE_FORMAT"
+    )
+    if first is last:
+        return _(
+            "One assessment so far, on %(day)s: maturity %(maturity)s, "
+            "defensiveness %(defensiveness)s."
+        ) % {
+            "day": day,
+            "maturity": _whole(first["maturity"]),
+            "defensiveness": _whole(first["defensiveness"]),
+        }
+    return _("%(count)s assessments since %(since)s: %(maturity)s; %(defensiveness)s.") % {
+        "count": len(series["points"]),
+        "since": day,
+        "maturity": _moved(
+            first["maturity"],
+            last["maturity"],
+            up=_("maturity rose from %(before)s to %(after)s"),
+            down=_("maturity fell from %(before)s to %(after)s"),
+            held=_("maturity held at %(before)s"),
+        ),
+        "defensiveness": _moved(
+            first["defensiveness"],
+            last["defensiveness"],
+            up=_("defensiveness rose from %(before)s to %(after)s"),
+            down=_("defensiveness eased from %(before)s to %(after)s"),
+            held=_("defensiveness held at %(before)s"),
+        ),
+    }
+
+
+def _moved(before: float | None, after: float | None, *, up: str, down: str, held: str) -> str:
+    values = {"before": _whole(before), "after": _whole(after)}
+    if before is None or after is None or round(before) == round(after):
+        return held % values
+    return (up if after > before else down) % values
 
 
 # --- Inline sections ------------------------------------------------------------------------

@@ -41,8 +41,13 @@ def _styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
     styles = {
         "title": ParagraphStyle("title", parent=base["Title"], fontSize=18, spaceAfter=4),
-        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontSize=13, spaceBefore=10),
-        "h3": ParagraphStyle("h3", parent=base["Heading3"], fontSize=11, spaceBefore=6),
+        # A heading never ends a page: it goes over with what it heads.
+        "h2": ParagraphStyle(
+            "h2", parent=base["Heading2"], fontSize=13, spaceBefore=10, keepWithNext=1
+        ),
+        "h3": ParagraphStyle(
+            "h3", parent=base["Heading3"], fontSize=11, spaceBefore=6, keepWithNext=1
+        ),
         "body": ParagraphStyle("body", parent=base["BodyText"], fontSize=9.5, leading=12.5),
         "small": ParagraphStyle("small", parent=base["BodyText"], fontSize=8, textColor=GREY),
     }
@@ -171,7 +176,7 @@ def _dimension_chart(lines: list[DimensionLine]) -> Drawing:
     return drawing
 
 
-def _trend_chart(report: EngagementReport) -> Drawing | None:
+def _trend_chart(report: EngagementReport, *, with_defensiveness: bool = True) -> Drawing | None:
     points = [a for a in report.trend if a.submitted_at]
     if len(points) < 2:
         return None
@@ -189,7 +194,7 @@ def _trend_chart(report: EngagementReport) -> Drawing | None:
     defensiveness = [
         (d, a.defensiveness_index)
         for d, a in zip(days, points, strict=True)
-        if a.defensiveness_index is not None
+        if with_defensiveness and a.defensiveness_index is not None
     ]
     if len(maturity) < 2 and len(defensiveness) < 2:
         return None  # nothing to draw a line through (all scores empty)
@@ -211,9 +216,8 @@ def _trend_chart(report: EngagementReport) -> Drawing | None:
     plot.xValueAxis.labels.fontSize = 7
     plot.yValueAxis.labels.fontSize = 7
     drawing.add(plot)
-    drawing.add(
-        String(14 * mm, 2, "● " + _("Maturity") + "   ▲ - - " + _("Defensiveness"), fontSize=7.5)
-    )
+    key = "● " + _("Maturity") + (("   ▲ - - " + _("Defensiveness")) if with_defensiveness else "")
+    drawing.add(String(14 * mm, 2, key, fontSize=7.5))
     return drawing
 
 
@@ -240,6 +244,11 @@ def client_report_pdf(report: ClientReport) -> bytes:
         Spacer(1, 4 * mm),
         _p(
             _(
+                "Where your organisation stands as a buyer of outsourcing, how that has "
+                "developed, what we have done together and what comes next."
+            )
+            if report.for_client
+            else _(
                 "How mature you are as a buyer of outsourcing, how guarded earlier experiences "
                 "have left you, and what we are doing together to improve both."
             ),
@@ -250,7 +259,7 @@ def client_report_pdf(report: ClientReport) -> bytes:
         story.append(_p(_("No assessment has been completed yet."), styles["body"]))
     for item in report.engagements:
         story.append(_p(item.engagement.get_process_type_display(), styles["h2"]))
-        story.extend(_standing(item, styles))
+        story.extend(_standing(report, item, styles))
         story.extend(_education(item, styles))
         if item.reassessment_due:
             due = formats.date_format(timezone.localtime(item.reassessment_due), "DATE_FORMAT")
@@ -259,34 +268,28 @@ def client_report_pdf(report: ClientReport) -> bytes:
     return buffer.getvalue()
 
 
-def _standing(item: EngagementReport, styles: dict[str, ParagraphStyle]) -> list[Any]:
-    """One engagement's latest result: level, scores, quadrant, dimensions and trend."""
+def _standing(
+    report: ClientReport, item: EngagementReport, styles: dict[str, ParagraphStyle]
+) -> list[Any]:
+    """One engagement's latest result: level, scores, quadrant, dimensions and trend (the
+    defensiveness and the quadrant only in the versions that show them)."""
     latest = item.latest
     if latest is None:
         return [_p(_("Not assessed yet."), styles["body"])]
     level = f"{latest.maturity_level} · {item.level_name}" if latest.maturity_level else "–"
-    story: list[Any] = [
-        _table(
-            [
-                [
-                    _("Level"),
-                    _("Maturity"),
-                    _("Defensiveness"),
-                    _("Quadrant"),
-                    pgettext("score difference", "Change"),
-                ],
-                [
-                    level,
-                    _number(latest.maturity_score),
-                    _number(latest.defensiveness_index),
-                    item.quadrant_name,
-                    _signed(item.maturity_change),
-                ],
-            ],
-            [40 * mm, 26 * mm, 30 * mm, 42 * mm, 26 * mm],
-        )
+    columns: list[tuple[str, str, float]] = [
+        (_("Level"), level, 40),
+        (_("Maturity"), _number(latest.maturity_score), 26),
     ]
-    if item.quadrant_hint:
+    if report.shows_defensiveness:
+        columns.append((_("Defensiveness"), _number(latest.defensiveness_index), 30))
+    if report.shows_advice:
+        columns.append((_("Quadrant"), item.quadrant_name, 42))
+    columns.append((pgettext("score difference", "Change"), _signed(item.maturity_change), 26))
+    story: list[Any] = [
+        _table([[c[0] for c in columns], [c[1] for c in columns]], [c[2] * mm for c in columns])
+    ]
+    if report.shows_advice and item.quadrant_hint:
         story += [Spacer(1, 2 * mm), _p(item.quadrant_hint, styles["body"])]
     if item.dimensions:
         first, *more = _dimension_charts(item)
@@ -298,7 +301,7 @@ def _standing(item: EngagementReport, styles: dict[str, ParagraphStyle]) -> list
             for d in item.dimensions
         ]
         story.append(_table([head, *rows], [90 * mm, 24 * mm, 24 * mm, 24 * mm]))
-    trend = _trend_chart(item)
+    trend = _trend_chart(item, with_defensiveness=report.shows_defensiveness)
     if trend is not None:
         story.append(KeepTogether([_p(_("Trend"), styles["h3"]), trend]))
     return story
@@ -308,7 +311,7 @@ def _education(item: EngagementReport, styles: dict[str, ParagraphStyle]) -> lis
     """What was done together on one engagement (and what came of it), and what is next."""
     if not (item.done or item.planned):
         return []
-    story: list[Any] = [_p(_("What we did together"), styles["h3"])]
+    story: list[Any] = []
     rows: list[list[Any]] = [[_("Action"), _("Done on"), _("Outcome")]]
     for action in item.done[:15]:
         done_on = (
@@ -324,7 +327,9 @@ def _education(item: EngagementReport, styles: dict[str, ParagraphStyle]) -> lis
             ]
         )
     if len(rows) > 1:
-        story.append(_table(rows, [60 * mm, 22 * mm, 80 * mm]))
+        story.append(
+            _headed(_("What we did together"), _table(rows, [60 * mm, 22 * mm, 80 * mm]), styles)
+        )
     if item.average_uplift is not None:
         story.append(
             _p(
@@ -334,7 +339,6 @@ def _education(item: EngagementReport, styles: dict[str, ParagraphStyle]) -> lis
             )
         )
     if item.planned:
-        story.append(_p(_("Next steps"), styles["h3"]))
         planned = [
             [
                 _p(action.display_title, styles["body"]),
@@ -342,5 +346,12 @@ def _education(item: EngagementReport, styles: dict[str, ParagraphStyle]) -> lis
             ]
             for action in item.planned[:15]
         ]
-        story.append(_table([[_("Action"), _("Due")], *planned], [130 * mm, 32 * mm]))
+        table = _table([[_("Action"), _("Due")], *planned], [130 * mm, 32 * mm])
+        story.append(_headed(_("Next steps"), table, styles))
     return story
+
+
+def _headed(title: str, table: Table, styles: dict[str, ParagraphStyle]) -> KeepTogether:
+    """A heading and its table on the same page (a table longer than a page still splits,
+    its heading on the first page of it)."""
+    return KeepTogether([_p(title, styles["h3"]), table])

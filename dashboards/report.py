@@ -111,11 +111,43 @@ class EngagementReport:
         }
 
 
+class Audience:
+    """Who a report is written for. The client's version speaks to the client: no advice
+    meant for the team, and no defensiveness (how guarded the client is) unless a director
+    chooses to include it. The team's version has everything."""
+
+    CLIENT = "client"
+    TEAM = "team"
+
+
 @dataclass
 class ClientReport:
     client: Client
     generated_at: datetime
     engagements: list[EngagementReport]
+    audience: str = Audience.CLIENT
+    with_defensiveness: bool = False
+
+    @property
+    def for_client(self) -> bool:
+        return self.audience == Audience.CLIENT
+
+    @property
+    def shows_defensiveness(self) -> bool:
+        return not self.for_client or self.with_defensiveness
+
+    @property
+    def shows_advice(self) -> bool:
+        """The quadrant and what to do about it: the team's reading of the client."""
+        return not self.for_client
+
+    @property
+    def options(self) -> str:
+        """The query string that asks for this version again (the PDF link uses it)."""
+        parts = [] if self.for_client else [f"audience={self.audience}"]
+        if self.for_client and self.with_defensiveness:
+            parts.append("defensiveness=1")
+        return "&".join(parts)
 
     @property
     def assessed(self) -> list[EngagementReport]:
@@ -130,8 +162,11 @@ class ClientReport:
         return sum(len(e.planned) for e in self.engagements)
 
 
-def client_report(*, user: Any, pk: int) -> ClientReport:
-    """The report of client ``pk`` as ``user`` may see it (404 otherwise). Four queries."""
+def client_report(
+    *, user: Any, pk: int, audience: str = Audience.CLIENT, with_defensiveness: bool = False
+) -> ClientReport:
+    """The report of client ``pk`` as ``user`` may see it (404 otherwise), written for
+    ``audience``. Four queries."""
     client = client_page(user=user, pk=pk)
     engagements = list(client.engagements.all())
     counted: dict[int, list[Assessment]] = {}
@@ -190,4 +225,14 @@ def client_report(*, user: Any, pk: int) -> ClientReport:
                 report.planned.append(action)
         report.done.sort(key=lambda a: a.completed_at or timezone.now(), reverse=True)
         reports.append(report)
-    return ClientReport(client=client, generated_at=timezone.now(), engagements=reports)
+    whole = ClientReport(
+        client=client,
+        generated_at=timezone.now(),
+        engagements=reports,
+        audience=audience,
+        with_defensiveness=with_defensiveness,
+    )
+    if not whole.shows_defensiveness:
+        for item in reports:
+            item.dimensions = [d for d in item.dimensions if d.kind == "maturity"]
+    return whole

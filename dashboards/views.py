@@ -27,7 +27,7 @@ from core.htmx import is_htmx
 from dashboards import selectors
 from dashboards.figures import AtRiskPage, Figures, HeatCell
 from dashboards.filters import page_number
-from dashboards.report import client_report
+from dashboards.report import Audience, client_report
 from dashboards.tables import TABLES, csv_rows, labels, level_label, quadrant_label
 
 
@@ -213,8 +213,24 @@ def _export(request: AuthenticatedHttpRequest, name: str, *, mine: bool) -> Stre
 @require_GET
 def client_report_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The printable client report (the browser's print makes it paper or a PDF too)."""
-    report = client_report(user=request.user, pk=pk)
-    return render(request, "dashboards/client_report.html", {"report": report})
+    report = client_report(user=request.user, pk=pk, **_report_version(request))
+    return render(
+        request,
+        "dashboards/client_report.html",
+        {"report": report, "may_include": user_has_role(request.user, DIRECTORS)},
+    )
+
+
+def _report_version(request: AuthenticatedHttpRequest) -> dict[str, Any]:
+    """The version asked for: the client's unless the team's is; defensiveness in the
+    client's version only when a director asks for it."""
+    team = request.GET.get("audience") == Audience.TEAM
+    return {
+        "audience": Audience.TEAM if team else Audience.CLIENT,
+        "with_defensiveness": not team
+        and request.GET.get("defensiveness") == "1"
+        and user_has_role(request.user, DIRECTORS),
+    }
 
 
 @login_required
@@ -225,7 +241,7 @@ def client_report_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     # pay at start for a download few requests ask for.
     from dashboards.pdf import client_report_pdf as render_pdf
 
-    report = client_report(user=request.user, pk=pk)
+    report = client_report(user=request.user, pk=pk, **_report_version(request))
     response = HttpResponse(render_pdf(report), content_type="application/pdf")
     stamp = timezone.localdate().isoformat()
     name = slugify(report.client.name) or "client"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from pypdf import PdfReader
 
 from assessments.models import Assessment
@@ -62,9 +63,92 @@ def test_the_report_page_shows_levels_dimensions_trend_and_the_plan(client, repo
     assert item.maturity_change == round(
         reported["latest"].maturity_score - reported["first"].maturity_score, 1
     )
+    # The client's version (the default): maturity dimensions only.
     scores = {d.code: d.score for d in item.dimensions}
-    expected = dict(reported["latest"].dimension_results.values_list("code", "score"))
+    expected = dict(
+        reported["latest"].dimension_results.filter(kind="maturity").values_list("code", "score")
+    )
     assert scores == {code: round(value, 1) for code, value in expected.items()}
+
+
+def test_the_clients_version_speaks_to_the_client_and_the_teams_keeps_everything(client, reported):
+    """What the client reads has no advice meant for the team and does not tell it how
+    guarded it is; the team's version has both; only a director adds defensiveness to the
+    client's version."""
+    from assessments.labels import QUADRANT_HINTS
+    from tests.factories import DirectorFactory
+
+    url = reverse("reports:client", args=[reported["client"].pk])
+    pdf_url = reverse("reports:client_pdf", args=[reported["client"].pk])
+    quadrant = reported["latest"].quadrant
+    client.force_login(reported["manager"])
+    with translation.override("pt-br"):
+        hint = str(QUADRANT_HINTS[quadrant])
+        guarded = translation.gettext("Defensiveness")
+
+    def reads(response) -> str:
+        return response.content.decode()
+
+    def pdf_text(response) -> str:
+        pages = PdfReader(io.BytesIO(response.content)).pages
+        return " ".join(" ".join(page.extract_text() for page in pages).split())
+
+    for text in (reads(client.get(url)), pdf_text(client.get(pdf_url))):
+        assert hint not in text
+        assert guarded not in text
+    # A manager cannot add it; the team's version has it all.
+    assert guarded not in reads(client.get(url, {"defensiveness": "1"}))
+    for text in (
+        reads(client.get(url, {"audience": "team"})),
+        pdf_text(client.get(pdf_url, {"audience": "team"})),
+    ):
+        assert hint in text
+        assert guarded in text
+    client.force_login(DirectorFactory(language="pt-br"))
+    with_it = reads(client.get(url, {"defensiveness": "1"}))
+    assert guarded in with_it
+    assert hint not in with_it
+    assert f"{pdf_url}?defensiveness=1" in with_it
+
+
+def test_report_bars_are_drawn_to_scale(client, reported):
+    import re
+
+    client.force_login(reported["manager"])
+    page = client.get(reverse("reports:client", args=[reported["client"].pk]))
+    widths = [
+        float(w)
+        for w in re.findall(r'class="report-bar-maturity" width="([0-9.]+)"', page.content.decode())
+    ]
+    scores = [d.score for d in page.context["report"].engagements[0].dimensions]
+    assert widths == scores
+    assert "max-width" not in re.search(
+        r"\.report-track \{[^}]*\}", (settings.BASE_DIR / "static/css/maturity.css").read_text()
+    ).group(0)
+
+
+@pytest.mark.parametrize("done", range(0, 16, 3))
+def test_a_heading_never_ends_a_page_of_the_pdf(client, reported, done):
+    """Whatever the length of what comes before, "Next steps" and "What we did together"
+    are printed on the page of their table's first row."""
+    for n in range(done):
+        EducationActionFactory(
+            engagement=reported["latest"].engagement,
+            title=f"Revisão de negócio {n}",
+            status=ActionStatus.DONE,
+            outcome="Acordo sobre as metas do trimestre e a leitura dos indicadores. " * 3,
+            completed_at=timezone.now(),
+        )
+    client.force_login(reported["manager"])
+    pdf = client.get(reverse("reports:client_pdf", args=[reported["client"].pk]))
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages]
+    for heading, first_row in (
+        ("Próximos passos", "Visita ao site"),
+        ("O que fizemos juntos", "Ação"),
+    ):
+        page = next(p for p in pages if heading in p)
+        after = page.split(heading, 1)[1]
+        assert first_row in after, (heading, done)
 
 
 def test_the_pdf_is_made_on_the_server_in_the_readers_language(client, reported):

@@ -94,7 +94,10 @@ def _row(
 def _done(request: AuthenticatedHttpRequest, action: EducationAction, message: str) -> HttpResponse:
     if is_htmx(request):
         fresh = _action(request, action.pk)
-        return _row(request, fresh)
+        response = _row(request, fresh)
+        # The worklist's tabs and heading count again (the action may have left its group).
+        response["HX-Trigger"] = WORKLIST_CHANGED
+        return response
     messages.success(request, message)
     return redirect(_next_url(request, action))
 
@@ -154,6 +157,8 @@ def agenda(request: AuthenticatedHttpRequest) -> HttpResponse:
     template = "education/agenda.html#work" if is_htmx(request) else "education/agenda.html"
     return render(request, template, context)
 
+
+WORKLIST_CHANGED = "worklist-changed"
 
 WHEN_LABELS = {
     "overdue": gettext_lazy("Overdue"),

@@ -48,6 +48,10 @@ def test_a_manager_completes_and_reschedules_actions_without_leaving_the_agenda(
     row.get_by_role("button", name="Mark done").click()
     page.locator(f"#action-{late.pk}.status-done").wait_for()
     assert "the audit clause goes" in page.locator(f"#action-{late.pk}").inner_text()
+    # Done, it left the overdue group: the tab and the heading count again, in place.
+    page.get_by_role("heading", name="Overdue (0)").wait_for()
+    tab = page.locator(".worklist-tabs a", has_text="Overdue")
+    assert tab.locator(".count").inner_text() == "0"
 
     page.get_by_role("link", name="This week").click()  # the next group, in place
     page.get_by_role("heading", name="This week (1)").wait_for()

@@ -61,7 +61,8 @@ def data_table(table: dict[str, Any]) -> SafeString:
         '<p class="small"><a href="{}" download>{}</a></p>', table["export"], _("Download CSV")
     )
     return mark_safe(
-        f'<div class="table-scroll"><table data-table="{conditional_escape(table["name"])}">'
+        f'<div class="table-scroll"><table data-table="{conditional_escape(table["name"])}" '
+        f'id="table-{conditional_escape(table["name"])}">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{link}"
     )
 

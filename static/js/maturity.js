@@ -125,6 +125,28 @@
   document.addEventListener("htmx:afterSettle", stickyOffset);
   window.addEventListener("resize", stickyOffset);
 
+  // A table wider than its box scrolls inside it: the box then takes the keyboard focus
+  // (so arrow keys scroll it) and is named after the section it is in.
+  function scrollableTables() {
+    document.querySelectorAll(".table-scroll, .table-wrap").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        var heading = box.closest("section, article, main");
+        heading = heading && heading.querySelector("h1, h2, h3");
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", heading ? heading.textContent.trim() : document.title);
+      } else if (!scrolls && box.getAttribute("role") === "region") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", scrollableTables);
+  document.addEventListener("htmx:afterSettle", scrollableTables);
+  window.addEventListener("resize", scrollableTables);
+
   window.addEventListener("beforeunload", function (event) {
     if (pending.size) {
       event.preventDefault();

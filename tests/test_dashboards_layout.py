@@ -57,6 +57,18 @@ def test_the_dashboard_fits_and_reads_in_every_language(live_server, sized_page,
     for by in ("segment", "process_type"):
         page.goto(f"{live_server.url}/dashboard/?by={by}")
         page.locator('table[data-table="heatmap-grid"]').wait_for()
+        if by == "segment":
+            # The demo spreads its clients over the segments (item 9): a row for each.
+            from clients.models import Client
+
+            segments = set(
+                Client.objects.filter(
+                    engagements__assessments__submitted_at__isnull=False
+                ).values_list("segment", flat=True)
+            )
+            assert len(segments) >= 6
+            rows = page.locator('table[data-table="heatmap-grid"] tbody tr').count()
+            assert rows == len(segments)
         for name in WIDE:
             if width >= 1366:
                 assert overflowing(page, name) <= 0, name

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
@@ -136,23 +137,40 @@ TREND_TOP, TREND_BOTTOM = 10.0, 124.0  # the plot's y range: 100 at the top, 0 a
 TREND_LEFT, TREND_RIGHT = 8.0, 97.0  # the plot's x range, percent
 
 
+def submitted_in_order(engagement: Any) -> list[Assessment]:
+    """An engagement's submitted (or approved) assessments, oldest first, from its
+    prefetched ``assessments`` (no query)."""
+    return sorted(
+        (
+            a
+            for a in engagement.assessments.all()
+            if a.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED)
+            and a.submitted_at is not None
+        ),
+        key=lambda a: (a.submitted_at, a.pk),
+    )
+
+
+def _submitted_at(assessment: Assessment) -> datetime:
+    """When a submitted assessment was submitted (``submitted_in_order`` keeps only those)."""
+    return cast("datetime", assessment.submitted_at)
+
+
 def client_trend(engagements: Any) -> dict[str, Any]:
     """The client's submitted assessments over time, from prefetched engagements (no
     query): the latest for the overview, and one series per engagement for the charts."""
     done = [
-        (engagement, a)
-        for engagement in engagements
-        for a in engagement.assessments.all()
-        if a.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED)
-        and a.submitted_at is not None
+        (engagement, rows) for engagement in engagements if (rows := submitted_in_order(engagement))
     ]
     if not done:
         return {"latest": None, "series": [], "height": TREND_HEIGHT}
-    start = min(a.submitted_at for _, a in done)
-    span = (max(a.submitted_at for _, a in done) - start).total_seconds()
+    start = min(_submitted_at(rows[0]) for _, rows in done)
+    latest = max((rows[-1] for _, rows in done), key=_submitted_at)
+    span = (_submitted_at(latest) - start).total_seconds()
 
     def x(assessment: Assessment) -> float:
-        share = (assessment.submitted_at - start).total_seconds() / span if span else 0.5
+        offset = (_submitted_at(assessment) - start).total_seconds()
+        share = offset / span if span else 0.5
         return round(TREND_LEFT + (TREND_RIGHT - TREND_LEFT) * share, 2)
 
     def y(value: float | None) -> float | None:
@@ -161,10 +179,7 @@ def client_trend(engagements: Any) -> dict[str, Any]:
         return round(TREND_TOP + (TREND_BOTTOM - TREND_TOP) * (1 - value / 100), 1)
 
     series = []
-    for engagement in engagements:
-        mine = sorted((a for e, a in done if e is engagement), key=lambda a: a.submitted_at)
-        if not mine:
-            continue
+    for engagement, mine in done:
         points = [
             {
                 "assessment": a,
@@ -186,7 +201,6 @@ def client_trend(engagements: Any) -> dict[str, Any]:
                 "steps": list(pairwise(points)),
             }
         )
-    latest = max((a for _, a in done), key=lambda a: a.submitted_at)
     return {
         "latest": latest,
         "series": series,

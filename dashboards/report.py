@@ -16,9 +16,8 @@ from django.utils import timezone
 from assessments.i18n import localized
 from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
 from assessments.models import Assessment
-from assessments.selectors import client_page
+from assessments.selectors import client_page, submitted_in_order
 from clients.models import Client, Engagement
-from dashboards.standings import COUNTED
 from education import cadence
 from education.models import ActionStatus, EducationAction
 
@@ -169,16 +168,7 @@ def client_report(
     ``audience``. Four queries."""
     client = client_page(user=user, pk=pk)
     engagements = list(client.engagements.all())
-    counted: dict[int, list[Assessment]] = {}
-    for engagement in engagements:
-        counted[engagement.pk] = sorted(
-            (
-                a
-                for a in engagement.assessments.all()
-                if a.status in COUNTED and a.submitted_at is not None
-            ),
-            key=lambda a: (a.submitted_at, a.pk),
-        )
+    counted = {engagement.pk: submitted_in_order(engagement) for engagement in engagements}
     latest_ids = [rows[-1].pk for rows in counted.values() if rows]
     previous_ids = [rows[-2].pk for rows in counted.values() if len(rows) > 1]
     snapshots = dict(

@@ -431,10 +431,11 @@ def assessment_result(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             "can_review": can_review,
             "queue": {
                 "query": queue.query,
+                "url": queue.url,
                 "place": place,
                 "length": length,
                 "next": _in_queue(reverse("assessments:result", args=[following]), queue)
-                if following and following != assessment.pk
+                if following
                 else None,
             }
             if queue
@@ -465,8 +466,7 @@ def assessment_review_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     done = _("Assessment approved.") if approve else _("Assessment returned for correction.")
     if following is None:
         messages.success(request, " ".join((done, _("Nothing else is waiting in this queue."))))
-        queue_url = reverse("assessments:review_queue")
-        return redirect(f"{queue_url}?{queue.query}" if queue.query else queue_url)
+        return redirect(queue.url)
     messages.success(request, " ".join((done, _("Here is the next one in the queue."))))
     return redirect(_in_queue(reverse("assessments:result", args=[following]), queue))
 
@@ -486,7 +486,7 @@ def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         "filter": queue.filter,
         "page": page,
         "query": queue.query,
-        "filtered": any(request.GET.get(k) for k in ("assessor", "segment", "age")),
+        "filtered": queue.filtered,
         "oldest": oldest,
         "now": timezone.now(),
     }

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import django_filters
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,8 +24,9 @@ from assessments.models import Assessment, AssessmentStatus
 from assessments.selectors import assessments_visible_to
 from clients.models import Segment
 
-# The queue's parameters (what a "queue" query string may hold).
-PARAMETERS = ("assessor", "segment", "age", "ordering")
+# The queue's parameters (what a "queue" query string may hold): filters, then the order.
+FILTERS = ("assessor", "segment", "age")
+PARAMETERS = (*FILTERS, "ordering")
 PAGE_SIZE = 25
 
 AGES = (
@@ -94,6 +96,17 @@ class Queue:
     def query(self) -> str:
         """The parameters in force, as the query string that rebuilds this queue."""
         return urlencode([(k, self.params[k]) for k in PARAMETERS if self.params.get(k)])
+
+    @property
+    def filtered(self) -> bool:
+        """Whether a filter narrows the queue (an order alone does not)."""
+        return any(self.params.get(k) for k in FILTERS)
+
+    @property
+    def url(self) -> str:
+        """The queue page showing this queue."""
+        page = reverse("assessments:review_queue")
+        return f"{page}?{self.query}" if self.query else page
 
     def position(self, assessment: Assessment) -> tuple[int | None, int, int | None]:
         """(this one's place from 1, the queue's length, the next one's id): the next is

@@ -42,6 +42,7 @@ from assessments.services import (
 from clients.models import Outcome
 from clients.selectors import engagements_visible_to
 from core.htmx import is_htmx
+from core.numbers import whole_number
 
 
 def _assessment(request: AuthenticatedHttpRequest, pk: int) -> Assessment:
@@ -68,9 +69,7 @@ def assessment_start_view(request: AuthenticatedHttpRequest, engagement_pk: int)
     version = None
     chosen = request.POST.get("questionnaire")
     if chosen:
-        questionnaire = Questionnaire.objects.filter(
-            pk=chosen if chosen.isascii() and chosen.isdigit() else 0
-        ).first()
+        questionnaire = Questionnaire.objects.filter(pk=whole_number(chosen) or 0).first()
         version = questionnaire.current_version() if questionnaire else None
         if version is None:
             messages.error(request, _("Choose a questionnaire that has a published version."))

@@ -1,4 +1,4 @@
-"""Numbers as they arrive in JSON documents."""
+"""Numbers as they arrive in JSON documents and in query strings."""
 
 from __future__ import annotations
 
@@ -26,3 +26,9 @@ def spreadsheet_number(value: Any, digits: int | None = None) -> str:
             value = round(value, digits)
         return str(int(value)) if value.is_integer() else repr(value)
     return str(value)
+
+
+def whole_number(text: str | None) -> int | None:
+    """A query or form value that is a plain whole number (ASCII digits only: ``int()``
+    would also take "٣" or " 3"), or None."""
+    return int(text) if text and text.isascii() and text.isdigit() else None

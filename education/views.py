@@ -35,6 +35,7 @@ from assessments.i18n import localized
 from clients.selectors import clients_visible_to
 from core.forms import attach_errors
 from core.htmx import is_htmx
+from core.numbers import whole_number
 from education import services
 from education.forms import (
     ActionForm,
@@ -102,10 +103,6 @@ def _done(request: AuthenticatedHttpRequest, action: EducationAction, message: s
     return redirect(_next_url(request, action))
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isascii() and value.isdigit() else None
-
-
 @login_required
 def agenda(request: AuthenticatedHttpRequest) -> HttpResponse:
     """My actions as a worklist: a group (overdue, this week, later, recently closed) a
@@ -119,10 +116,10 @@ def agenda(request: AuthenticatedHttpRequest) -> HttpResponse:
                 is_active=True, role__in=[Role.ACCOUNT_MANAGER, Role.DIRECTOR]
             ).order_by("first_name", "last_name", "username")
         )
-        chosen = _int(request.GET.get("owner"))
+        chosen = whole_number(request.GET.get("owner"))
         owner = next((u for u in owners if u.pk == chosen), owner)
     search = request.GET.get("q", "").strip()[:100].replace("\x00", "")
-    client, plan = _int(request.GET.get("client")), _int(request.GET.get("plan"))
+    client, plan = whole_number(request.GET.get("client")), whole_number(request.GET.get("plan"))
     work = worklist(
         user=request.user,
         owner=owner,

@@ -23,6 +23,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import (
+    Flowable,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -242,18 +243,7 @@ def client_report_pdf(report: ClientReport) -> bytes:
             styles["small"],
         ),
         Spacer(1, 4 * mm),
-        _p(
-            _(
-                "Where your organisation stands as a buyer of outsourcing, how that has "
-                "developed, what we have done together and what comes next."
-            )
-            if report.for_client
-            else _(
-                "How mature you are as a buyer of outsourcing, how guarded earlier experiences "
-                "have left you, and what we are doing together to improve both."
-            ),
-            styles["body"],
-        ),
+        _p(report.introduction, styles["body"]),
     ]
     if not report.assessed:
         story.append(_p(_("No assessment has been completed yet."), styles["body"]))
@@ -293,7 +283,7 @@ def _standing(
         story += [Spacer(1, 2 * mm), _p(item.quadrant_hint, styles["body"])]
     if item.dimensions:
         first, *more = _dimension_charts(item)
-        story.append(KeepTogether([_p(_("Dimensions"), styles["h3"]), first]))
+        story.append(_headed(_("Dimensions"), first, styles))
         story.extend(more)
         head = [_("Dimension"), _("Score"), _("Before"), pgettext("score difference", "Change")]
         rows = [
@@ -303,7 +293,7 @@ def _standing(
         story.append(_table([head, *rows], [90 * mm, 24 * mm, 24 * mm, 24 * mm]))
     trend = _trend_chart(item, with_defensiveness=report.shows_defensiveness)
     if trend is not None:
-        story.append(KeepTogether([_p(_("Trend"), styles["h3"]), trend]))
+        story.append(_headed(_("Trend"), trend, styles))
     return story
 
 
@@ -351,7 +341,7 @@ def _education(item: EngagementReport, styles: dict[str, ParagraphStyle]) -> lis
     return story
 
 
-def _headed(title: str, table: Table, styles: dict[str, ParagraphStyle]) -> KeepTogether:
-    """A heading and its table on the same page (a table longer than a page still splits,
-    its heading on the first page of it)."""
-    return KeepTogether([_p(title, styles["h3"]), table])
+def _headed(title: str, body: Flowable, styles: dict[str, ParagraphStyle]) -> KeepTogether:
+    """A heading and what it heads on the same page (a table longer than a page still
+    splits, its heading on the first page of it)."""
+    return KeepTogether([_p(title, styles["h3"]), body])

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assessments.i18n import localized
 from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
@@ -139,6 +140,19 @@ class ClientReport:
     def shows_advice(self) -> bool:
         """The quadrant and what to do about it: the team's reading of the client."""
         return not self.for_client
+
+    @property
+    def introduction(self) -> str:
+        """The report's opening sentence, worded for its reader."""
+        if self.for_client:
+            return _(
+                "Where your organisation stands as a buyer of outsourcing, how that has "
+                "developed, what we have done together and what comes next."
+            )
+        return _(
+            "How mature you are as a buyer of outsourcing, how guarded earlier experiences "
+            "have left you, and what we are doing together to improve both."
+        )
 
     @property
     def options(self) -> str:

@@ -332,7 +332,10 @@ def _dimension_rows(
                 **c,
                 "question_obj": by_code.get(c["question"]),
                 "shown": _answer_shown(by_code.get(c["question"]), c),
-                "moved": change.moved[c["question"]] if change else None,
+                # The change of its points since last time, when it shows at one decimal.
+                "moved": moved
+                if change and abs(moved := change.moved[c["question"]]) > MOVED_POINTS
+                else None,
             }
             for c in dimension["contributions"]
         ]
@@ -341,7 +344,7 @@ def _dimension_rows(
             {
                 **dimension,
                 "question_rows": question_rows,
-                "questions_moved": any(abs(c["moved"] or 0) > MOVED_POINTS for c in question_rows),
+                "questions_moved": any(c["moved"] is not None for c in question_rows),
                 "previous": old,
                 "delta": delta,
                 "moved": delta is not None and abs(delta) >= MOVED_SCORE,

@@ -365,6 +365,33 @@ def test_the_header_shows_the_unread_count(client, manager_a):
     body = client.get(reverse("education:agenda")).content.decode()
     assert 'class="badge badge-count"' in body
     assert ">2</span>" in body
+    assert 'aria-label="2 unread"' in body
+
+
+def test_the_unread_count_runs_once_per_page_and_never_for_an_autosave(
+    client, manager_a, count_queries
+):
+    """The bell's count is read where a template shows it, once; an autosave's partial,
+    sent dozens of times per assessment, has no bell and does not pay for it."""
+    from assessments.selectors import questions_by_id
+    from assessments.services import assessment_start
+
+    notify(manager_a, "a")
+    client.force_login(manager_a)
+    counting = "education_notification"
+    with count_queries() as page:
+        body = client.get(reverse("education:agenda")).content.decode()
+    assert ">1</span>" in body
+    assert sum(counting in sql for sql in page.sql) == 1
+    assessment = assessment_start(
+        engagement=EngagementFactory(client=ClientFactory(owner=manager_a)), by=manager_a
+    )[0]
+    question = next(q for q in questions_by_id(assessment.version).values() if q.type == "scale")
+    url = reverse("assessments:answer", args=[assessment.pk, question.pk])
+    with count_queries() as autosave:
+        saved = client.post(url, {"value": "3", "revision": "0"}, HTTP_HX_REQUEST="true")
+    assert saved.status_code == 200
+    assert not any(counting in sql for sql in autosave.sql)
 
 
 def test_the_notification_centre_lists_only_the_users_own(client, manager_a, manager_b):

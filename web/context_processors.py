@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache, partial
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -47,5 +48,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         url = reverse(item.url_name)
         active = current == url if url == "/" else current.startswith(url)
         items.append({"label": item.label, "url": url, "active": active})
-    # One indexed COUNT per page: the bell in the header shows what is waiting.
-    return {"nav_items": items, "unread_notifications": unread_count(user)}
+    # The bell's count is one indexed COUNT, run only by a template that shows it (the
+    # template calls it; cached, so once per request): an autosave's partial, rendered
+    # dozens of times per assessment, never pays for it.
+    return {"nav_items": items, "unread_notifications": cache(partial(unread_count, user))}

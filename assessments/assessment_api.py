@@ -304,13 +304,15 @@ class AssessmentViewSet(
             return assessments_visible_to(self.request.user)
         return self._reads(detail=self.action != "list")
 
-    def _reads(self, *, detail: bool) -> QuerySet[Assessment]:
+    def _reads(self, *, detail: bool, checked: bool = False) -> QuerySet[Assessment]:
         """Assessments as the API shows them: a fixed number of queries for any number of
         rows, answers and dimensions. The stored ``result`` snapshot (with the scoring's
-        explanation) is not needed: the scores are columns and dimension rows."""
+        explanation) is not needed: the scores are columns and dimension rows.
+        ``checked``: the request has already passed the access check for the row it reads
+        (the check runs once per request)."""
+        scope = Assessment.objects.all() if checked else assessments_visible_to(self.request.user)
         queryset = (
-            assessments_visible_to(self.request.user)
-            .defer("result")
+            scope.defer("result")
             .annotate(client_pk=F("engagement__client_id"))
             .prefetch_related(Prefetch("dimension_results", queryset=_dimension_reads()))
         )
@@ -342,8 +344,10 @@ class AssessmentViewSet(
         return super().filter_queryset(queryset)
 
     def _detail(self, assessment: Assessment, *, status_code: int = 200) -> Response:
-        """The assessment as the detail shows it, read again with the detail's queries."""
-        fresh = self._reads(detail=True).get(pk=assessment.pk)
+        """The assessment as the detail shows it, read again with the detail's queries,
+        after a write the request was allowed to make (on a row it may see: the access
+        check is not run again)."""
+        fresh = self._reads(detail=True, checked=True).get(pk=assessment.pk)
         data = AssessmentSerializer(fresh, context=self.get_serializer_context()).data
         return Response(data, status=status_code)
 

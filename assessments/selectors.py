@@ -22,7 +22,7 @@ from assessments.models import (
 )
 from assessments.scoring import Structure
 from clients.models import Client, Engagement, EngagementPhaseChange, TimelineEntry
-from clients.selectors import clients_visible_to
+from clients.selectors import clients_visible_to, visible_through
 
 
 def questionnaire_list() -> QuerySet[Questionnaire]:
@@ -64,6 +64,9 @@ class VersionContent:
 
 
 _PUBLISHED: dict[int, VersionContent] = {}
+# Every question of the versions in _PUBLISHED, by id: an autosave names only its question,
+# and finds it here without a query once this process has loaded the version.
+_PUBLISHED_QUESTIONS: dict[int, Question] = {}
 
 
 def version_content(version: QuestionnaireVersion) -> VersionContent:
@@ -96,7 +99,18 @@ def version_content(version: QuestionnaireVersion) -> VersionContent:
     content = VersionContent(questions, structure)
     if not version.is_editable:
         _PUBLISHED[version.pk] = content
+        _PUBLISHED_QUESTIONS.update(questions)
     return content
+
+
+def published_question(pk: int) -> tuple[Question, dict[int, Question]] | None:
+    """A question of a published (or retired) version this process has already loaded, with
+    its dimension, and all its version's questions by id; None otherwise. No query: what is
+    not known here is read the usual way."""
+    question = _PUBLISHED_QUESTIONS.get(pk)
+    if question is None:
+        return None
+    return question, _PUBLISHED[question.version_id].questions
 
 
 def structure_for_version(version: QuestionnaireVersion) -> Structure:
@@ -111,7 +125,7 @@ def questions_by_id(version: QuestionnaireVersion) -> dict[int, Question]:
 
 def assessments_visible_to(user: Any) -> QuerySet[Assessment]:
     """Assessments of the clients the user may see (the one scoping rule of clients)."""
-    return Assessment.objects.filter(engagement__client__in=clients_visible_to(user))
+    return Assessment.objects.filter(visible_through(user, "engagement__client"))
 
 
 def previous_assessment(assessment: Assessment) -> Assessment | None:

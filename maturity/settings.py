@@ -142,6 +142,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"] = {
         "connect_timeout": DATABASE_CONNECT_TIMEOUT,
         "options": f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
+        # Prepared statements only where asked for (core.sql.prepared_cursor: the autosave,
+        # whose planning costs five times its work). Django's own cursors bind on the
+        # client and are never prepared; psycopg's automatic preparation after N runs
+        # stays out of reach. Behind a transaction-pooling PgBouncer, set its
+        # max_prepared_statements.
+        "prepare_threshold": 2**31 - 1,
         "pool": {
             "min_size": 0,
             "max_size": DATABASE_POOL_MAX_SIZE,

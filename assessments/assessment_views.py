@@ -27,12 +27,18 @@ from assessments.models import Answer, Assessment, AssessmentStatus, Question, Q
 from assessments.review_queue import PAGE_SIZE as QUEUE_PAGE_SIZE
 from assessments.review_queue import Queue
 from assessments.scoring import compare
-from assessments.selectors import assessments_visible_to, previous_assessment, questions_by_id
+from assessments.selectors import (
+    assessments_visible_to,
+    previous_assessment,
+    published_question,
+    questions_by_id,
+)
 from assessments.services import (
     AnswerInput,
     AnswersRefused,
     AssessmentNotEditable,
     MissingAnswers,
+    answer_autosave,
     answers_save,
     assessment_review,
     assessment_start,
@@ -44,15 +50,16 @@ from clients.selectors import engagements_visible_to
 from core.htmx import is_htmx
 from core.numbers import whole_number
 
+# What the pages show of an assessment's relations, joined into its lookup. A lookup
+# joins only what its page shows: each table more costs planning time on every request.
+SHOWN = ("engagement__client", "version__questionnaire", "assessor")
+REVIEWED = (*SHOWN, "reviewed_by")
 
-def _assessment(request: AuthenticatedHttpRequest, pk: int) -> Assessment:
-    """An assessment the user may see (404 for anyone else), with what its pages show."""
-    return get_object_or_404(
-        assessments_visible_to(request.user).select_related(
-            "engagement__client", "version__questionnaire", "assessor", "reviewed_by"
-        ),
-        pk=pk,
-    )
+
+def _assessment(request: AuthenticatedHttpRequest, pk: int, *related: str) -> Assessment:
+    """An assessment the user may see (404 for anyone else), with ``related`` joined."""
+    visible = assessments_visible_to(request.user)
+    return get_object_or_404(visible.select_related(*related) if related else visible, pk=pk)
 
 
 def _may_edit(request: AuthenticatedHttpRequest, assessment: Assessment) -> bool:
@@ -89,7 +96,9 @@ def assessment_start_view(request: AuthenticatedHttpRequest, engagement_pk: int)
 # --- Fill ---------------------------------------------------------------------------------
 
 
-def _sections(questions: dict[int, Question], answers: dict[int, Answer]) -> list[dict[str, Any]]:
+def _sections(
+    questions: dict[int, Question], answered: set[int] | frozenset[int]
+) -> list[dict[str, Any]]:
     """The version's sections in order, each with its questions, how many are answered
     and which required ones are not (what a submit would refuse)."""
     sections: dict[int, dict[str, Any]] = {}
@@ -101,8 +110,7 @@ def _sections(questions: dict[int, Question], answers: dict[int, Answer]) -> lis
         )  # fmt: skip
         section["questions"].append(question)
         section["total"] += 1
-        answer = answers.get(question.pk)
-        if answer is not None and Answer.counts(answer.value, answer.not_applicable):
+        if question.pk in answered:
             section["done"] += 1
         elif question.required:
             section["missing"].append(question.pk)
@@ -132,12 +140,14 @@ CHECKING = "missing"
 
 @login_required
 def assessment_fill(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
+    assessment = _assessment(request, pk, *SHOWN)
     if not _may_edit(request, assessment):
         return redirect("assessments:result", pk=pk)
     questions = questions_by_id(assessment.version)
     answers = {a.question_id: a for a in Answer.objects.filter(assessment=assessment)}
-    sections = _sections(questions, answers)
+    sections = _sections(
+        questions, {q for q, a in answers.items() if Answer.counts(a.value, a.not_applicable)}
+    )
     code = request.GET.get("section") or sections[0]["dimension"].code
     current = next((s for s in sections if s["dimension"].code == code), sections[0])
     position = sections.index(current)
@@ -222,14 +232,8 @@ def login_required_for_saves(view: Any) -> Any:
     return wrapped
 
 
-@login_required_for_saves
-@require_POST
-def answer_save_view(request: AuthenticatedHttpRequest, pk: int, question_pk: int) -> HttpResponse:
-    """Save one answer; answers with the question's partial (and the progress, out of band)."""
-    assessment = _assessment(request, pk)
-    question = questions_by_id(assessment.version).get(question_pk)
-    if question is None:
-        raise Http404
+def _typed(request: AuthenticatedHttpRequest, question: Question) -> tuple[dict[str, Any], int]:
+    """The answer a fill page's form sends, and the revision it was read at (-1: garbled)."""
     typed = {
         "value": _parse_value(question, request.POST.get("value")),
         "not_applicable": request.POST.get("not_applicable") == "on",
@@ -240,6 +244,69 @@ def answer_save_view(request: AuthenticatedHttpRequest, pk: int, question_pk: in
         revision = int(request.POST.get("revision") or 0)
     except ValueError:
         revision = -1
+    return typed, revision
+
+
+def _saved_partial(
+    request: AuthenticatedHttpRequest,
+    assessment: Assessment,
+    questions: dict[int, Question],
+    item: dict[str, Any],
+    answered: set[int] | frozenset[int],
+    status: int = 200,
+) -> HttpResponse:
+    """The question's status and revision, the progress and the section's count (htmx
+    swaps them out of band)."""
+    question = item["question"]
+    sections = _sections(questions, answered)
+    section = next(s for s in sections if s["dimension"].pk == question.dimension_id)
+    return render(
+        request,
+        "assessments/fill.html#question-oob",
+        {
+            "assessment": assessment,
+            "item": item,
+            "progress": _progress(sections),
+            "section": section,
+            "checking": request.POST.get(CHECKING) == "1",
+        },
+        status=status,
+    )
+
+
+@login_required_for_saves
+@require_POST
+def answer_save_view(request: AuthenticatedHttpRequest, pk: int, question_pk: int) -> HttpResponse:
+    """Save one answer; answers with the question's partial (and the progress, out of band).
+
+    The everyday save — a question this process knows, a valid value, the revision still
+    current — is one statement (answer_autosave) after the session's two. Anything else
+    (a refusal to explain, an unknown question, a cold process) goes the long way, through
+    the access-checked lookup and answers_save, which say precisely what is wrong."""
+    known = published_question(question_pk)
+    if known is not None:
+        question, questions = known
+        typed, revision = _typed(request, question)
+        saved = answer_autosave(
+            assessment_id=pk,
+            question=question,
+            item=AnswerInput(question=question.pk, revision=revision or None, **typed),
+            by=request.user,
+        )
+        if saved is not None:
+            return _saved_partial(
+                request,
+                Assessment(pk=pk),  # the partial names it only by its id
+                questions,
+                _item(question, saved.answer, saved=True),
+                saved.answered,
+            )
+    assessment = _assessment(request, pk, "version")
+    questions = questions_by_id(assessment.version)
+    if question_pk not in questions:
+        raise Http404
+    question = questions[question_pk]
+    typed, revision = _typed(request, question)
     status = 200
     try:
         answers_save(
@@ -265,21 +332,14 @@ def answer_save_view(request: AuthenticatedHttpRequest, pk: int, question_pk: in
         status = 422
     except PermissionDenied:
         raise
-    answers = {a.question_id: a for a in Answer.objects.filter(assessment=assessment)}
-    sections = _sections(questions_by_id(assessment.version), answers)
-    section = next(s for s in sections if s["dimension"].pk == question.dimension_id)
-    return render(
-        request,
-        "assessments/fill.html#question-oob",
-        {
-            "assessment": assessment,
-            "item": item,
-            "progress": _progress(sections),
-            "section": section,
-            "checking": request.POST.get(CHECKING) == "1",
-        },
-        status=status,
-    )
+    answered = {
+        question_id
+        for question_id, value, not_applicable in Answer.objects.filter(
+            assessment=assessment
+        ).values_list("question_id", "value", "not_applicable")
+        if Answer.counts(value, not_applicable)
+    }
+    return _saved_partial(request, assessment, questions, item, answered, status)
 
 
 @login_required
@@ -394,7 +454,7 @@ def _evidence_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 @login_required
 def assessment_result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
+    assessment = _assessment(request, pk, *REVIEWED)
     if assessment.result is None:
         if _may_edit(request, assessment):
             return redirect("assessments:fill", pk=pk)
@@ -450,7 +510,7 @@ def assessment_result(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 @role_required(*DIRECTORS)
 @require_POST
 def assessment_review_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
+    assessment = _assessment(request, pk, *REVIEWED)
     approve = request.POST.get("decision") == "approve"
     queue = Queue.from_string(request.user, request.POST.get("queue", ""))
     # Where this one stood before the decision takes it out of the queue.

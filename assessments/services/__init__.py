@@ -5,6 +5,8 @@ from assessments.services.answers import (
     AnswerInput,
     AnswerProblem,
     AnswersRefused,
+    Autosaved,
+    answer_autosave,
     answers_save,
 )
 from assessments.services.assessments import (
@@ -32,8 +34,10 @@ __all__ = [
     "AnswerProblem",
     "AnswersRefused",
     "AssessmentNotEditable",
+    "Autosaved",
     "DocumentProblems",
     "MissingAnswers",
+    "answer_autosave",
     "answers_save",
     "assessment_review",
     "assessment_start",

@@ -47,7 +47,7 @@ from assessments.selectors import (
 )
 from assessments.signals import assessment_reviewed, assessment_submitted
 from clients.models import Engagement, PastExperience
-from core.sql import one_line
+from core.sql import one_line, prepared_cursor
 
 MAX_TEXT = question_types.MAX_TEXT  # an answer's text and an evidence note
 RESULT_FIELDS = (
@@ -201,7 +201,7 @@ def _answers_and_experiences(
     """
     answers = {}
     experiences = []
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [assessment.pk, client_id])
         for kind, pk, text, not_applicable, severity, outcome, ended_on in cursor.fetchall():
             if kind == "a":
@@ -321,7 +321,8 @@ SINGLE_STATEMENT_SUBMIT = True
 # The statement's text never changes (the dimension rows arrive as four arrays), so
 # psycopg parses it once per process instead of on every submit (core.sql.one_line): a
 # VALUES list of four placeholders a row made each submit's text new, and its 55
-# parameters too many to cache.
+# parameters too many to cache. It is prepared (core.sql.prepared_cursor): PostgreSQL
+# plans it once per connection, not on every submit.
 STORE_RESULT_SQL = one_line(
     """
     WITH updated AS (
@@ -334,7 +335,7 @@ STORE_RESULT_SQL = one_line(
     ), transition AS (
         INSERT INTO assessments_assessmenttransition
                (assessment_id, from_status, to_status, by_id, at, comment)
-        SELECT id, %s, %s, %s, %s, '' FROM updated
+        SELECT id, %s::varchar, %s::varchar, %s::bigint, %s::timestamptz, '' FROM updated
     )
     INSERT INTO assessments_dimensionresult (assessment_id, dimension_id, code, kind, score)
     SELECT updated.id, v.dimension_id, v.code, v.kind, v.score
@@ -373,7 +374,7 @@ def _store_in_one_statement(
         kinds,
         scores,
     ]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(STORE_RESULT_SQL, params)
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache, partial
+from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -36,19 +37,25 @@ NAVIGATION = (
 )
 
 
-def navigation(request: HttpRequest) -> dict[str, object]:
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"nav_items": [], "unread_notifications": 0}
-    current = request.path
-    items = []
+def _nav_items(user: Any, current: str) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = []
     for item in NAVIGATION:
         if not user_has_role(user, item.roles):
             continue
         url = reverse(item.url_name)
         active = current == url if url == "/" else current.startswith(url)
         items.append({"label": item.label, "url": url, "active": active})
-    # The bell's count is one indexed COUNT, run only by a template that shows it (the
-    # template calls it; cached, so once per request): an autosave's partial, rendered
-    # dozens of times per assessment, never pays for it.
-    return {"nav_items": items, "unread_notifications": cache(partial(unread_count, user))}
+    return items
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "unread_notifications": 0}
+    # The menu and the bell's count (one indexed COUNT) are worked out only by a template
+    # that shows them (the template calls them; cached, so once per request): an
+    # autosave's partial, rendered dozens of times per assessment, pays for neither.
+    return {
+        "nav_items": cache(partial(_nav_items, user, request.path)),
+        "unread_notifications": cache(partial(unread_count, user)),
+    }

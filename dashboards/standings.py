@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from assessments.models import Assessment, AssessmentStatus, DimensionResult
 from clients.models import Client, Engagement
-from core.sql import one_line
+from core.sql import one_line, prepared_cursor
 from dashboards.models import SLOTS, Standing, slot_column
 from dashboards.slots import slot_map, slot_maps
 from education import cadence
@@ -69,7 +69,7 @@ def standing_refresh(engagement_id: int) -> None:
 
 def _lock(engagement_id: int) -> None:
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(
                 "SELECT 1 FROM clients_engagement e JOIN clients_client c ON c.id = e.client_id"
                 " WHERE e.id = %s FOR UPDATE OF e FOR SHARE OF c",
@@ -157,14 +157,15 @@ def _slot_sql() -> dict[str, str]:
 
 
 def _refresh_in_one_statement(engagement_id: int) -> None:
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_refresh_sql(), {"e": engagement_id, "counted": [str(s) for s in COUNTED]})
 
 
 @functools.cache
 def _refresh_sql() -> str:
     """The refresh statement, built once per process, on one line so that psycopg parses
-    it once too (it is on every submit's path; ``core.sql.one_line``)."""
+    it once too (it is on every submit's path; ``core.sql.one_line``); it is run prepared,
+    so PostgreSQL plans it once per connection."""
     slots = _slot_sql()
     days = cadence.days_sql("l.maturity_level")
     columns, scores, pivot, updates = (

@@ -300,8 +300,9 @@ class AssessmentViewSet(
 
     def get_queryset(self) -> QuerySet[Assessment]:
         if self.action in {"answers", "submit", "review"}:
-            # The services lock and read the row themselves; the answer is read again.
-            return assessments_visible_to(self.request.user)
+            # The services lock and read the row themselves (keeping the version and the
+            # engagement read here); the answer is read again.
+            return assessments_visible_to(self.request.user).select_related("version", "engagement")
         return self._reads(detail=self.action != "list")
 
     def _reads(self, *, detail: bool, checked: bool = False) -> QuerySet[Assessment]:

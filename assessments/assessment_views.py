@@ -345,7 +345,7 @@ def answer_save_view(request: AuthenticatedHttpRequest, pk: int, question_pk: in
 @login_required
 @require_POST
 def assessment_submit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
+    assessment = _assessment(request, pk, "version", "engagement")
     already = not assessment.is_editable
     try:
         assessment_submit(assessment=assessment, by=request.user)

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -260,17 +261,19 @@ def _saved_partial(
     question = item["question"]
     sections = _sections(questions, answered)
     section = next(s for s in sections if s["dimension"].pk == question.dimension_id)
-    return render(
-        request,
-        "assessments/fill.html#question-oob",
-        {
-            "assessment": assessment,
-            "item": item,
-            "progress": _progress(sections),
-            "section": section,
-            "checking": request.POST.get(CHECKING) == "1",
-        },
-        status=status,
+    context = {
+        "assessment": assessment,
+        "item": item,
+        "progress": _progress(sections),
+        "section": section,
+        "checking": request.POST.get(CHECKING) == "1",
+    }
+    if item["conflict"]:  # the whole question again, its form with a CSRF token
+        return render(request, "assessments/fill.html#question-oob", context, status=status)
+    # Out-of-band fragments only: nothing of the request's context (menu, messages, CSRF)
+    # is drawn, so none of it is prepared.
+    return HttpResponse(
+        render_to_string("assessments/fill.html#question-oob", context), status=status
     )
 
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
 import json
 import pstats
 import random
@@ -310,7 +309,7 @@ def profile(assessments: list[Assessment]) -> None:
         assessment_submit(assessment=assessment, by=assessment.assessor)
         profiler.disable()
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("SORT", "tottime")).print_stats(int(os.environ.get("TOP", "15")))
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
     print(f"\nthe costliest functions over {len(profiled)} submits under cProfile (own time):")
     print(out.getvalue().split("\n\n", 1)[-1].strip())
 

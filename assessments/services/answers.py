@@ -120,19 +120,24 @@ _USER, _ASSESSMENT = -720_311_401, -720_311_402
 
 
 @cache
-def _visible_template(whole_portfolio: bool) -> tuple[str, tuple[Any, ...]]:
+def _autosave_sql(
+    *, whole_portfolio: bool, may_edit_all: bool, update: bool
+) -> tuple[str, tuple[Any, ...]]:
+    """The statement's text, on one line, for one kind of save (a new answer or a changed
+    one) by one kind of user — built once per process, not on every save — and the scoping
+    rule's parameters, with the stand-ins in place of the ids."""
     stand_in = SimpleNamespace(
         is_authenticated=True, is_active=True, sees_whole_portfolio=whole_portfolio, pk=_USER
     )
     query = assessments_visible_to(stand_in).filter(pk=_ASSESSMENT).order_by().values("pk")
-    return query.query.sql_with_params()
-
-
-def _visible(by: User, assessment_id: int) -> tuple[str, list[Any]]:
-    """The SQL of ``assessments_visible_to(by).filter(pk=assessment_id)`` (its ids)."""
-    sql, params = _visible_template(bool(by.sees_whole_portfolio))
-    ids = {_USER: by.pk, _ASSESSMENT: assessment_id}
-    return sql, [ids.get(param, param) if isinstance(param, int) else param for param in params]
+    visible, visible_params = query.query.sql_with_params()
+    sql = _AUTOSAVE_SQL.format(
+        assessor="" if may_edit_all else " AND assessor_id = %s",
+        visible=visible,
+        answer_check=_AT if update else _NEW,
+        write=_UPDATE if update else _INSERT,
+    )
+    return one_line(sql), tuple(visible_params)
 
 
 @dataclass(frozen=True)
@@ -155,41 +160,38 @@ def answer_autosave(
         return None
     if item.note is None or item.na_reason is None or _problem_in(question, item) is not None:
         return None
-    visible, visible_params = _visible(by, assessment_id)
     may_edit_all = user_has_role(by, DIRECTORS)  # may_edit's rule: the assessor, or directors
     revision = item.revision or 0
+    sql, visible_params = _autosave_sql(
+        whole_portfolio=bool(by.sees_whole_portfolio),
+        may_edit_all=may_edit_all,
+        update=bool(revision),
+    )
+    ids = {_USER: by.pk, _ASSESSMENT: assessment_id}
     now = timezone.now()
     row = _row(Assessment(pk=assessment_id), question, item, None, by=by, now=now)
     value = Answer._meta.get_field("value").get_db_prep_save(row.value, connection)
     fields = [value, row.not_applicable, row.na_reason, row.note]
     if revision:
-        write = _UPDATE
         write_params = [*fields, now, by.pk, question.pk, revision]
-        answer_check, check_params = _AT, [assessment_id, question.pk, revision]
+        check_params = [assessment_id, question.pk, revision]
     else:
-        write = _INSERT
         write_params = [question.pk, *fields, now, by.pk]
-        answer_check, check_params = _NEW, [assessment_id, question.pk]
-    sql = _AUTOSAVE_SQL.format(
-        assessor="" if may_edit_all else " AND assessor_id = %s",
-        visible=visible,
-        answer_check=answer_check,
-        write=write,
-    )
+        check_params = [assessment_id, question.pk]
     params = [
         now,
         assessment_id,
         question.version_id,
         *EDITABLE_STATUSES,
         *([] if may_edit_all else [by.pk]),
-        *visible_params,
+        *(ids.get(p, p) if isinstance(p, int) else p for p in visible_params),
         *check_params,
         *write_params,
         assessment_id,
         question.pk,
     ]
     with prepared_cursor() as cursor:
-        cursor.execute(one_line(sql), params)
+        cursor.execute(sql, params)
         saved, answered = cursor.fetchone()
     if saved is None:
         return None

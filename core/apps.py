@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +7,16 @@ from django.utils.translation import gettext_lazy as _
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from django_structlog import signals
+
+        signals.bind_extra_request_finished_metadata.connect(_with_user_agent)
+
+
+def _with_user_agent(
+    sender: object, request: Any, log_kwargs: dict[str, Any], **kwargs: Any
+) -> None:
+    """The request's one log line (request_finished) names the user agent, which
+    django-structlog writes only on the start line, logged at DEBUG here (settings)."""
+    log_kwargs["user_agent"] = request.META.get("HTTP_USER_AGENT")

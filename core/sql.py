@@ -8,7 +8,10 @@ from typing import Any
 
 import psycopg
 from django.db import connection
+from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.backends.utils import CursorDebugWrapper
+
+TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
 
 
 def one_line(sql: str) -> str:
@@ -40,6 +43,14 @@ class _ComposedDebugWrapper(CursorDebugWrapper):
             return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)
 
 
+def _in_connection_time_zone(cursor: psycopg.Cursor[Any]) -> None:
+    """What Django's create_cursor does: timestamps loaded in the connection's time zone
+    when psycopg's connection-wide loader disagrees."""
+    loader = cursor.connection.adapters.get_loader(TIMESTAMPTZ_OID, psycopg.pq.Format.TEXT)
+    if connection.timezone != getattr(loader, "timezone", None):
+        register_tzloader(connection.timezone, cursor)
+
+
 @contextmanager
 def prepared_cursor() -> Iterator[Any]:
     """A cursor for the few hand-written statements on a hot path whose planning costs
@@ -51,9 +62,9 @@ def prepared_cursor() -> Iterator[Any]:
     pooler would need ``max_prepared_statements`` set. The cursor is Django's wrapper —
     counted by the tests' query counts, database errors wrapped as Django's — around a
     server-binding psycopg cursor: write the statement's placeholders as ``%s`` and cast a
-    parameter whose type PostgreSQL cannot infer. It reads no timestamps back (they would
-    not get the connection's time zone; dates are fine). Elsewhere than PostgreSQL, an
-    ordinary cursor."""
+    parameter whose type PostgreSQL cannot infer. Timestamps read back are in the
+    connection's time zone, as Django's own cursors read them. Elsewhere than PostgreSQL,
+    an ordinary cursor."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             yield cursor
@@ -61,6 +72,7 @@ def prepared_cursor() -> Iterator[Any]:
     connection.ensure_connection()
     connection.validate_thread_sharing()
     raw = _PreparedCursor(connection.connection)
+    _in_connection_time_zone(raw)
     wrapped = (
         _ComposedDebugWrapper(raw, connection)
         if connection.queries_logged

@@ -8,6 +8,7 @@ empty ``ALLOWED_HOSTS``. Every bad value raises ImproperlyConfigured at start-up
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -265,6 +266,10 @@ HEARTBEAT_SECONDS = env.get_int("HEARTBEAT_SECONDS", 60, minimum=1)
 
 # --- Authentication ---------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Django's database sessions and ModelBackend, each reading what every signed-in request
+# needs (the session, the user) by one prepared statement instead of a compiled query.
+SESSION_ENGINE = "accounts.sessions"
+AUTHENTICATION_BACKENDS = ["accounts.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -455,6 +460,9 @@ structlog.configure(
     cache_logger_on_first_use=True,
 )
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# One line a request, when it finishes (with its status, user, IP and user agent): the
+# line at its start is written only at LOG_LEVEL=DEBUG.
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 # An id a proxy in front already gave the request is kept, so its logs and ours join up.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.get_bool("TRUST_UPSTREAM_REQUEST_ID", False)
 

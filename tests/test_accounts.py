@@ -173,3 +173,71 @@ def test_the_navigation_follows_the_role(client):
     client.force_login(AdministratorFactory())
     page = client.get(reverse("web:home")).content.decode()
     assert 'href="/admin/"' in page
+
+
+# The session and the user are read by prepared statements (accounts.sessions,
+# accounts.backends): what Django's own store and backend decide must still hold.
+
+
+def test_the_signed_in_user_is_read_with_every_field_as_the_orm_reads_it(client):
+    from django.contrib.auth import get_user
+
+    from accounts.models import User
+
+    user = DirectorFactory(language="es", first_name="Ana", last_name="Ruiz")
+    client.force_login(user)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    read = get_user(request)
+    stored = User.objects.get(pk=user.pk)
+    assert type(read) is User
+    assert {f.attname: getattr(read, f.attname) for f in User._meta.concrete_fields} == {
+        f.attname: getattr(stored, f.attname) for f in User._meta.concrete_fields
+    }
+    assert read.last_login is not None
+    assert read.last_login.utcoffset() is not None
+
+
+def test_a_change_to_the_user_counts_on_the_next_request(client):
+    user = AccountManagerFactory()
+    client.force_login(user)
+    assert client.get(reverse("web:home")).status_code == 200
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+    response = client.get(reverse("web:home"))
+    assert response.status_code == 302  # signed out: an inactive user is no one
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_an_expired_or_deleted_session_signs_the_user_out(client):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client.force_login(AccountManagerFactory())
+    key = client.cookies["sessionid"].value
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert client.get(reverse("web:home")).status_code == 302
+    client.force_login(AccountManagerFactory())
+    Session.objects.filter(pk=client.cookies["sessionid"].value).delete()
+    assert client.get(reverse("web:home")).status_code == 302
+
+
+def test_a_session_survives_a_password_change_only_where_it_was_changed(client):
+    from django.test import Client
+
+    user = AccountManagerFactory()
+    other_device = Client()
+    other_device.force_login(user)
+    client.force_login(user)
+    response = client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "An0ther-long-one",
+            "new_password2": "An0ther-long-one",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("web:home")).status_code == 200
+    assert other_device.get(reverse("web:home")).status_code == 302

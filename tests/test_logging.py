@@ -105,3 +105,16 @@ def test_the_request_id_follows_the_request_into_its_celery_task(
     ours = [line for line in lines if line.get("request_id") == request_id]
     assert {"task_started", "task_succeeded"} <= {line["event"] for line in ours}
     assert any(line.get("task") == "education.tasks.build_plan" for line in ours)
+
+
+@pytest.mark.django_db
+def test_a_request_writes_one_line_naming_its_status_user_and_user_agent(client, manager_a, caplog):
+    client.force_login(manager_a)
+    with caplog.at_level(logging.INFO, logger="django_structlog.middlewares.request"):
+        client.get("/health/live/", HTTP_USER_AGENT="Probe/1.0")
+    events = [r.msg for r in caplog.records if r.name == "django_structlog.middlewares.request"]
+    assert [event["event"] for event in events] == ["request_finished"]
+    (finished,) = events
+    assert finished["code"] == 200
+    assert finished["user_agent"] == "Probe/1.0"
+    assert finished["request"] == "GET /health/live/"

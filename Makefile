@@ -27,6 +27,11 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
+# The OpenID Connect provider the single sign-on tests start (Node.js; skipped without it).
+OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc_provider/package.json tests/oidc_provider/package-lock.json
+	if command -v npm >/dev/null; then npm ci --prefix tests/oidc_provider --no-audit --no-fund --silent; fi
+
 install: $(STAMP)
 
 run: install
@@ -34,7 +39,7 @@ run: install
 	DEBUG=true $(MANAGE) seed_demo
 	DEBUG=true $(MANAGE) run_embedded
 
-test: install
+test: install $(OIDC_PROVIDER)
 	DEBUG=true DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from rest_framework.permissions import BasePermission
 
 from accounts.models import Role, User
@@ -40,14 +41,14 @@ def user_has_role(user: Any, roles: Iterable[str]) -> bool:
     return user.role in roles
 
 
-def role_required(
+def role_required[R: HttpResponseBase](
     *roles: str,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., R]], Callable[..., R | HttpResponseRedirect]]:
     """View decorator: anonymous users go to the login page, the wrong role gets 403."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., R]) -> Callable[..., R | HttpResponseRedirect]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> R | HttpResponseRedirect:
             if not request.user.is_authenticated:
                 from django.contrib.auth.views import redirect_to_login
 

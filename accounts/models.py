@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -56,3 +57,59 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+
+class SecurityEventKind(models.TextChoices):
+    LOGIN = "login", _("Signed in")
+    LOGIN_FAILED = "login_failed", _("Sign-in refused")
+    LOCKED_OUT = "locked_out", _("Locked out")
+    LOGOUT = "logout", _("Signed out")
+    TOKEN_ISSUED = "token_issued", _("API token issued")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")
+    TOKEN_REFUSED = "token_refused", _("API token refused")
+    PERMISSION_DENIED = "permission_denied", _("Permission denied")
+    EXPORT = "export", _("Data exported")
+    ERASURE = "erasure", _("Personal data erased")
+    MFA_ENABLED = "mfa_enabled", _("Two-factor turned on")
+    MFA_DISABLED = "mfa_disabled", _("Two-factor turned off")
+    MFA_REFUSED = "mfa_refused", _("Two-factor code refused")
+    RECOVERY_CODE_USED = "recovery_code_used", _("Recovery code used")
+
+
+class SecurityEvent(models.Model):
+    """Something a security review asks about afterwards: who signed in or failed to, who
+    was locked out, which tokens were issued or revoked, who was refused a page, who
+    exported or erased data. Written by accounts.services.security_event_record; read by
+    directors on the security log page (and exported there as JSON lines).
+
+    ``username`` is what was typed (a failed sign-in may name no one who exists) or the
+    user's name at the time; ``user`` is kept only while the user exists."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    kind = models.CharField(_("event"), max_length=30, choices=SecurityEventKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    path = models.CharField(_("path"), max_length=300, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["-at", "-id"], name="security_event_recent"),
+            models.Index(fields=["kind", "-at"], name="security_event_kind"),
+            models.Index(fields=["user", "-at"], name="security_event_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.username or '—'} · {self.at:%Y-%m-%d %H:%M}"

@@ -1,12 +1,17 @@
-"""Writes to users: the one place that creates users and changes their settings."""
+"""Writes to users — the one place that creates users and changes their settings — and to
+the security log."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import Role, SecurityEvent, User
 
 
 def user_create(
@@ -44,3 +49,38 @@ def user_set_language(*, user: User, language: str) -> None:
         raise ValidationError({"language": _("Unsupported language.")})
     user.language = language
     user.save(update_fields=["language"])
+
+
+_SIGNED_IN = object()
+
+
+def security_event_record(
+    *,
+    kind: str,
+    request: HttpRequest | None = None,
+    user: Any = _SIGNED_IN,
+    username: str = "",
+    **detail: Any,
+) -> SecurityEvent:
+    """Write one security event. ``request`` gives the IP (by django-axes' rule, which knows
+    the proxies in front: the address a lockout is keyed on), the user agent and the path;
+    ``user`` defaults to the request's signed-in user (pass None for no one: asking an API
+    request for its user while it authenticates would start again). ``detail`` holds ids
+    and counts — never a password, a token or a stakeholder's name."""
+    if user is _SIGNED_IN:
+        signed_in = getattr(request, "user", None)
+        user = signed_in if signed_in is not None and signed_in.is_authenticated else None
+    if user is not None and not getattr(user, "pk", None):
+        user = None
+    event = SecurityEvent(
+        kind=kind,
+        user=user,
+        username=(username or (user.get_username() if user is not None else ""))[:150],
+        detail=detail,
+    )
+    if request is not None:
+        event.ip = getattr(request, "axes_ip_address", None) or get_client_ip_address(request)
+        event.user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
+        event.path = request.path[:300]
+    event.save()
+    return event

@@ -7,6 +7,9 @@ class ApiConfig(AppConfig):
     verbose_name = _("API")
 
     def ready(self) -> None:
+        from api.privacy import register_places
+
+        register_places()
         # In ready(): importing it registers the token scheme with drf-spectacular, which
         # must happen once, after the app registry is loaded.
         from api import schema  # noqa: F401

@@ -5,8 +5,11 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from accounts.models import SecurityEventKind
+from accounts.services import security_event_record
 from api.models import ApiToken
 from api.services import api_token_authenticate
+from api.throttles import RefusedTokenThrottle
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -18,9 +21,21 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].decode(errors="replace").lower() not in self.keywords:
             return None
+        refusals = RefusedTokenThrottle()
+        wait = refusals.wait_before_trying(request)
+        if wait is not None:  # this address has presented too many bad tokens lately
+            raise exceptions.Throttled(wait)
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Malformed Authorization header."))
         token = api_token_authenticate(header[1].decode(errors="replace"))
+        if token is None or not token.user.is_active:
+            refusals.record_refusal(request)
+            security_event_record(
+                kind=SecurityEventKind.TOKEN_REFUSED,
+                request=request,
+                user=token.user if token is not None else None,
+                token=token.pk if token is not None else None,
+            )
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         if not token.user.is_active:

@@ -20,6 +20,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.models import SecurityEventKind
+from accounts.services import security_event_record
+
 _TYPES: dict[type[exceptions.APIException], str] = {
     exceptions.ValidationError: "validation_error",
     exceptions.ParseError: "parse_error",
@@ -74,6 +77,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         errors = []
         detail = str(response.data.get("detail", "")) if isinstance(response.data, dict) else ""
     response.data = {"type": kind, "detail": detail, "errors": errors}
+    if kind == "permission_denied":
+        request = context.get("request")
+        security_event_record(
+            kind=SecurityEventKind.PERMISSION_DENIED,
+            request=getattr(request, "_request", request),
+            user=getattr(request, "user", None),
+            method=getattr(request, "method", ""),
+        )
     return response
 
 

@@ -6,10 +6,12 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import SecurityEventKind, User
+from accounts.services import security_event_record
 from api.models import ApiToken
 
 TOKEN_PREFIX = "mat"
@@ -30,8 +32,11 @@ def split_token(raw: str) -> str | None:
     return parts[1]
 
 
-def api_token_issue(*, user: User, name: str, read_only: bool = False) -> tuple[ApiToken, str]:
-    """Create a token for ``user``; returns the row and the raw token, shown only now."""
+def api_token_issue(
+    *, user: User, name: str, read_only: bool = False, by: User | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns the row and the raw token, shown only now.
+    Recorded in the security log (``by``: who issued it, when not the user)."""
     prefix = secrets.token_hex(6)
     raw = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken(
@@ -39,6 +44,13 @@ def api_token_issue(*, user: User, name: str, read_only: bool = False) -> tuple[
     )
     token.full_clean()
     token.save()
+    security_event_record(
+        kind=SecurityEventKind.TOKEN_ISSUED,
+        user=user,
+        token=token.pk,
+        read_only=read_only,
+        by=by.pk if by is not None else None,
+    )
     return token, raw
 
 
@@ -61,9 +73,17 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     return token
 
 
-def api_token_revoke(*, token: ApiToken) -> ApiToken:
-    """Revoke a token for good; its row stays for the record."""
+def api_token_revoke(*, token: ApiToken, by: User | None = None, request: Any = None) -> ApiToken:
+    """Revoke a token for good; its row stays for the record, and the security log says
+    who revoked it."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        security_event_record(
+            kind=SecurityEventKind.TOKEN_REVOKED,
+            request=request,
+            user=token.user,
+            token=token.pk,
+            by=by.pk if by is not None else None,
+        )
     return token

@@ -8,6 +8,9 @@ class AssessmentsConfig(AppConfig):
     verbose_name = _("Assessments")
 
     def ready(self) -> None:
+        from assessments.privacy import register_places
+
+        register_places()
         # In ready(): defaults imports the models and services, so the app registry must be
         # loaded first.
         from assessments.defaults import ensure_default_questionnaire_after_migrate

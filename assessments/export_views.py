@@ -16,12 +16,18 @@ from django.views.decorators.http import require_GET
 from rest_framework.renderers import JSONRenderer
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
+from accounts.models import SecurityEventKind
+from accounts.services import security_event_record
 from assessments.export import export_csv
 from assessments.models import QuestionnaireVersion
 
 
-def assessments_csv_response(version: QuestionnaireVersion) -> StreamingHttpResponse:
-    """The streamed CSV download of ``version``'s submitted assessments (pages and API)."""
+def assessments_csv_response(request: Any, version: QuestionnaireVersion) -> StreamingHttpResponse:
+    """The streamed CSV download of ``version``'s submitted assessments (pages and API),
+    recorded in the security log."""
+    security_event_record(
+        kind=SecurityEventKind.EXPORT, request=request, export="assessments.csv", version=version.pk
+    )
     response = StreamingHttpResponse(
         export_csv(version, language=translation.get_language()),
         content_type="text/csv; charset=utf-8",
@@ -39,7 +45,7 @@ def version_assessments_csv(request: AuthenticatedHttpRequest, pk: int) -> Strea
     if not user_has_role(request.user, DIRECTORS):
         raise PermissionDenied
     version = get_object_or_404(QuestionnaireVersion.objects.select_related("questionnaire"), pk=pk)
-    return assessments_csv_response(version)
+    return assessments_csv_response(request, version)
 
 
 class CsvDownloadRenderer(JSONRenderer):

@@ -192,4 +192,4 @@ class QuestionnaireVersionViewSet(viewsets.ReadOnlyModelViewSet):
             QuestionnaireVersion.objects.select_related("questionnaire"), pk=pk
         )
         self.check_object_permissions(request, version)
-        return assessments_csv_response(version)
+        return assessments_csv_response(request, version)

@@ -20,6 +20,7 @@ from clients.models import (
     Stakeholder,
     TimelineEntry,
 )
+from core.privacy import mentions
 
 
 def visible_through(user: Any, path: str = "") -> Q:
@@ -110,3 +111,24 @@ def team_candidates() -> QuerySet[User]:
     return User.objects.filter(
         is_active=True, role__in=[Role.ACCOUNT_MANAGER, Role.DIRECTOR]
     ).order_by("first_name", "last_name", "username")
+
+
+def stakeholder_personal_data(stakeholder: Stakeholder) -> dict[str, Any]:
+    """Everything held about one stakeholder: their row, and every row of their client's
+    free text that mentions their name, e-mail or phone (core.privacy's places)."""
+    return {
+        "stakeholder": {
+            "id": stakeholder.pk,
+            "client": {"id": stakeholder.client_id, "name": stakeholder.client.name},
+            "name": stakeholder.name,
+            "role": stakeholder.role,
+            "email": stakeholder.email,
+            "phone": stakeholder.phone,
+            "influence": stakeholder.influence,
+            "stance": stakeholder.stance,
+            "notes": stakeholder.notes,
+        },
+        "mentions": mentions(
+            stakeholder.client_id, [stakeholder.name, stakeholder.email, stakeholder.phone]
+        ),
+    }

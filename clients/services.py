@@ -17,7 +17,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import Role, SecurityEventKind, User
+from accounts.services import security_event_record
 from clients.models import (
     DUPLICATE_NAME_MESSAGE,
     AuditAction,
@@ -29,6 +30,7 @@ from clients.models import (
     Stakeholder,
     TimelineEntry,
 )
+from core.privacy import ERASED, redact_mentions
 
 CLIENT_FIELDS = (
     "name", "legal_name", "tax_id", "segment", "size", "country", "owner", "notes", "is_active",
@@ -388,3 +390,27 @@ def timeline_entry_update(*, entry: TimelineEntry, by: User | None, **fields: An
 def timeline_entry_delete(*, entry: TimelineEntry, by: User | None) -> None:
     _check_may_change(entry, by)
     entry.delete()
+
+
+@transaction.atomic
+def stakeholder_erase(*, stakeholder: Stakeholder, by: User, request: Any = None) -> int:
+    """Erase a stakeholder's personal data (LGPD art. 18, GDPR art. 17): the row keeps
+    only what describes the relationship, not the person (influence, stance), and their
+    name, e-mail and phone are replaced with "[erased]" wherever the client's free text
+    mentions them (core.privacy's places: timeline, notes, evidence, actions…). Recorded in
+    the security log by id only. Returns the rows of free text changed."""
+    needles = [stakeholder.name, stakeholder.email, stakeholder.phone]
+    redacted = redact_mentions(stakeholder.client_id, needles)
+    Stakeholder.objects.filter(pk=stakeholder.pk).update(
+        name=ERASED, role="", email="", phone="", notes=""
+    )
+    security_event_record(
+        kind=SecurityEventKind.ERASURE,
+        request=request,
+        user=by,
+        stakeholder=stakeholder.pk,
+        client=stakeholder.client_id,
+        rows_redacted=redacted,
+    )
+    stakeholder.refresh_from_db()
+    return redacted

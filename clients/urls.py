@@ -11,4 +11,14 @@ urlpatterns = [
     path("new/", views.client_create, name="create"),
     path("<int:pk>/edit/", views.client_edit, name="edit"),
     path("<int:pk>/archive/", views.client_archive, name="archive"),
+    path(
+        "<int:pk>/stakeholders/<int:stakeholder_pk>/personal-data.json",
+        views.stakeholder_data_export,
+        name="stakeholder_data_export",
+    ),
+    path(
+        "<int:pk>/stakeholders/<int:stakeholder_pk>/erase/",
+        views.stakeholder_data_erase,
+        name="stakeholder_data_erase",
+    ),
 ]

@@ -10,23 +10,30 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
+from accounts.models import SecurityEventKind
+from accounts.services import security_event_record
 from clients import services
 from clients.filters import ClientFilter
 from clients.forms import (
     ClientForm,
 )
+from clients.models import Stakeholder
 from clients.selectors import client_list as select_clients
-from clients.selectors import clients_visible_to
+from clients.selectors import clients_visible_to, stakeholder_personal_data, stakeholders_visible_to
 from core.forms import attach_errors
 from core.htmx import is_htmx
+from core.privacy import ERASED
 
 LIST_PAGE_SIZE = 25
 
@@ -109,3 +116,66 @@ def client_archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         services.client_archive(client=client, by=request.user)
         messages.success(request, _("Client archived. Its history is kept."))
     return redirect("clients:detail", pk=client.pk)
+
+
+# --- A stakeholder's personal data (directors) ------------------------------------------------
+
+
+def _directors_stakeholder(
+    request: AuthenticatedHttpRequest, pk: int, stakeholder_pk: int
+) -> Stakeholder:
+    if not user_has_role(request.user, DIRECTORS):
+        raise PermissionDenied
+    return get_object_or_404(
+        stakeholders_visible_to(request.user).select_related("client"),
+        pk=stakeholder_pk,
+        client_id=pk,
+    )
+
+
+@login_required
+@require_GET
+def stakeholder_data_export(
+    request: AuthenticatedHttpRequest, pk: int, stakeholder_pk: int
+) -> HttpResponse:
+    """Everything held about one stakeholder, as JSON (a subject's access request)."""
+    stakeholder = _directors_stakeholder(request, pk, stakeholder_pk)
+    security_event_record(
+        kind=SecurityEventKind.EXPORT,
+        request=request,
+        export="stakeholder.json",
+        stakeholder=stakeholder.pk,
+        client=stakeholder.client_id,
+    )
+    response = JsonResponse(
+        stakeholder_personal_data(stakeholder),
+        encoder=DjangoJSONEncoder,
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="stakeholder-{stakeholder.pk}-personal-data.json"'
+    )
+    return response
+
+
+@login_required
+@require_POST
+def stakeholder_data_erase(
+    request: AuthenticatedHttpRequest, pk: int, stakeholder_pk: int
+) -> HttpResponse:
+    """Erase a stakeholder's personal data (the row stays, anonymous)."""
+    stakeholder = _directors_stakeholder(request, pk, stakeholder_pk)
+    if stakeholder.name == ERASED:
+        messages.info(request, _("This stakeholder's data was already erased."))
+    else:
+        rows = services.stakeholder_erase(stakeholder=stakeholder, by=request.user, request=request)
+        messages.success(
+            request,
+            ngettext(
+                "Personal data erased, and removed from %(n)d note that mentioned them.",
+                "Personal data erased, and removed from %(n)d notes that mentioned them.",
+                rows,
+            )
+            % {"n": rows},
+        )
+    return redirect(f"{reverse('clients:detail', args=[pk])}#section-stakeholders")

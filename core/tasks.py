@@ -9,6 +9,7 @@ from celery import shared_task
 from django.conf import settings
 
 from core.heartbeats import WORKER
+from core.privacy import purge_expired
 from core.services import heartbeat_record
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,14 @@ log = logging.getLogger(__name__)
 def heartbeat(source: str = WORKER) -> int:
     """Record that a worker is alive; returns the number of beats seen from ``source``."""
     return heartbeat_record(source=source).beats
+
+
+@shared_task(name="core.tasks.purge_expired_personal_data")
+def purge_expired_personal_data() -> dict[str, int]:
+    """Delete what has outlived its retention setting (core.privacy's rules); idempotent."""
+    deleted = purge_expired()
+    log.info("personal_data_purged", extra={"deleted": deleted})
+    return deleted
 
 
 class BrokerBreaker:

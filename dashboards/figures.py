@@ -91,6 +91,13 @@ class HeatCell:
     average: float | None
     engagements: int
 
+    @property
+    def shade(self) -> int:
+        """The cell's colour step (the average to the nearest 5, 0–100): a class of the
+        stylesheet (``heat-v-55``), as the Content-Security-Policy allows no style in the
+        page's markup."""
+        return min(100, max(0, 5 * round((self.average or 0) / 5)))
+
 
 @dataclass(frozen=True)
 class AtRiskRow:

@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
+from accounts.models import SecurityEventKind
+from accounts.services import security_event_record
 from clients.models import ProcessType, Segment
 from core.htmx import is_htmx
 from dashboards import selectors
@@ -198,6 +200,13 @@ def _export(request: AuthenticatedHttpRequest, name: str, *, mine: bool) -> Stre
     if table is None:
         raise Http404
     scope, _form = selectors.scope_of(request.user, request.GET, mine=mine)
+    security_event_record(
+        kind=SecurityEventKind.EXPORT,
+        request=request,
+        export=f"{name}.csv",
+        mine=mine,
+        filters={key: request.GET.getlist(key) for key in request.GET},
+    )
     response = StreamingHttpResponse(
         csv_rows(table, table.load(scope)), content_type="text/csv; charset=utf-8"
     )
@@ -242,6 +251,9 @@ def client_report_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     from dashboards.pdf import client_report_pdf as render_pdf
 
     report = client_report(user=request.user, pk=pk, **_report_version(request))
+    security_event_record(
+        kind=SecurityEventKind.EXPORT, request=request, export="client_report.pdf", client=pk
+    )
     response = HttpResponse(render_pdf(report), content_type="application/pdf")
     stamp = timezone.localdate().isoformat()
     name = slugify(report.client.name) or "client"

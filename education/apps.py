@@ -10,6 +10,9 @@ class EducationConfig(AppConfig):
     verbose_name = _("Education")
 
     def ready(self) -> None:
+        from education.privacy import register_places
+
+        register_places()
         # In ready(): defaults and receivers import the models, so the app registry must be
         # loaded first.
         from education.defaults import ensure_default_playbook_after_migrate

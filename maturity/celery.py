@@ -52,6 +52,11 @@ def beat_schedule(
             "schedule": float(dashboard_seconds),
             "options": {"expires": float(dashboard_seconds)},
         },
+        # What has outlived its retention setting (core.privacy), every night.
+        "core.purge_expired_personal_data": {
+            "task": "core.tasks.purge_expired_personal_data",
+            "schedule": crontab(minute=30, hour=3),
+        },
         "core.heartbeat": {
             "task": "core.tasks.heartbeat",
             "schedule": float(heartbeat_seconds),

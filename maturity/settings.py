@@ -9,12 +9,15 @@ empty ``ALLOWED_HOSTS``. Every bad value raises ImproperlyConfigured at start-up
 from __future__ import annotations
 
 import logging
+import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 import structlog
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from maturity.env import Env
@@ -60,6 +63,10 @@ INSTALLED_APPS = [
     "health_check",
     "django_prometheus",
     "django_structlog",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "core",
     "clients",
@@ -74,6 +81,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -87,6 +95,8 @@ MIDDLEWARE = [
     "core.middleware.RequestIdHeaderMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lockout raised by its backend into the 429 page.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -183,6 +193,9 @@ REDIS_SOCKET_TIMEOUT = env.get_float("REDIS_SOCKET_TIMEOUT", 1.0, minimum=0.05)
 # After a publish fails, this process stops trying for this long (requests answer at their
 # normal speed while the broker is away); the dispatcher catches up when it is back.
 BROKER_RETRY_AFTER_SECONDS = env.get_float("BROKER_RETRY_AFTER_SECONDS", 10.0, minimum=0)
+# The same for the API's rate counters in the cache (api/throttles.py): unreachable, the
+# limits are off for this long instead of every call waiting for the cache.
+THROTTLE_RETRY_AFTER_SECONDS = env.get_float("THROTTLE_RETRY_AFTER_SECONDS", 10.0, minimum=0)
 
 if REDIS_URL:
     CACHES = {
@@ -269,7 +282,8 @@ AUTH_USER_MODEL = "accounts.User"
 # Django's database sessions and ModelBackend, each reading what every signed-in request
 # needs (the session, the user) by one prepared statement instead of a compiled query.
 SESSION_ENGINE = "accounts.sessions"
-AUTHENTICATION_BACKENDS = ["accounts.backends.ModelBackend"]
+# django-axes first: it refuses a locked-out user or IP before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -348,8 +362,99 @@ SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (Django's own, the successor of django-csp): scripts, styles,
+# images, fonts and requests from this site only; no inline script or style, no style
+# attribute, no eval — a script or style that must be inline carries the request's nonce
+# ({{ csp_nonce }}). The pages keep their behaviour in static/js; the API's Swagger UI is
+# served as files (SpectacularSwaggerSplitView). CSP_REPORT_URI, when set, is where
+# browsers report what the policy blocked.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+if CSP_REPORT_URI := env.get_str("CSP_REPORT_URI", ""):
+    SECURE_CSP["report-uri"] = [CSP_REPORT_URI]
+
+# Single sign-on with OpenID Connect (accounts/oidc.py, mozilla-django-oidc): on when
+# OIDC_CLIENT_ID is set, with the provider's endpoints (its discovery document lists them).
+OIDC_RP_CLIENT_ID = env.get_str("OIDC_CLIENT_ID", "")
+if OIDC_RP_CLIENT_ID:
+    OIDC_RP_CLIENT_SECRET = env.get_str("OIDC_CLIENT_SECRET")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env.get_str("OIDC_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env.get_str("OIDC_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env.get_str("OIDC_USERINFO_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = env.get_str("OIDC_JWKS_ENDPOINT")
+    AUTHENTICATION_BACKENDS.append("accounts.oidc.OIDCBackend")
+OIDC_RP_SIGN_ALGO = env.get_str("OIDC_SIGN_ALGORITHM", "RS256")
+OIDC_RP_SCOPES = env.get_str("OIDC_SCOPES", "openid email profile")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = (3, 10)  # connect, read: a provider that hangs does not hang a sign-in
+OIDC_PROVIDER_NAME = env.get_str("OIDC_PROVIDER_NAME", "SSO")
+# The claim that carries the user's groups or roles, and which of its values give which
+# role ("maturity-directors:director,maturity-admins:administrator").
+OIDC_ROLE_CLAIM = env.get_str("OIDC_ROLE_CLAIM", "groups")
+OIDC_ROLE_MAP = {
+    name.strip(): role.strip()
+    for name, _, role in (
+        pair.partition(":") for pair in env.get_list("OIDC_ROLE_MAP", []) if pair.strip()
+    )
+}
+OIDC_DEFAULT_ROLE = env.get_str("OIDC_DEFAULT_ROLE", "account_manager")
+for _role in (*OIDC_ROLE_MAP.values(), OIDC_DEFAULT_ROLE):
+    if _role not in {"account_manager", "director", "administrator"}:
+        raise ImproperlyConfigured(
+            f"OIDC role {_role!r}: use account_manager, director or administrator."
+        )
+OIDC_DISABLE_PASSWORD = env.get_bool("OIDC_DISABLE_PASSWORD", False)
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
+
+# Two-factor authentication (django-otp: authenticator codes and recovery codes; every
+# user may turn it on from their menu). On, directors and administrators must sign in with
+# it and set it up at their next sign-in. API tokens are unaffected.
+TWO_FACTOR_REQUIRED = env.get_bool("TWO_FACTOR_REQUIRED", False)
+OTP_TOTP_ISSUER = env.get_str("TWO_FACTOR_ISSUER", "Maturity")
+
+# Sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one
+# username, or from one IP address (each counted alone), sign-ins from it are refused for
+# LOGIN_LOCKOUT_MINUTES, the right password included; a success resets the count. An
+# administrator unlocks at once by deleting the attempts in the admin ("Access attempts")
+# or with `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`.
+AXES_FAILURE_LIMIT = env.get_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.get_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# Sign-ins and failures are written to the security log (accounts.SecurityEvent).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# The client's address: behind TRUSTED_PROXY_COUNT proxies that append to
+# X-Forwarded-For, the address the nearest of them saw; with none, the socket's peer
+# (a header a client sets itself is not trusted).
+TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
 
 # --- REST API ---------------------------------------------------------------------------
+def _rate(name: str, default: str) -> str:
+    """An API rate limit from the environment: ``<number>/<s|min|hour|day>``."""
+    value = env.get_str(name, default)
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name}={value!r} must look like 600/min (s, min, hour, day).")
+    return value
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.ApiTokenAuthentication",
@@ -364,6 +469,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    # 429 with Retry-After past these (api/throttles.py; README "Settings").
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttles.UserThrottle",
+        "api.throttles.TokenThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": _rate("API_RATE_PER_USER", "600/min"),
+        "token": _rate("API_RATE_PER_TOKEN", "300/min"),
+        "refused_token": _rate("API_RATE_REFUSED_TOKENS", "10/min"),
+    },
     "DEFAULT_PARSER_CLASSES": [
         "api.parsers.SafeJSONParser",
         "rest_framework.parsers.FormParser",
@@ -442,7 +557,12 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # django-axes narrates every sign-in at INFO; its warnings (lockouts) are kept, and
+        # the security log records each event.
+        "axes": {"level": "WARNING"},
+    },
 }
 structlog.configure(
     processors=[
@@ -465,6 +585,12 @@ DJANGO_STRUCTLOG_CELERY_ENABLED = True
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 # An id a proxy in front already gave the request is kept, so its logs and ours join up.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.get_bool("TRUST_UPSTREAM_REQUEST_ID", False)
+
+# --- Personal data (docs/privacy.md) -------------------------------------------------------
+# Deleted every night once older than this many days (0 keeps them): read notifications
+# (e-mails themselves are never stored) and security-log events.
+NOTIFICATION_RETENTION_DAYS = env.get_int("NOTIFICATION_RETENTION_DAYS", 180, minimum=0)
+SECURITY_LOG_RETENTION_DAYS = env.get_int("SECURITY_LOG_RETENTION_DAYS", 365, minimum=0)
 
 # --- Health and metrics (ops/; docs/operations.md) -----------------------------------------
 # Readiness fails when a worker's heartbeat, beat's tick or the oldest waiting outbox row

@@ -7,6 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views import defaults
 
+from accounts import oidc
+from accounts.models import SecurityEventKind
+from accounts.services import security_event_record
 from api.errors import api_not_found, api_server_error
 from clients import urls as clients_urls
 from ops import views as ops_views
@@ -18,6 +21,9 @@ admin.site.site_title = "Maturity"
 urlpatterns = [
     path("", include("web.urls")),
     path("accounts/", include("accounts.urls")),
+    # Single sign-on (accounts/oidc.py): the names are mozilla-django-oidc's.
+    path("oidc/authenticate/", oidc.SSOStart.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.SSOCallback.as_view(), name="oidc_authentication_callback"),
     # Before the client page's, whose section pattern would take "<pk>/report/".
     path("clients/", include("dashboards.report_urls")),
     # The clients app's pages and the client page (web, above the apps it composes): one
@@ -43,6 +49,15 @@ def handler404(
     if _is_api(request):
         return api_not_found(request)
     return defaults.page_not_found(request, exception)
+
+
+def handler403(
+    request: HttpRequest, exception: Exception, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """A page refused to the signed-in user: recorded in the security log. (The API's
+    refusals are recorded by its exception handler.)"""
+    security_event_record(kind=SecurityEventKind.PERMISSION_DENIED, request=request)
+    return defaults.permission_denied(request, exception)
 
 
 def handler500(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

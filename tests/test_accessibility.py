@@ -8,6 +8,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 
+from tests.browser import wait_for_js
 from tests.test_browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -120,9 +121,10 @@ def test_an_assessment_is_answered_and_an_action_completed_from_the_keyboard(
     complete.focus()
     page.keyboard.press("Enter")
     # (Once htmx has settled the form it swapped in, so the form sends in place.)
-    page.wait_for_function(
+    wait_for_js(
+        page,
         "document.activeElement.name === 'outcome'"
-        " && !document.querySelector('.htmx-settling, .htmx-added, .htmx-swapping')"
+        " && !document.querySelector('.htmx-settling, .htmx-added, .htmx-swapping')",
     )
     page.keyboard.type("Reunião feita; metas acordadas.")
     page.keyboard.press("Tab")

@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from tests.browser import wait_for_js
 from tests.test_browser import login, page  # noqa: F401  (the Chromium page fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -66,8 +67,10 @@ def test_a_director_filters_the_dashboard_and_downloads_what_it_shows(
     at_risk_before = table_rows(page, "at_risk")
     assert {row[0] for row in at_risk_before} >= {"Banco Pampa", "Tele Norte"}
     # The charts are drawn (a canvas Chart.js took over), with their tables beside them.
-    page.wait_for_function(
-        "() => window.Chart && Chart.getChart(document.querySelector('canvas[data-chart=scatter]'))"
+    wait_for_js(
+        page,
+        "() => !!(window.Chart"
+        " && Chart.getChart(document.querySelector('canvas[data-chart=scatter]')))",
     )
     assert len(table_rows(page, "levels")) == 5
 
@@ -75,8 +78,8 @@ def test_a_director_filters_the_dashboard_and_downloads_what_it_shows(
     page.evaluate("window.__still_here = true")
     page.get_by_label("Segment", exact=True).select_option("banking")
     page.wait_for_url("**segment=banking**")
-    page.wait_for_function(
-        "() => document.querySelector('[data-tile=active_clients] strong').innerText === '2'"
+    wait_for_js(
+        page, "() => document.querySelector('[data-tile=active_clients] strong').innerText === '2'"
     )
     assert page.evaluate("window.__still_here") is True  # the same document: no reload
     at_risk = table_rows(page, "at_risk")

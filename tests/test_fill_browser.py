@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
+from tests.browser import wait_for_js
 from tests.factories import PASSWORD
 from tests.test_browser import login
 
@@ -125,7 +126,8 @@ def test_a_refused_submit_marks_what_is_missing_and_leads_to_each(
 
         # "Go to the next one": the other in this section, then the one further on.
         page.locator(".next-missing").click()
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "id => document.activeElement.closest('.question-card')?.id === id",
             arg=f"question-{missing[1].pk}",
         )

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
+from tests.browser import wait_for_js
 from tests.factories import PASSWORD
 from tests.test_browser import login
 
@@ -62,10 +63,10 @@ def test_a_director_works_through_a_filtered_queue(live_server, sized_page, lang
         # Banks only, newest first: the filter and the order apply as they are chosen.
         page.get_by_label(translation.gettext("Segment")).select_option("banking")
         page.locator("tbody tr").nth(1).wait_for()
-        page.wait_for_function("document.querySelectorAll('tbody tr').length === 2")
+        wait_for_js(page, "document.querySelectorAll('tbody tr').length === 2")
         page.get_by_label(translation.gettext("Sort by")).select_option("-submitted")
         page.wait_for_url("**ordering=-submitted**")
-        page.wait_for_function("document.querySelector('tbody td').innerText === 'Banco Sul'")
+        wait_for_js(page, "document.querySelector('tbody td').innerText === 'Banco Sul'")
         assert page.locator("tbody td:first-child").all_inner_texts() == [
             "Banco Sul",
             "Banco Horizonte",

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import RequestFactory
 
 from accounts.models import Role, User
 from clients.models import (
@@ -59,7 +60,8 @@ def test_it_creates_the_demo_logins_with_their_roles():
         "admin": Role.ADMINISTRATOR,
     }
     for username in roles:
-        assert authenticate(username=username, password="demo") is not None
+        request = RequestFactory().post("/accounts/login/")
+        assert authenticate(request, username=username, password="demo") is not None
 
 
 def test_running_it_twice_adds_nothing():

@@ -51,11 +51,19 @@ def _nav_items(user: Any, current: str) -> list[dict[str, object]]:
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [], "unread_notifications": 0}
+        return {
+            "nav_items": [],
+            "unread_notifications": 0,
+            "may_see_security_log": False,
+            "may_handle_personal_data": False,
+        }
     # The menu and the bell's count (one indexed COUNT) are worked out only by a template
     # that shows them (the template calls them; cached, so once per request): an
     # autosave's partial, rendered dozens of times per assessment, pays for neither.
     return {
         "nav_items": cache(partial(_nav_items, user, request.path)),
         "unread_notifications": cache(partial(unread_count, user)),
+        # The security log, and exporting or erasing what is held about a person.
+        "may_see_security_log": user_has_role(user, DIRECTORS),
+        "may_handle_personal_data": user_has_role(user, DIRECTORS),
     }

@@ -14,7 +14,8 @@
   });
 
   // A keystroke that edits a text field (not Tab, arrows or Shift): what makes a question
-  // dirty and, after a pause, saves it. Used by the fill form's hx-trigger filter.
+  // dirty and, after a pause, saves it (the keyup listener below sends the form "edited",
+  // its hx-trigger: the Content-Security-Policy lets htmx evaluate no trigger filter).
   window.editing = function (event) {
     var target = event.target;
     return Boolean(
@@ -85,7 +86,10 @@
   // behind by a quick click on "Submit".
   document.addEventListener("keyup", function (event) {
     var form = event.target.closest && event.target.closest("form[data-autosave]");
-    if (form && window.editing(event)) pending.add(form);
+    if (form && window.editing(event)) {
+      pending.add(form);
+      htmx.trigger(form, "edited");
+    }
   });
   document.addEventListener("submit", function (event) {
     var submit = event.target.closest("form.submit-form");
@@ -146,6 +150,23 @@
   document.addEventListener("DOMContentLoaded", scrollableTables);
   document.addEventListener("htmx:afterSettle", scrollableTables);
   window.addEventListener("resize", scrollableTables);
+
+  // Behaviour that used to sit in inline attributes (onchange, onsubmit, onclick), which
+  // the Content-Security-Policy forbids: a select that submits its form when changed, a
+  // form that asks for confirmation first, a button that prints the page.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select.matches && select.matches("select[data-submit-on-change]")) select.form.submit();
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.dataset && form.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-print]");
+    if (button) window.print();
+  });
 
   window.addEventListener("beforeunload", function (event) {
     if (pending.size) {

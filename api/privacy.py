@@ -1,0 +1,17 @@
+"""Where the api app keeps personal data (core.privacy's registry)."""
+
+from __future__ import annotations
+
+from api.models import ApiToken
+from core.privacy import UserData, register
+
+
+def register_places() -> None:
+    register(
+        UserData(
+            "api_tokens",
+            ApiToken,
+            "user_id",
+            ("name", "prefix", "read_only", "created_at", "last_used_at", "revoked_at"),
+        )
+    )

@@ -1,0 +1,99 @@
+"""API rate limits: per user, per token, per address for refused tokens; 429 with
+Retry-After in the API's error shape; no limits (and no waiting) while the cache is away."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import SecurityEvent, SecurityEventKind
+from api.services import api_token_issue
+from api.throttles import _Breaker
+from tests.factories import AccountManagerFactory
+
+pytestmark = pytest.mark.django_db
+
+CLIENTS = "/api/v1/clients/"
+
+
+@pytest.fixture(autouse=True)
+def fresh_counters(settings, redis_url):
+    """Counters of this test alone (a prefix of its own in the real Redis), and rates low
+    enough to reach."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}",
+        }
+    }
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            "user": "6/min",
+            "token": "4/min",
+            "refused_token": "5/min",
+        },
+    }
+    _Breaker.until = 0.0
+    yield
+    _Breaker.until = 0.0
+
+
+def bearer(raw: str) -> APIClient:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return api
+
+
+def test_a_user_past_the_rate_gets_429_with_retry_after():
+    api = APIClient()
+    api.force_login(AccountManagerFactory())
+    assert [api.get(CLIENTS).status_code for _ in range(6)] == [200] * 6
+    refused = api.get(CLIENTS)
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert refused.json()["type"] == "throttled"
+
+
+def test_each_token_has_its_own_rate_within_its_users():
+    user = AccountManagerFactory()
+    crm, warehouse = (bearer(api_token_issue(user=user, name=n)[1]) for n in ("crm", "bi"))
+    assert [crm.get(CLIENTS).status_code for _ in range(4)] == [200] * 4
+    assert crm.get(CLIENTS).status_code == 429
+    # The refused call counted against the user too (every throttle counts every call).
+    assert warehouse.get(CLIENTS).status_code == 200  # the user's 6th of 6
+    assert warehouse.get(CLIENTS).status_code == 429  # the user's limit, not the token's
+
+
+def test_guessing_tokens_is_refused_after_a_few_tries_and_recorded():
+    user = AccountManagerFactory()
+    _, good = api_token_issue(user=user, name="crm")
+    guesses = [bearer(f"mat_{uuid.uuid4().hex[:12]}_guess").get(CLIENTS) for _ in range(5)]
+    assert [r.status_code for r in guesses] == [401] * 5
+    assert SecurityEvent.objects.filter(kind=SecurityEventKind.TOKEN_REFUSED).count() == 5
+    paused = bearer(good).get(CLIENTS)  # the same address: paused whatever it sends
+    assert paused.status_code == 429
+    assert int(paused["Retry-After"]) >= 1
+    assert SecurityEvent.objects.filter(kind=SecurityEventKind.TOKEN_REFUSED).count() == 5
+    assert bearer(good).get(CLIENTS, REMOTE_ADDR="198.51.100.4").status_code == 200
+
+
+def test_without_the_cache_the_api_answers_unlimited_and_without_waiting(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    api = APIClient()
+    api.force_login(AccountManagerFactory())
+    started = time.monotonic()
+    answers = [api.get(CLIENTS).status_code for _ in range(10)]
+    assert answers == [200] * 10
+    assert _Breaker.open()
+    assert time.monotonic() - started < 5

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views import defaults
+from django.views.generic import RedirectView
 
 from accounts import oidc
 from accounts.models import SecurityEventKind
@@ -33,6 +34,13 @@ urlpatterns = [
     path("education/", include("education.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("api/", include("maturity.api_urls")),
+    # One way in: the admin's own sign-in form would skip the lockout page, the second
+    # factor and single sign-on, so it sends people to the product's.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="accounts:login", query_string=True),
+        name="admin-login",
+    ),
     path("admin/", admin.site.urls),
     path("health/", include("ops.urls")),
     path("metrics", ops_views.metrics, name="metrics"),

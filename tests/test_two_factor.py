@@ -157,3 +157,17 @@ def test_api_tokens_are_unaffected(client, api):
     _token, raw = api_token_issue(user=user, name="crm")
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert api.get("/api/v1/clients/").status_code == 200
+
+
+def test_the_admin_sign_in_form_cannot_skip_the_second_factor(client, settings):
+    from tests.factories import AdministratorFactory
+
+    settings.TWO_FACTOR_REQUIRED = True
+    admin = AdministratorFactory(is_staff=True, is_superuser=True)
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == f"{LOGIN}?next=/admin/"
+    posted = client.post("/admin/login/", {"username": admin.username, "password": PASSWORD})
+    assert posted.status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/")["Location"].startswith("/admin/login/")

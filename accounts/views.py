@@ -9,12 +9,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
-    JsonResponse,
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, render
@@ -33,6 +31,7 @@ from accounts.selectors import security_event_json, user_personal_data
 from accounts.services import security_event_record, user_set_language
 from accounts.two_factor import has_two_factor, two_factor_required
 from accounts.two_factor_views import start_second_step
+from core.downloads import json_download
 from core.htmx import is_htmx
 
 
@@ -185,10 +184,4 @@ def user_data_export(request: HttpRequest, pk: int) -> HttpResponse:
     security_event_record(
         kind=SecurityEventKind.EXPORT, request=request, export="user.json", subject=person.pk
     )
-    response = JsonResponse(
-        user_personal_data(person),
-        encoder=DjangoJSONEncoder,
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
-    )
-    response["Content-Disposition"] = f'attachment; filename="user-{person.pk}-personal-data.json"'
-    return response
+    return json_download(user_personal_data(person), f"user-{person.pk}-personal-data.json")

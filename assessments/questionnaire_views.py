@@ -26,6 +26,7 @@ from assessments.services import (
     version_tune,
 )
 from core import languages
+from core.downloads import json_download
 
 MAX_UPLOAD = 2 * 1024 * 1024
 
@@ -72,11 +73,8 @@ def version_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @role_required(*DIRECTORS)
 def version_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(QuestionnaireVersion.objects.select_related("questionnaire"), pk=pk)
-    body = json.dumps(version_export(version), ensure_ascii=False, indent=2)
-    response = HttpResponse(body, content_type="application/json; charset=utf-8")
     filename = f"{slugify(version.questionnaire.code)}-v{version.number}.json"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return json_download(version_export(version), filename)
 
 
 @role_required(*DIRECTORS)

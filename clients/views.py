@@ -12,8 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -31,6 +30,7 @@ from clients.forms import (
 from clients.models import Stakeholder
 from clients.selectors import client_list as select_clients
 from clients.selectors import clients_visible_to, stakeholder_personal_data, stakeholders_visible_to
+from core.downloads import json_download
 from core.forms import attach_errors
 from core.htmx import is_htmx
 from core.privacy import ERASED
@@ -147,15 +147,10 @@ def stakeholder_data_export(
         stakeholder=stakeholder.pk,
         client=stakeholder.client_id,
     )
-    response = JsonResponse(
+    return json_download(
         stakeholder_personal_data(stakeholder),
-        encoder=DjangoJSONEncoder,
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
+        f"stakeholder-{stakeholder.pk}-personal-data.json",
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="stakeholder-{stakeholder.pk}-personal-data.json"'
-    )
-    return response
 
 
 @login_required

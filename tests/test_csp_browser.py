@@ -5,8 +5,8 @@ reported (the browser's securitypolicyviolation events are collected on every pa
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
+from tests.test_accessibility import the_demo
 from tests.test_browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,23 +22,11 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 
 def test_the_main_pages_render_under_the_policy_without_a_violation(live_server, sized_page):
-    from accounts.models import User
-    from assessments.models import Assessment, AssessmentStatus, QuestionnaireVersion
-    from assessments.services import assessment_start
-    from clients.selectors import engagements_visible_to
+    from assessments.models import QuestionnaireVersion
 
     page = sized_page
     page.add_init_script(COLLECT)
-    call_command("seed_demo", "--clients", "6", "--force", verbosity=0)
-    manager = User.objects.get(username="manager")
-    submitted = (
-        Assessment.objects.filter(
-            engagement__in=engagements_visible_to(manager), status=AssessmentStatus.SUBMITTED
-        )
-        .order_by("-submitted_at")
-        .first()
-    )
-    draft, _ = assessment_start(engagement=submitted.engagement, by=manager)
+    submitted, draft = the_demo("en")
     client = submitted.engagement.client_id
     version = QuestionnaireVersion.objects.filter(status="published").first()
     found: dict[str, list[str]] = {}

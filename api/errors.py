@@ -92,6 +92,18 @@ def json_error(request: HttpRequest, *, status_code: int, kind: str, detail: str
     return JsonResponse({"type": kind, "detail": detail, "errors": []}, status=status_code)
 
 
+def api_bad_request(request: HttpRequest) -> JsonResponse:
+    return json_error(
+        request,
+        status_code=status.HTTP_400_BAD_REQUEST,
+        kind="bad_request",
+        detail=_(
+            "The request could not be read: too large, too many fields, or characters "
+            "that are not allowed."
+        ),
+    )
+
+
 def api_not_found(request: HttpRequest) -> JsonResponse:
     return json_error(
         request, status_code=status.HTTP_404_NOT_FOUND, kind="not_found", detail=_("Not found.")

@@ -309,6 +309,8 @@ def engagement_update(*, engagement: Engagement, by: User | None, **fields: Any)
 
 @transaction.atomic
 def engagement_delete(*, engagement: Engagement, by: User | None) -> None:
+    """Delete an engagement that nothing else stands on. One with assessments or education
+    actions is refused (ValidationError): they are the client's history."""
     _audit(
         client=engagement.client,
         by=by,
@@ -316,7 +318,16 @@ def engagement_delete(*, engagement: Engagement, by: User | None) -> None:
         subject=str(engagement),
         changes={},
     )
-    engagement.delete()
+    try:
+        engagement.delete()
+    except models.ProtectedError as error:
+        raise ValidationError(
+            _(
+                "This engagement has assessments or education actions, which are the "
+                "client's history: it cannot be deleted. Move it to its last phase instead."
+            ),
+            code="protected",
+        ) from error
 
 
 # --- Stakeholders, past experiences, timeline -----------------------------------------------

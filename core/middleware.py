@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import structlog
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 
 
@@ -23,3 +24,24 @@ class RequestIdHeaderMiddleware:
         if request_id:
             response["X-Request-ID"] = request_id
         return response
+
+
+class NulInRequest(SuspiciousOperation):
+    """A NUL character in the path or the query string."""
+
+
+class RefuseNulMiddleware:
+    """Answers 400 to a path or query string holding a NUL character, before anything
+    reads it: no text of this product contains one, and PostgreSQL refuses it in a query
+    (a filter given ``%00`` ended in a 500). Bodies go through the forms' and
+    serializers' own validation, which refuses NUL already."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or any(
+            "\x00" in value for _, values in request.GET.lists() for value in values
+        ):
+            raise NulInRequest("NUL character in the request's path or query string.")
+        return self.get_response(request)

@@ -11,7 +11,7 @@ from django.views.generic import RedirectView
 from accounts import oidc
 from accounts.models import SecurityEventKind
 from accounts.services import security_event_record
-from api.errors import api_not_found, api_server_error
+from api.errors import api_bad_request, api_not_found, api_server_error
 from clients import urls as clients_urls
 from ops import views as ops_views
 from web import client_urls
@@ -57,6 +57,16 @@ def handler404(
     if _is_api(request):
         return api_not_found(request)
     return defaults.page_not_found(request, exception)
+
+
+def handler400(
+    request: HttpRequest, exception: Exception, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """A request Django refuses before any view (a body over the upload limit, too many
+    fields, a NUL in the query): the API's error shape under /api/."""
+    if _is_api(request):
+        return api_bad_request(request)
+    return defaults.bad_request(request, exception)
 
 
 def handler403(

@@ -217,10 +217,13 @@ def _check_may_change(request: AuthenticatedHttpRequest, row: models.Model) -> N
         raise PermissionDenied
 
 
-def _render_section(request: AuthenticatedHttpRequest, client: Client, key: str) -> HttpResponse:
+def _render_section(
+    request: AuthenticatedHttpRequest, client: Client, key: str, refusal: str = ""
+) -> HttpResponse:
     # Re-read the client so the section shows what is now stored.
     fresh = select_client(user=request.user, pk=client.pk)
-    response = render(request, "clients/detail.html#section", section_context(request, fresh, key))
+    context = {**section_context(request, fresh, key), "refusal": refusal}
+    response = render(request, "clients/detail.html#section", context)
     # The form posted itself (hx-target="this"); on success the whole section is replaced.
     response["HX-Retarget"] = f"#section-{key}"
     response["HX-Reswap"] = "innerHTML"
@@ -300,7 +303,13 @@ def section_delete(
     section, client = _section_and_client(request, pk, key)
     row = get_object_or_404(getattr(client, section.related_name), pk=row_pk)
     _check_may_change(request, row)
-    section.delete(row, by=request.user)
+    try:
+        section.delete(row, by=request.user)
+    except ValidationError as refused:
+        if is_htmx(request):
+            return _render_section(request, client, key, refusal=" ".join(refused.messages))
+        messages.error(request, " ".join(refused.messages))
+        return redirect(reverse("clients:detail", args=[client.pk]) + f"#{key}")
     if is_htmx(request):
         return _render_section(request, client, key)
     messages.success(request, _("Deleted."))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import structlog
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.urls import get_resolver, get_urlconf
+
+log = logging.getLogger(__name__)
 
 
 class RequestIdHeaderMiddleware:
@@ -43,5 +47,10 @@ class RefuseNulMiddleware:
         if "\x00" in request.path or any(
             "\x00" in value for _, values in request.GET.lists() for value in values
         ):
-            raise NulInRequest("NUL character in the request's path or query string.")
+            # Answered here, by the project's 400 handler (the API's error shape under
+            # /api/), not raised: a fuzzer's junk is worth a warning, not a traceback.
+            refusal = NulInRequest("NUL character in the request's path or query string.")
+            log.warning("nul_in_request", extra={"path": request.path.replace("\x00", "\\0")})
+            handler = get_resolver(get_urlconf()).resolve_error_handler(400)
+            return handler(request, refusal)  # type: ignore[call-arg]  # (request, exception)
         return self.get_response(request)

@@ -96,8 +96,9 @@ def test_the_worklist_filters_by_client_and_words_and_pages(
     none = client.get(url, {"q": "nothing like it"}).content.decode()
     assert "No action here matches these filters." in none
     # Odd input is ignored, not a server error.
-    odd = {"client": "x", "page": "-1", "when": "soon", "q": "a\x00"}
+    odd = {"client": "x", "page": "-1", "when": "soon", "q": "a"}
     assert client.get(url, odd).status_code == 200
+    assert client.get(url, {"q": "a\x00"}).status_code == 400  # core.middleware
 
 
 def test_another_managers_client_does_not_leak_through_the_client_filter(

@@ -41,10 +41,14 @@ def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
+def _being_set_up(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+
+
 def totp_setup_start(user: User) -> TOTPDevice:
     """The authenticator being set up for ``user``: the same one until it is confirmed
     (reloading the page shows the same QR code), a new one after."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    device = _being_set_up(user)
     return device or TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
 
 
@@ -64,7 +68,7 @@ def totp_setup_confirm(*, user: User, code: str, request: Any = None) -> list[st
     """Confirm the authenticator being set up with a code it shows: it replaces any
     previous one, and new recovery codes replace the old. Returns the recovery codes (to
     show once), or None when the code is not right."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    device = _being_set_up(user)
     if device is None or not device.verify_token(_digits(code)):
         return None
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()

@@ -113,7 +113,6 @@ def _enroll_while_signing_in(
     if not two_factor_required(user):  # the device went away meanwhile: password was enough
         _finish(request, user, pending, "")
         return redirect(pending["next"])
-    device = totp_setup_start(user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         codes = totp_setup_confirm(user=user, code=form.cleaned_data["code"], request=request)
@@ -123,16 +122,7 @@ def _enroll_while_signing_in(
                 request, "accounts/recovery_codes.html", {"codes": codes, "next": pending["next"]}
             )
         form.add_error("code", _("That code is not right. Check the app's clock and try again."))
-    return render(
-        request,
-        "accounts/two_factor_setup.html",
-        {
-            "form": form,
-            "qr": qr_svg(device),
-            "secret": secret_text(device),
-            "signing_in": True,
-        },
-    )
+    return _setup_page(request, user, form, signing_in=True)
 
 
 @login_required
@@ -154,7 +144,7 @@ def two_factor(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.add_error(
                 "code", _("That code is not right. Check the app's clock and try again.")
             )
-        return _setup_page(request, form)
+        return _setup_page(request, user, form)
     if request.method == "POST" and action == "renew" and has_two_factor(user):
         codes = recovery_codes_renew(user=user, request=request)
         return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": "/"})
@@ -170,7 +160,7 @@ def two_factor(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             form.add_error("code", _("That code is not right."))
     if request.GET.get("setup"):  # on, or onto another phone (confirming replaces the old)
-        return _setup_page(request, CodeForm())
+        return _setup_page(request, user, CodeForm())
     return render(
         request,
         "accounts/two_factor.html",
@@ -183,10 +173,18 @@ def two_factor(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _setup_page(request: AuthenticatedHttpRequest, form: CodeForm) -> HttpResponse:
-    device = totp_setup_start(request.user)
+def _setup_page(
+    request: HttpRequest, user: User, form: CodeForm, *, signing_in: bool = False
+) -> HttpResponse:
+    """The authenticator's QR code and key, and the form confirming it with a code."""
+    device = totp_setup_start(user)
     return render(
         request,
         "accounts/two_factor_setup.html",
-        {"form": form, "qr": qr_svg(device), "secret": secret_text(device), "signing_in": False},
+        {
+            "form": form,
+            "qr": qr_svg(device),
+            "secret": secret_text(device),
+            "signing_in": signing_in,
+        },
     )

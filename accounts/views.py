@@ -118,6 +118,10 @@ def set_language(request: HttpRequest) -> HttpResponse:
 SECURITY_LOG_PAGE_SIZE = 50
 
 
+def _filters_in_force(request: HttpRequest) -> list[tuple[str, str]]:
+    return [(key, request.GET[key]) for key in FILTERS if request.GET.get(key)]
+
+
 def _security_events(request: HttpRequest) -> SecurityEventFilter:
     return SecurityEventFilter(request.GET, queryset=SecurityEvent.objects.select_related("user"))
 
@@ -131,7 +135,7 @@ def security_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         events.qs if events.is_valid() else SecurityEvent.objects.none(), SECURITY_LOG_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    query = urlencode([(k, request.GET[k]) for k in FILTERS if request.GET.get(k)])
+    query = urlencode(_filters_in_force(request))
     context = {
         "filter": events,
         "page": page,
@@ -161,7 +165,7 @@ def security_log_export(request: HttpRequest) -> HttpResponse | StreamingHttpRes
         kind=SecurityEventKind.EXPORT,
         request=request,
         export="security_log.jsonl",
-        filters={k: request.GET[k] for k in FILTERS if request.GET.get(k)},
+        filters=dict(_filters_in_force(request)),
     )
     rows = events.qs.order_by("at", "id")
     response = StreamingHttpResponse(

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import translation
@@ -15,7 +13,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 from rest_framework.renderers import JSONRenderer
 
-from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
+from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required
 from accounts.models import SecurityEventKind
 from accounts.services import security_event_record
 from assessments.export import export_csv
@@ -37,13 +35,9 @@ def assessments_csv_response(request: Any, version: QuestionnaireVersion) -> Str
     return response
 
 
-# Not role_required: it is typed for views that return an HttpResponse, and a streamed
-# response is not one. The same rule, spelled out: sign in first, then directors only.
-@login_required
+@role_required(*DIRECTORS)
 @require_GET
 def version_assessments_csv(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpResponse:
-    if not user_has_role(request.user, DIRECTORS):
-        raise PermissionDenied
     version = get_object_or_404(QuestionnaireVersion.objects.select_related("questionnaire"), pk=pk)
     return assessments_csv_response(request, version)
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import DIRECTORS, AuthenticatedHttpRequest, user_has_role
+from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required, user_has_role
 from accounts.models import SecurityEventKind
 from accounts.services import security_event_record
 from clients import services
@@ -121,11 +121,7 @@ def client_archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- A stakeholder's personal data (directors) ------------------------------------------------
 
 
-def _directors_stakeholder(
-    request: AuthenticatedHttpRequest, pk: int, stakeholder_pk: int
-) -> Stakeholder:
-    if not user_has_role(request.user, DIRECTORS):
-        raise PermissionDenied
+def _stakeholder(request: AuthenticatedHttpRequest, pk: int, stakeholder_pk: int) -> Stakeholder:
     return get_object_or_404(
         stakeholders_visible_to(request.user).select_related("client"),
         pk=stakeholder_pk,
@@ -133,13 +129,13 @@ def _directors_stakeholder(
     )
 
 
-@login_required
+@role_required(*DIRECTORS)
 @require_GET
 def stakeholder_data_export(
     request: AuthenticatedHttpRequest, pk: int, stakeholder_pk: int
 ) -> HttpResponse:
     """Everything held about one stakeholder, as JSON (a subject's access request)."""
-    stakeholder = _directors_stakeholder(request, pk, stakeholder_pk)
+    stakeholder = _stakeholder(request, pk, stakeholder_pk)
     security_event_record(
         kind=SecurityEventKind.EXPORT,
         request=request,
@@ -153,13 +149,13 @@ def stakeholder_data_export(
     )
 
 
-@login_required
+@role_required(*DIRECTORS)
 @require_POST
 def stakeholder_data_erase(
     request: AuthenticatedHttpRequest, pk: int, stakeholder_pk: int
 ) -> HttpResponse:
     """Erase a stakeholder's personal data (the row stays, anonymous)."""
-    stakeholder = _directors_stakeholder(request, pk, stakeholder_pk)
+    stakeholder = _stakeholder(request, pk, stakeholder_pk)
     if stakeholder.name == ERASED:
         messages.info(request, _("This stakeholder's data was already erased."))
     else:

@@ -60,10 +60,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     # The menu and the bell's count (one indexed COUNT) are worked out only by a template
     # that shows them (the template calls them; cached, so once per request): an
     # autosave's partial, rendered dozens of times per assessment, pays for neither.
+    # The security log, and exporting or erasing what is held about a person: directors'.
+    directs = user_has_role(user, DIRECTORS)
     return {
         "nav_items": cache(partial(_nav_items, user, request.path)),
         "unread_notifications": cache(partial(unread_count, user)),
-        # The security log, and exporting or erasing what is held about a person.
-        "may_see_security_log": user_has_role(user, DIRECTORS),
-        "may_handle_personal_data": user_has_role(user, DIRECTORS),
+        "may_see_security_log": directs,
+        "may_handle_personal_data": directs,
     }

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, SecurityEvent, User
+from core.network import client_ip
 
 
 def user_create(
@@ -79,7 +79,7 @@ def security_event_record(
         detail=detail,
     )
     if request is not None:
-        event.ip = getattr(request, "axes_ip_address", None) or get_client_ip_address(request)
+        event.ip = client_ip(request)
         event.user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
         event.path = request.path[:300]
     event.save()

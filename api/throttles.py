@@ -6,8 +6,8 @@ The counts live in the cache (Redis in production). When the cache cannot be rea
 limits are not applied — an API that stops answering because its rate counter is away
 would be worse than one briefly unlimited — and, as for the broker, this process stops
 asking for ``THROTTLE_RETRY_AFTER_SECONDS`` after a failure, so a hung Redis costs one
-socket timeout, not one a call. The client's address is django-axes' (the same proxies
-trusted as for the sign-in lockout).
+socket timeout, not one a call. The client's address is ``core.network.client_ip``'s
+(the same proxies trusted as for the sign-in lockout).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import logging
 import time
 from typing import Any
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import ApiToken
+from core.network import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class _Throttle(SimpleRateThrottle):
         return rates.get(str(self.scope))
 
     def get_ident(self, request: Any) -> str:
-        return get_client_ip_address(request) or "unknown"
+        return client_ip(request) or "unknown"
 
     def allow_request(self, request: Any, view: Any) -> bool:
         if _Breaker.open():

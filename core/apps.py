@@ -11,7 +11,18 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django_structlog import signals
 
+        signals.bind_extra_request_metadata.connect(_with_client_ip)
         signals.bind_extra_request_finished_metadata.connect(_with_user_agent)
+
+
+def _with_client_ip(sender: object, request: Any, **kwargs: Any) -> None:
+    """Every log line of the request names the client's address, read as the lockout and
+    the rate limits read it."""
+    import structlog
+
+    from core.network import client_ip
+
+    structlog.contextvars.bind_contextvars(ip=client_ip(request))
 
 
 def _with_user_agent(

@@ -438,13 +438,10 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 # The client's address: behind TRUSTED_PROXY_COUNT proxies that append to
 # X-Forwarded-For, the address the nearest of them saw; with none, the socket's peer
-# (a header a client sets itself is not trusted).
+# (a header a client sets itself is not trusted). One function reads it for the lockout,
+# the API's rate limits, the security log and the logs (core.network.client_ip).
 TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
-if TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "core.network.client_ip"
 
 
 # --- REST API ---------------------------------------------------------------------------
@@ -584,6 +581,10 @@ DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # One line a request, when it finishes (with its status, user, IP and user agent): the
 # line at its start is written only at LOG_LEVEL=DEBUG.
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+# The address on every line is bound by core.apps with core.network.client_ip, which trusts
+# X-Forwarded-For only as far as TRUSTED_PROXY_COUNT says (django-ipware, which
+# django-structlog would use, believes any client's header, and costs more).
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 # An id a proxy in front already gave the request is kept, so its logs and ours join up.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.get_bool("TRUST_UPSTREAM_REQUEST_ID", False)
 

@@ -345,10 +345,10 @@ def main() -> None:
                 f"  autosave above the floor / raw UPDATE: {(autosave - floor) / raw:.1f}×; "
                 f"the floor alone: {floor / raw:.1f}×"
             )
-            fills, statements = whole_fill(browser, user, args.flows, rng)
+            fills, flow_statements = whole_fill(browser, user, args.flows, rng)
             p50, p95 = percentiles(fills)
             label = f"start + {questions} autosaves + submit"
-            print(f"  {label:40}{p50:9.1f}{p95:9.1f}{statements:12}  (target: p50 ≤ 250 ms)")
+            print(f"  {label:40}{p50:9.1f}{p95:9.1f}{flow_statements:12}  (target: p50 ≤ 250 ms)")
             if args.explain:
                 explain(user)
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, SecurityEventKind, User
 from accounts.services import security_event_record
+from clients.events import client_data, phase_changed_data
 from clients.models import (
     DUPLICATE_NAME_MESSAGE,
     AuditAction,
@@ -31,6 +32,7 @@ from clients.models import (
     TimelineEntry,
 )
 from core.privacy import ERASED, redact_mentions
+from webhooks.services import event_record, events_record
 
 CLIENT_FIELDS = (
     "name", "legal_name", "tax_id", "segment", "size", "country", "owner", "notes", "is_active",
@@ -160,6 +162,7 @@ def client_create(*, by: User | None, team_members: Iterable[User] = (), **field
         client.team_members.set(members)
         changes["team_members"] = [None, _team_change(members)]
     _audit(client=client, by=by, action=AuditAction.CREATED, subject=client.name, changes=changes)
+    event_record("client.created", client_data(client))
     return client
 
 
@@ -208,6 +211,7 @@ def clients_import(
             )
         )
     AuditEvent.objects.bulk_create(events, batch_size=1000)
+    events_record([("client.created", client_data(client)) for client in clients])
     return clients
 
 
@@ -235,6 +239,8 @@ def client_update(
         if set(changes) == {"is_active"}:
             action = AuditAction.ARCHIVED if not client.is_active else AuditAction.RESTORED
         _audit(client=client, by=by, action=action, subject=client.name, changes=changes)
+        archived = "is_active" in changes and not client.is_active
+        event_record("client.archived" if archived else "client.updated", client_data(client))
     return client
 
 
@@ -293,6 +299,10 @@ def engagement_update(*, engagement: Engagement, by: User | None, **fields: Any)
     changes = _diff(before, _snapshot(engagement, ENGAGEMENT_FIELDS))
     if "phase" in changes:
         _record_phase(engagement, from_phase=before["phase"][0], by=by)
+        event_record(
+            "engagement.phase_changed",
+            phase_changed_data(engagement, previous_phase=before["phase"][0]),
+        )
     engagement.save()
     if changes:
         action = AuditAction.PHASE_CHANGED if set(changes) == {"phase"} else AuditAction.UPDATED

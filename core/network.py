@@ -22,9 +22,9 @@ _CACHED = "_client_ip"
 def client_ip(request: Any) -> str | None:
     """The address the request came from, by the rule above; None when it cannot be told
     (no peer address, or a proxy's header that is not an address)."""
-    cached = getattr(request, _CACHED, False)
+    cached: str | None | bool = getattr(request, _CACHED, False)
     if cached is not False:
-        return cached  # type: ignore[no-any-return]
+        return cached if isinstance(cached, str) else None
     address = _read(request.META, settings.TRUSTED_PROXY_COUNT)
     setattr(request, _CACHED, address)
     return address

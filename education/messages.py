@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from assessments.i18n import localized
+from core.links import site_url
 from education.models import Notification, NotificationKind
 
 
@@ -129,6 +130,24 @@ def text_of(notification: Notification) -> Text:
             },
             reverse("education:agenda"),
         )
+    if kind == NotificationKind.WEBHOOK_DISABLED:
+        return Text(
+            _("Webhook endpoint turned off: %(url)s") % {"url": p.get("url", "")},
+            _(
+                "%(failures)s deliveries in a row to %(url)s failed since %(since)s (last: "
+                "%(reason)s), so it was turned off. Fix the receiver, turn the endpoint on "
+                "again and replay what it missed."
+            )
+            % {
+                "failures": p.get("failures", 0),
+                "url": p.get("url", ""),
+                "since": _day(p, "since"),
+                "reason": p.get("reason", ""),
+            },
+            reverse("webhooks:detail", args=[p["endpoint"]])
+            if isinstance(p.get("endpoint"), int)
+            else reverse("webhooks:list"),
+        )
     return Text(notification.get_kind_display(), "", reverse("education:notifications"))
 
 
@@ -137,6 +156,6 @@ def render_email(notification: Notification) -> tuple[str, str]:
     language = notification.recipient.language or settings.LANGUAGE_CODE
     with translation.override(language):
         text = text_of(notification)
-        link = settings.SITE_URL.rstrip("/") + text.url
+        link = site_url(text.url)
         footer = _("Open it in Maturity: %(link)s") % {"link": link}
     return f"[Maturity] {text.title}", f"{text.body}\n\n{footer}\n"

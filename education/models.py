@@ -484,6 +484,7 @@ class NotificationKind(models.TextChoices):
     ESCALATION = "escalation", _("Overdue action escalated")
     REASSESSMENT = "reassessment", _("Reassessment due")
     DIGEST = "digest", _("Weekly digest")
+    WEBHOOK_DISABLED = "webhook_disabled", _("Webhook endpoint disabled")
 
 
 class DeliveryState(models.TextChoices):

@@ -17,6 +17,7 @@ from clients.api import (
 )
 from dashboards.api import MyDashboardView, PortfolioDashboardView
 from education.api import EducationActionViewSet, NotificationViewSet, PlaybookViewSet
+from webhooks.api import EndpointViewSet
 
 router = DefaultRouter()
 router.register("clients", ClientViewSet, basename="client")
@@ -32,6 +33,7 @@ router.register(
 router.register("education-actions", EducationActionViewSet, basename="education-action")
 router.register("playbooks", PlaybookViewSet, basename="playbook")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("webhook-endpoints", EndpointViewSet, basename="webhook-endpoint")
 
 urlpatterns = [
     path("v1/me/", MeView.as_view(), name="api-me"),

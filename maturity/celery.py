@@ -31,6 +31,7 @@ def beat_schedule(
     digest_weekday: int = 1,
     digest_hour: int = 8,
     dashboard_seconds: int = 300,
+    webhook_seconds: int = 30,
 ) -> dict[str, dict[str, object]]:
     """Every periodic task of the product, keyed by a stable name."""
     return {
@@ -51,6 +52,12 @@ def beat_schedule(
             "task": "dashboards.tasks.refresh",
             "schedule": float(dashboard_seconds),
             "options": {"expires": float(dashboard_seconds)},
+        },
+        # Webhook deliveries due: retries, and what a broker outage kept from being sent.
+        "webhooks.send": {
+            "task": "webhooks.tasks.send",
+            "schedule": float(webhook_seconds),
+            "options": {"expires": float(webhook_seconds)},
         },
         # What has outlived its retention setting (core.privacy), every night.
         "core.purge_expired_personal_data": {
@@ -78,4 +85,5 @@ def _install_beat_schedule(sender: Celery, **kwargs: object) -> None:
         settings.EDUCATION_DIGEST_WEEKDAY,
         settings.EDUCATION_DIGEST_HOUR,
         settings.DASHBOARD_REFRESH_SECONDS,
+        settings.WEBHOOK_DISPATCH_SECONDS,
     )

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "core",
     "clients",
     "assessments",
+    "webhooks",
     "education",
     "dashboards",
     "api",
@@ -636,6 +637,29 @@ if not DEBUG and not SITE_URL:
 if urlsplit(SITE_URL).scheme not in {"http", "https"} or not urlsplit(SITE_URL).netloc:
     raise ImproperlyConfigured(f"SITE_URL must be an http(s):// URL, not {SITE_URL!r}.")
 EMAIL_MESSAGE_ID_DOMAIN = urlsplit(SITE_URL).hostname or "maturity.local"
+
+# --- Webhooks (docs/integrations.md) ----------------------------------------------------
+# http:// and private, loopback and link-local addresses (a receiver on this machine)
+# are allowed only where this is on: in production only https:// to public addresses.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.get_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.get_int("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
+WEBHOOK_TIMEOUT_SECONDS = env.get_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# The first retry waits about this long, each further one twice as long (at most 12 h),
+# until this many hours after the first attempt: then the delivery is given up.
+WEBHOOK_RETRY_SECONDS = env.get_int("WEBHOOK_RETRY_SECONDS", 30, minimum=1)
+WEBHOOK_RETRY_HOURS = env.get_int("WEBHOOK_RETRY_HOURS", 72, minimum=1)
+# An endpoint is disabled (and directors told) once this many attempts in a row failed
+# over at least this many hours.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.get_int("WEBHOOK_DISABLE_AFTER_FAILURES", 15, minimum=1)
+WEBHOOK_DISABLE_AFTER_HOURS = env.get_int("WEBHOOK_DISABLE_AFTER_HOURS", 24, minimum=0)
+# After a rotation the old secret also signs for this long.
+WEBHOOK_SECRET_GRACE_HOURS = env.get_int("WEBHOOK_SECRET_GRACE_HOURS", 24, minimum=0)
+# Beat's pass over due deliveries (retries; what a broker outage kept from being sent).
+WEBHOOK_DISPATCH_SECONDS = env.get_int("WEBHOOK_DISPATCH_SECONDS", 30, minimum=1)
+WEBHOOK_PASS_SECONDS = env.get_int("WEBHOOK_PASS_SECONDS", 120, minimum=1)
+WEBHOOK_REPLAY_MAX = env.get_int("WEBHOOK_REPLAY_MAX", 10_000, minimum=1)
+# Events (with their deliveries and attempts) are deleted after this many days (0 keeps).
+WEBHOOK_RETENTION_DAYS = env.get_int("WEBHOOK_RETENTION_DAYS", 30, minimum=0)
 
 # --- Product ----------------------------------------------------------------------------
 # Demo data may only be loaded where DEBUG is on, unless forced (see seed_demo).

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("assessments.urls")),
     path("education/", include("education.urls")),
     path("dashboard/", include("dashboards.urls")),
+    path("integrations/webhooks/", include("webhooks.urls")),
     path("api/", include("maturity.api_urls")),
     # One way in: the admin's own sign-in form would skip the lockout page, the second
     # factor and single sign-on, so it sends people to the product's.

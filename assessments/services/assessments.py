@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.access import DIRECTORS, user_has_role
 from accounts.models import User
 from assessments import question_types
+from assessments.events import assessment_data
 from assessments.models import (
     EDITABLE_STATUSES,
     Answer,
@@ -48,6 +49,7 @@ from assessments.selectors import (
 from assessments.signals import assessment_reviewed, assessment_submitted
 from clients.models import Engagement, PastExperience
 from core.sql import one_line, prepared_cursor
+from webhooks.services import event_record
 
 MAX_TEXT = question_types.MAX_TEXT  # an answer's text and an evidence note
 RESULT_FIELDS = (
@@ -301,6 +303,7 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
         _store_in_one_statement(assessment, by=by, rows=rows)
         assessment.status = AssessmentStatus.SUBMITTED
         assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
+        event_record("assessment.submitted", assessment_data(assessment))
         return assessment
     _transition(assessment, to=AssessmentStatus.SUBMITTED, by=by)
     assessment.save(update_fields=[*RESULT_FIELDS, "status", "submitted_at", "updated_at"])
@@ -311,6 +314,7 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
         for pk, code, kind, value in rows
     )
     assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
+    event_record("assessment.submitted", assessment_data(assessment))
     return assessment
 
 
@@ -414,4 +418,7 @@ def assessment_review(
     assessment.reviewed_by = by
     assessment.save(update_fields=["status", "reviewed_at", "reviewed_by", "updated_at"])
     assessment_reviewed.send(sender=Assessment, assessment=assessment, by=by, approved=approve)
+    event_record(
+        "assessment.approved" if approve else "assessment.returned", assessment_data(assessment)
+    )
     return assessment

@@ -16,6 +16,7 @@ from accounts.models import Role, User
 from assessments.models import Assessment, AssessmentStatus
 from clients.models import Engagement
 from clients.selectors import clients_visible_to
+from education.events import action_data_of
 from education.models import (
     ActionStatus,
     ActionType,
@@ -29,6 +30,7 @@ from education.services.notifications import (
     notifications_write,
 )
 from education.services.scheduling import reschedule
+from webhooks.services import event_record
 
 # An action is planned within this many years, not further.
 MAX_DUE_DATE_YEARS = 5
@@ -157,6 +159,7 @@ def action_create(
     notice = _assigned(action, by)
     if notice:
         notifications_write([notice])
+    event_record("education_action.created", action_data_of(action))
     return action
 
 
@@ -249,7 +252,9 @@ def action_complete(*, action: EducationAction, by: User, outcome: str) -> Educa
     outcome = _clean_text(outcome, "outcome", 5000)
     if not outcome:
         raise ValidationError({"outcome": _("Say what came of it.")})
-    return _close(action, by=by, status=ActionStatus.DONE, outcome=outcome)
+    action = _close(action, by=by, status=ActionStatus.DONE, outcome=outcome)
+    event_record("education_action.completed", action_data_of(action))
+    return action
 
 
 @transaction.atomic

@@ -11,10 +11,12 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role, User
 from education import channels, schedule
+from education.events import action_data, action_data_of
 from education.models import (
     EducationAction,
     EducationPlan,
@@ -32,6 +34,7 @@ from education.services.notifications import (
 )
 from education.services.relay import pass_deadline
 from education.services.scheduling import policy, reschedule, state_of
+from webhooks.services import events_record
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,7 @@ CLAIM_FIELDS = (
     "template__title",
     "title",
     "action_type",
+    "engagement_id",
 )
 # On PostgreSQL a batch's new state is written with one statement from arrays
 # (``unnest``), instead of the ORM's bulk_update — a CASE per row and column, which took
@@ -97,6 +101,8 @@ class _Batch:
     """What one dispatcher batch writes."""
 
     states: list[tuple[Any, ...]] = field(default_factory=list)
+    # Webhook events: (type, data) of actions gone overdue, escalated, created.
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     spawn_ids: list[int] = field(default_factory=list)
 
@@ -141,11 +147,17 @@ def dispatch_actions(
             if batch.spawn_ids:
                 spawned = [
                     nxt
-                    for action in EducationAction.objects.filter(pk__in=batch.spawn_ids)
+                    for action in EducationAction.objects.filter(
+                        pk__in=batch.spawn_ids
+                    ).select_related("client", "template")
                     if (nxt := _next_occurrence(action)) is not None
                 ]
-                EducationAction.objects.bulk_create(spawned, ignore_conflicts=True)
+                batch.events += [
+                    ("education_action.created", action_data_of(action))
+                    for action in _insert_spawned(spawned)
+                ]
                 report.spawned += len(spawned)
+            events_record(batch.events, now=moment)
             _write_states(batch.states, moment)
         if len(rows) < batch_size:
             break
@@ -162,7 +174,7 @@ def _dispatch_one(
 ) -> None:
     (pk, status, due_date, every_weeks, reminded_at, overdue_at, escalated_at, next_spawned,
      recurrence_closed, owner_id, owner_email, client_id, client_name, template_title, title,
-     action_type) = row  # fmt: skip
+     action_type, engagement_id) = row  # fmt: skip
     state, events = schedule.advance(
         schedule.State(
             status=status,
@@ -204,15 +216,37 @@ def _dispatch_one(
         through = channels.for_recipient(channels.Recipient(recipient, email))
         batch.notices.append(Notice(recipient, kind, key, pk, params | extra, through))
 
-    for event in events:
-        if event is schedule.Event.REMIND:
+    def event(kind: str) -> None:
+        batch.events.append(
+            (
+                kind,
+                action_data(
+                    pk=pk,
+                    engagement_id=engagement_id,
+                    client_id=client_id,
+                    client_name=client_name,
+                    title=title,
+                    template_title=template_title,
+                    action_type=action_type,
+                    status=status,
+                    owner_id=owner_id,
+                    due_date=due_date,
+                    completed_at=None,  # only open actions go overdue
+                ),
+            )
+        )
+
+    for happened in events:
+        if happened is schedule.Event.REMIND:
             report.reminders += 1
             notice(owner_id, owner_email, NotificationKind.REMINDER, f"reminder.{pk}.{due}", {})
-        elif event is schedule.Event.OVERDUE:
+        elif happened is schedule.Event.OVERDUE:
             report.overdue += 1
             notice(owner_id, owner_email, NotificationKind.OVERDUE, f"overdue.{pk}.{due}", {})
-        elif event is schedule.Event.ESCALATE:
+            event("education_action.overdue")
+        elif happened is schedule.Event.ESCALATE:
             report.escalations += 1
+            event("education_action.escalated")
             for director_id, email in directors:
                 notice(
                     director_id,
@@ -221,7 +255,7 @@ def _dispatch_one(
                     f"escalation.{pk}.{due}.{director_id}",
                     {"owner": owner_id},
                 )
-        elif event is schedule.Event.SPAWN:
+        elif happened is schedule.Event.SPAWN:
             batch.spawn_ids.append(pk)
 
 
@@ -271,15 +305,33 @@ def _write_states(states: list[tuple[Any, ...]], moment: datetime) -> None:
     )
 
 
+def _insert_spawned(spawned: list[EducationAction]) -> list[EducationAction]:
+    """Insert the next occurrences; the rows, with their ids. Those of a plan's template
+    may already exist (a pass run twice): inserted ignoring that conflict, and read back
+    by their unique key."""
+    keyed = [a for a in spawned if a.plan_id and a.template_id]
+    free = [a for a in spawned if not (a.plan_id and a.template_id)]
+    created = EducationAction.objects.bulk_create(free)
+    if keyed:
+        EducationAction.objects.bulk_create(keyed, ignore_conflicts=True)
+        which = Q()
+        for action in keyed:
+            which |= Q(
+                plan_id=action.plan_id, template_id=action.template_id, occurrence=action.occurrence
+            )
+        created += EducationAction.objects.filter(which).select_related("client", "template")
+    return created
+
+
 def _next_occurrence(action: EducationAction) -> EducationAction | None:
     due = schedule.next_due_date(state_of(action))
     if due is None:
         return None
     nxt = EducationAction(
         engagement_id=action.engagement_id,
-        client_id=action.client_id,
+        client=action.client,
         plan_id=action.plan_id,
-        template_id=action.template_id,
+        template=action.template,
         source_assessment_id=action.source_assessment_id,
         occurrence=action.occurrence + 1,
         action_type=action.action_type,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from assessments.models import Assessment, DimensionResult
 from clients.models import Engagement
 from education import cadence, planning
+from education.events import action_data_of
 from education.models import (
     ActionStatus,
     EducationAction,
@@ -28,6 +29,7 @@ from education.services.playbooks import playbook_for, rules_of
 from education.services.relay import retry_delay
 from education.services.scheduling import reschedule
 from education.uplift import difference, uplift_of
+from webhooks.services import events_record
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,15 @@ def plan_build(*, plan_id: int) -> EducationPlan | None:
         existing = set(plan.actions.values_list("template_id", flat=True))
         created = [a for a in created if a.template_id not in existing]
         EducationAction.objects.bulk_create(created, ignore_conflicts=True)
+        if created:  # read back for their ids (ignore_conflicts sets none)
+            rows = list(
+                plan.actions.filter(
+                    template_id__in=[a.template_id for a in created]
+                ).select_related("template")
+            )
+            for row in rows:
+                row.client = client  # the plan's, already read
+            events_record([("education_action.created", action_data_of(row)) for row in rows])
     # Recurring series of earlier plans run "until the next assessment": this one.
     EducationAction.objects.filter(
         engagement=engagement, every_weeks__isnull=False, recurrence_closed=False

@@ -1,0 +1,94 @@
+"""A real HTTP receiver for webhook tests, on 127.0.0.1 in a thread of the test process:
+it keeps every request (headers and body as received) and answers as it is told."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Script:
+    """How the receiver answers: ``status`` (and ``location`` for redirects), after
+    ``delay`` seconds, with ``body``. ``statuses`` are used first, one per request."""
+
+    status: int = 200
+    statuses: list[int] = field(default_factory=list)
+    delay: float = 0.0
+    body: bytes = b"ok"
+    location: str = ""
+
+
+class Receiver:
+    def __init__(self, server: ThreadingHTTPServer) -> None:
+        self.server = server
+        self.requests: list[Received] = []
+        self.script = Script()
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}/hooks"
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.requests) >= count:
+                    return list(self.requests)
+            time.sleep(0.05)
+        raise AssertionError(f"{count} requests expected, {len(self.requests)} arrived")
+
+
+@contextmanager
+def receiver() -> Iterator[Receiver]:
+    holder: dict[str, Receiver] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+            this = holder["receiver"]
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            with this.lock:
+                this.requests.append(
+                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
+                script = this.script
+                status = script.statuses.pop(0) if script.statuses else script.status
+            if script.delay:
+                time.sleep(script.delay)
+            self.send_response(status)
+            if script.location:
+                self.send_header("Location", script.location)
+            self.send_header("Content-Length", str(len(script.body)))
+            self.end_headers()
+            try:
+                self.wfile.write(script.body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the sender stopped reading: what it should do with a large body
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    holder["receiver"] = Receiver(server)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield holder["receiver"]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,166 @@
+"""One webhook request, safely: to a public address only (outside DEBUG), no redirects
+followed, a bounded wait and a bounded read.
+
+The host is resolved here and the connection made to the address that was checked (with
+the host name kept for TLS and the ``Host`` header), so a name that resolves to a public
+address when checked cannot point to an internal one when connected (DNS rebinding).
+Loopback, private, link-local (the cloud metadata service), multicast, reserved and
+unspecified addresses are refused unless ``WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` (on in DEBUG,
+so tests and a laptop can run a receiver on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import certifi
+import urllib3
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+# What the delivery log keeps of a response: its first bytes.
+EXCERPT_BYTES = 1000
+
+
+class Refused(Exception):
+    """The URL may not be called (scheme, address); never retried into success."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int | None
+    latency_ms: int
+    excerpt: str
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an endpoint, or None. Checked when an endpoint is saved (a
+    name is resolved again on every request)."""
+    parts = urlsplit(url)
+    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
+    if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
+        return _("The URL must start with https://.")
+    if not parts.hostname:
+        return _("The URL has no host.")
+    if parts.username or parts.password:
+        return _("Put no user name or password in the URL: requests are signed instead.")
+    try:
+        literal = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        return None
+    if not allow_private and not literal.is_global:
+        return _("The URL points to a private or reserved address.")
+    return None
+
+
+def resolve(host: str, port: int) -> str:
+    """A public address of ``host`` (any when private addresses are allowed); Refused when
+    it has none or any of its addresses is not public (a name that also points inside is
+    not trusted)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise Refused(f"the host name {host!r} does not resolve: {error}") from error
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise Refused(f"the host name {host!r} has no address")
+    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        for address in addresses:
+            if not ipaddress.ip_address(address.split("%")[0]).is_global:
+                raise Refused(f"{host!r} resolves to {address}, which is not a public address")
+    return addresses[0]
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
+    """POST ``body`` to ``url``; never raises for what the receiver does (the answer says
+    it), raises Refused for a URL that may not be called."""
+    problem = url_problem(url)
+    if problem:
+        raise Refused(problem)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = resolve(host, port)
+    connect = settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS
+    total = settings.WEBHOOK_TIMEOUT_SECONDS
+    timeout = urllib3.Timeout(connect=connect, read=total)
+    options: dict[str, object] = {"timeout": timeout, "retries": False, "maxsize": 1}
+    if parts.scheme == "https":
+        pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
+            address,
+            port,
+            server_hostname=host,
+            assert_hostname=host,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=certifi.where(),
+            **options,  # type: ignore[arg-type]
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, port, **options)  # type: ignore[arg-type]
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    started = time.monotonic()
+    deadline = started + total
+    try:
+        response = pool.urlopen(
+            "POST",
+            path,
+            body=body,
+            headers={**headers, "Host": host_header},
+            redirect=False,
+            preload_content=False,
+            assert_same_host=False,
+        )
+        try:
+            excerpt = _read_some(response, deadline)
+        finally:
+            response.release_conn()
+            response.close()
+    except urllib3.exceptions.HTTPError as error:
+        return Answer(None, _elapsed_ms(started), "", _describe(error))
+    finally:
+        pool.close()
+    problem = ""
+    if 300 <= response.status < 400:
+        problem = f"redirect to {response.headers.get('Location', '?')} not followed"[:500]
+    elif not 200 <= response.status < 300:
+        problem = f"HTTP {response.status}"
+    return Answer(response.status, _elapsed_ms(started), excerpt, problem)
+
+
+def _read_some(response: urllib3.BaseHTTPResponse, deadline: float) -> str:
+    """The response's first EXCERPT_BYTES, read while time is left; the rest is not read
+    (the connection is closed, not reused)."""
+    kept = b""
+    while len(kept) < EXCERPT_BYTES and time.monotonic() < deadline:
+        chunk = response.read1(EXCERPT_BYTES - len(kept))
+        if not chunk:
+            break
+        kept += chunk
+    return kept.decode("utf-8", "replace")
+
+
+def _elapsed_ms(started: float) -> int:
+    return round(1000 * (time.monotonic() - started))
+
+
+def _describe(error: Exception) -> str:
+    reason = getattr(error, "reason", None) or error
+    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError) or isinstance(
+        error, urllib3.exceptions.ConnectTimeoutError
+    ):
+        return "connect timeout"
+    if isinstance(error, urllib3.exceptions.ReadTimeoutError):
+        return "timeout waiting for the response"
+    return f"{type(reason).__name__}: {reason}"[:500]

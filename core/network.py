@@ -22,7 +22,7 @@ _CACHED = "_client_ip"
 def client_ip(request: Any) -> str | None:
     """The address the request came from, by the rule above; None when it cannot be told
     (no peer address, or a proxy's header that is not an address)."""
-    cached: str | None | bool = getattr(request, _CACHED, False)
+    cached: str | bool | None = getattr(request, _CACHED, False)
     if cached is not False:
         return cached if isinstance(cached, str) else None
     address = _read(request.META, settings.TRUSTED_PROXY_COUNT)

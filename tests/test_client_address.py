@@ -67,9 +67,7 @@ def test_without_a_trusted_proxy_a_forged_header_does_not_dodge_the_address_lock
 
 
 @pytest.mark.django_db
-def test_behind_a_trusted_proxy_clients_are_counted_apart_by_the_address_it_saw(
-    client, settings
-):
+def test_behind_a_trusted_proxy_clients_are_counted_apart_by_the_address_it_saw(client, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
     for i in range(settings.AXES_FAILURE_LIMIT - 1):
@@ -91,5 +89,6 @@ def test_the_request_log_line_names_the_address_as_the_lockout_reads_it(client, 
         client.get(
             "/health/live/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.44"
         )
-    (finished,) = [r.msg for r in caplog.records if r.name == "django_structlog.middlewares.request"]
+    logger = "django_structlog.middlewares.request"
+    (finished,) = [r.msg for r in caplog.records if r.name == logger]
     assert finished["ip"] == "203.0.113.44"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -57,7 +57,7 @@ def receiver() -> Iterator[Receiver]:
     holder: dict[str, Receiver] = {}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+        def do_POST(self) -> None:
             this = holder["receiver"]
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
@@ -74,10 +74,9 @@ def receiver() -> Iterator[Receiver]:
                 self.send_header("Location", script.location)
             self.send_header("Content-Length", str(len(script.body)))
             self.end_headers()
-            try:
+            # The sender may stop reading: what it should do with a large body.
+            with suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(script.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the sender stopped reading: what it should do with a large body
 
         def log_message(self, format: str, *args: object) -> None:
             pass

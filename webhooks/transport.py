@@ -57,9 +57,14 @@ def url_problem(url: str) -> str | None:
         literal = ipaddress.ip_address(parts.hostname)
     except ValueError:
         return None
-    if not allow_private and not literal.is_global:
+    if not allow_private and not _public(literal):
         return _("The URL points to a private or reserved address.")
     return None
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Reachable on the internet as a single host (multicast counts as global to Python)."""
+    return address.is_global and not address.is_multicast
 
 
 def resolve(host: str, port: int) -> str:
@@ -75,7 +80,7 @@ def resolve(host: str, port: int) -> str:
         raise Refused(f"the host name {host!r} has no address")
     if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
         for address in addresses:
-            if not ipaddress.ip_address(address.split("%")[0]).is_global:
+            if not _public(ipaddress.ip_address(address.split("%")[0])):
                 raise Refused(f"{host!r} resolves to {address}, which is not a public address")
     return addresses[0]
 

@@ -1,0 +1,84 @@
+"""Outside DEBUG a webhook goes only to https:// and a public address: checked when the
+endpoint is saved and again, after resolving the name, on every request (the request goes
+to the address that was checked)."""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import pytest
+
+from clients.events import client_data
+from tests.factories import ClientFactory, DirectorFactory
+from tests.webhook_receiver import receiver
+from webhooks import services
+from webhooks.models import Attempt
+from webhooks.relay import deliveries_send
+from webhooks.transport import Refused, resolve, url_problem
+
+
+@pytest.fixture
+def public_only(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    return settings
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/hook",  # not https
+        "https://127.0.0.1/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.0.10/hook",
+        "https://169.254.169.254/latest/meta-data/",  # the cloud metadata service
+        "https://[::1]/hook",
+        "https://[fd00::1]/hook",
+        "https://0.0.0.0/hook",
+        "https://224.0.0.1/hook",
+        "ftp://example.com/hook",
+        "https:///hook",
+    ],
+)
+def test_private_addresses_and_plain_http_are_refused(public_only, url):
+    assert url_problem(url) is not None
+
+
+@pytest.mark.parametrize("url", ["https://example.com/hook", "https://93.184.216.34:8443/x"])
+def test_public_https_urls_are_accepted(public_only, url):
+    assert url_problem(url) is None
+
+
+def test_a_name_that_resolves_to_loopback_is_refused_when_sending(public_only):
+    with pytest.raises(Refused, match="not a public address"):
+        resolve("localhost", 443)
+
+
+def test_a_name_with_one_private_address_among_public_ones_is_refused(public_only, monkeypatch):
+    answers = [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 443)),
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", 443)),
+    ]
+    # The edge: the resolver of the world this test cannot reach.
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: answers)
+    with pytest.raises(Refused, match=re.escape("10.0.0.5")):
+        resolve("rebinding.example", 443)
+
+
+@pytest.mark.django_db
+def test_the_relay_records_a_refused_request_and_sends_nothing(settings):
+    with receiver() as hook:
+        settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # a receiver here could be saved...
+        services.endpoint_create(
+            url=hook.url.replace("127.0.0.1", "localhost"),
+            event_types=["client.created"],
+            by=DirectorFactory(),
+        )
+        settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False  # ...but production will not call it
+        services.event_record("client.created", client_data(ClientFactory()))
+        report = deliveries_send()
+        assert report.failed == 1
+        assert hook.requests == []
+        attempt = Attempt.objects.get()
+        assert attempt.status_code is None
+        assert attempt.error.startswith("refused:")

@@ -2,11 +2,13 @@
 
 ``assessment_submit`` locks the assessment, checks the required answers, scores them with
 the client's past experiences as evidence, stores the result snapshot, the dimension
-results and the transition, asks for the education plan (the outbox row) and refreshes
-the engagement's dashboard standing. The baseline is the least any submit must do: ONE
-statement (a CTE) that updates the assessment with the same result, replaces its
-dimension results with a multi-row insert, records the transition, upserts the plan
-request and the standing — values computed beforehand, nothing read, checked or scored.
+results and the transition, asks for the education plan (the outbox row), refreshes the
+engagement's dashboard standing and records the ``assessment.submitted`` webhook event
+(with a delivery for each endpoint that wants it). The baseline is the least any submit
+must do: ONE statement (a CTE) that updates the assessment with the same result, replaces
+its dimension results with a multi-row insert, records the transition, upserts the plan
+request and the standing, and inserts the event and its deliveries — values computed
+beforehand, nothing read, checked or scored.
 Submits of the two kinds alternate, each on a fresh draft, so both see the same machine;
 the average of ``--submits`` each is printed with the queries per submit. Target: the
 service within 3× of the raw statement. With ``--profile``, ``--submits`` more service
@@ -35,17 +37,20 @@ import pstats
 import random
 import re
 import time
+import uuid
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
 from _django import require_postgresql, throwaway_database
 from django.contrib.auth.hashers import make_password
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role, User
+from assessments.events import assessment_data
 from assessments.models import (
     Answer,
     Assessment,
@@ -210,6 +215,17 @@ WITH submitted AS (
     FROM submitted
     ON CONFLICT (assessment_id) DO UPDATE SET status = 'pending', requested_at = now(),
         sweep_at = EXCLUDED.sweep_at
+), evented AS (
+    INSERT INTO webhooks_event (id, type, version, payload, created_at)
+    SELECT %(event_id)s::uuid, 'assessment.submitted', 1, %(event)s::jsonb, now()
+    FROM submitted
+    RETURNING id, type, created_at
+), delivered AS (
+    INSERT INTO webhooks_delivery (event_id, endpoint_id, state, attempts, next_attempt_at,
+                                   created_at, last_error)
+    SELECT evented.id, endpoint.id, 'pending', 0, evented.created_at, evented.created_at, ''
+    FROM evented JOIN webhooks_endpoint endpoint
+      ON endpoint.is_active AND endpoint.event_types @> jsonb_build_array(evented.type)
 )
 INSERT INTO dashboards_standing (assessment_id, submitted_at, {", ".join(STANDING_COLUMNS)})
 SELECT id, now(), {", ".join(f"%(s_{c})s" for c in STANDING_COLUMNS)} FROM submitted
@@ -233,6 +249,17 @@ def raw_parameters(done: Assessment, target: Assessment) -> dict[str, Any]:
     values["s_client_id"] = target.engagement.client_id
     return {
         **values,
+        # The webhook event the service records (the same payload's size and shape).
+        "event_id": uuid.uuid4(),
+        "event": json.dumps(
+            {
+                "type": "assessment.submitted",
+                "version": 1,
+                "timestamp": "2026-12-06T00:00:00Z",
+                "data": assessment_data(done),
+            },
+            cls=DjangoJSONEncoder,
+        ),
         "id": target.pk,
         "by": target.assessor_id,
         "maturity_score": done.maturity_score,

@@ -6,20 +6,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = (
-    "maturity",
-    "web",
-    "ops",
-    "dashboards",
-    "education",
-    "assessments",
-    "clients",
-    "api",
-    "accounts",
-    "core",
+# The apps the contract names, read from where it is written.
+PACKAGES = tuple(
+    tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["root_packages"]
 )
 
 

@@ -28,6 +28,7 @@ from tests.factories import (
     TimelineEntryFactory,
     published_default_version,
 )
+from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -201,7 +202,17 @@ def test_the_nightly_purge_deletes_what_outlived_its_retention(settings, manager
     notification("new-read", days_old=29, read=True)
     SecurityEvent.objects.create(kind="login", at=now - timedelta(days=91))
     SecurityEvent.objects.create(kind="login", at=now - timedelta(days=89))
-    assert purge_expired(now) == {"read_notifications": 1, "security_events": 1}
+    settings.WEBHOOK_RETENTION_DAYS = 30
+    for days_old in (31, 29):
+        Event.objects.create(
+            type="client.created", payload={}, created_at=now - timedelta(days=days_old)
+        )
+    assert purge_expired(now) == {
+        "read_notifications": 1,
+        "security_events": 1,
+        "webhook_events": 1,
+    }
+    assert Event.objects.get().created_at == now - timedelta(days=29)
     assert set(Notification.objects.values_list("idempotency_key", flat=True)) == {
         "old-unread",
         "new-read",
@@ -209,7 +220,7 @@ def test_the_nightly_purge_deletes_what_outlived_its_retention(settings, manager
     assert SecurityEvent.objects.count() == 1
     settings.SECURITY_LOG_RETENTION_DAYS = 0  # kept for ever
     SecurityEvent.objects.create(kind="login", at=now - timedelta(days=4000))
-    assert purge_expired(now) == {"read_notifications": 0}
+    assert purge_expired(now) == {"read_notifications": 0, "webhook_events": 0}
 
 
 def test_the_purge_runs_every_night():

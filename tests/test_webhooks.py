@@ -192,6 +192,18 @@ def test_a_slow_receiver_is_cut_off_at_the_timeout(local, hook):
     assert 900 <= attempt.latency_ms < 2500
 
 
+def test_a_refused_connection_is_logged_as_such(local):
+    endpoint = services.endpoint_create(
+        url="http://127.0.0.1:9/closed", event_types=["client.created"], by=DirectorFactory()
+    )
+    services.event_record("client.created", _client_data(ClientFactory()))
+    deliveries_send()
+    attempt = Attempt.objects.get(endpoint=endpoint)
+    assert attempt.status_code is None
+    assert attempt.error.startswith("could not connect:")
+    assert "refused" in attempt.error.lower()
+
+
 def test_a_redirect_is_not_followed(local, hook):
     endpoint_for(hook, "client.created")
     hook.script.status = 302

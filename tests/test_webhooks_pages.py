@@ -92,8 +92,10 @@ def test_a_refused_endpoint_keeps_what_was_typed(director_browser, settings):
     assert re.search(r'value="client.archived"[^>]* checked', page)
     assert not re.search(r'value="client.created"[^>]* checked', page)
     assert not Endpoint.objects.exists()
-    nothing = director_browser.post(CREATE, {"url": "https://example.com/h"})
-    assert "Choose at least one event type." in nothing.content.decode()
+    nothing = director_browser.post(CREATE, {"url": "ftp://example.com/h"}).content.decode()
+    # Both problems at once, not the URL's only after the events are chosen.
+    assert "Choose at least one event type." in nothing
+    assert "The URL must start with https://." in nothing
 
 
 def test_an_administrator_edits_rotates_and_deletes(client):

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from webhooks import events
+from webhooks.transport import url_problem
 
 
 class EndpointForm(forms.Form):
@@ -25,6 +26,14 @@ class EndpointForm(forms.Form):
         error_messages={"required": _("Choose at least one event type.")},
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def clean_url(self) -> str:
+        # Said with the other fields' errors, not only once they are right; the service
+        # checks it again (the API does not come through this form).
+        url = str(self.cleaned_data["url"]).strip()
+        if problem := url_problem(url):
+            raise forms.ValidationError(problem)
+        return url
 
     def service_fields(self) -> dict[str, Any]:
         return dict(self.cleaned_data)

@@ -8,4 +8,4 @@ from webhooks.models import Event
 
 
 def register_places() -> None:
-    register(Retention("webhooks.events", Event, "created_at", "WEBHOOK_RETENTION_DAYS"))
+    register(Retention("webhook_events", Event, "created_at", "WEBHOOK_RETENTION_DAYS"))

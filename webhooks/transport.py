@@ -161,11 +161,13 @@ def _elapsed_ms(started: float) -> int:
 
 
 def _describe(error: Exception) -> str:
+    """What the delivery log says of a request that got no answer."""
     reason = getattr(error, "reason", None) or error
-    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError) or isinstance(
-        error, urllib3.exceptions.ConnectTimeoutError
-    ):
+    # Before the timeout: urllib3's NewConnectionError is a kind of ConnectTimeoutError.
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return f"could not connect: {str(reason).rpartition(': ')[2]}"[:500]
+    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError):
         return "connect timeout"
-    if isinstance(error, urllib3.exceptions.ReadTimeoutError):
+    if isinstance(reason, urllib3.exceptions.ReadTimeoutError):
         return "timeout waiting for the response"
     return f"{type(reason).__name__}: {reason}"[:500]

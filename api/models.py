@@ -40,3 +40,33 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class IdempotencyKey(models.Model):
+    """A POST to the API sent with an ``Idempotency-Key`` header, and the answer it got.
+
+    The same key from the same caller (``scope``: a digest of its token, or of its session)
+    within ``IDEMPOTENCY_KEY_DAYS`` gets that answer again without the work being done
+    twice; with another body it gets 422. The row is written before the work and completed
+    in the work's own transaction, so an answer is kept exactly when the work committed.
+    """
+
+    scope = models.CharField(_("caller"), max_length=64)
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request digest"), max_length=64)
+    created_at = models.DateTimeField(_("created at"))
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(_("status"), null=True, blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    body = models.BinaryField(_("body"), default=b"", blank=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_once")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_age")]
+
+    def __str__(self) -> str:
+        return self.key

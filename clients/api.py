@@ -17,6 +17,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import viewsets
 
 from accounts.models import User
+from api.conditional import ConditionalMixin
 from api.serializers import service_errors_as_drf
 from clients.filters import (
     ClientFilter,
@@ -67,8 +68,9 @@ from clients.services import (
 # --- Viewsets -------------------------------------------------------------------------------
 
 
-class ScopedViewSet(viewsets.ModelViewSet):
-    """Base of the clients API's viewsets: filters apply to lists only."""
+class ScopedViewSet(ConditionalMixin, viewsets.ModelViewSet):
+    """Base of the clients API's viewsets: filters apply to lists only; detail reads carry
+    an ETag and writes honour If-Match (api/conditional.py)."""
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         # A detail URL names its row; filters narrow lists. Applying them on detail would
@@ -191,9 +193,11 @@ class ClientViewSet(ScopedViewSet):
         fields = dict(serializer.validated_data)
         team_members = fields.pop("team_members", None)
         with service_errors_as_drf():
-            serializer.instance = client_update(
+            client = client_update(
                 client=serializer.instance, by=self.user, team_members=team_members, **fields
             )
+        # Read back as a detail GET reads it: with engagement_count, and the same ETag.
+        serializer.instance = self.get_queryset().get(pk=client.pk)
 
     def perform_destroy(self, instance: Client) -> None:
         with service_errors_as_drf():

@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "django_structlog.middlewares.RequestMiddleware",
     "core.middleware.RequestIdHeaderMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A retried API POST with the same Idempotency-Key gets the first answer again.
+    "api.idempotency.IdempotencyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a lockout raised by its backend into the 429 page.
     "axes.middleware.AxesMiddleware",
@@ -466,7 +468,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, with the error shape and the Idempotency-Key, ETag and If-Match
+    # headers and the statuses they add (api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     # 429 with Retry-After past these (api/throttles.py; README "Settings").
     "DEFAULT_THROTTLE_CLASSES": [
@@ -637,6 +641,9 @@ if not DEBUG and not SITE_URL:
 if urlsplit(SITE_URL).scheme not in {"http", "https"} or not urlsplit(SITE_URL).netloc:
     raise ImproperlyConfigured(f"SITE_URL must be an http(s):// URL, not {SITE_URL!r}.")
 EMAIL_MESSAGE_ID_DOMAIN = urlsplit(SITE_URL).hostname or "maturity.local"
+
+# An API POST's Idempotency-Key is remembered this long (api/idempotency.py).
+IDEMPOTENCY_KEY_DAYS = env.get_int("IDEMPOTENCY_KEY_DAYS", 1, minimum=1)
 
 # --- Webhooks (docs/integrations.md) ----------------------------------------------------
 # http:// and private, loopback and link-local addresses (a receiver on this machine)

@@ -727,3 +727,11 @@ def test_a_director_can_change_any_timeline_entry(api, director, a_client):
     api.force_authenticate(director)
     response = api.patch(url("timeline-entries", entry.pk), {"body": "Corrected."}, format="json")
     assert response.status_code == 200
+
+
+def test_a_changed_client_is_answered_as_a_read_shows_it(as_a, a_client):
+    """The fuzzer's find: PUT and PATCH answered without engagement_count."""
+    EngagementFactory(client=a_client)
+    changed = as_a.patch(url("clients", a_client.pk), {"notes": "Read back."}, format="json")
+    assert changed.json() == as_a.get(url("clients", a_client.pk)).json()
+    assert changed.json()["engagement_count"] == 1

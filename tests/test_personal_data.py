@@ -211,6 +211,7 @@ def test_the_nightly_purge_deletes_what_outlived_its_retention(settings, manager
         "read_notifications": 1,
         "security_events": 1,
         "webhook_events": 1,
+        "idempotency_keys": 0,
     }
     assert Event.objects.get().created_at == now - timedelta(days=29)
     assert set(Notification.objects.values_list("idempotency_key", flat=True)) == {
@@ -220,7 +221,11 @@ def test_the_nightly_purge_deletes_what_outlived_its_retention(settings, manager
     assert SecurityEvent.objects.count() == 1
     settings.SECURITY_LOG_RETENTION_DAYS = 0  # kept for ever
     SecurityEvent.objects.create(kind="login", at=now - timedelta(days=4000))
-    assert purge_expired(now) == {"read_notifications": 0, "webhook_events": 0}
+    assert purge_expired(now) == {
+        "read_notifications": 0,
+        "webhook_events": 0,
+        "idempotency_keys": 0,
+    }
 
 
 def test_the_purge_runs_every_night():

@@ -1,0 +1,131 @@
+"""Idempotency keys on the API's POSTs (the IETF draft "The Idempotency-Key HTTP Header
+Field", as Stripe does it): a retried POST with the same key and body gets the first
+answer again, never a second row.
+
+- The key is scoped to its caller: a digest of the ``Authorization`` header (a token), or
+  of the session cookie. Another caller's key of the same value is another key.
+- First use: the key's row is inserted, then locked, and the view runs in the same
+  transaction; the answer is stored in it, so the key is completed exactly when the work
+  commits. A 5xx rolls the work back and leaves the key free to retry.
+- The same key and body again: the stored answer, with ``Idempotent-Replayed: true``.
+- The same key with another method, path or body: 422.
+- The same key while the first request is still running: 409 at once (the lock is taken
+  with NOWAIT), never a second effect.
+- Keys older than ``IDEMPOTENCY_KEY_DAYS`` are forgotten (and purged every night).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from api.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+# What of a stored answer is given back besides its body and status.
+_KEPT_HEADERS = ("Content-Type", "Location", "Content-Language")
+
+
+def _error(status: int, kind: str, detail: str) -> JsonResponse:
+    return JsonResponse({"type": kind, "detail": detail, "errors": []}, status=status)
+
+
+def _scope(request: HttpRequest) -> str | None:
+    credentials = request.headers.get("Authorization")
+    if credentials:
+        return hashlib.sha256(b"token:" + credentials.encode()).hexdigest()
+    session = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if session:
+        return hashlib.sha256(b"session:" + session.encode()).hexdigest()
+    return None
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    digest = hashlib.sha256()
+    for part in (request.method or "", request.get_full_path()):
+        digest.update(part.encode() + b"\n")
+    digest.update(request.body)
+    return digest.hexdigest()
+
+
+def _valid(key: str) -> bool:
+    return 0 < len(key) <= 255 and key.isascii() and key.isprintable()
+
+
+def _replay(row: IdempotencyKey) -> HttpResponse:
+    response = HttpResponse(bytes(row.body), status=row.status_code or 200)
+    for name, value in (row.headers or {}).items():
+        response[name] = value
+    response[REPLAYED] = "true"
+    return response
+
+
+class IdempotencyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = request.headers.get(HEADER)
+        if key is None or request.method != "POST" or not request.path.startswith("/api/"):
+            return self.get_response(request)
+        if not _valid(key):
+            return _error(
+                400,
+                "invalid_idempotency_key",
+                _("The Idempotency-Key header must be 1 to 255 printable ASCII characters."),
+            )
+        scope = _scope(request)
+        if scope is None:  # no credentials: refused by the view anyway, nothing to keep
+            return self.get_response(request)
+        return self._once(request, scope, key)
+
+    def _once(self, request: HttpRequest, scope: str, key: str) -> HttpResponse:
+        now = timezone.now()
+        fingerprint = _fingerprint(request)
+        mine = IdempotencyKey.objects.filter(scope=scope, key=key)
+        mine.filter(created_at__lt=now - timedelta(days=settings.IDEMPOTENCY_KEY_DAYS)).delete()
+        IdempotencyKey.objects.bulk_create(
+            [IdempotencyKey(scope=scope, key=key, fingerprint=fingerprint, created_at=now)],
+            ignore_conflicts=True,
+        )
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    row = mine.select_for_update(nowait=True).get()
+            except DatabaseError:
+                return _error(
+                    409,
+                    "idempotency_key_in_use",
+                    _("A request with this Idempotency-Key is still being processed."),
+                )
+            except IdempotencyKey.DoesNotExist:  # forgotten between the insert and now
+                return self.get_response(request)
+            if row.fingerprint != fingerprint:
+                return _error(
+                    422,
+                    "idempotency_key_reused",
+                    _(
+                        "This Idempotency-Key was used for another request (a different "
+                        "method, path or body): use a new key for a new request."
+                    ),
+                )
+            if row.completed_at is not None:
+                return _replay(row)
+            response = self.get_response(request)
+            if response.status_code >= 500 or response.streaming:
+                transaction.set_rollback(True)  # the work undone; the key free to retry
+                return response
+            row.completed_at = timezone.now()
+            row.status_code = response.status_code
+            row.headers = {name: response[name] for name in _KEPT_HEADERS if name in response}
+            row.body = response.content
+            row.save(update_fields=["completed_at", "status_code", "headers", "body"])
+            return response

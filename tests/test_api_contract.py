@@ -1,0 +1,46 @@
+"""The OpenAPI contract declares what the API really does with idempotency keys and
+conditional requests (api/schema.py)."""
+
+from __future__ import annotations
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+CONDITIONAL = ("clients", "engagements", "stakeholders", "past-experiences", "timeline-entries")
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return SchemaGenerator(urlconf="maturity.urls").get_schema(request=None, public=True)
+
+
+def header_names(operation: dict) -> set[str]:
+    return {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+
+
+def test_every_post_takes_an_idempotency_key_and_declares_its_refusals(schema):
+    posts = [(path, ops["post"]) for path, ops in schema["paths"].items() if "post" in ops]
+    assert len(posts) > 10
+    for path, operation in posts:
+        assert "Idempotency-Key" in header_names(operation), path
+        assert {"409", "422"} <= set(operation["responses"]), path
+
+
+@pytest.mark.parametrize("resource", CONDITIONAL)
+def test_the_conditional_resources_declare_their_tags_and_preconditions(schema, resource):
+    detail = schema["paths"][f"/api/v1/{resource}/{{id}}/"]
+    for method in ("put", "patch", "delete"):
+        assert "If-Match" in header_names(detail[method]), method
+        assert "412" in detail[method]["responses"], method
+    assert "If-None-Match" in header_names(detail["get"])
+    assert "ETag" in detail["get"]["responses"]["200"]["headers"]
+    assert "304" in detail["get"]["responses"]
+    assert "ETag" in detail["patch"]["responses"]["200"]["headers"]
+    listing = schema["paths"][f"/api/v1/{resource}/"]
+    assert "If-None-Match" not in header_names(listing["get"])
+
+
+def test_other_resources_promise_no_tags(schema):
+    detail = schema["paths"]["/api/v1/education-actions/{id}/"]
+    assert "If-Match" not in header_names(detail["patch"])
+    assert "412" not in detail["patch"]["responses"]

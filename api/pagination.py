@@ -2,6 +2,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DataError
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
@@ -16,6 +18,22 @@ class IdCursorPagination(CursorPagination):
     ordering = "-id"
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Any) -> int:
+        """``page_size`` as asked, at most ``max_page_size``; one that is not a whole number
+        from 1 up is a 400 naming it (DRF would quietly use the default)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return int(self.page_size)
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [_("Give a whole number of rows from 1 up.")]}
+            )
+        return min(size, self.max_page_size)
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
         # DRF checks a cursor's offset but not its position, which is compared with the

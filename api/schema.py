@@ -29,30 +29,31 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
-class ErrorItemSerializer(serializers.Serializer):
+class ApiErrorEntrySerializer(serializers.Serializer):
     field = serializers.CharField()
     code = serializers.CharField()
     message = serializers.CharField()
 
 
-# Every error the API answers (api/errors.py). Declared inline: a serializer's own
-# ``errors`` attribute would be shadowed by a field of that name.
-ErrorSerializer = inline_serializer(
-    "Error",
-    {
-        "type": serializers.CharField(),
-        "detail": serializers.CharField(),
-        "errors": ErrorItemSerializer(many=True),
-    },
-)
-PreconditionFailedSerializer = inline_serializer(
+def error_body(name: str, entry: serializers.Serializer, **more: Any) -> serializers.Serializer:
+    """The error shape every refusal has (api/errors.py), with ``entry`` as each item of
+    ``errors``. Inline: a declared field named ``errors`` would shadow Serializer.errors."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "type": serializers.CharField(),
+            "detail": serializers.CharField(),
+            "errors": entry,
+            **more,
+        },
+    )
+
+
+API_ERROR = error_body("ApiError", ApiErrorEntrySerializer(many=True))
+PRECONDITION_FAILED = error_body(
     "PreconditionFailed",
-    {
-        "type": serializers.CharField(),
-        "detail": serializers.CharField(),
-        "errors": ErrorItemSerializer(many=True),
-        "current": serializers.DictField(help_text="The row as it is now."),
-    },
+    ApiErrorEntrySerializer(many=True),
+    current=serializers.DictField(help_text="The row as it is now."),
 )
 
 
@@ -106,18 +107,32 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         bodies = dict(super()._get_response_bodies(direction))
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {
+            "401": OpenApiResponse(API_ERROR, "No credentials, or not valid ones."),
+            "403": OpenApiResponse(
+                API_ERROR, "Not allowed to the caller (its role, or a read-only token)."
+            ),
+            "429": OpenApiResponse(API_ERROR, "Too many calls: wait for Retry-After."),
+        }
+        if "{" in self.path or self._is_list_view():
+            extra["404"] = OpenApiResponse(
+                API_ERROR, "Not found, out of the caller's sight, or an invalid cursor."
+            )
+        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
+            extra["400"] = OpenApiResponse(
+                API_ERROR, "Invalid input: each problem named with its field."
+            )
         if self.method == "POST":
             extra["409"] = OpenApiResponse(
-                ErrorSerializer, "A request with this Idempotency-Key is still running."
+                API_ERROR, "A request with this Idempotency-Key is still running."
             )
             extra["422"] = OpenApiResponse(
-                ErrorSerializer, "This Idempotency-Key was used for another request."
+                API_ERROR, "This Idempotency-Key was used for another request."
             )
         if self._conditional():
             if self.method in ("PUT", "PATCH", "DELETE"):
                 extra["412"] = OpenApiResponse(
-                    PreconditionFailedSerializer, "The row changed since the ETag in If-Match."
+                    PRECONDITION_FAILED, "The row changed since the ETag in If-Match."
                 )
             elif self.method == "GET":
                 extra["304"] = OpenApiResponse(None, "Not modified since the ETag given.")

@@ -9,6 +9,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
+from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.settings import api_settings
 
 
@@ -50,3 +51,24 @@ def service_errors_as_drf() -> Iterator[None]:
         yield
     except DjangoValidationError as error:
         raise django_validation_error_to_drf(error) from error
+
+
+class _IdList(serializers.ManyRelatedField):
+    """DRF's ManyRelatedField takes any iterable: a JSON object's keys became ids
+    (``{"3": 1}`` set ``[3]``, ``{}`` emptied the list). Only a list is a list here; a form's
+    repeated fields (a QueryDict) still are."""
+
+    def to_internal_value(self, data: object) -> list[object]:
+        if not isinstance(data, list) and not hasattr(data, "getlist"):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class PrimaryKeysField(serializers.PrimaryKeyRelatedField):
+    """``PrimaryKeyRelatedField(many=True)`` that accepts a JSON list and nothing else."""
+
+    @classmethod
+    def many_init(cls, *args: object, **kwargs: object) -> serializers.ManyRelatedField:
+        child = cls(*args, **kwargs)
+        many = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
+        return _IdList(child_relation=child, **many)

@@ -31,10 +31,10 @@ from rest_framework.response import Response
 
 from accounts.access import DIRECTORS, HasRole
 from accounts.models import User
+from api.schema import API_ERROR
 from api.serializers import service_errors_as_drf
 from assessments.assessment_serializers import (
     ANSWERS_REFUSED,
-    API_ERROR,
     AnswerInputSerializer,
     AnswerSerializer,
     AssessmentCreateSerializer,

@@ -10,10 +10,10 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_choice_description_list
 from drf_spectacular.utils import (
     extend_schema_field,
-    inline_serializer,
 )
 from rest_framework import serializers
 
+from api.schema import ApiErrorEntrySerializer, error_body
 from assessments.i18n import localized
 from assessments.models import (
     Answer,
@@ -282,12 +282,6 @@ class AssessmentReviewSerializer(serializers.Serializer):
 # --- Error bodies (for the schema) ----------------------------------------------------------
 
 
-class ApiErrorEntrySerializer(serializers.Serializer):
-    field = serializers.CharField()
-    code = serializers.CharField()
-    message = serializers.CharField()
-
-
 class StoredAnswerSerializer(serializers.Serializer):
     value = serializers.JSONField(allow_null=True)
     not_applicable = serializers.BooleanField()
@@ -307,18 +301,4 @@ class AnswerProblemSerializer(ApiErrorEntrySerializer):
     )
 
 
-def _error_body(name: str, entry: serializers.Serializer) -> serializers.Serializer:
-    # inline_serializer, because a declared field named ``errors`` would shadow
-    # Serializer.errors for the type checker.
-    return inline_serializer(
-        name=name,
-        fields={
-            "type": serializers.CharField(),
-            "detail": serializers.CharField(),
-            "errors": entry,
-        },
-    )
-
-
-API_ERROR = _error_body("ApiError", ApiErrorEntrySerializer(many=True))
-ANSWERS_REFUSED = _error_body("AnswersRefused", AnswerProblemSerializer(many=True))
+ANSWERS_REFUSED = error_body("AnswersRefused", AnswerProblemSerializer(many=True))

@@ -87,9 +87,11 @@ class ScopedViewSet(ConditionalMixin, viewsets.ModelViewSet):
 
 class ClientApiFilter(ClientFilter):
     """ClientFilter without ``ordering``: cursor pagination re-orders every list by its own
-    key ("-id"), so a requested order would be silently ignored; better not to offer it."""
+    key ("-id"), so a requested order would be silently ignored; better not to offer it.
+    An unknown ``status`` is a 400, not the active clients."""
 
     ordering = None
+    unknown_status_is_active = False
 
 
 CLIENT_EXAMPLE = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -79,11 +80,18 @@ class ClientFilter(django_filters.FilterSet):
         model = Client
         fields = ["q", "segment", "owner", "phase", "status"]
 
+    # The pages read a status they do not know as "active" (an old bookmark still shows
+    # something); the API refuses it, naming the field (ClientApiFilter).
+    unknown_status_is_active = True
+
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        # Status defaults to active clients when the request does not say (or says
-        # something that is not a status): archived clients never appear by accident.
+        # Status defaults to active clients when the request does not say (or, on a page,
+        # says something that is not a status): archived clients never appear by accident.
         valid = {value for value, _ in ClientStatus.CHOICES}
-        if data is not None and data.get("status") not in valid:
+        given = None if data is None else data.get("status")
+        if data is not None and (
+            given is None or (given not in valid and self.unknown_status_is_active)
+        ):
             data = data.copy()
             data["status"] = ClientStatus.ACTIVE
         super().__init__(data, *args, **kwargs)
@@ -131,8 +139,16 @@ class EngagementFilter(ScopedClientFilterSet):
         fields = ["client", "process_type", "phase"]
 
 
+class WholeNumberFilter(django_filters.NumberFilter):
+    """A filter on an integer field: ``0.5`` is refused (400), not compared and never
+    matched."""
+
+    field_class = forms.IntegerField
+
+
 class StakeholderFilter(ScopedClientFilterSet):
     stance = django_filters.ChoiceFilter(choices=Stance.choices)
+    influence = WholeNumberFilter(field_name="influence")
 
     class Meta:
         model = Stakeholder
@@ -141,7 +157,8 @@ class StakeholderFilter(ScopedClientFilterSet):
 
 class PastExperienceFilter(ScopedClientFilterSet):
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
-    min_severity = django_filters.NumberFilter(field_name="severity", lookup_expr="gte")
+    severity = WholeNumberFilter(field_name="severity")
+    min_severity = WholeNumberFilter(field_name="severity", lookup_expr="gte")
 
     class Meta:
         model = PastExperience

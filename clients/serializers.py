@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from accounts.access import DIRECTORS, user_has_role
 from accounts.models import User
+from api.serializers import PrimaryKeysField
 from clients.models import (
     Client,
     Engagement,
@@ -67,7 +68,7 @@ class ClientSerializer(serializers.ModelSerializer):
             "administrators; an account manager always owns the clients they create."
         ),
     )
-    team_members = serializers.PrimaryKeyRelatedField(
+    team_members = PrimaryKeysField(
         many=True,
         queryset=team_candidates(),
         required=False,

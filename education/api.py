@@ -68,8 +68,9 @@ class EducationActionSerializer(serializers.ModelSerializer):
         child=serializers.CharField(max_length=100), max_length=20, required=False
     )
     is_overdue = serializers.SerializerMethodField()
+    # Null on an action added by hand (the fuzzer found it declared a string).
     template: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -257,8 +258,9 @@ class ActionTemplateSerializer(serializers.ModelSerializer):
 
 
 class PlaybookRuleSerializer(serializers.ModelSerializer):
+    # Null on an action added by hand (the fuzzer found it declared a string).
     template: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )
 
     class Meta:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
@@ -47,6 +48,20 @@ def _broker_breaker_closed():
     breaker.succeeded()
     yield
     breaker.succeeded()
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings):
+    """Each test counts its own rate limits: the cache (Redis) outlives a test and is shared
+    by every test process on the machine, so one test's refused tokens from 127.0.0.1
+    would throttle the next test, or another run's. Changing CACHES resets Django's cache
+    connections (django.test.signals)."""
+    default = settings.CACHES["default"]
+    if "redis" in default["BACKEND"].lower():
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex[:16]}"},
+        }
 
 
 @pytest.fixture(autouse=True)

@@ -44,3 +44,21 @@ def test_other_resources_promise_no_tags(schema):
     detail = schema["paths"]["/api/v1/education-actions/{id}/"]
     assert "If-Match" not in header_names(detail["patch"])
     assert "412" not in detail["patch"]["responses"]
+
+
+def test_every_operation_declares_the_refusals_every_call_can_get(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"401", "403", "429"} <= codes, (method, path)
+            if "{" in path:
+                assert "404" in codes, (method, path)
+            if method in ("post", "put", "patch"):
+                assert "400" in codes, (method, path)
+            error = operation["responses"]["403"]["content"]["application/json"]["schema"]
+            assert error == {"$ref": "#/components/schemas/ApiError"}
+
+
+def test_an_action_added_by_hand_has_no_template_and_the_schema_says_it_may_be_null(schema):
+    template = schema["components"]["schemas"]["EducationAction"]["properties"]["template"]
+    assert template.get("nullable") is True

@@ -735,3 +735,38 @@ def test_a_changed_client_is_answered_as_a_read_shows_it(as_a, a_client):
     changed = as_a.patch(url("clients", a_client.pk), {"notes": "Read back."}, format="json")
     assert changed.json() == as_a.get(url("clients", a_client.pk)).json()
     assert changed.json()["engagement_count"] == 1
+
+
+@pytest.mark.parametrize("team", [{}, {"3": 1}, "3", 3])
+def test_team_members_must_be_a_list(as_a, a_client, team):
+    """The fuzzer's find: a JSON object's keys were read as ids ({} emptied the team)."""
+    as_a.patch(url("clients", a_client.pk), {"team_members": []}, format="json")
+    response = as_a.patch(url("clients", a_client.pk), {"team_members": team}, format="json")
+    assert [e["field"] for e in errors_of(response)] == ["team_members"]
+
+
+@pytest.mark.parametrize(
+    ("resource", "query", "field"),
+    [
+        ("clients", "status=AAA", "status"),
+        ("clients", "page_size=null", "page_size"),
+        ("clients", "page_size=0", "page_size"),
+        ("past-experiences", "severity=0.5", "severity"),
+        ("past-experiences", "min_severity=abc", "min_severity"),
+        ("stakeholders", "influence=2.5", "influence"),
+    ],
+)
+def test_a_query_value_of_the_wrong_kind_is_a_400_naming_it(as_a, a_client, resource, query, field):
+    """Never silently read as something else (status=AAA was read as active)."""
+    response = as_a.get(f"{url(resource)}?{query}")
+    assert response.status_code == 400, response.content[:300]
+    assert field in {e["field"] for e in response.json()["errors"]}
+
+
+def test_without_a_status_the_api_lists_active_clients(as_a, a_client, manager_a):
+    archived = ClientFactory(owner=manager_a, is_active=False)
+    listed = {row["id"] for row in as_a.get(url("clients")).json()["results"]}
+    assert a_client.pk in listed
+    assert archived.pk not in listed
+    every = {row["id"] for row in as_a.get(url("clients") + "?status=all").json()["results"]}
+    assert archived.pk in every

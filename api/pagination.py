@@ -24,7 +24,8 @@ class IdCursorPagination(CursorPagination):
         from 1 up is a 400 naming it (DRF would quietly use the default)."""
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
-            return int(self.page_size)
+            assert self.page_size is not None  # PAGE_SIZE is set in settings
+            return self.page_size
         try:
             size = int(raw)
         except ValueError:

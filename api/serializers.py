@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -58,7 +59,7 @@ class _IdList(serializers.ManyRelatedField):
     (``{"3": 1}`` set ``[3]``, ``{}`` emptied the list). Only a list is a list here; a form's
     repeated fields (a QueryDict) still are."""
 
-    def to_internal_value(self, data: object) -> list[object]:
+    def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, list) and not hasattr(data, "getlist"):
             self.fail("not_a_list", input_type=type(data).__name__)
         return super().to_internal_value(data)
@@ -68,7 +69,7 @@ class PrimaryKeysField(serializers.PrimaryKeyRelatedField):
     """``PrimaryKeyRelatedField(many=True)`` that accepts a JSON list and nothing else."""
 
     @classmethod
-    def many_init(cls, *args: object, **kwargs: object) -> serializers.ManyRelatedField:
+    def many_init(cls, *args: Any, **kwargs: Any) -> serializers.ManyRelatedField:
         child = cls(*args, **kwargs)
         many = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
         return _IdList(child_relation=child, **many)

@@ -36,6 +36,13 @@ class IdCursorPagination(CursorPagination):
             )
         return min(size, self.max_page_size)
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {**parameter["schema"], "minimum": 1}
+        return parameters
+
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
         # DRF checks a cursor's offset but not its position, which is compared with the
         # ordering field as it came: a well-formed cursor whose position is not an id

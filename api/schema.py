@@ -59,7 +59,8 @@ PRECONDITION_FAILED = error_body(
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
+    # What api/idempotency.py accepts: printable ASCII, 1 to 255 characters.
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
     OpenApiParameter.HEADER,
     description=(
         "Any unique string (at most 255 printable ASCII characters). The same key and body "
@@ -118,7 +119,7 @@ class AutoSchema(SpectacularAutoSchema):
             extra["404"] = OpenApiResponse(
                 API_ERROR, "Not found, out of the caller's sight, or an invalid cursor."
             )
-        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
+        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view() or "{" not in self.path:
             extra["400"] = OpenApiResponse(
                 API_ERROR, "Invalid input: each problem named with its field."
             )

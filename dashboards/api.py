@@ -8,7 +8,7 @@ from dataclasses import fields
 from typing import Any
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -154,7 +154,11 @@ FILTER_PARAMETERS = [
     OpenApiParameter("owner", int, description="An account manager's user id (portfolio only)."),
     OpenApiParameter("period", str, description=f"Months back, one of: {_choices(PERIODS)}."),
     OpenApiParameter("by", str, description=f"Heatmap rows: {_choices(GROUPINGS)}."),
-    OpenApiParameter("page", int, description="Page of the at-risk list (20 a page)."),
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "minimum": 1},
+        description="Page of the at-risk list (20 a page).",
+    ),
 ]
 
 
@@ -193,6 +197,10 @@ class PortfolioDashboardView(_DashboardView):
     """The portfolio's figures (directors): the same as the page for the same filters."""
 
 
+@extend_schema_view(
+    # The caller's own clients: no owner to choose (sending one is a 400).
+    get=extend_schema(parameters=[OpenApiParameter("owner", int, exclude=True)])
+)
 class MyDashboardView(_DashboardView):
     """The figures of the caller's own clients."""
 

@@ -24,6 +24,8 @@ def test_every_post_takes_an_idempotency_key_and_declares_its_refusals(schema):
     for path, operation in posts:
         assert "Idempotency-Key" in header_names(operation), path
         assert {"409", "422"} <= set(operation["responses"]), path
+        (key,) = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+        assert (key["schema"]["minLength"], key["schema"]["maxLength"]) == (1, 255)
 
 
 @pytest.mark.parametrize("resource", CONDITIONAL)
@@ -62,3 +64,22 @@ def test_every_operation_declares_the_refusals_every_call_can_get(schema):
 def test_an_action_added_by_hand_has_no_template_and_the_schema_says_it_may_be_null(schema):
     template = schema["components"]["schemas"]["EducationAction"]["properties"]["template"]
     assert template.get("nullable") is True
+
+
+def test_what_the_api_refuses_the_schema_does_not_offer(schema):
+    """Found by schemathesis: requests the schema called valid were refused."""
+    clients = schema["paths"]["/api/v1/clients/"]["get"]["parameters"]
+    (page_size,) = [p for p in clients if p["name"] == "page_size"]
+    assert page_size["schema"]["minimum"] == 1
+    mine = {p["name"] for p in schema["paths"]["/api/v1/dashboard/mine/"]["get"]["parameters"]}
+    portfolio = schema["paths"]["/api/v1/dashboard/portfolio/"]["get"]
+    assert "owner" not in mine
+    assert "owner" in {p["name"] for p in portfolio["parameters"]}
+    (page,) = [p for p in portfolio["parameters"] if p["name"] == "page"]
+    assert page["schema"]["minimum"] == 1
+    assert "400" in portfolio["responses"]
+
+
+def test_the_event_types_are_declared_as_a_list(schema):
+    answer = schema["paths"]["/api/v1/webhook-endpoints/event-types/"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"]["type"] == "array"

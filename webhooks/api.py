@@ -92,6 +92,7 @@ EventTypeSerializer = inline_serializer(
         "label": serializers.CharField(),
         "fields": serializers.ListField(child=serializers.CharField()),
     },
+    many=True,
 )
 
 

@@ -1,0 +1,210 @@
+"""An integration's write path: create a draft, answer all 48 questions, submit — through the
+API (a token, the whole Django stack), beside the same work done by the services alone and
+beside one raw statement that inserts a submitted assessment with its 48 answers.
+
+For each of ``--runs`` assessments on a portfolio of 10,000 submitted ones (clients with
+teams, as in ``autosave.py``) it prints the p50 and p95 of each call and of the three
+together, with the statements each sent (issue 15's target: the three calls ≤ 15 ms p50
+with at most 12 statements), the services' time, the raw insert's, and the ratios. The
+calls are sent without an ``Idempotency-Key``; ``--keyed`` sends one on each (what a
+careful integration does) and prints what the key costs.
+
+    DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/maturity \\
+        .venv/bin/python bench/api_write.py [--runs 50] [--size 10000] [--keyed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import time
+import uuid
+from contextlib import nullcontext
+from typing import Any
+
+os.environ.setdefault("LOG_FORMAT", "json")
+
+from _django import require_postgresql, throwaway_database
+from autosave import MANAGERS, grow, own_engagement
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from accounts.models import Role, User
+from api.services import api_token_issue
+from assessments import question_types
+from assessments.models import Question, Questionnaire, QuestionnaireVersion
+from assessments.selectors import questions_by_id
+from assessments.services import AnswerInput, answers_save, assessment_start, assessment_submit
+
+RAW_INSERT = """
+WITH made AS (
+    INSERT INTO assessments_assessment
+        (engagement_id, version_id, assessor_id, status, submitted_at, created_at, updated_at,
+         result, completeness, quadrant, maturity_level)
+    VALUES (%s, %s, %s, 'submitted', now(), now(), now(), '{}'::jsonb, 1, '', 0)
+    RETURNING id
+)
+INSERT INTO assessments_answer
+    (assessment_id, question_id, value, not_applicable, na_reason, note, revision,
+     updated_at, updated_by_id)
+SELECT made.id, a.question_id, a.value, false, '', '', 1, now(), %s
+FROM made, unnest(%s::bigint[], %s::jsonb[]) AS a (question_id, value)
+"""
+
+
+def answer_of(question: Question, rng: random.Random) -> Any:
+    return question_types.get(question.type).demo(question, rng.uniform(1, 5), rng)
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def timed(count: list[int] | None) -> Any:
+    return CaptureQueriesContext(connection) if count is not None else nullcontext()
+
+
+def through_the_api(
+    api: APIClient, user: User, runs: int, rng: random.Random, keyed: bool
+) -> dict[str, tuple[list[float], int]]:
+    """``runs`` times: POST the draft, POST its 48 answers, POST the submit."""
+    times: dict[str, list[float]] = {"create": [], "answers": [], "submit": [], "all three": []}
+    statements: dict[str, int] = {}
+    for turn in range(runs + 3):  # three to warm up
+        engagement = own_engagement(user, rng)
+
+        def call(name: str, path: str, body: Any, turn: int = turn) -> Any:
+            headers: dict[str, Any] = {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex} if keyed else {}
+            with timed([] if turn == 0 else None) as captured:
+                started = time.perf_counter()
+                response = api.post(path, body, format="json", **headers)
+                elapsed = 1000 * (time.perf_counter() - started)
+            assert response.status_code in (200, 201), (path, response.content[:300])
+            if captured is not None:
+                statements[name] = len(captured.captured_queries)
+            if turn >= 3:
+                times[name].append(elapsed)
+            return response.json(), elapsed
+
+        draft, created = call("create", "/api/v1/assessments/", {"engagement": engagement.pk})
+        questions = questions_by_id_cached(draft["questionnaire_version"])
+        answers = [{"question": q.pk, "value": answer_of(q, rng)} for q in questions]
+        _, answered = call("answers", f"/api/v1/assessments/{draft['id']}/answers/", answers)
+        _, submitted = call("submit", f"/api/v1/assessments/{draft['id']}/submit/", {})
+        if turn >= 3:
+            times["all three"].append(created + answered + submitted)
+    statements["all three"] = statements["create"] + statements["answers"] + statements["submit"]
+    return {name: (samples, statements[name]) for name, samples in times.items()}
+
+
+_QUESTIONS: dict[int, list[Question]] = {}
+
+
+def questions_by_id_cached(version_id: int) -> list[Question]:
+    if version_id not in _QUESTIONS:
+        version = QuestionnaireVersion.objects.get(pk=version_id)
+        _QUESTIONS[version_id] = list(questions_by_id(version).values())
+    return _QUESTIONS[version_id]
+
+
+def through_the_services(user: User, runs: int, rng: random.Random) -> tuple[list[float], int]:
+    times: list[float] = []
+    statements = 0
+    for turn in range(runs + 3):
+        engagement = own_engagement(user, rng)
+        with timed([] if turn == 0 else None) as captured:
+            started = time.perf_counter()
+            assessment = assessment_start(engagement=engagement, by=user)[0]
+            questions = list(questions_by_id(assessment.version).values())
+            answers_save(
+                assessment=assessment,
+                by=user,
+                answers=[AnswerInput(question=q.pk, value=answer_of(q, rng)) for q in questions],
+            )
+            assessment_submit(assessment=assessment, by=user)
+            elapsed = 1000 * (time.perf_counter() - started)
+        if captured is not None:
+            statements = len(captured.captured_queries)
+        if turn >= 3:
+            times.append(elapsed)
+    return times, statements
+
+
+def raw(user: User, runs: int, rng: random.Random) -> list[float]:
+    version = Questionnaire.objects.get(is_default=True).current_version()
+    assert version is not None
+    questions = list(questions_by_id(version).values())
+    times: list[float] = []
+    for turn in range(runs + 3):
+        engagement = own_engagement(user, rng)
+        values = [json.dumps(answer_of(q, rng)) for q in questions]
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                RAW_INSERT,
+                [engagement.pk, version.pk, user.pk, user.pk, [q.pk for q in questions], values],
+            )
+        elapsed = 1000 * (time.perf_counter() - started)
+        if turn >= 3:
+            times.append(elapsed)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--keyed", action="store_true", help="send an Idempotency-Key")
+    parser.add_argument("--database", default="maturity_bench_api_write")
+    args = parser.parse_args()
+    require_postgresql()
+    with throwaway_database(args.database):
+        rng = random.Random(2026)
+        version = Questionnaire.objects.get(is_default=True).current_version()
+        assert version is not None
+        password = make_password(None)
+        managers = User.objects.bulk_create(
+            User(username=f"bench-manager-{i}", role=Role.ACCOUNT_MANAGER, password=password)
+            for i in range(MANAGERS)
+        )
+        user = managers[0]
+        grow(args.size, version, managers, rng)
+        _token, raw_token = api_token_issue(user=user, name="bench")
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_token}")
+        print(
+            f"{args.size:,} submitted assessments of the default questionnaire "
+            f"({len(questions_by_id(version))} questions); {args.runs} runs of each"
+            f"{', every call with an Idempotency-Key' if args.keyed else ''}\n"
+            f"{'':44}{'p50 ms':>9}{'p95 ms':>9}{'statements':>12}"
+        )
+        calls = through_the_api(api, user, args.runs, rng, args.keyed)
+        for name, (samples, statements) in calls.items():
+            p50, p95 = percentiles(samples)
+            print(f"  API: {name:38}{p50:9.2f}{p95:9.2f}{statements:12}")
+        services, statements = through_the_services(user, args.runs, rng)
+        p50, p95 = percentiles(services)
+        print(
+            f"  {'the services alone, the same three steps':42}{p50:9.2f}{p95:9.2f}{statements:12}"
+        )
+        inserts = raw(user, args.runs, rng)
+        p50, p95 = percentiles(inserts)
+        print(f"  {'one raw INSERT of a submitted assessment':42}{p50:9.2f}{p95:9.2f}{1:12}")
+        api_p50 = statistics.median(calls["all three"][0])
+        print(
+            f"  API ÷ services: {api_p50 / statistics.median(services):.1f}×; "
+            f"API ÷ raw INSERT: {api_p50 / statistics.median(inserts):.1f}× "
+            f"(target: the three calls ≤ 15 ms p50 and ≤ 12 statements; now "
+            f"{api_p50:.1f} ms, {calls['all three'][1]})"
+        )
+        print("  one call that creates, answers and submits: not offered yet (issue 15, item 5)")
+
+
+if __name__ == "__main__":
+    main()

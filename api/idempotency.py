@@ -11,17 +11,17 @@ answer again, never a second row.
 - The same key with another method, path or body: 422.
 - The same key while the first request is still running: 409 at once (the lock is taken
   with NOWAIT), never a second effect.
-- Keys older than ``IDEMPOTENCY_KEY_DAYS`` are forgotten (and purged every night).
+- Keys older than ``IDEMPOTENCY_KEY_DAYS`` start afresh (and are purged every night).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +32,14 @@ HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 # What of a stored answer is given back besides its body and status.
 _KEPT_HEADERS = ("Content-Type", "Location", "Content-Language")
+
+
+# The key's row, unless it exists: never waits on a row another request holds.
+_CLAIM = """
+    INSERT INTO api_idempotencykey (scope, key, fingerprint, created_at, headers, body)
+    VALUES (%s, %s, %s, %s, '{}', '')
+    ON CONFLICT (scope, key) DO NOTHING
+"""
 
 
 def _error(status: int, kind: str, detail: str) -> JsonResponse:
@@ -90,42 +98,58 @@ class IdempotencyMiddleware:
     def _once(self, request: HttpRequest, scope: str, key: str) -> HttpResponse:
         now = timezone.now()
         fingerprint = _fingerprint(request)
-        mine = IdempotencyKey.objects.filter(scope=scope, key=key)
-        mine.filter(created_at__lt=now - timedelta(days=settings.IDEMPOTENCY_KEY_DAYS)).delete()
-        IdempotencyKey.objects.bulk_create(
-            [IdempotencyKey(scope=scope, key=key, fingerprint=fingerprint, created_at=now)],
-            ignore_conflicts=True,
-        )
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    row = mine.select_for_update(nowait=True).get()
-            except DatabaseError:
-                return _error(
-                    409,
-                    "idempotency_key_in_use",
-                    _("A request with this Idempotency-Key is still being processed."),
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM, [scope, key, fingerprint, now])
+        locked = False
+        try:
+            with transaction.atomic():
+                # First in the transaction, so a refused lock needs no savepoint: nothing
+                # has been done yet when it fails.
+                row = IdempotencyKey.objects.select_for_update(nowait=True).get(
+                    scope=scope, key=key
                 )
-            except IdempotencyKey.DoesNotExist:  # forgotten between the insert and now
-                return self.get_response(request)
-            if row.fingerprint != fingerprint:
-                return _error(
-                    422,
-                    "idempotency_key_reused",
-                    _(
-                        "This Idempotency-Key was used for another request (a different "
-                        "method, path or body): use a new key for a new request."
-                    ),
-                )
-            if row.completed_at is not None:
-                return _replay(row)
-            response = self.get_response(request)
-            if response.status_code >= 500 or response.streaming:
-                transaction.set_rollback(True)  # the work undone; the key free to retry
-                return response
-            row.completed_at = timezone.now()
-            row.status_code = response.status_code
-            row.headers = {name: response[name] for name in _KEPT_HEADERS if name in response}
-            row.body = response.content
-            row.save(update_fields=["completed_at", "status_code", "headers", "body"])
+                locked = True
+                return self._with(row, request, fingerprint, now)
+        except IdempotencyKey.DoesNotExist:  # purged between the insert and the lock
+            return self.get_response(request)
+        except DatabaseError:
+            if locked:
+                raise
+            return _error(
+                409,
+                "idempotency_key_in_use",
+                _("A request with this Idempotency-Key is still being processed."),
+            )
+
+    def _with(
+        self, row: IdempotencyKey, request: HttpRequest, fingerprint: str, now: datetime
+    ) -> HttpResponse:
+        """In the transaction that holds the key: refuse, replay, or do the work once."""
+        if row.created_at < now - timedelta(days=settings.IDEMPOTENCY_KEY_DAYS):
+            # Expired: the key starts afresh (saved below with the answer).
+            row.fingerprint, row.created_at, row.completed_at = fingerprint, now, None
+        if row.fingerprint != fingerprint:
+            return _error(
+                422,
+                "idempotency_key_reused",
+                _(
+                    "This Idempotency-Key was used for another request (a different "
+                    "method, path or body): use a new key for a new request."
+                ),
+            )
+        if row.completed_at is not None:
+            return _replay(row)
+        response = self.get_response(request)
+        if response.status_code >= 500 or response.streaming:
+            transaction.set_rollback(True)  # the work undone; the key free to retry
             return response
+        row.completed_at = timezone.now()
+        row.status_code = response.status_code
+        row.headers = {name: response[name] for name in _KEPT_HEADERS if name in response}
+        row.body = response.content
+        row.save(
+            update_fields=[
+                "fingerprint", "created_at", "completed_at", "status_code", "headers", "body"
+            ]
+        )  # fmt: skip
+        return response

@@ -39,21 +39,21 @@ class ConditionalMixin:
     """For a ModelViewSet: ETag on retrieve, create and update; If-Match on update,
     partial update and destroy; If-None-Match on retrieve (304)."""
 
-    def _current(self) -> tuple[Any, dict[str, Any], str]:
-        """The object (its row locked until the transaction ends), its representation and
-        its tag."""
+    def _current(self) -> tuple[dict[str, Any], str]:
+        """The object's representation and tag, its row locked until the transaction
+        ends."""
         instance = self.get_object()  # type: ignore[attr-defined]
         type(instance).objects.select_for_update().filter(pk=instance.pk).exists()
         instance = self.get_object()  # type: ignore[attr-defined]  # as it is under the lock
         data = self.get_serializer(instance).data  # type: ignore[attr-defined]
-        return instance, data, etag_of(data)
+        return data, etag_of(data)
 
     def _conditional(self, request: Request, write: Any, *args: Any, **kwargs: Any) -> Response:
         condition = request.headers.get("If-Match")
         if condition is None:
             return self._tagged(write(request, *args, **kwargs))
         with transaction.atomic():
-            _instance, data, tag = self._current()
+            data, tag = self._current()
             if not _matches(condition, tag):
                 return Response(
                     {

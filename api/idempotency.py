@@ -22,10 +22,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api.errors import json_error
 from api.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -40,10 +41,6 @@ _CLAIM = """
     VALUES (%s, %s, %s, %s, '{}', '')
     ON CONFLICT (scope, key) DO NOTHING
 """
-
-
-def _error(status: int, kind: str, detail: str) -> JsonResponse:
-    return JsonResponse({"type": kind, "detail": detail, "errors": []}, status=status)
 
 
 def _scope(request: HttpRequest) -> str | None:
@@ -85,10 +82,11 @@ class IdempotencyMiddleware:
         if key is None or request.method != "POST" or not request.path.startswith("/api/"):
             return self.get_response(request)
         if not _valid(key):
-            return _error(
-                400,
-                "invalid_idempotency_key",
-                _("The Idempotency-Key header must be 1 to 255 printable ASCII characters."),
+            return json_error(
+                request,
+                status_code=400,
+                kind="invalid_idempotency_key",
+                detail=_("The Idempotency-Key header must be 1 to 255 printable ASCII characters."),
             )
         scope = _scope(request)
         if scope is None:  # no credentials: refused by the view anyway, nothing to keep
@@ -115,10 +113,11 @@ class IdempotencyMiddleware:
         except DatabaseError:
             if locked:
                 raise
-            return _error(
-                409,
-                "idempotency_key_in_use",
-                _("A request with this Idempotency-Key is still being processed."),
+            return json_error(
+                request,
+                status_code=409,
+                kind="idempotency_key_in_use",
+                detail=_("A request with this Idempotency-Key is still being processed."),
             )
 
     def _with(
@@ -129,10 +128,11 @@ class IdempotencyMiddleware:
             # Expired: the key starts afresh (saved below with the answer).
             row.fingerprint, row.created_at, row.completed_at = fingerprint, now, None
         if row.fingerprint != fingerprint:
-            return _error(
-                422,
-                "idempotency_key_reused",
-                _(
+            return json_error(
+                request,
+                status_code=422,
+                kind="idempotency_key_reused",
+                detail=_(
                     "This Idempotency-Key was used for another request (a different "
                     "method, path or body): use a new key for a new request."
                 ),

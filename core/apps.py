@@ -1,7 +1,10 @@
 from typing import Any
 
+import structlog
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+from core.network import client_ip
 
 
 class CoreConfig(AppConfig):
@@ -18,10 +21,6 @@ class CoreConfig(AppConfig):
 def _with_client_ip(sender: object, request: Any, **kwargs: Any) -> None:
     """Every log line of the request names the client's address, read as the lockout and
     the rate limits read it."""
-    import structlog
-
-    from core.network import client_ip
-
     structlog.contextvars.bind_contextvars(ip=client_ip(request))
 
 

@@ -174,21 +174,22 @@ def events_record(events: list[tuple[str, dict[str, Any]]], *, now: datetime | N
     kinds = [EVENT_TYPES[type] for type, _data in events]
     if connection.vendor != "postgresql":
         deliveries = _record_portably(kinds, [data for _type, data in events], now)
-        if deliveries:
-            _send_soon()
-        return deliveries
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            _RECORD,
-            [
-                now,
-                [uuid.uuid4() for _ in events],
-                [kind.name for kind in kinds],
-                [kind.version for kind in kinds],
-                [_payload(kind, data, now) for kind, (_t, data) in zip(kinds, events, strict=True)],
-            ],
-        )
-        deliveries = cursor.rowcount
+    else:
+        with prepared_cursor() as cursor:
+            cursor.execute(
+                _RECORD,
+                [
+                    now,
+                    [uuid.uuid4() for _ in events],
+                    [kind.name for kind in kinds],
+                    [kind.version for kind in kinds],
+                    [
+                        _payload(kind, data, now)
+                        for kind, (_t, data) in zip(kinds, events, strict=True)
+                    ],
+                ],
+            )
+            deliveries = cursor.rowcount
     if deliveries:
         _send_soon()
     return deliveries

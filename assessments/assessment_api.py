@@ -11,7 +11,8 @@ dimension scores are prefetched); a list the same whatever the number of rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
 import django_filters
@@ -38,6 +39,7 @@ from assessments.assessment_serializers import (
     AnswerInputSerializer,
     AnswerSerializer,
     AssessmentCreateSerializer,
+    AssessmentImportSerializer,
     AssessmentReviewSerializer,
     AssessmentSerializer,
     AssessmentSummarySerializer,
@@ -55,9 +57,11 @@ from assessments.services import (
     AnswersRefused,
     MissingAnswers,
     answers_save,
+    assessment_import,
     assessment_review,
     assessment_start,
     assessment_submit,
+    relations_known,
 )
 from clients.filters import ScopedClientFilterSet
 from clients.models import Client, Engagement
@@ -345,10 +349,15 @@ class AssessmentViewSet(
         return super().filter_queryset(queryset)
 
     def _detail(self, assessment: Assessment, *, status_code: int = 200) -> Response:
-        """The assessment as the detail shows it, read again with the detail's queries,
-        after a write the request was allowed to make (on a row it may see: the access
-        check is not run again)."""
-        fresh = self._reads(detail=True, checked=True).get(pk=assessment.pk)
+        """The assessment as the detail shows it after a write the request was allowed to
+        make (on a row it may see: the access check is not run again). One the service
+        has just written comes with its answers, history and scores (as_written) and is
+        shown as it is; any other is read again with the detail's queries."""
+        if relations_known(assessment):
+            fresh = assessment
+            fresh.client_pk = assessment.engagement.client_id  # type: ignore[attr-defined]
+        else:
+            fresh = self._reads(detail=True, checked=True).get(pk=assessment.pk)
         data = AssessmentSerializer(fresh, context=self.get_serializer_context()).data
         return Response(data, status=status_code)
 
@@ -494,25 +503,74 @@ class AssessmentViewSet(
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def submit(self, request: Request, pk: Any = None) -> Response:
         assessment = self.get_object()
-        with service_errors_as_drf():
-            try:
-                submitted = assessment_submit(assessment=assessment, by=self.user)
-            except MissingAnswers as missing:
-                raise serializers.ValidationError(
-                    {
-                        "answers": [
-                            serializers.ErrorDetail(
-                                str(
-                                    _("Question %(code)s is not answered yet.")
-                                    % {"code": question.code}
-                                ),
-                                code="required",
-                            )
-                            for question in missing.questions
-                        ]
-                    }
-                ) from missing
+        with service_errors_as_drf(), _missing_answers_as_drf():
+            submitted = assessment_submit(assessment=assessment, by=self.user)
         return self._detail(submitted)
+
+    # --- Import ---------------------------------------------------------------------------
+
+    @extend_schema(
+        summary=_("Import a finished assessment"),
+        description=_(
+            "Creates, answers and submits an assessment in one call, for integrations "
+            "that import assessments made elsewhere: all or nothing. The same checks as "
+            "the three calls apply — each answer against its question (errors name the "
+            "field as `answers.3.value`) and every required question answered or marked "
+            "not applicable (field `answers`) — and nothing is written unless all pass. "
+            "Always a new assessment (an open draft of the engagement is left as it is), "
+            "on the current version of the default questionnaire unless "
+            "`questionnaire_version` names another published one. Send an "
+            "`Idempotency-Key` so that a retried import is not imported twice. Answers "
+            "**201** with the submitted assessment and its result."
+        ),
+        request=AssessmentImportSerializer,
+        responses={201: AssessmentSerializer, 400: ANSWERS_REFUSED},
+        examples=[
+            OpenApiExample(
+                "Import",
+                value={
+                    "engagement": 310,
+                    "answers": [
+                        {"question": 12, "value": 4, "note": "Quoted our AHT."},
+                        {"question": 13, "value": "quarterly"},
+                        {
+                            "question": 20,
+                            "not_applicable": True,
+                            "na_reason": "Back-office process: no customer contact.",
+                        },
+                    ],
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Imported", value=SUBMITTED_EXAMPLE, response_only=True, status_codes=["201"]
+            ),
+        ],
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def import_(self, request: Request) -> Response:
+        serializer = AssessmentImportSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            with service_errors_as_drf(), _missing_answers_as_drf():
+                imported = assessment_import(
+                    engagement=data["engagement"],
+                    by=self.user,
+                    version=data.get("version"),
+                    answers=[AnswerInput(**item) for item in data["answers"]],
+                )
+        except AnswersRefused as refused:
+            return _refusal(refused, many=True, prefix="answers.")
+        return self._detail(imported, status_code=status.HTTP_201_CREATED)
 
     # --- Review ---------------------------------------------------------------------------
 
@@ -557,14 +615,34 @@ class AssessmentViewSet(
         return self._detail(reviewed)
 
 
-def _refusal(refused: AnswersRefused, *, many: bool) -> Response:
+@contextmanager
+def _missing_answers_as_drf() -> Iterator[None]:
+    """A submit refused for unanswered questions: 400, one entry per question (field
+    ``answers``), in the form's order."""
+    try:
+        yield
+    except MissingAnswers as missing:
+        raise serializers.ValidationError(
+            {
+                "answers": [
+                    serializers.ErrorDetail(
+                        str(_("Question %(code)s is not answered yet.") % {"code": question.code}),
+                        code="required",
+                    )
+                    for question in missing.questions
+                ]
+            }
+        ) from missing
+
+
+def _refusal(refused: AnswersRefused, *, many: bool, prefix: str = "") -> Response:
     """The answers the service refused, in the API's error format: 409 when every problem
     is a stale write (with what is stored now), 400 otherwise. The problems are the
     service's, not DRF's, so the response is built here rather than raised."""
     errors: list[dict[str, Any]] = []
     for problem in refused.problems:
         entry: dict[str, Any] = {
-            "field": f"{problem.index}.{problem.field}" if many else problem.field,
+            "field": f"{prefix}{problem.index}.{problem.field}" if many else problem.field,
             "code": problem.code,
             "message": str(problem.message),
         }

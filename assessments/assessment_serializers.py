@@ -268,6 +268,33 @@ class AnswerInputSerializer(serializers.Serializer):
     )
 
 
+class ImportedAnswerSerializer(AnswerInputSerializer):
+    """An answer of an imported assessment: new, so without a revision."""
+
+    revision = None  # type: ignore[assignment]
+
+
+# An import answers a whole questionnaire at once; the answers endpoint takes as many.
+MAX_IMPORTED_ANSWERS = 500
+
+
+class AssessmentImportSerializer(AssessmentCreateSerializer):
+    """A finished assessment to import: where, on which version, and every answer."""
+
+    answers = ImportedAnswerSerializer(  # type: ignore[call-arg]
+        many=True,
+        allow_empty=False,
+        max_length=MAX_IMPORTED_ANSWERS,
+        help_text=_(
+            "Every answer, one per question of the version; each required question "
+            "answered or marked not applicable."
+        ),
+    )
+
+    class Meta(AssessmentCreateSerializer.Meta):
+        fields = [*AssessmentCreateSerializer.Meta.fields, "answers"]
+
+
 class AssessmentReviewSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(
         choices=[("approve", _("Approve")), ("return", _("Return for correction"))]

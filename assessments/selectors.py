@@ -54,6 +54,18 @@ def default_questionnaire() -> Questionnaire | None:
     return Questionnaire.objects.filter(is_default=True).first()
 
 
+def default_version() -> QuestionnaireVersion | None:
+    """The current version of the default questionnaire (its newest published one), in
+    one query: what a new assessment is made on unless it names another."""
+    return (
+        QuestionnaireVersion.objects.filter(
+            questionnaire__is_default=True, status=VersionStatus.PUBLISHED
+        )
+        .order_by("-number")
+        .first()
+    )
+
+
 @dataclass(frozen=True)
 class VersionContent:
     """What a version asks, loaded once: its questions by id (each with its dimension)

@@ -118,6 +118,23 @@ def test_starting_creates_a_draft_on_the_current_default_version(as_a, engagemen
     assert (start["from_status"], start["to_status"], start["by"]) == (None, "draft", manager_a.pk)
 
 
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+def test_a_new_draft_is_answered_as_written_and_reads_back_the_same(
+    as_a, engagement, monkeypatch, vendor, count_queries
+):
+    """A new draft is shown from what was written (no read-back): exactly what a GET
+    shows, on PostgreSQL (one statement) and on the other databases (the ORM)."""
+    from assessments.services import assessments as module
+
+    if vendor != "postgresql":
+        monkeypatch.setattr(module.connection, "vendor", vendor)
+    with count_queries() as captured:
+        response = as_a.post(url(), {"engagement": engagement.pk}, format="json")
+    assert response.status_code == 201
+    assert any(sql.startswith("WITH made AS") for sql in captured.sql) is (vendor == "postgresql")
+    assert response.json() == as_a.get(url(response.json()["id"])).json()
+
+
 def test_starting_again_resumes_the_open_draft_with_200(as_a, engagement):
     first = as_a.post(url(), {"engagement": engagement.pk}, format="json")
     again = as_a.post(url(), {"engagement": engagement.pk}, format="json")

@@ -12,12 +12,15 @@ from assessments.services.answers import (
 from assessments.services.assessments import (
     AssessmentNotEditable,
     MissingAnswers,
+    as_written,
     assessment_review,
     assessment_start,
     assessment_submit,
     evidence_from,
     may_edit,
+    relations_known,
 )
+from assessments.services.imports import assessment_import
 from assessments.services.questionnaires import (
     DocumentProblems,
     questionnaire_set_default,
@@ -39,12 +42,15 @@ __all__ = [
     "MissingAnswers",
     "answer_autosave",
     "answers_save",
+    "as_written",
+    "assessment_import",
     "assessment_review",
     "assessment_start",
     "assessment_submit",
     "evidence_from",
     "may_edit",
     "questionnaire_set_default",
+    "relations_known",
     "version_copy_to_draft",
     "version_export",
     "version_import",

@@ -234,25 +234,10 @@ def answers_save(
         answer.question_id: answer
         for answer in Answer.objects.filter(assessment=assessment, question_id__in=wanted)
     }
-    problems: list[AnswerProblem] = []
-    seen: set[Any] = set()
-    rows: list[Answer] = []
     now = timezone.now()
-    for index, item in enumerate(answers):
-        question = questions.get(item.question) if _is_id(item.question) else None
-        stored = existing.get(question.pk) if question is not None else None
-        problem = _refusal(index, item, question, stored, seen)
-        if problem is None:
-            assert question is not None  # no refusal means a question of this assessment
-            item = _keeping_what_is_stored(item, stored)
-            problem = _invalid(index, item, question)
-        if problem is not None:
-            problems.append(problem)
-            continue
-        assert question is not None
-        rows.append(_row(assessment, question, item, stored, by=by, now=now))
-    if problems:
-        raise AnswersRefused(problems)
+    rows = checked_rows(
+        assessment, questions=questions, answers=answers, existing=existing, by=by, now=now
+    )
     Answer.objects.bulk_create(
         rows,
         update_conflicts=True,
@@ -268,6 +253,40 @@ def answers_save(
         ],
     )
     Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
+    return rows
+
+
+def checked_rows(
+    assessment: Assessment,
+    *,
+    questions: dict[int, Question],
+    answers: Sequence[AnswerInput],
+    existing: dict[int, Answer],
+    by: User,
+    now: datetime,
+) -> list[Answer]:
+    """The rows to write for ``answers`` to ``questions`` (the assessment's version's),
+    given the answers already ``existing`` by question id — or AnswersRefused listing
+    every problem: not a question of the version, a question answered twice, a stale
+    revision, an invalid value."""
+    problems: list[AnswerProblem] = []
+    seen: set[Any] = set()
+    rows: list[Answer] = []
+    for index, item in enumerate(answers):
+        question = questions.get(item.question) if _is_id(item.question) else None
+        stored = existing.get(question.pk) if question is not None else None
+        problem = _refusal(index, item, question, stored, seen)
+        if problem is None:
+            assert question is not None  # no refusal means a question of this assessment
+            item = _keeping_what_is_stored(item, stored)
+            problem = _invalid(index, item, question)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        assert question is not None
+        rows.append(_row(assessment, question, item, stored, by=by, now=now))
+    if problems:
+        raise AnswersRefused(problems)
     return rows
 
 

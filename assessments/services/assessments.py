@@ -9,8 +9,9 @@ number of answers.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -42,7 +43,7 @@ from assessments.scoring import (
     stored_dimensions,
 )
 from assessments.selectors import (
-    default_questionnaire,
+    default_version,
     questions_by_id,
     structure_for_version,
 )
@@ -113,20 +114,11 @@ def may_edit(assessment: Assessment, user: User | None) -> bool:
 # --- Start --------------------------------------------------------------------------------
 
 
-def assessment_start(
-    *, engagement: Engagement, by: User, version: QuestionnaireVersion | None = None
-) -> tuple[Assessment, bool]:
-    """A new draft for ``engagement`` on ``version`` (default: the current version of the
-    default questionnaire) — or the assessor's open one for it, which is resumed instead.
-    Returns (assessment, created)."""
-    open_one = Assessment.objects.filter(
-        engagement=engagement, assessor=by, status__in=EDITABLE_STATUSES
-    ).first()
-    if open_one is not None:
-        return open_one, False
+def version_to_start(version: QuestionnaireVersion | None) -> QuestionnaireVersion:
+    """The version a new assessment is made on: ``version`` if it is published, by default
+    the current version of the default questionnaire."""
     if version is None:
-        questionnaire = default_questionnaire()
-        version = questionnaire.current_version() if questionnaire else None
+        version = default_version()
         if version is None:
             raise ValidationError(
                 {"questionnaire_version": _("No questionnaire is published yet.")}
@@ -135,20 +127,134 @@ def assessment_start(
         raise ValidationError(
             {"questionnaire_version": _("Only a published questionnaire version can be used.")}
         )
+    return version
+
+
+def assessment_start(
+    *, engagement: Engagement, by: User, version: QuestionnaireVersion | None = None
+) -> tuple[Assessment, bool]:
+    """A new draft for ``engagement`` on ``version`` (default: the current version of the
+    default questionnaire) — or the assessor's open one for it, which is resumed instead.
+    Returns (assessment, created); a new draft comes with its history known
+    (:func:`as_written`)."""
+    try:
+        version = version_to_start(version)
+    except ValidationError:
+        open_one = _open_assessment(engagement, by)
+        if open_one is None:
+            raise
+        return open_one, False  # resumed, whatever version was asked for
+    if connection.vendor == "postgresql":
+        # One statement: the draft and its first step, unless one is open (the constraint
+        # one_open_assessment_per_assessor answers that, also for two tabs at once).
+        draft = _insert_draft(engagement, version, by)
+        if draft is not None:
+            return draft, True
+        return cast(Assessment, _open_assessment(engagement, by)), False
+    open_one = _open_assessment(engagement, by)
+    if open_one is not None:
+        return open_one, False
     try:
         with transaction.atomic():
             assessment = Assessment.objects.create(
                 engagement=engagement, version=version, assessor=by
             )
-            AssessmentTransition.objects.create(
+            started = AssessmentTransition.objects.create(
                 assessment=assessment, from_status="", to_status=AssessmentStatus.DRAFT, by=by
             )
     except IntegrityError:
         # Started twice at once (two tabs): both get the same draft.
-        return Assessment.objects.get(
-            engagement=engagement, assessor=by, status__in=EDITABLE_STATUSES
-        ), False
-    return assessment, True
+        return cast(Assessment, _open_assessment(engagement, by)), False
+    return as_written(assessment, transitions=[started]), True
+
+
+def _open_assessment(engagement: Engagement, by: User) -> Assessment | None:
+    return Assessment.objects.filter(
+        engagement=engagement, assessor=by, status__in=EDITABLE_STATUSES
+    ).first()
+
+
+_EDITABLE = tuple(str(status) for status in EDITABLE_STATUSES)
+_INSERT_DRAFT_SQL = one_line(
+    f"""
+    WITH made AS (
+        INSERT INTO assessments_assessment
+               (engagement_id, version_id, assessor_id, status, created_at, updated_at,
+                submitted_at, reviewed_at, reviewed_by_id, maturity_score, maturity_level,
+                defensiveness_index, questionnaire_defensiveness, quadrant, completeness,
+                result)
+        VALUES (%s, %s, %s, %s, %s, %s, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '', NULL,
+                NULL)
+        ON CONFLICT (engagement_id, assessor_id) WHERE status IN {_EDITABLE} DO NOTHING
+     RETURNING id
+    ), started AS (
+        INSERT INTO assessments_assessmenttransition
+               (assessment_id, from_status, to_status, by_id, at, comment)
+        SELECT id, '', %s, %s, %s, '' FROM made
+     RETURNING id
+    )
+    SELECT made.id, started.id FROM made, started
+    """
+)  # the constraint's condition as constants: PostgreSQL matches its partial index by them
+
+
+def _insert_draft(
+    engagement: Engagement, version: QuestionnaireVersion, by: User
+) -> Assessment | None:
+    now = timezone.now()
+    draft = AssessmentStatus.DRAFT
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            _INSERT_DRAFT_SQL,
+            [engagement.pk, version.pk, by.pk, draft, now, now, draft, by.pk, now],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    assessment = Assessment(
+        pk=row[0],
+        engagement=engagement,
+        version=version,
+        assessor=by,
+        status=draft,
+        created_at=now,
+        updated_at=now,
+    )
+    started = AssessmentTransition(
+        pk=row[1], assessment=assessment, from_status="", to_status=draft, by=by, at=now
+    )
+    return as_written(assessment, transitions=[started])
+
+
+def as_written(
+    assessment: Assessment,
+    *,
+    answers: Iterable[Answer] = (),
+    transitions: Iterable[AssessmentTransition] = (),
+    dimension_results: Iterable[DimensionResult] = (),
+) -> Assessment:
+    """``assessment`` with its answers, history and dimension scores known — the rows just
+    written, in their reading order — as a prefetch would have left them: showing a new
+    assessment then needs no query to read back what was written. Like a prefetch they
+    are not refreshed by later writes: read the assessment again after changing it."""
+    known: dict[str, Any] = {}
+    for name, rows in (
+        ("answers", answers),
+        ("transitions", transitions),
+        ("dimension_results", dimension_results),
+    ):
+        queryset = getattr(assessment, name).all()  # filtering it reads the database
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        known[name] = queryset
+    assessment._prefetched_objects_cache = known  # type: ignore[attr-defined]
+    return assessment
+
+
+def relations_known(assessment: Assessment) -> bool:
+    """Whether ``assessment`` came from :func:`as_written`."""
+    known = getattr(assessment, "_prefetched_objects_cache", {})
+    return {"answers", "transitions", "dimension_results"} <= set(known)
 
 
 # --- Submit -------------------------------------------------------------------------------
@@ -247,23 +353,20 @@ def result_snapshot(
     }
 
 
-@transaction.atomic
-def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
-    """Check required answers, score, store the result snapshot, make it read-only.
+DimensionRow = tuple[int, str, str, float | None]  # dimension id, code, kind, score
 
-    Idempotent: submitting an assessment that is already submitted (or approved) returns
-    it as it is. A client whose first submit committed but whose answer never arrived (a
-    dropped connection, a proxy's timeout) retries and gets the result, not an error."""
-    assessment = lock_for_write(assessment)
-    if not may_edit(assessment, by):
-        raise PermissionDenied(_("Only the assessor or a director can submit this assessment."))
-    if assessment.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED):
-        return assessment
-    if not assessment.is_editable:
-        raise AssessmentNotEditable()
-    questions = questions_by_id(assessment.version)
-    # Plain values, not model instances: a submit reads every answer once.
-    answers, experiences = _answers_and_experiences(assessment)
+
+def score_into(
+    assessment: Assessment,
+    *,
+    questions: dict[int, Question],
+    answers: dict[int, tuple[Any, bool]],
+    experiences: list[ExperienceRow],
+) -> list[DimensionRow]:
+    """Score ``answers`` (question id → (value, not applicable)) of ``questions`` (the
+    assessment's version's) with the client's past ``experiences``, and set the result on
+    ``assessment`` (not saved). Returns the dimension rows to store. Raises MissingAnswers
+    (first question first) when a required question is unanswered."""
     missing = [
         q
         for q in questions.values()
@@ -292,13 +395,33 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
     assessment.quadrant = result.quadrant.value if result.quadrant else ""
     assessment.completeness = result.completeness
     assessment.result = snapshot
-    resubmission = assessment.submitted_at is not None
-    assessment.submitted_at = timezone.now()
-    rows = [
+    return [
         (dimensions[d.code].pk, d.code, d.kind, d.score)
         for d in result.dimensions
         if d.code in dimensions
     ]
+
+
+@transaction.atomic
+def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
+    """Check required answers, score, store the result snapshot, make it read-only.
+
+    Idempotent: submitting an assessment that is already submitted (or approved) returns
+    it as it is. A client whose first submit committed but whose answer never arrived (a
+    dropped connection, a proxy's timeout) retries and gets the result, not an error."""
+    assessment = lock_for_write(assessment)
+    if not may_edit(assessment, by):
+        raise PermissionDenied(_("Only the assessor or a director can submit this assessment."))
+    if assessment.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED):
+        return assessment
+    if not assessment.is_editable:
+        raise AssessmentNotEditable()
+    questions = questions_by_id(assessment.version)
+    # Plain values, not model instances: a submit reads every answer once.
+    answers, experiences = _answers_and_experiences(assessment)
+    rows = score_into(assessment, questions=questions, answers=answers, experiences=experiences)
+    resubmission = assessment.submitted_at is not None
+    assessment.submitted_at = timezone.now()
     if connection.vendor == "postgresql" and not resubmission and SINGLE_STATEMENT_SUBMIT:
         _store_in_one_statement(assessment, by=by, rows=rows)
         assessment.status = AssessmentStatus.SUBMITTED
@@ -353,9 +476,7 @@ STORE_RESULT_SQL = one_line(
 )
 
 
-def _store_in_one_statement(
-    assessment: Assessment, *, by: User, rows: list[tuple[int, str, str, float | None]]
-) -> None:
+def _store_in_one_statement(assessment: Assessment, *, by: User, rows: list[DimensionRow]) -> None:
     now = timezone.now()
     # The rows as four columns (four empty ones when there are no rows).
     columns = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(4)]

@@ -1,0 +1,225 @@
+"""A finished assessment in one call, for integrations that import assessments made
+elsewhere (another tool, a spreadsheet, a workshop on paper): created, answered, checked,
+scored and submitted in one transaction — all of it or none of it.
+
+It is the same assessment the three calls (start, answers, submit) make, with the same
+checks in the same words: answers refused by ``answers.checked_rows``, unanswered required
+questions by ``score_into``, both before anything is written. Its history reads as theirs
+does (started as a draft, then submitted, by the importing user); the same receivers run
+(the education plan, the dashboards' standing) and the same ``assessment.submitted``
+event is recorded. On PostgreSQL the assessment, its history, its answers and its
+dimension scores are written in one statement; elsewhere through the ORM.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from assessments.events import assessment_data
+from assessments.models import (
+    Answer,
+    Assessment,
+    AssessmentStatus,
+    AssessmentTransition,
+    DimensionResult,
+    QuestionnaireVersion,
+)
+from assessments.selectors import questions_by_id
+from assessments.services.answers import AnswerInput, checked_rows
+from assessments.services.assessments import (
+    RESULT_FIELDS,
+    DimensionRow,
+    ExperienceRow,
+    as_written,
+    score_into,
+    version_to_start,
+)
+from assessments.signals import assessment_submitted
+from clients.models import Engagement, PastExperience
+from core.sql import one_line, prepared_cursor
+from webhooks.services import event_record
+
+
+def assessment_import(
+    *,
+    engagement: Engagement,
+    by: User,
+    answers: Sequence[AnswerInput],
+    version: QuestionnaireVersion | None = None,
+) -> Assessment:
+    """A submitted assessment of ``engagement`` by ``by`` on ``version`` (default: the
+    current version of the default questionnaire) with ``answers``. Raises
+    AnswersRefused (every refused answer) or MissingAnswers (every unanswered required
+    question) and writes nothing then. Never resumes an open draft: an import is a new
+    assessment, beside whatever the assessor has open."""
+    version = version_to_start(version)
+    questions = questions_by_id(version)
+    now = timezone.now()
+    assessment = Assessment(
+        engagement=engagement,
+        version=version,
+        assessor=by,
+        status=AssessmentStatus.SUBMITTED,
+        created_at=now,
+        updated_at=now,
+        submitted_at=now,
+    )
+    rows = checked_rows(
+        assessment, questions=questions, answers=answers, existing={}, by=by, now=now
+    )
+    order = {pk: index for index, pk in enumerate(questions)}  # the form's order
+    rows.sort(key=lambda row: order[row.question_id])
+    with transaction.atomic():
+        dimension_rows = score_into(
+            assessment,
+            questions=questions,
+            answers={row.question_id: (row.value, row.not_applicable) for row in rows},
+            experiences=_experiences(engagement.client_id),
+        )
+        if connection.vendor == "postgresql":
+            assessment.pk = _insert_in_one_statement(assessment, rows, dimension_rows, now=now)
+            history = [
+                AssessmentTransition(
+                    assessment=assessment, from_status=before, to_status=after, by=by, at=now
+                )
+                for before, after in _HISTORY
+            ]
+        else:
+            history = _insert_through_the_orm(assessment, rows, dimension_rows)
+        assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
+        event_record("assessment.submitted", assessment_data(assessment))
+    for row in rows:
+        row.assessment = assessment
+    dimensions = {q.dimension.pk: q.dimension for q in questions.values()}
+    return as_written(
+        assessment,
+        answers=rows,
+        transitions=history,
+        dimension_results=[
+            DimensionResult(
+                assessment=assessment,
+                dimension=dimensions[pk],
+                code=code,
+                kind=kind,
+                score=score,
+            )
+            for pk, code, kind, score in dimension_rows
+        ],
+    )
+
+
+# As if started and submitted at once: the history the three calls leave.
+_HISTORY = (("", AssessmentStatus.DRAFT), (AssessmentStatus.DRAFT, AssessmentStatus.SUBMITTED))
+
+
+def _experiences(client_id: int) -> list[ExperienceRow]:
+    return list(
+        PastExperience.objects.filter(client_id=client_id)
+        .order_by(F("ended_on").desc(nulls_first=True), "-id")
+        .values_list("id", "supplier", "severity", "outcome", "ended_on")
+    )
+
+
+def _insert_through_the_orm(
+    assessment: Assessment, rows: list[Answer], dimension_rows: list[DimensionRow]
+) -> list[AssessmentTransition]:
+    """Returns the history as written (its time is the database's field default)."""
+    assessment.save(force_insert=True)
+    history = AssessmentTransition.objects.bulk_create(
+        AssessmentTransition(
+            assessment=assessment,
+            from_status=before,
+            to_status=after,
+            by=assessment.assessor,
+            at=assessment.created_at,
+        )
+        for before, after in _HISTORY
+    )
+    for row in rows:
+        row.assessment = assessment
+    Answer.objects.bulk_create(rows)
+    DimensionResult.objects.bulk_create(
+        DimensionResult(assessment=assessment, dimension_id=pk, code=code, kind=kind, score=score)
+        for pk, code, kind, score in dimension_rows
+    )
+    return history
+
+
+# One prepared statement of constant text: the rows arrive as arrays, one per column.
+_INSERT_SQL = one_line(
+    """
+    WITH made AS (
+        INSERT INTO assessments_assessment
+               (engagement_id, version_id, assessor_id, status, created_at, updated_at,
+                submitted_at, reviewed_at, reviewed_by_id, {result_columns})
+        VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, NULL, %s, %s, %s, %s, %s, %s, %s::jsonb)
+     RETURNING id
+    ), history AS (
+        INSERT INTO assessments_assessmenttransition
+               (assessment_id, from_status, to_status, by_id, at, comment)
+        SELECT made.id, h.from_status, h.to_status, %s::bigint, %s::timestamptz, ''
+          FROM made, unnest(%s::varchar[], %s::varchar[]) WITH ORDINALITY
+                       AS h (from_status, to_status, n)
+         ORDER BY h.n
+    ), answers AS (
+        INSERT INTO assessments_answer
+               (assessment_id, question_id, value, not_applicable, na_reason, note, revision,
+                updated_at, updated_by_id)
+        SELECT made.id, a.question_id, a.value::jsonb, a.not_applicable, a.na_reason, a.note,
+               1, %s::timestamptz, %s::bigint
+          FROM made,
+               unnest(%s::bigint[], %s::text[], %s::boolean[], %s::varchar[], %s::text[])
+                 AS a (question_id, value, not_applicable, na_reason, note)
+    ), dimensions AS (
+        INSERT INTO assessments_dimensionresult (assessment_id, dimension_id, code, kind, score)
+        SELECT made.id, d.dimension_id, d.code, d.kind, d.score
+          FROM made,
+               unnest(%s::bigint[], %s::text[], %s::text[], %s::double precision[])
+                 AS d (dimension_id, code, kind, score)
+    )
+    SELECT id FROM made
+    """.format(result_columns=", ".join(RESULT_FIELDS))
+)
+
+
+def _insert_in_one_statement(
+    assessment: Assessment,
+    rows: list[Answer],
+    dimension_rows: list[DimensionRow],
+    *,
+    now: object,
+) -> int:
+    dimensions = [list(column) for column in zip(*dimension_rows, strict=True)] or [[]] * 4
+    params: list[object] = [
+        assessment.engagement_id,
+        assessment.version_id,
+        assessment.assessor_id,
+        assessment.status,
+        now,
+        now,
+        now,
+        *(getattr(assessment, field) for field in RESULT_FIELDS[:-1]),
+        json.dumps(assessment.result),
+        assessment.assessor_id,
+        now,
+        [before for before, _ in _HISTORY],
+        [after for _, after in _HISTORY],
+        now,
+        assessment.assessor_id,
+        [row.question_id for row in rows],
+        [None if row.value is None else json.dumps(row.value) for row in rows],
+        [row.not_applicable for row in rows],
+        [row.na_reason for row in rows],
+        [row.note for row in rows],
+        *dimensions,
+    ]
+    with prepared_cursor() as cursor:
+        cursor.execute(_INSERT_SQL, params)
+        (pk,) = cursor.fetchone()
+    return int(pk)

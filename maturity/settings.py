@@ -473,10 +473,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     # 429 with Retry-After past these (api/throttles.py; README "Settings").
-    "DEFAULT_THROTTLE_CLASSES": [
-        "api.throttles.UserThrottle",
-        "api.throttles.TokenThrottle",
-    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.ApiRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": _rate("API_RATE_PER_USER", "600/min"),
         "token": _rate("API_RATE_PER_TOKEN", "300/min"),

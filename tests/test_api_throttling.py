@@ -97,3 +97,49 @@ def test_without_the_cache_the_api_answers_unlimited_and_without_waiting(setting
     assert answers == [200] * 10
     assert _Breaker.open()
     assert time.monotonic() - started < 5
+
+
+def test_a_place_frees_when_the_oldest_call_is_a_window_old(settings):
+    """A sliding log, not a fixed window: the call refused now is allowed as soon as the
+    oldest logged call is older than the window, and Retry-After says when that is."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "100/min", "token": "2/s", "refused_token": "5/min"},
+    }
+    api = bearer(api_token_issue(user=AccountManagerFactory(), name="crm")[1])
+    assert [api.get(CLIENTS).status_code for _ in range(2)] == [200, 200]
+    refused = api.get(CLIENTS)
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "1"
+    time.sleep(1.1)
+    assert api.get(CLIENTS).status_code == 200
+
+
+def test_retry_after_counts_from_the_oldest_call_in_the_window(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "2/min", "token": "100/min", "refused_token": "5/min"},
+    }
+    api = APIClient()
+    api.force_login(AccountManagerFactory())
+    api.get(CLIENTS)
+    time.sleep(2.0)
+    api.get(CLIENTS)
+    refused = api.get(CLIENTS)
+    assert refused.status_code == 429
+    assert 56 <= int(refused["Retry-After"]) <= 58  # 60 s after the first call, not the last
+
+
+def test_without_redis_the_limits_hold_through_the_cache_api(settings):
+    """The embedded default (no Redis) keeps its counts in the local memory cache."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"throttle-{uuid.uuid4().hex}",
+        }
+    }
+    user = AccountManagerFactory()
+    crm, warehouse = (bearer(api_token_issue(user=user, name=n)[1]) for n in ("crm", "bi"))
+    assert [crm.get(CLIENTS).status_code for _ in range(5)] == [200] * 4 + [429]
+    assert [warehouse.get(CLIENTS).status_code for _ in range(2)] == [200, 429]
+    assert 0 < int(crm.get(CLIENTS)["Retry-After"]) <= 60

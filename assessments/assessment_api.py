@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 import django_filters
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -61,7 +62,6 @@ from assessments.services import (
     assessment_review,
     assessment_start,
     assessment_submit,
-    relations_known,
 )
 from clients.filters import ScopedClientFilterSet
 from clients.models import Client, Engagement
@@ -220,6 +220,19 @@ def _dimension_reads() -> QuerySet[DimensionResult]:
     )
 
 
+def _prefetches(*, detail: bool) -> list[Prefetch[Any, Any, Any]]:
+    """What a list shows of each assessment besides its row, and what the detail adds."""
+    lookups: list[Prefetch[Any, Any, Any]] = [
+        Prefetch("dimension_results", queryset=_dimension_reads())
+    ]
+    if detail:
+        lookups += [
+            Prefetch("answers", queryset=_answer_reads()),
+            Prefetch("transitions", queryset=AssessmentTransition.objects.order_by("at", "id")),
+        ]
+    return lookups
+
+
 @extend_schema_view(
     list=extend_schema(
         summary=_("List assessments"),
@@ -303,30 +316,33 @@ class AssessmentViewSet(
         return cast(User, self.request.user)
 
     def get_queryset(self) -> QuerySet[Assessment]:
-        if self.action in {"answers", "submit", "review"}:
-            # The services lock and read the row themselves (keeping the version and the
-            # engagement read here); the answer is read again.
-            return assessments_visible_to(self.request.user).select_related("version", "engagement")
         return self._reads(detail=self.action != "list")
 
-    def _reads(self, *, detail: bool, checked: bool = False) -> QuerySet[Assessment]:
+    @contextmanager
+    def _locked_in_sight(self) -> Iterator[tuple[Assessment, QuerySet[Assessment]]]:
+        """For a write: the URL's assessment by its id alone, and the assessments the
+        caller may see — the service's lock looks the one up among the others, so the
+        access check and the lock are one statement. One out of sight answers 404, like
+        one that does not exist."""
+        try:
+            target = Assessment(pk=int(self.kwargs["pk"]))
+        except (TypeError, ValueError):
+            raise Http404 from None
+        try:
+            yield target, assessments_visible_to(self.user)
+        except Assessment.DoesNotExist:
+            raise Http404 from None
+
+    def _reads(self, *, detail: bool) -> QuerySet[Assessment]:
         """Assessments as the API shows them: a fixed number of queries for any number of
         rows, answers and dimensions. The stored ``result`` snapshot (with the scoring's
-        explanation) is not needed: the scores are columns and dimension rows.
-        ``checked``: the request has already passed the access check for the row it reads
-        (the check runs once per request)."""
-        scope = Assessment.objects.all() if checked else assessments_visible_to(self.request.user)
+        explanation) is not needed: the scores are columns and dimension rows."""
         queryset = (
-            scope.defer("result")
+            assessments_visible_to(self.request.user)
+            .defer("result")
             .annotate(client_pk=F("engagement__client_id"))
-            .prefetch_related(Prefetch("dimension_results", queryset=_dimension_reads()))
         )
-        if not detail:
-            return queryset
-        return queryset.prefetch_related(
-            Prefetch("answers", queryset=_answer_reads()),
-            Prefetch("transitions", queryset=AssessmentTransition.objects.order_by("at", "id")),
-        )
+        return queryset.prefetch_related(*(_prefetches(detail=detail)))
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         if self.action == "list":
@@ -349,16 +365,18 @@ class AssessmentViewSet(
         return super().filter_queryset(queryset)
 
     def _detail(self, assessment: Assessment, *, status_code: int = 200) -> Response:
-        """The assessment as the detail shows it after a write the request was allowed to
-        make (on a row it may see: the access check is not run again). One the service
-        has just written comes with its answers, history and scores (as_written) and is
-        shown as it is; any other is read again with the detail's queries."""
-        if relations_known(assessment):
-            fresh = assessment
-            fresh.client_pk = assessment.engagement.client_id  # type: ignore[attr-defined]
-        else:
-            fresh = self._reads(detail=True, checked=True).get(pk=assessment.pk)
-        data = AssessmentSerializer(fresh, context=self.get_serializer_context()).data
+        """The assessment a service has just returned, as the detail shows it: its row as
+        the service left it (locked and written, or just read), and — read now with the
+        detail's prefetches — whichever of its answers, history and dimension scores the
+        service did not bring along as written (as_written). The access check is not run
+        again: the request was allowed to write it."""
+        known = getattr(assessment, "_prefetched_objects_cache", {})
+        prefetch_related_objects(
+            [assessment],
+            *(lookup for lookup in _prefetches(detail=True) if lookup.prefetch_to not in known),
+        )
+        assessment.client_pk = assessment.engagement.client_id  # type: ignore[attr-defined]
+        data = AssessmentSerializer(assessment, context=self.get_serializer_context()).data
         return Response(data, status=status_code)
 
     # --- Start ----------------------------------------------------------------------------
@@ -445,7 +463,6 @@ class AssessmentViewSet(
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def answers(self, request: Request, pk: Any = None) -> Response:
-        assessment = self.get_object()
         many = isinstance(request.data, list)
         if not many and not isinstance(request.data, dict):
             raise serializers.ValidationError(
@@ -465,8 +482,10 @@ class AssessmentViewSet(
         items = serializer.validated_data if many else [serializer.validated_data]
         inputs = [AnswerInput(**item) for item in items]
         try:
-            with service_errors_as_drf():
-                saved = answers_save(assessment=assessment, by=self.user, answers=inputs)
+            with self._locked_in_sight() as (assessment, scope), service_errors_as_drf():
+                saved = answers_save(
+                    assessment=assessment, by=self.user, answers=inputs, scope=scope
+                )
         except AnswersRefused as refused:
             return _refusal(refused, many=many)
         return Response(AnswerSerializer(saved, many=True).data)
@@ -502,9 +521,12 @@ class AssessmentViewSet(
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def submit(self, request: Request, pk: Any = None) -> Response:
-        assessment = self.get_object()
-        with service_errors_as_drf(), _missing_answers_as_drf():
-            submitted = assessment_submit(assessment=assessment, by=self.user)
+        with (
+            self._locked_in_sight() as (assessment, scope),
+            service_errors_as_drf(),
+            _missing_answers_as_drf(),
+        ):
+            submitted = assessment_submit(assessment=assessment, by=self.user, scope=scope)
         return self._detail(submitted)
 
     # --- Import ---------------------------------------------------------------------------
@@ -602,12 +624,12 @@ class AssessmentViewSet(
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def review(self, request: Request, pk: Any = None) -> Response:
-        assessment = self.get_object()
         serializer = AssessmentReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with service_errors_as_drf():
+        with self._locked_in_sight() as (assessment, scope), service_errors_as_drf():
             reviewed = assessment_review(
                 assessment=assessment,
+                scope=scope,
                 by=self.user,
                 approve=serializer.validated_data["decision"] == "approve",
                 comment=serializer.validated_data["comment"],

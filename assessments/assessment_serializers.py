@@ -14,6 +14,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from api.schema import ApiErrorEntrySerializer, error_body
+from api.serializers import FieldsBuiltOnce
 from assessments.i18n import localized
 from assessments.models import (
     Answer,
@@ -75,7 +76,7 @@ def _status_field(**kwargs: Any) -> NamedChoiceField:
 # --- Read serializers -----------------------------------------------------------------------
 
 
-class AnswerSerializer(serializers.ModelSerializer):
+class AnswerSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """A stored answer. Send ``revision`` back with the next change of it."""
 
     code = serializers.SerializerMethodField(help_text=_("The question's code."))
@@ -105,7 +106,7 @@ class AnswerSerializer(serializers.ModelSerializer):
         }
 
 
-class AssessmentTransitionSerializer(serializers.ModelSerializer):
+class AssessmentTransitionSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """A status change: who made it, when, and the reviewer's comment."""
 
     from_status = _status_field(
@@ -126,7 +127,7 @@ class AssessmentTransitionSerializer(serializers.ModelSerializer):
         return data
 
 
-class DimensionScoreSerializer(serializers.ModelSerializer):
+class DimensionScoreSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """A dimension's score in the stored result."""
 
     name = serializers.SerializerMethodField(
@@ -145,7 +146,7 @@ class DimensionScoreSerializer(serializers.ModelSerializer):
         return localized(result.dimension.name) or result.code
 
 
-class AssessmentResultSerializer(serializers.ModelSerializer):
+class AssessmentResultSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """The scores stored when the assessment was submitted."""
 
     quadrant = serializers.ChoiceField(
@@ -172,7 +173,7 @@ class AssessmentResultSerializer(serializers.ModelSerializer):
         return data
 
 
-class AssessmentSummarySerializer(serializers.ModelSerializer):
+class AssessmentSummarySerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """An assessment as lists show it: without its answers and history."""
 
     client = serializers.IntegerField(

@@ -26,6 +26,10 @@ from contextlib import nullcontext
 from typing import Any
 
 os.environ.setdefault("LOG_FORMAT", "json")
+# The rate limits are checked on every call as in production, but set high enough that a
+# run (or two runs within a minute) is not refused.
+os.environ.setdefault("API_RATE_PER_TOKEN", "100000/min")
+os.environ.setdefault("API_RATE_PER_USER", "100000/min")
 
 from _django import require_postgresql, throwaway_database
 from autosave import MANAGERS, grow, own_engagement

@@ -304,3 +304,64 @@ def test_the_single_statement_submit_stores_exactly_what_the_orm_path_stores(
         states.append(stored_state(assessment))
     assert states[0] == states[1]
     assert states[0][0]["status"] == AssessmentStatus.SUBMITTED
+
+
+def test_the_single_statement_upsert_stores_exactly_what_the_orm_path_stores(
+    manager, monkeypatch, count_queries
+):
+    """Answers are written on PostgreSQL by one prepared upsert (which touches the
+    assessment too), elsewhere by the ORM: new answers, changed ones (a note kept when
+    omitted, one marked not applicable, one cleared) end the same, and the assessment's
+    time moves."""
+    from assessments.services import answers as module
+
+    states = []
+    for vendor in ("postgresql", "other"):
+        if vendor != "postgresql":
+            monkeypatch.setattr(module.connection, "vendor", vendor)
+        assessment = assessment_start(
+            engagement=EngagementFactory(client=ClientFactory(owner=manager)), by=manager
+        )[0]
+        scale = question(assessment, "scale")
+        choice = question(assessment, "choice")
+        optional = question(assessment, "scale", allow_na=True)
+        text = question(assessment, "text")
+        answers_save(
+            assessment=assessment,
+            by=manager,
+            answers=[
+                AnswerInput(question=scale.pk, value=2, note="First note ✓"),
+                AnswerInput(question=choice.pk, value=choice.options[0]["code"]),
+                AnswerInput(question=optional.pk, value=3, note="n"),
+                AnswerInput(question=text.pk, value="Free text, “quoted”"),
+            ],
+        )
+        touched = type(assessment).objects.get(pk=assessment.pk).updated_at
+        with count_queries() as captured:
+            answers_save(
+                assessment=assessment,
+                by=manager,
+                answers=[
+                    AnswerInput(question=scale.pk, value=4, revision=1),  # the note is kept
+                    AnswerInput(
+                        question=optional.pk, not_applicable=True, na_reason=" No IVR ",
+                        revision=1,
+                    ),
+                    AnswerInput(question=choice.pk, value=None, revision=1),  # cleared
+                ],
+            )  # fmt: skip
+        assert any("ON CONFLICT" in sql for sql in captured.sql)
+        assert any(sql.startswith("WITH touched") for sql in captured.sql) is (
+            vendor == "postgresql"
+        )
+        assert type(assessment).objects.get(pk=assessment.pk).updated_at > touched
+        states.append(
+            sorted(
+                Answer.objects.filter(assessment=assessment).values_list(
+                    "question_id", "value", "not_applicable", "na_reason", "note", "revision",
+                    "updated_by",
+                )
+            )
+        )  # fmt: skip
+    assert states[0] == states[1]
+    assert len(states[0]) == 4

@@ -18,7 +18,6 @@ from assessments.services.assessments import (
     assessment_submit,
     evidence_from,
     may_edit,
-    relations_known,
 )
 from assessments.services.imports import assessment_import
 from assessments.services.questionnaires import (
@@ -50,7 +49,6 @@ __all__ = [
     "evidence_from",
     "may_edit",
     "questionnaire_set_default",
-    "relations_known",
     "version_copy_to_draft",
     "version_export",
     "version_import",

@@ -3,6 +3,7 @@ each checked against its question and against the revision its sender last read.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -12,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -218,12 +220,16 @@ def _stored(answer: Answer) -> dict[str, Any]:
 
 @transaction.atomic
 def answers_save(
-    *, assessment: Assessment, by: User, answers: Sequence[AnswerInput]
+    *,
+    assessment: Assessment,
+    by: User,
+    answers: Sequence[AnswerInput],
+    scope: QuerySet[Assessment] | None = None,
 ) -> list[Answer]:
     """Save (insert or update) answers, all or none. A value of None without
     ``not_applicable`` clears the answer. Raises AnswersRefused listing every problem;
-    AssessmentNotEditable once submitted."""
-    assessment = lock_for_write(assessment)
+    AssessmentNotEditable once submitted. ``scope``: see lock_for_write."""
+    assessment = lock_for_write(assessment, scope=scope)
     if not may_edit(assessment, by):
         raise PermissionDenied(_("Only the assessor or a director can change this assessment."))
     if not assessment.is_editable:
@@ -238,6 +244,9 @@ def answers_save(
     rows = checked_rows(
         assessment, questions=questions, answers=answers, existing=existing, by=by, now=now
     )
+    if connection.vendor == "postgresql":
+        _upsert_in_one_statement(assessment, rows, now=now)
+        return rows
     Answer.objects.bulk_create(
         rows,
         update_conflicts=True,
@@ -254,6 +263,51 @@ def answers_save(
     )
     Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
     return rows
+
+
+# What the ORM's upsert above does, and the assessment's time touched, in one prepared
+# statement of constant text (the rows arrive as arrays): the ORM compiled 48 rows' VALUES
+# on every save, which cost more than PostgreSQL writing them.
+_UPSERT_SQL = one_line(
+    """
+    WITH touched AS (
+        UPDATE assessments_assessment SET updated_at = %s WHERE id = %s
+    )
+    INSERT INTO assessments_answer
+           (assessment_id, question_id, value, not_applicable, na_reason, note, revision,
+            updated_at, updated_by_id)
+    SELECT %s, a.question_id, a.value::jsonb, a.not_applicable, a.na_reason, a.note,
+           a.revision, %s, %s
+      FROM unnest(%s::bigint[], %s::text[], %s::boolean[], %s::varchar[], %s::text[],
+                  %s::integer[]) AS a (question_id, value, not_applicable, na_reason, note,
+                                       revision)
+        ON CONFLICT (assessment_id, question_id) DO UPDATE
+       SET value = EXCLUDED.value, not_applicable = EXCLUDED.not_applicable,
+           na_reason = EXCLUDED.na_reason, note = EXCLUDED.note, revision = EXCLUDED.revision,
+           updated_at = EXCLUDED.updated_at, updated_by_id = EXCLUDED.updated_by_id
+    """
+)
+
+
+def _upsert_in_one_statement(assessment: Assessment, rows: list[Answer], *, now: datetime) -> None:
+    encoder = Answer._meta.get_field("value").encoder
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            _UPSERT_SQL,
+            [
+                now,
+                assessment.pk,
+                assessment.pk,
+                now,
+                rows[0].updated_by_id if rows else None,
+                [row.question_id for row in rows],
+                [None if row.value is None else json.dumps(row.value, cls=encoder) for row in rows],
+                [row.not_applicable for row in rows],
+                [row.na_reason for row in rows],
+                [row.note for row in rows],
+                [row.revision for row in rows],
+            ],
+        )
 
 
 def checked_rows(

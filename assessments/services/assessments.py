@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,11 +83,24 @@ class MissingAnswers(ValidationError):
         self.questions = questions
 
 
-def lock_for_write(assessment: Assessment) -> Assessment:
+def lock_for_write(
+    assessment: Assessment, *, scope: QuerySet[Assessment] | None = None
+) -> Assessment:
     """The assessment's row, read again and locked until the transaction ends. Its version
     and engagement never change under it: those the caller already read are kept (read
     now only when it had not), so the lock is one row's lookup — a submit's first
-    statement, and once joined to three tables the costliest to prepare and plan."""
+    statement, and once joined to three tables the costliest to prepare and plan.
+
+    ``scope``: the assessments the caller may see, when ``assessment`` (then only its id)
+    has not been looked up through them yet — the API's case: the lock is the access
+    check too, one statement instead of two, and one out of sight raises
+    ``Assessment.DoesNotExist`` like one that does not exist."""
+    if scope is not None:
+        return (
+            scope.select_for_update(of=("self",))
+            .select_related("version", "engagement")
+            .get(pk=assessment.pk)
+        )
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     for relation in ("version", "engagement"):
         field = Assessment._meta.get_field(relation)
@@ -165,13 +178,16 @@ def assessment_start(
     except IntegrityError:
         # Started twice at once (two tabs): both get the same draft.
         return cast(Assessment, _open_assessment(engagement, by)), False
-    return as_written(assessment, transitions=[started]), True
+    return as_written(assessment, answers=[], transitions=[started], dimension_results=[]), True
 
 
 def _open_assessment(engagement: Engagement, by: User) -> Assessment | None:
-    return Assessment.objects.filter(
+    open_one = Assessment.objects.filter(
         engagement=engagement, assessor=by, status__in=EDITABLE_STATUSES
     ).first()
+    if open_one is not None:
+        open_one.engagement = engagement  # already read: showing it needs its client
+    return open_one
 
 
 _EDITABLE = tuple(str(status) for status in EDITABLE_STATUSES)
@@ -223,26 +239,29 @@ def _insert_draft(
     started = AssessmentTransition(
         pk=row[1], assessment=assessment, from_status="", to_status=draft, by=by, at=now
     )
-    return as_written(assessment, transitions=[started])
+    return as_written(assessment, answers=[], transitions=[started], dimension_results=[])
 
 
 def as_written(
     assessment: Assessment,
     *,
-    answers: Iterable[Answer] = (),
-    transitions: Iterable[AssessmentTransition] = (),
-    dimension_results: Iterable[DimensionResult] = (),
+    answers: Iterable[Answer] | None = None,
+    transitions: Iterable[AssessmentTransition] | None = None,
+    dimension_results: Iterable[DimensionResult] | None = None,
 ) -> Assessment:
-    """``assessment`` with its answers, history and dimension scores known — the rows just
-    written, in their reading order — as a prefetch would have left them: showing a new
-    assessment then needs no query to read back what was written. Like a prefetch they
-    are not refreshed by later writes: read the assessment again after changing it."""
-    known: dict[str, Any] = {}
+    """``assessment`` with those of its answers, history and dimension scores that were
+    just written known — in their reading order, as a prefetch would have left them — so
+    that showing it does not read back what was written (None: not known, left to be
+    read). Like a prefetch they are not refreshed by later writes: read the assessment
+    again after changing it."""
+    known: dict[str, Any] = getattr(assessment, "_prefetched_objects_cache", {})
     for name, rows in (
         ("answers", answers),
         ("transitions", transitions),
         ("dimension_results", dimension_results),
     ):
+        if rows is None:
+            continue
         queryset = getattr(assessment, name).all()  # filtering it reads the database
         queryset._result_cache = list(rows)
         queryset._prefetch_done = True
@@ -251,10 +270,18 @@ def as_written(
     return assessment
 
 
-def relations_known(assessment: Assessment) -> bool:
-    """Whether ``assessment`` came from :func:`as_written`."""
-    known = getattr(assessment, "_prefetched_objects_cache", {})
-    return {"answers", "transitions", "dimension_results"} <= set(known)
+def dimension_results_of(
+    assessment: Assessment, questions: dict[int, Question], rows: list[DimensionRow]
+) -> list[DimensionResult]:
+    """The dimension rows as the models they were written as, in the form's order."""
+    dimensions = {q.dimension.pk: q.dimension for q in questions.values()}
+    results = [
+        DimensionResult(
+            assessment=assessment, dimension=dimensions[pk], code=code, kind=kind, score=score
+        )
+        for pk, code, kind, score in rows
+    ]
+    return sorted(results, key=lambda r: (r.dimension.position, r.dimension.pk))
 
 
 # --- Submit -------------------------------------------------------------------------------
@@ -403,13 +430,16 @@ def score_into(
 
 
 @transaction.atomic
-def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
+def assessment_submit(
+    *, assessment: Assessment, by: User, scope: QuerySet[Assessment] | None = None
+) -> Assessment:
     """Check required answers, score, store the result snapshot, make it read-only.
+    ``scope``: see lock_for_write.
 
     Idempotent: submitting an assessment that is already submitted (or approved) returns
     it as it is. A client whose first submit committed but whose answer never arrived (a
     dropped connection, a proxy's timeout) retries and gets the result, not an error."""
-    assessment = lock_for_write(assessment)
+    assessment = lock_for_write(assessment, scope=scope)
     if not may_edit(assessment, by):
         raise PermissionDenied(_("Only the assessor or a director can submit this assessment."))
     if assessment.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED):
@@ -427,18 +457,18 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
         assessment.status = AssessmentStatus.SUBMITTED
         assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
         event_record("assessment.submitted", assessment_data(assessment))
-        return assessment
+        return as_written(
+            assessment, dimension_results=dimension_results_of(assessment, questions, rows)
+        )
     _transition(assessment, to=AssessmentStatus.SUBMITTED, by=by)
     assessment.save(update_fields=[*RESULT_FIELDS, "status", "submitted_at", "updated_at"])
     if resubmission:  # after a return: the first submit's dimension rows are replaced
         DimensionResult.objects.filter(assessment=assessment).delete()
-    DimensionResult.objects.bulk_create(
-        DimensionResult(assessment=assessment, dimension_id=pk, code=code, kind=kind, score=value)
-        for pk, code, kind, value in rows
-    )
+    results = dimension_results_of(assessment, questions, rows)
+    DimensionResult.objects.bulk_create(results)
     assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
     event_record("assessment.submitted", assessment_data(assessment))
-    return assessment
+    return as_written(assessment, dimension_results=results)
 
 
 # On PostgreSQL a first submit writes the result, the transition and the dimension rows in
@@ -511,13 +541,18 @@ def _store_in_one_statement(assessment: Assessment, *, by: User, rows: list[Dime
 
 @transaction.atomic
 def assessment_review(
-    *, assessment: Assessment, by: User, approve: bool, comment: str = ""
+    *,
+    assessment: Assessment,
+    by: User,
+    approve: bool,
+    comment: str = "",
+    scope: QuerySet[Assessment] | None = None,
 ) -> Assessment:
     """A director approves a submitted assessment, or returns it for correction (with a
-    comment saying what to correct)."""
+    comment saying what to correct). ``scope``: see lock_for_write."""
     if not user_has_role(by, DIRECTORS):
         raise PermissionDenied(_("Only directors review assessments."))
-    assessment = lock_for_write(assessment)
+    assessment = lock_for_write(assessment, scope=scope)
     if assessment.status != AssessmentStatus.SUBMITTED:
         raise ValidationError(
             _("Only a submitted assessment can be reviewed."), code="not_submitted"

@@ -37,6 +37,7 @@ from assessments.services.assessments import (
     DimensionRow,
     ExperienceRow,
     as_written,
+    dimension_results_of,
     score_into,
     version_to_start,
 )
@@ -96,21 +97,11 @@ def assessment_import(
         event_record("assessment.submitted", assessment_data(assessment))
     for row in rows:
         row.assessment = assessment
-    dimensions = {q.dimension.pk: q.dimension for q in questions.values()}
     return as_written(
         assessment,
         answers=rows,
         transitions=history,
-        dimension_results=[
-            DimensionResult(
-                assessment=assessment,
-                dimension=dimensions[pk],
-                code=code,
-                kind=kind,
-                score=score,
-            )
-            for pk, code, kind, score in dimension_rows
-        ],
+        dimension_results=dimension_results_of(assessment, questions, dimension_rows),
     )
 
 

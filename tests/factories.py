@@ -91,6 +91,22 @@ class PastExperienceFactory(factory.django.DjangoModelFactory[PastExperience]):
     severity = 3
 
 
+def bad_experiences(client, *severities_and_ends) -> list[PastExperience]:
+    """Failed collections with earlier suppliers, one per (severity, ended_on) pair (None:
+    still going on): what a submit weighs the defensiveness with."""
+    return [
+        PastExperienceFactory(
+            client=client,
+            supplier=f"S{severity}",
+            outcome=Outcome.FAILURE,
+            went_wrong=[],
+            severity=severity,
+            ended_on=ended,
+        )
+        for severity, ended in severities_and_ends
+    ]
+
+
 class TimelineEntryFactory(factory.django.DjangoModelFactory[TimelineEntry]):
     class Meta:
         model = TimelineEntry

@@ -19,9 +19,13 @@ from assessments.services import (
     assessment_start,
     assessment_submit,
 )
-from clients.models import PastExperience
 from education.models import EducationPlan, PlanStatus
-from tests.factories import ClientFactory, EngagementFactory, published_default_version
+from tests.factories import (
+    ClientFactory,
+    EngagementFactory,
+    bad_experiences,
+    published_default_version,
+)
 from tests.test_assessment_services import stored_state
 from webhooks.models import Event
 
@@ -60,15 +64,7 @@ def answers_of(version: Any, level: int = 3) -> list[dict[str, Any]]:
 
 
 def with_past_experiences(engagement: Any) -> Any:
-    for severity, ended in ((5, date(2024, 3, 1)), (3, None)):
-        PastExperience.objects.create(
-            client=engagement.client,
-            supplier=f"S{severity}",
-            process_type="collections",
-            outcome="failure",
-            severity=severity,
-            ended_on=ended,
-        )
+    bad_experiences(engagement.client, (5, date(2024, 3, 1)), (3, None))
     return engagement
 
 

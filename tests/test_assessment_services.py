@@ -32,6 +32,7 @@ from tests.factories import (
     DirectorFactory,
     EngagementFactory,
     answer_everything,
+    bad_experiences,
     published_default_version,
 )
 
@@ -286,15 +287,7 @@ def test_the_single_statement_submit_stores_exactly_what_the_orm_path_stores(
         if not single:  # the other databases' read path too
             monkeypatch.setattr(module.connection, "vendor", "other")
         engagement = EngagementFactory(client=ClientFactory(owner=manager))
-        for severity, ended in ((5, date(2024, 3, 1)), (3, None), (4, date(2025, 6, 1))):
-            PastExperience.objects.create(
-                client=engagement.client,
-                supplier=f"S{severity}",
-                process_type="collections",
-                outcome="failure",
-                severity=severity,
-                ended_on=ended,
-            )
+        bad_experiences(engagement.client, (5, date(2024, 3, 1)), (3, None), (4, date(2025, 6, 1)))
         assessment = assessment_start(engagement=engagement, by=manager)[0]
         answer_everything(assessment, level=3)
         with count_queries() as captured:

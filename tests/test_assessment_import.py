@@ -313,3 +313,16 @@ def test_the_orm_path_stores_what_the_single_statement_stores(
             )
         )
     assert states[0] == states[1]
+
+
+def test_more_answers_than_an_import_takes_are_refused(as_a, engagement, version):
+    from assessments.assessment_serializers import MAX_IMPORTED_ANSWERS
+
+    first = next(iter(questions_by_id(version)))
+    answers = [{"question": first, "value": 3}] * (MAX_IMPORTED_ANSWERS + 1)
+    response = as_a.post(URL, {"engagement": engagement.pk, "answers": answers}, format="json")
+    assert response.status_code == 400
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("answers", "max_length")
+    ]
+    nothing_written()

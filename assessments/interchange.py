@@ -17,7 +17,13 @@ Document shape::
          "required", "allow_na", "text", "help",
          "levels": [{"value": 1…5, "label", "description"}],     # scale
          "options": [{"code", "score": 0…100, "label"}],          # choice
-         "min", "max"}]}]}                                        # number
+         "min", "max",                                            # number
+         "client": {"text", "levels": [{"value", "label", "description"}]}}]}]}
+                                                  # scale: also asked of the client
+
+A question with ``client`` is asked of the client's own people too, in that wording and
+with those levels, which must mean what the supplier's levels of the same value mean
+(docs/client-voice.md).
 
 What each type's keys must hold is checked by the type (assessments/question_types.py).
 """
@@ -162,6 +168,31 @@ def _check_question(check: _Checker, question: Any, path: str, seen: set[str]) -
     check.texts(question, "help", path, required=False)
     if isinstance(kind, str) and kind in question_types.TYPES:
         question_types.get(kind).check(question, check, path)
+    if "client" in question:
+        _check_client_wording(check, question, kind, f"{path}.client")
+
+
+# The types whose questions the client can be asked: anchored scales, whose levels the
+# client wording restates level by level.
+CLIENT_TYPES = ("scale",)
+
+
+def _check_client_wording(
+    check: _Checker, question: Mapping[str, Any], kind: Any, path: str
+) -> None:
+    client = question["client"]
+    if not check.mapping(client, path):
+        return
+    if kind not in CLIENT_TYPES:
+        check.add(
+            path, f"only questions of type {', '.join(CLIENT_TYPES)} can be asked of the client"
+        )
+        return
+    for key in client:
+        if key not in ("text", "levels"):
+            check.add(f"{path}.{key}", "unknown key; the client wording has text and levels")
+    check.texts(client, "text", path, required=True)
+    question_types.get(kind).check(client, check, path)
 
 
 def structure_from_document(document: Mapping[str, Any]) -> Any:

@@ -239,6 +239,10 @@ class Question(_VersionContent):
     options = models.JSONField(_("options"), default=list, blank=True)
     min_value = models.FloatField(_("minimum"), null=True, blank=True)
     max_value = models.FloatField(_("maximum"), null=True, blank=True)
+    # Asked of the client's own people too (docs/client-voice.md): its wording for them
+    # and its levels in their words, {"text": {…}, "levels": [{value, label, description}]};
+    # empty when only the supplier answers it.
+    client = models.JSONField(_("client wording"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("question")
@@ -276,7 +280,13 @@ class Question(_VersionContent):
         }
         for key, attribute in self.spec.fields:
             document[key] = getattr(self, attribute)
+        if self.client:
+            document["client"] = self.client
         return document
+
+    @property
+    def asked_of_the_client(self) -> bool:
+        return bool(self.client)
 
     def clean(self) -> None:
         if self.dimension_id and self.version_id and self.dimension.version_id != self.version_id:

@@ -76,6 +76,7 @@ def _write_content(version: QuestionnaireVersion, document: Mapping[str, Any]) -
                     allow_na=bool(q.get("allow_na", False)),
                     text=dict(q["text"]),
                     help=dict(q.get("help") or {}),
+                    client=dict(q.get("client") or {}),
                     # What the type carries beyond the common keys (levels, options…).
                     **{
                         attribute: q[key]

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "clients",
     "assessments",
     "webhooks",
+    "voice",
     "education",
     "dashboards",
     "api",

@@ -4,15 +4,8 @@ shown once and every change goes through webhooks.services; here everything is r
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin as _ReadOnly
 from webhooks.models import Attempt, Delivery, Endpoint, Event
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Endpoint)

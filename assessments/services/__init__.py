@@ -18,6 +18,7 @@ from assessments.services.assessments import (
     assessment_submit,
     evidence_from,
     may_edit,
+    version_to_start,
 )
 from assessments.services.imports import assessment_import
 from assessments.services.questionnaires import (
@@ -54,5 +55,6 @@ __all__ = [
     "version_import",
     "version_publish",
     "version_replace_content",
+    "version_to_start",
     "version_tune",
 ]

@@ -1,0 +1,208 @@
+"""Every write of the client's voice: open and close rounds, invite stakeholders (the link's
+secret is returned once and stored only as its digest), resend or revoke an invitation,
+and a respondent's answers, saved as given and checked against the revision they read."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from assessments.models import Question, QuestionnaireVersion
+from assessments.selectors import questions_by_id
+from assessments.services import version_to_start
+from clients.models import Engagement, Stakeholder
+from core import languages
+from voice.models import ClientAnswer, Invitation, Round
+
+SECRET_BYTES = 32  # 256 bits, URL-safe base64 in the link
+
+
+def link_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _new_secret() -> tuple[str, str]:
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    return secret, link_digest(secret)
+
+
+def client_questions(version: QuestionnaireVersion) -> list[Question]:
+    """The questions of ``version`` asked of the client, in the form's order."""
+    return [q for q in questions_by_id(version).values() if q.asked_of_the_client]
+
+
+def _end_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.max))
+
+
+# --- Rounds -----------------------------------------------------------------------------
+
+
+def round_open(
+    *,
+    engagement: Engagement,
+    by: User,
+    closes_on: date,
+    version: QuestionnaireVersion | None = None,
+) -> Round:
+    """A new round on ``engagement`` (one open at a time), on ``version`` (by default the
+    current version of the default questionnaire), which must ask the client something."""
+    version = version_to_start(version)
+    if not client_questions(version):
+        raise ValidationError({"version": _("This questionnaire version asks the client nothing.")})
+    if closes_on <= timezone.localdate():
+        raise ValidationError({"closes_on": _("Choose a closing day after today.")})
+    try:
+        with transaction.atomic():
+            return Round.objects.create(
+                engagement=engagement, version=version, opened_by=by, closes_on=closes_on
+            )
+    except IntegrityError:
+        raise ValidationError(
+            _("This engagement already has an open round: close it first."), code="open_round"
+        ) from None
+
+
+def round_close(*, round: Round, by: User) -> Round:
+    """Close the round: its links stop working; what was answered stays."""
+    if round.closed_at is None:
+        round.closed_at = timezone.now()
+        round.save(update_fields=["closed_at"])
+    return round
+
+
+# --- Invitations ------------------------------------------------------------------------
+
+
+def invitation_create(
+    *, round: Round, stakeholder: Stakeholder, language: str, by: User
+) -> tuple[Invitation, str]:
+    """Invite one of the engagement's client's stakeholders to answer the round, in
+    ``language``. Returns the invitation and its link's secret, which is not kept."""
+    problems: dict[str, str] = {}
+    if not round.is_open:
+        raise ValidationError(_("This round is closed."), code="closed")
+    if stakeholder.client_id != round.engagement.client_id:
+        problems["stakeholder"] = _("Invite the engagement's client's own stakeholders.")
+    elif not stakeholder.email:
+        problems["stakeholder"] = _("Add the stakeholder's e-mail before inviting them.")
+    if language not in languages.codes():
+        problems["language"] = _("Choose one of the product's languages.")
+    if problems:
+        raise ValidationError(problems)
+    secret, digest = _new_secret()
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                round=round,
+                stakeholder=stakeholder,
+                language=language,
+                token_digest=digest,
+                invited_by=by,
+                expires_at=_end_of(round.closes_on),
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {"stakeholder": _("This stakeholder is already invited: resend the link instead.")}
+        ) from None
+    return invitation, secret
+
+
+def invitation_resend(*, invitation: Invitation, by: User) -> str:
+    """A new link for the invitation (the old one stops working), to be sent again; a
+    revoked invitation is restored. Returns the new secret."""
+    if not invitation.round.is_open:
+        raise ValidationError(_("This round is closed."), code="closed")
+    secret, invitation.token_digest = _new_secret()
+    invitation.revoked_at = None
+    invitation.sent_at = None
+    invitation.save(update_fields=["token_digest", "revoked_at", "sent_at"])
+    return secret
+
+
+def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
+    """The link stops working at once; the answers given stay."""
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def invitation_for_link(secret: str) -> Invitation | None:
+    """The invitation a link opens, or None — for a wrong, expired or revoked link, or a
+    closed round alike: the page answers the same for all of them."""
+    if not secret or len(secret) > 100:
+        return None
+    invitation = (
+        Invitation.objects.select_related("round__engagement__client", "stakeholder")
+        .filter(token_digest=link_digest(secret))
+        .first()
+    )
+    if (
+        invitation is None
+        or invitation.revoked_at is not None
+        or invitation.expires_at <= timezone.now()
+        or not invitation.round.is_open
+    ):
+        return None
+    return invitation
+
+
+def invitation_finish(*, invitation: Invitation) -> Invitation:
+    """The respondent says they are done (they may still correct until the round
+    closes)."""
+    if invitation.finished_at is None:
+        invitation.finished_at = timezone.now()
+        invitation.save(update_fields=["finished_at"])
+    return invitation
+
+
+# --- Answers ----------------------------------------------------------------------------
+
+
+@dataclass
+class StaleClientAnswer(Exception):
+    """The answer changed since the respondent read it (another tab); nothing was saved."""
+
+    current: ClientAnswer | None
+
+
+def client_answer_save(
+    *, invitation: Invitation, question_id: Any, value: Any, revision: int | None
+) -> ClientAnswer:
+    """Save one answer of the respondent: a level 1–5, or None (not sure). ``revision``
+    is the one they last read (None or 0 for a question not answered yet)."""
+    question = next(
+        (q for q in client_questions(invitation.round.version) if q.pk == question_id), None
+    )
+    if question is None:
+        raise ValidationError({"question": _("Not a question of this survey.")})
+    if value is not None and (isinstance(value, bool) or value not in range(1, 6)):
+        raise ValidationError({"value": _("Choose a level from 1 to 5.")})
+    if not revision:
+        try:
+            with transaction.atomic():
+                return ClientAnswer.objects.create(
+                    invitation=invitation, question=question, value=value
+                )
+        except IntegrityError:
+            raise StaleClientAnswer(_current(invitation, question)) from None
+    changed = ClientAnswer.objects.filter(
+        invitation=invitation, question=question, revision=revision
+    ).update(value=value, revision=revision + 1, updated_at=timezone.now())
+    if not changed:
+        raise StaleClientAnswer(_current(invitation, question))
+    return ClientAnswer.objects.get(invitation=invitation, question=question)
+
+
+def _current(invitation: Invitation, question: Question) -> ClientAnswer | None:
+    return ClientAnswer.objects.filter(invitation=invitation, question=question).first()

@@ -52,6 +52,8 @@ class _Breaker:
 class _Throttle(SimpleRateThrottle):
     num_requests: int
     duration: int
+    # Not DRF's key: its pickled lists, left by an earlier release, are not logs.
+    cache_format = "throttle_log_%(scope)s_%(ident)s"
 
     def get_rate(self) -> str | None:
         # Read when used, not when this module was imported: settings may change (tests).
@@ -84,6 +86,9 @@ local answers = {}
 for i, key in ipairs(KEYS) do
     local duration = tonumber(ARGV[2 * i])
     local limit = tonumber(ARGV[2 * i + 1])
+    if redis.call('TYPE', key).ok ~= 'zset' then
+        redis.call('DEL', key)  -- none, or another storage's list: start the log afresh
+    end
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now - duration)
     if redis.call('ZCARD', key) < limit then
         redis.call('ZADD', key, now, ARGV[#ARGV])

@@ -143,3 +143,16 @@ def test_without_redis_the_limits_hold_through_the_cache_api(settings):
     assert [crm.get(CLIENTS).status_code for _ in range(5)] == [200] * 4 + [429]
     assert [warehouse.get(CLIENTS).status_code for _ in range(2)] == [200, 429]
     assert 0 < int(crm.get(CLIENTS)["Retry-After"]) <= 60
+
+
+def test_a_key_left_in_another_shape_is_replaced_not_a_reason_to_stop_limiting():
+    """An earlier release kept pickled lists; a log found in another shape starts afresh
+    instead of failing every call (which would switch the limits off)."""
+    from django.core.cache import cache
+
+    user = AccountManagerFactory()
+    token, raw = api_token_issue(user=user, name="crm")
+    cache.set(f"throttle_log_token_{token.pk}", [1.0, 2.0], 60)  # a plain string in Redis
+    api = bearer(raw)
+    assert [api.get(CLIENTS).status_code for _ in range(5)] == [200] * 4 + [429]
+    assert not _Breaker.open()

@@ -3,6 +3,7 @@ answered 409), submit, review; who sees and changes what; how many queries it co
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -721,3 +722,61 @@ def test_a_note_sent_empty_clears_it_and_a_nul_character_is_refused(as_a, assess
     )
     assert refused.status_code == 400
     assert not Answer.objects.filter(question=text).exists()
+
+
+@pytest.mark.parametrize("path", ["answers", "import"])
+def test_a_broken_character_in_a_text_answer_is_a_400_not_a_500(as_a, assessment, path):
+    text = question(assessment, "text")
+    if path == "answers":
+        response = as_a.post(
+            url(assessment.pk, "answers"),
+            json.dumps({"question": text.pk, "value": "a\ud800b"}),  # sent as \ud800
+            content_type="application/json",
+        )
+        field = "value"
+    else:
+        response = as_a.post(
+            "/api/v1/assessments/import/",
+            json.dumps(
+                {
+                    "engagement": assessment.engagement_id,
+                    "answers": [{"question": text.pk, "value": "a\ud800b"}],
+                }
+            ),
+            content_type="application/json",
+        )
+        field = "answers.0.value"
+    assert response.status_code == 400, response.content[:300]
+    assert {(e["field"], e["message"]) for e in response.json()["errors"]} == {
+        (field, "Remove the broken character from the text.")
+    }
+    assert not Answer.objects.filter(question=text).exists()
+
+
+def test_returning_an_assessment_beside_the_assessors_open_draft_is_refused_clearly(
+    as_director, manager_a, engagement
+):
+    """An imported assessment, submitted, while its assessor has a draft open on the same
+    engagement: returned, it would be a second open one."""
+    from assessments.services import AnswerInput, assessment_import
+
+    draft = assessment_start(engagement=engagement, by=manager_a)[0]
+    answers = [
+        AnswerInput(question=q.pk, value=v)
+        for q, v in (
+            (q, {"scale": 3, "choice": q.options[0]["code"] if q.options else None,
+                 "yes_no": True, "number": q.min_value, "text": "ok"}[q.type])
+            for q in questions_by_id(draft.version).values()
+        )
+    ]  # fmt: skip
+    imported = assessment_import(engagement=engagement, by=manager_a, answers=answers)
+    response = as_director.post(
+        url(imported.pk, "review"), {"decision": "return", "comment": "Check pk-2."}, format="json"
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert "already has an open assessment" in response.json()["errors"][0]["message"]
+    imported.refresh_from_db()
+    assert imported.status == AssessmentStatus.SUBMITTED
+    assert not AssessmentTransition.objects.filter(
+        assessment=imported, to_status=AssessmentStatus.RETURNED
+    ).exists()

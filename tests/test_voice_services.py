@@ -95,7 +95,9 @@ def test_the_link_opens_its_invitation_and_only_its_digest_is_kept(invited, roun
     assert secret not in {str(value) for value in Invitation.objects.values().get().values()}
     assert invitation_for_link(secret) == invitation
     assert (invitation.stakeholder, invitation.round, invitation.language) == (ana, round_, "pt-br")
-    assert invitation.expires_at.date() == round_.closes_on
+    # The end of the closing day where the product runs (stored in UTC, read back as such).
+    assert timezone.localdate(stored.expires_at) == round_.closes_on
+    assert timezone.localdate(stored.expires_at + timedelta(seconds=1)) > round_.closes_on
 
 
 def test_a_wrong_revoked_expired_or_closed_link_opens_nothing(invited, manager_a, round_):
@@ -179,6 +181,23 @@ def test_a_level_out_of_range_or_a_question_not_asked_is_refused(invited, value,
     with pytest.raises(ValidationError) as refused:
         client_answer_save(invitation=invitation, question_id=question.pk, value=value, revision=0)
     assert list(refused.value.message_dict) == [field]
+    assert not ClientAnswer.objects.exists()
+
+
+@pytest.mark.parametrize("what", ["revoked", "closed", "expired"])
+def test_a_link_that_stopped_working_since_it_was_opened_writes_nothing(invited, manager_a, what):
+    invitation, secret = invited
+    opened = invitation_for_link(secret)
+    assert opened is not None
+    if what == "revoked":
+        invitation_revoke(invitation=invitation, by=manager_a)
+    elif what == "closed":
+        round_close(round=invitation.round, by=manager_a)
+    else:
+        Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
+    question = client_questions(opened.round.version)[0]
+    with pytest.raises(ValidationError, match="no longer opens"):
+        client_answer_save(invitation=opened, question_id=question.pk, value=3, revision=None)
     assert not ClientAnswer.objects.exists()
 
 

@@ -176,11 +176,26 @@ class StaleClientAnswer(Exception):
     current: ClientAnswer | None
 
 
+@transaction.atomic
 def client_answer_save(
     *, invitation: Invitation, question_id: Any, value: Any, revision: int | None
 ) -> ClientAnswer:
     """Save one answer of the respondent: a level 1–5, or None (not sure). ``revision``
-    is the one they last read (None or 0 for a question not answered yet)."""
+    is the one they last read (None or 0 for a question not answered yet). The invitation
+    is locked and checked again (a revoke, a close or the expiry may have come since its
+    link was opened): a link that no longer opens it writes nothing."""
+    usable = (
+        Invitation.objects.select_for_update(of=("self",))
+        .filter(
+            pk=invitation.pk,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            round__closed_at__isnull=True,
+        )
+        .exists()
+    )
+    if not usable:
+        raise ValidationError(_("This link no longer opens the survey."), code="closed")
     question = next(
         (q for q in client_questions(invitation.round.version) if q.pk == question_id), None
     )

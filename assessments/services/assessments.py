@@ -160,10 +160,17 @@ def assessment_start(
     if connection.vendor == "postgresql":
         # One statement: the draft and its first step, unless one is open (the constraint
         # one_open_assessment_per_assessor answers that, also for two tabs at once).
-        draft = _insert_draft(engagement, version, by)
-        if draft is not None:
-            return draft, True
-        return cast(Assessment, _open_assessment(engagement, by)), False
+        for _attempt in range(3):
+            draft = _insert_draft(engagement, version, by)
+            if draft is not None:
+                return draft, True
+            open_one = _open_assessment(engagement, by)
+            if open_one is not None:
+                return open_one, False
+            # The open one was submitted between the two statements: try again.
+        raise ValidationError(
+            _("The assessment could not be started just now; try again."), code="busy"
+        )
     open_one = _open_assessment(engagement, by)
     if open_one is not None:
         return open_one, False
@@ -572,7 +579,19 @@ def assessment_review(
     )
     assessment.reviewed_at = timezone.now()
     assessment.reviewed_by = by
-    assessment.save(update_fields=["status", "reviewed_at", "reviewed_by", "updated_at"])
+    try:
+        with transaction.atomic():
+            assessment.save(update_fields=["status", "reviewed_at", "reviewed_by", "updated_at"])
+    except IntegrityError:
+        # Returned, it would be a second open assessment of the engagement for its assessor
+        # (one_open_assessment_per_assessor): an import, say, beside their draft.
+        raise ValidationError(
+            _(
+                "The assessor already has an open assessment of this engagement: it must be "
+                "submitted before this one can be returned."
+            ),
+            code="open_assessment",
+        ) from None
     assessment_reviewed.send(sender=Assessment, assessment=assessment, by=by, approved=approve)
     event_record(
         "assessment.approved" if approve else "assessment.returned", assessment_data(assessment)

@@ -643,6 +643,11 @@ EMAIL_MESSAGE_ID_DOMAIN = urlsplit(SITE_URL).hostname or "maturity.local"
 # An API POST's Idempotency-Key is remembered this long (api/idempotency.py).
 IDEMPOTENCY_KEY_DAYS = env.get_int("IDEMPOTENCY_KEY_DAYS", 1, minimum=1)
 
+# The client's voice (docs/client-voice.md): whose name the client's respondents see, and
+# how many requests a minute one address may make to the pages their links open.
+SUPPLIER_NAME = env.get_str("SUPPLIER_NAME", "")
+CLIENT_SURVEY_RATE_PER_MINUTE = env.get_int("CLIENT_SURVEY_RATE_PER_MINUTE", 120, minimum=1)
+
 # --- Webhooks (docs/integrations.md) ----------------------------------------------------
 # http:// and private, loopback and link-local addresses (a receiver on this machine)
 # are allowed only where this is on: in production only https:// to public addresses.

@@ -34,6 +34,9 @@ urlpatterns = [
     path("education/", include("education.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("integrations/webhooks/", include("webhooks.urls")),
+    # A client respondent's personal link (voice/views.py): short, as it is typed from
+    # an e-mail now and then.
+    path("r/", include("voice.urls")),
     path("api/", include("maturity.api_urls")),
     # One way in: the admin's own sign-in form would skip the lockout page, the second
     # factor and single sign-on, so it sends people to the product's.

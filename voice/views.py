@@ -1,0 +1,188 @@
+"""The client respondent's pages (docs/client-voice.md §2): the survey a personal link
+opens, its answers saved one by one as they are given, and "I'm done".
+
+A link that opens nothing — wrong, expired, revoked, or its round closed — gets the same
+404 page, which says nothing of why. The pages speak the invitation's language unless the
+respondent picks another (``?lang=``, carried by every form), link only to themselves and
+the static files, and are rate-limited per address."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.http import require_GET, require_POST
+from redis.exceptions import RedisError
+
+from assessments.models import Question
+from core import languages
+from core.network import client_ip
+from voice.models import ClientAnswer, Invitation
+from voice.services import (
+    StaleClientAnswer,
+    client_answer_save,
+    client_questions,
+    invitation_finish,
+    invitation_for_link,
+)
+
+SECONDS_PER_QUESTION = 20  # reading five anchored levels and choosing one
+
+
+@dataclass
+class Item:
+    question: Question
+    value: int | None
+    revision: int
+    answered: bool
+    message: str = ""
+    stale: bool = False
+
+
+def _gone(request: HttpRequest) -> HttpResponse:
+    return render(request, "voice/gone.html", status=404)
+
+
+def _too_many(request: HttpRequest) -> bool:
+    """Whether this address has made too many requests this minute (the cache counts)."""
+    key = f"voice-rate:{client_ip(request) or 'unknown'}"
+    try:
+        if cache.add(key, 1, 60):
+            return False
+        return int(cache.incr(key)) > settings.CLIENT_SURVEY_RATE_PER_MINUTE
+    except (ValueError, OSError, RedisError):  # a cache away must not close the survey
+        return False
+
+
+def _language(request: HttpRequest, invitation: Invitation) -> str:
+    chosen = request.GET.get("lang") or request.POST.get("lang") or ""
+    return chosen if chosen in languages.codes() else invitation.language
+
+
+def _open(request: HttpRequest, secret: str) -> tuple[Invitation | None, HttpResponse | None]:
+    if _too_many(request):
+        return None, render(request, "voice/too_many.html", status=429)
+    invitation = invitation_for_link(secret)
+    if invitation is None:
+        return None, _gone(request)
+    translation.activate(_language(request, invitation))
+    return invitation, None
+
+
+def _items(invitation: Invitation) -> list[Item]:
+    stored = {a.question_id: a for a in ClientAnswer.objects.filter(invitation=invitation)}
+    items = []
+    for question in client_questions(invitation.round.version):
+        answer = stored.get(question.pk)
+        items.append(
+            Item(
+                question=question,
+                value=answer.value if answer else None,
+                revision=answer.revision if answer else 0,
+                answered=answer is not None,
+            )
+        )
+    return items
+
+
+def _context(request: HttpRequest, invitation: Invitation, secret: str, **extra: Any) -> dict:
+    language = translation.get_language()
+    return {
+        "invitation": invitation,
+        "secret": secret,
+        "lang": language,
+        "languages": [(code, languages.native_name(code)) for code in languages.codes()],
+        "supplier": settings.SUPPLIER_NAME,
+        "client": invitation.round.engagement.client,
+        "engagement": invitation.round.engagement,
+        **extra,
+    }
+
+
+@require_GET
+def survey(request: HttpRequest, secret: str) -> HttpResponse:
+    invitation, refused = _open(request, secret)
+    if refused is not None:
+        return refused
+    assert invitation is not None
+    items = _items(invitation)
+    minutes = max(1, math.ceil(len(items) * SECONDS_PER_QUESTION / 60))
+    context = _context(
+        request,
+        invitation,
+        secret,
+        items=items,
+        minutes=minutes,
+        answered=sum(1 for item in items if item.answered),
+    )
+    return render(request, "voice/survey.html", context)
+
+
+@require_POST
+def answer(request: HttpRequest, secret: str, question_pk: int) -> HttpResponse:
+    invitation, refused = _open(request, secret)
+    if refused is not None:
+        return refused
+    assert invitation is not None
+    raw = request.POST.get("value", "")
+    value: Any = None if raw in ("", "unsure") else (int(raw) if raw.isdigit() else raw)
+    try:
+        revision = int(request.POST.get("revision") or 0)
+    except ValueError:
+        revision = -1
+    question = next(
+        (q for q in client_questions(invitation.round.version) if q.pk == question_pk), None
+    )
+    if question is None:
+        return _gone(request)
+    item = Item(question=question, value=None, revision=revision, answered=False)
+    status = 200
+    try:
+        saved = client_answer_save(
+            invitation=invitation, question_id=question_pk, value=value, revision=revision
+        )
+        item.value, item.revision, item.answered = saved.value, saved.revision, True
+    except StaleClientAnswer as stale:
+        current = stale.current
+        item.value = current.value if current else None
+        item.revision = current.revision if current else 0
+        item.answered = current is not None
+        item.stale = True
+        status = 409
+    except ValidationError as error:
+        if getattr(error, "code", None) == "closed":
+            return _gone(request)
+        item.message = " ".join(error.messages)
+        status = 422
+    if not request.headers.get("HX-Request"):
+        url = reverse("voice:survey", args=[secret])
+        return redirect(f"{url}?lang={translation.get_language()}#question-{question_pk}")
+    context = _context(
+        request,
+        invitation,
+        secret,
+        item=item,
+        saved=status == 200,
+        answered=ClientAnswer.objects.filter(invitation=invitation).count(),
+        total=len(client_questions(invitation.round.version)),
+    )
+    return render(request, "voice/_saved.html", context, status=status)
+
+
+@require_POST
+def finish(request: HttpRequest, secret: str) -> HttpResponse:
+    invitation, refused = _open(request, secret)
+    if refused is not None:
+        return refused
+    assert invitation is not None
+    invitation_finish(invitation=invitation)
+    url = reverse("voice:survey", args=[secret])
+    return redirect(f"{url}?lang={translation.get_language()}#done")

@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.test_accessibility import problems
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -55,6 +57,7 @@ def test_two_respondents_answer_on_a_phone_in_their_languages(live_server, sized
 
     page.goto(f"{live_server.url}/r/{ana_secret}/")
     assert asked[0].client["text"]["pt-br"] in page.content()
+    assert problems(page) == []  # axe-core: no serious or critical violation
     first = page.locator(f"#question-{asked[0].pk}")
     choose(page, first, 4)
     assert first.locator(".save-status").inner_text() == "Salvo"

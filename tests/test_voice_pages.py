@@ -151,3 +151,12 @@ def test_one_address_is_limited(client, invited, settings):
     codes = [client.get(survey(secret)).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     assert client.get(survey(secret), REMOTE_ADDR="198.51.100.7").status_code == 200
+
+
+def test_the_respondents_language_does_not_stay_active_after_the_page(client, invited):
+    from django.utils import translation
+
+    _invitation, secret = invited
+    before = translation.get_language()
+    client.get(survey(secret), {"lang": "es"})
+    assert translation.get_language() == before

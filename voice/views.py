@@ -8,6 +8,7 @@ the static files, and are rate-limited per address."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -73,8 +74,26 @@ def _open(request: HttpRequest, secret: str) -> tuple[Invitation | None, HttpRes
     invitation = invitation_for_link(secret)
     if invitation is None:
         return None, _gone(request)
-    translation.activate(_language(request, invitation))
     return invitation, None
+
+
+def _in_their_language(view: Any) -> Any:
+    """Run the view in the respondent's language (the invitation's, or the one chosen on
+    the page) without leaving it active afterwards, and say so in Content-Language."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, secret: str, **kwargs: Any) -> HttpResponse:
+        invitation, refused = _open(request, secret)
+        if refused is not None:
+            return refused
+        assert invitation is not None
+        language = _language(request, invitation)
+        with translation.override(language):
+            response: HttpResponse = view(request, secret, invitation, **kwargs)
+        response["Content-Language"] = language
+        return response
+
+    return wrapped
 
 
 def _items(invitation: Invitation) -> list[Item]:
@@ -108,11 +127,8 @@ def _context(request: HttpRequest, invitation: Invitation, secret: str, **extra:
 
 
 @require_GET
-def survey(request: HttpRequest, secret: str) -> HttpResponse:
-    invitation, refused = _open(request, secret)
-    if refused is not None:
-        return refused
-    assert invitation is not None
+@_in_their_language
+def survey(request: HttpRequest, secret: str, invitation: Invitation) -> HttpResponse:
     items = _items(invitation)
     minutes = max(1, math.ceil(len(items) * SECONDS_PER_QUESTION / 60))
     context = _context(
@@ -127,11 +143,10 @@ def survey(request: HttpRequest, secret: str) -> HttpResponse:
 
 
 @require_POST
-def answer(request: HttpRequest, secret: str, question_pk: int) -> HttpResponse:
-    invitation, refused = _open(request, secret)
-    if refused is not None:
-        return refused
-    assert invitation is not None
+@_in_their_language
+def answer(
+    request: HttpRequest, secret: str, invitation: Invitation, question_pk: int
+) -> HttpResponse:
     raw = request.POST.get("value", "")
     value: Any = None if raw in ("", "unsure") else (int(raw) if raw.isdigit() else raw)
     try:
@@ -178,11 +193,8 @@ def answer(request: HttpRequest, secret: str, question_pk: int) -> HttpResponse:
 
 
 @require_POST
-def finish(request: HttpRequest, secret: str) -> HttpResponse:
-    invitation, refused = _open(request, secret)
-    if refused is not None:
-        return refused
-    assert invitation is not None
+@_in_their_language
+def finish(request: HttpRequest, secret: str, invitation: Invitation) -> HttpResponse:
     invitation_finish(invitation=invitation)
     url = reverse("voice:survey", args=[secret])
     return redirect(f"{url}?lang={translation.get_language()}#done")

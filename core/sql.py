@@ -22,6 +22,12 @@ def one_line(sql: str) -> str:
     return " ".join(sql.split())
 
 
+def as_columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """``rows`` as ``width`` columns, for a statement that takes one array per column
+    (``unnest(%s::…[], …)``): ``width`` empty columns when there is no row."""
+    return [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(width)]
+
+
 class _PreparedCursor(psycopg.Cursor[Any]):
     """psycopg's cursor with server-side binding, every statement prepared (planned once
     per connection, then only executed)."""

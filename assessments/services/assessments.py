@@ -49,7 +49,7 @@ from assessments.selectors import (
 )
 from assessments.signals import assessment_reviewed, assessment_submitted
 from clients.models import Engagement, PastExperience
-from core.sql import one_line, prepared_cursor
+from core.sql import as_columns, one_line, prepared_cursor
 from webhooks.services import event_record
 
 MAX_TEXT = question_types.MAX_TEXT  # an answer's text and an evidence note
@@ -316,6 +316,16 @@ def evidence_from(rows: list[ExperienceRow]) -> list[tuple[Evidence, dict[str, A
     ]
 
 
+def past_experiences(client_id: int) -> list[ExperienceRow]:
+    """The client's past experiences as the scoring reads them: still going on (no end)
+    first, then the most recent, then the newest row."""
+    return list(
+        PastExperience.objects.filter(client_id=client_id)
+        .order_by(F("ended_on").desc(nulls_first=True), "-id")
+        .values_list("id", "supplier", "severity", "outcome", "ended_on")
+    )
+
+
 def _answers_and_experiences(
     assessment: Assessment,
 ) -> tuple[dict[int, tuple[Any, bool]], list[ExperienceRow]]:
@@ -330,12 +340,7 @@ def _answers_and_experiences(
                 assessment=assessment
             ).values_list("question_id", "value", "not_applicable")
         }
-        experiences = list(
-            PastExperience.objects.filter(client_id=client_id)
-            .order_by(F("ended_on").desc(nulls_first=True), "-id")
-            .values_list("id", "supplier", "severity", "outcome", "ended_on")
-        )
-        return answers, experiences
+        return answers, past_experiences(client_id)
     sql = """
         SELECT 'a', question_id, value::text, not_applicable,
                NULL::integer, NULL::text, NULL::date
@@ -515,9 +520,7 @@ STORE_RESULT_SQL = one_line(
 
 def _store_in_one_statement(assessment: Assessment, *, by: User, rows: list[DimensionRow]) -> None:
     now = timezone.now()
-    # The rows as four columns (four empty ones when there are no rows).
-    columns = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(4)]
-    dimension_ids, codes, kinds, scores = columns
+    dimension_ids, codes, kinds, scores = as_columns(rows, 4)
     params: list[Any] = [
         assessment.maturity_score,
         assessment.maturity_level,

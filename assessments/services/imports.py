@@ -17,7 +17,6 @@ import json
 from collections.abc import Sequence
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -35,15 +34,15 @@ from assessments.services.answers import AnswerInput, checked_rows
 from assessments.services.assessments import (
     RESULT_FIELDS,
     DimensionRow,
-    ExperienceRow,
     as_written,
     dimension_results_of,
+    past_experiences,
     score_into,
     version_to_start,
 )
 from assessments.signals import assessment_submitted
-from clients.models import Engagement, PastExperience
-from core.sql import one_line, prepared_cursor
+from clients.models import Engagement
+from core.sql import as_columns, one_line, prepared_cursor
 from webhooks.services import event_record
 
 
@@ -81,8 +80,9 @@ def assessment_import(
             assessment,
             questions=questions,
             answers={row.question_id: (row.value, row.not_applicable) for row in rows},
-            experiences=_experiences(engagement.client_id),
+            experiences=past_experiences(engagement.client_id),
         )
+        results = dimension_results_of(assessment, questions, dimension_rows)
         if connection.vendor == "postgresql":
             assessment.pk = _insert_in_one_statement(assessment, rows, dimension_rows, now=now)
             history = [
@@ -92,33 +92,20 @@ def assessment_import(
                 for before, after in _HISTORY
             ]
         else:
-            history = _insert_through_the_orm(assessment, rows, dimension_rows)
+            history = _insert_through_the_orm(assessment, rows, results)
         assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
         event_record("assessment.submitted", assessment_data(assessment))
     for row in rows:
-        row.assessment = assessment
-    return as_written(
-        assessment,
-        answers=rows,
-        transitions=history,
-        dimension_results=dimension_results_of(assessment, questions, dimension_rows),
-    )
+        row.assessment = assessment  # its id, now the assessment has one
+    return as_written(assessment, answers=rows, transitions=history, dimension_results=results)
 
 
 # As if started and submitted at once: the history the three calls leave.
 _HISTORY = (("", AssessmentStatus.DRAFT), (AssessmentStatus.DRAFT, AssessmentStatus.SUBMITTED))
 
 
-def _experiences(client_id: int) -> list[ExperienceRow]:
-    return list(
-        PastExperience.objects.filter(client_id=client_id)
-        .order_by(F("ended_on").desc(nulls_first=True), "-id")
-        .values_list("id", "supplier", "severity", "outcome", "ended_on")
-    )
-
-
 def _insert_through_the_orm(
-    assessment: Assessment, rows: list[Answer], dimension_rows: list[DimensionRow]
+    assessment: Assessment, rows: list[Answer], results: list[DimensionResult]
 ) -> list[AssessmentTransition]:
     """Returns the history as written (its time is the database's field default)."""
     assessment.save(force_insert=True)
@@ -132,13 +119,8 @@ def _insert_through_the_orm(
         )
         for before, after in _HISTORY
     )
-    for row in rows:
-        row.assessment = assessment
-    Answer.objects.bulk_create(rows)
-    DimensionResult.objects.bulk_create(
-        DimensionResult(assessment=assessment, dimension_id=pk, code=code, kind=kind, score=score)
-        for pk, code, kind, score in dimension_rows
-    )
+    Answer.objects.bulk_create(rows)  # each row holds the assessment, saved now
+    DimensionResult.objects.bulk_create(results)
     return history
 
 
@@ -186,7 +168,6 @@ def _insert_in_one_statement(
     *,
     now: object,
 ) -> int:
-    dimensions = [list(column) for column in zip(*dimension_rows, strict=True)] or [[]] * 4
     params: list[object] = [
         assessment.engagement_id,
         assessment.version_id,
@@ -208,7 +189,7 @@ def _insert_in_one_statement(
         [row.not_applicable for row in rows],
         [row.na_reason for row in rows],
         [row.note for row in rows],
-        *dimensions,
+        *as_columns(dimension_rows, 4),
     ]
     with prepared_cursor() as cursor:
         cursor.execute(_INSERT_SQL, params)

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role, User
+from core.sql import as_columns
 from education import channels, schedule
 from education.events import action_data, action_data_of
 from education.models import (
@@ -262,7 +263,7 @@ def _dispatch_one(
 def _write_states(states: list[tuple[Any, ...]], moment: datetime) -> None:
     """Store each claimed action's flags and its next check."""
     if connection.vendor == "postgresql" and SET_BASED_WRITES:
-        columns: list[list[Any]] = [list(column) for column in zip(*states, strict=True)]
+        columns = as_columns(states, 6)
         with connection.cursor() as cursor:
             cursor.execute(
                 """

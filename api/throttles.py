@@ -63,15 +63,6 @@ class _Throttle(SimpleRateThrottle):
     def get_ident(self, request: Any) -> str:
         return client_ip(request) or "unknown"
 
-    def allow_request(self, request: Any, view: Any) -> bool:
-        if _Breaker.open():
-            return True
-        try:
-            return super().allow_request(request, view)
-        except _CACHE_ERRORS as error:
-            _Breaker.failed(error)
-            return True
-
 
 # One sliding log per limit, kept by Redis as a sorted set of call times: the log of the
 # last ``duration`` seconds is trimmed, counted and — if under the limit — added to, for
@@ -120,6 +111,20 @@ def _redis() -> Any | None:
     return client
 
 
+def _log_call(client: Any, limits: list[tuple[str, int, int]], now: float) -> list[Any]:
+    """Run the sliding-log script for one call against ``limits`` — (cache key, calls,
+    seconds) each — and return its answer per limit (0, or the oldest logged call)."""
+    args: list[Any] = [now]
+    for _key, calls, duration in limits:
+        args += [duration, calls]
+    result: list[Any] = _SCRIPT(
+        keys=[key for key, _calls, _duration in limits],
+        args=[*args, f"{now}:{uuid.uuid4().hex[:8]}"],  # the call's own member of each log
+        client=client,
+    )
+    return result
+
+
 class _OneLimit(SimpleRateThrottle):
     """DRF's throttle for one limit under a given cache key."""
 
@@ -151,14 +156,10 @@ class ApiRateThrottle(_Throttle):
             client = _redis()
             if client is None:
                 return self._through_the_cache_api(request, view, limits)
-            answers = _SCRIPT(
-                keys=[self.cache.make_key(key) for key, _rate in limits],
-                args=[
-                    now,
-                    *(part for _key, rate in limits for part in reversed(rate)),
-                    f"{now}:{uuid.uuid4().hex[:8]}",
-                ],
-                client=client,
+            answers = _log_call(
+                client,
+                [(self.cache.make_key(key), calls, duration) for key, (calls, duration) in limits],
+                now,
             )
         except _CACHE_ERRORS as error:
             _Breaker.failed(error)
@@ -249,10 +250,8 @@ class RefusedTokenThrottle(_Throttle):
                 history = [now, *(at for at in history if at > now - self.duration)]
                 self.cache.set(key, history[: self.num_requests], self.duration)
             else:
-                _SCRIPT(
-                    keys=[self.cache.make_key(key)],
-                    args=[now, self.duration, self.num_requests, f"{now}:{uuid.uuid4().hex[:8]}"],
-                    client=client,
+                _log_call(
+                    client, [(self.cache.make_key(key), self.num_requests, self.duration)], now
                 )
         except _CACHE_ERRORS as error:
             _Breaker.failed(error)

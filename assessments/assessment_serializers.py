@@ -28,6 +28,7 @@ from assessments.models import (
 )
 from assessments.scoring import Quadrant
 from clients.serializers import VisibleEngagementField
+from core.text import has_lone_surrogate
 
 # --- Fields ---------------------------------------------------------------------------------
 
@@ -321,13 +322,7 @@ class AssessmentImportSerializer(AssessmentCreateSerializer):
 
 def _plain_text(value: Any) -> bool:
     """A string DRF's CharField keeps as it is (after trimming): no NUL, no surrogate."""
-    if type(value) is not str or "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return False
-    return True
+    return type(value) is str and "\x00" not in value and not has_lone_surrogate(value)
 
 
 def _plainly_valid(data: Any, *, with_revision: bool) -> dict[str, Any] | None:

@@ -144,14 +144,20 @@ def weighted_kappa(a: Sequence[float], b: Sequence[float]) -> float | None:
     return max(-1.0, min(1.0, 2 * cov / denominator))
 
 
-def agreement(levels: Mapping[Any, Mapping[Any, float]]) -> Agreement:
-    """The agreement of raters from each one's levels by question (questions a rater left
-    unscored are simply absent)."""
+def _rated_twice(levels: Mapping[Any, Mapping[Any, float]]) -> dict[Any, list[float]]:
+    """Each question rated by two raters or more, with its levels, in the order first
+    met."""
     by_question: dict[Any, list[float]] = {}
     for ratings in levels.values():
         for question, level in ratings.items():
             by_question.setdefault(question, []).append(level)
-    shared = [ratings for ratings in by_question.values() if len(ratings) >= 2]
+    return {q: ratings for q, ratings in by_question.items() if len(ratings) >= 2}
+
+
+def agreement(levels: Mapping[Any, Mapping[Any, float]]) -> Agreement:
+    """The agreement of raters from each one's levels by question (questions a rater left
+    unscored are simply absent)."""
+    shared = list(_rated_twice(levels).values())
     within = sum(1 for r in shared if max(r) - min(r) <= _WITHIN) / len(shared) if shared else None
     kappas = []
     for first, second in combinations(levels.values(), 2):
@@ -170,8 +176,4 @@ def agreement(levels: Mapping[Any, Mapping[Any, float]]) -> Agreement:
 def far_apart(levels: Mapping[Any, Mapping[Any, float]]) -> list[Any]:
     """The questions on which two raters are more than one level apart — what a
     reconciliation goes through — in the order first met."""
-    by_question: dict[Any, list[float]] = {}
-    for ratings in levels.values():
-        for question, level in ratings.items():
-            by_question.setdefault(question, []).append(level)
-    return [q for q, r in by_question.items() if len(r) >= 2 and max(r) - min(r) > _WITHIN]
+    return [q for q, r in _rated_twice(levels).items() if max(r) - min(r) > _WITHIN]

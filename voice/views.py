@@ -96,10 +96,10 @@ def _in_their_language(view: Any) -> Any:
     return wrapped
 
 
-def _items(invitation: Invitation) -> list[Item]:
+def _items(invitation: Invitation, asked: list[Question]) -> list[Item]:
     stored = {a.question_id: a for a in ClientAnswer.objects.filter(invitation=invitation)}
     items = []
-    for question in client_questions(invitation.round.version):
+    for question in asked:
         answer = stored.get(question.pk)
         items.append(
             Item(
@@ -129,7 +129,7 @@ def _context(request: HttpRequest, invitation: Invitation, secret: str, **extra:
 @require_GET
 @_in_their_language
 def survey(request: HttpRequest, secret: str, invitation: Invitation) -> HttpResponse:
-    items = _items(invitation)
+    items = _items(invitation, client_questions(invitation.round.version))
     minutes = max(1, math.ceil(len(items) * SECONDS_PER_QUESTION / 60))
     context = _context(
         request,
@@ -153,9 +153,8 @@ def answer(
         revision = int(request.POST.get("revision") or 0)
     except ValueError:
         revision = -1
-    question = next(
-        (q for q in client_questions(invitation.round.version) if q.pk == question_pk), None
-    )
+    asked = client_questions(invitation.round.version)
+    question = next((q for q in asked if q.pk == question_pk), None)
     if question is None:
         return _gone(request)
     item = Item(question=question, value=None, revision=revision, answered=False)
@@ -187,7 +186,7 @@ def answer(
         item=item,
         saved=status == 200,
         answered=ClientAnswer.objects.filter(invitation=invitation).count(),
-        total=len(client_questions(invitation.round.version)),
+        total=len(asked),
     )
     return render(request, "voice/_saved.html", context, status=status)
 

@@ -37,6 +37,7 @@ from assessments.services.assessments import (
     may_edit,
 )
 from core.sql import one_line, prepared_cursor
+from core.text import has_lone_surrogate
 
 
 @dataclass(frozen=True)
@@ -445,22 +446,11 @@ def _has_nul(value: Any) -> bool:
     return isinstance(value, str) and "\x00" in value
 
 
-def _has_lone_surrogate(value: Any) -> bool:
-    # Half of a broken character (JSON's "\ud800"): neither text nor jsonb can hold it.
-    if not isinstance(value, str):
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _problem_in(question: Question, item: AnswerInput) -> tuple[str, str] | None:
     for field in ("note", "na_reason", "value"):
         if _has_nul(getattr(item, field)):
             return field, _("Remove the invisible control character (NUL) from the text.")
-        if _has_lone_surrogate(getattr(item, field)):
+        if has_lone_surrogate(getattr(item, field)):
             return field, _("Remove the broken character from the text.")
     if item.note is not None and (not isinstance(item.note, str) or len(item.note) > MAX_TEXT):
         return "note", _("Keep the note under %(limit)d characters.") % {"limit": MAX_TEXT}

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from assessments.i18n import localized
 from core.links import site_url
 from education.models import Notification, NotificationKind
+from voice.messages import invitation_email
 
 
 @dataclass(frozen=True)
@@ -151,11 +152,19 @@ def text_of(notification: Notification) -> Text:
     return Text(notification.get_kind_display(), "", reverse("education:notifications"))
 
 
-def render_email(notification: Notification) -> tuple[str, str]:
-    """Subject and body of the notification's e-mail, in its recipient's language."""
-    language = notification.recipient.language or settings.LANGUAGE_CODE
-    with translation.override(language):
+def render_email(notification: Notification) -> tuple[str, str, str]:
+    """Subject, body and address of the notification's e-mail, in its recipient's
+    language; to a client's stakeholder, the e-mail of their invitation."""
+    invitation = notification.invitation
+    if invitation is not None:
+        subject, body = invitation_email(
+            invitation, reminder=notification.kind == NotificationKind.CLIENT_REMINDER
+        )
+        return subject, body, invitation.stakeholder.email
+    recipient = notification.recipient
+    assert recipient is not None  # a notification is to a user or an invitation
+    with translation.override(recipient.language or settings.LANGUAGE_CODE):
         text = text_of(notification)
         link = site_url(text.url)
         footer = _("Open it in Maturity: %(link)s") % {"link": link}
-    return f"[Maturity] {text.title}", f"{text.body}\n\n{footer}\n"
+    return f"[Maturity] {text.title}", f"{text.body}\n\n{footer}\n", recipient.email

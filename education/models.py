@@ -485,6 +485,9 @@ class NotificationKind(models.TextChoices):
     REASSESSMENT = "reassessment", _("Reassessment due")
     DIGEST = "digest", _("Weekly digest")
     WEBHOOK_DISABLED = "webhook_disabled", _("Webhook endpoint disabled")
+    # To a client's stakeholder (not a user): their link to answer a round, by e-mail.
+    CLIENT_INVITATION = "client_invitation", _("Invitation to give the client's view")
+    CLIENT_REMINDER = "client_reminder", _("Reminder to give the client's view")
 
 
 class DeliveryState(models.TextChoices):
@@ -502,13 +505,27 @@ class Notification(models.Model):
     (``education/channels/``) gets a :class:`Delivery` row written with it, which the relay
     works through with retries and backoff. Texts are rendered when shown (in the reader's
     language), from ``kind`` and ``params``.
+
+    Its recipient is a user, or — for the client's voice — a stakeholder reached through
+    their ``invitation`` (by e-mail only; the row holds no copy of their address, and
+    erasing the stakeholder takes it with the invitation).
     """
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="notifications",
         verbose_name=_("recipient"),
+    )
+    invitation = models.ForeignKey(
+        "voice.Invitation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("invitation"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
@@ -528,6 +545,13 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False, invitation__isnull=True)
+                | models.Q(recipient__isnull=True, invitation__isnull=False),
+                name="notification_to_a_user_or_an_invitation",
+            )
+        ]
         indexes = [
             models.Index(
                 fields=["recipient", "-created_at"],
@@ -541,7 +565,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} → {self.recipient}"
+        return f"{self.get_kind_display()} → {self.recipient or self.invitation}"
 
     @property
     def is_unread(self) -> bool:

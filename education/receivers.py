@@ -10,7 +10,13 @@ from accounts.access import DIRECTORS
 from accounts.models import User
 from assessments.models import Assessment
 from education.models import NotificationKind
-from education.services import notification_for, notifications_write, plan_request
+from education.services import (
+    notification_for,
+    notification_to_stakeholder,
+    notifications_write,
+    plan_request,
+)
+from voice.models import Invitation
 from webhooks.models import Endpoint
 
 
@@ -43,5 +49,29 @@ def tell_directors_endpoint_disabled(sender: Any, *, endpoint: Endpoint, **kwarg
                 },
             )
             for person in people
+        ]
+    )
+
+
+def email_invitations(
+    sender: Any, *, invitations: list[Invitation], reminder: bool, **kwargs: Any
+) -> None:
+    """A client's stakeholders get their link (or its reminder) by e-mail, written to the
+    outbox in the transaction that issued it. A resent link is a new e-mail (its key
+    holds the link's nonce); a reminder is sent once per closing day."""
+    kind = NotificationKind.CLIENT_REMINDER if reminder else NotificationKind.CLIENT_INVITATION
+    notifications_write(
+        [
+            notification_to_stakeholder(
+                invitation=invitation,
+                email=invitation.stakeholder.email,
+                kind=kind,
+                key=(
+                    f"client_reminder.{invitation.pk}.{invitation.expires_at.date().isoformat()}"
+                    if reminder
+                    else f"client_invitation.{invitation.pk}.{invitation.nonce}"
+                ),
+            )
+            for invitation in invitations
         ]
     )

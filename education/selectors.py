@@ -18,7 +18,15 @@ from django.utils import timezone
 from assessments.selectors import default_questionnaire, questions_by_id
 from clients.models import Client
 from clients.selectors import clients_visible_to
-from education.models import ActionStatus, EducationAction, Notification, Playbook
+from education.channels.email import Email
+from education.models import (
+    ActionStatus,
+    Delivery,
+    EducationAction,
+    Notification,
+    NotificationKind,
+    Playbook,
+)
 
 
 def actions_visible_to(user: Any) -> QuerySet[EducationAction]:
@@ -248,3 +256,37 @@ def dimension_names() -> dict[str, Any]:
     if version is None:
         return {}
     return {q.dimension.code: q.dimension.name for q in questions_by_id(version).values()}
+
+
+@dataclass(frozen=True)
+class InvitationEmail:
+    """The latest e-mail to a client's stakeholder about an invitation, as the relay left
+    it."""
+
+    reminder: bool
+    state: str  # DeliveryState
+    written_at: datetime
+    sent_at: datetime | None
+    error: str
+
+
+def invitation_emails(invitation_ids: list[int]) -> dict[int, InvitationEmail]:
+    """Each invitation's latest e-mail (the link, resent or reminded) and its delivery."""
+    latest: dict[int, InvitationEmail] = {}
+    rows = (
+        Delivery.objects.filter(notification__invitation_id__in=invitation_ids, channel=Email.name)
+        .order_by("notification__created_at", "notification_id")
+        .values_list(
+            "notification__invitation_id",
+            "notification__kind",
+            "state",
+            "notification__created_at",
+            "sent_at",
+            "last_error",
+        )
+    )
+    for invitation_id, kind, state, written_at, sent_at, error in rows:
+        latest[invitation_id] = InvitationEmail(
+            kind == NotificationKind.CLIENT_REMINDER, state, written_at, sent_at, error
+        )
+    return latest

@@ -647,6 +647,9 @@ IDEMPOTENCY_KEY_DAYS = env.get_int("IDEMPOTENCY_KEY_DAYS", 1, minimum=1)
 # how many requests a minute one address may make to the pages their links open.
 SUPPLIER_NAME = env.get_str("SUPPLIER_NAME", "")
 CLIENT_SURVEY_RATE_PER_MINUTE = env.get_int("CLIENT_SURVEY_RATE_PER_MINUTE", 120, minimum=1)
+# A respondent who has not finished is reminded once, this many days before the round
+# closes (the dispatcher's pass writes the e-mail).
+CLIENT_SURVEY_REMINDER_DAYS = env.get_int("CLIENT_SURVEY_REMINDER_DAYS", 3, minimum=1)
 
 # --- Webhooks (docs/integrations.md) ----------------------------------------------------
 # http:// and private, loopback and link-local addresses (a receiver on this machine)

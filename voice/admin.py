@@ -19,7 +19,7 @@ class _ReadOnly(ReadOnlyAdmin):
 
 class InvitationInline(admin.TabularInline):
     model = Invitation
-    fields = ("stakeholder", "language", "sent_at", "expires_at", "revoked_at", "finished_at")
+    fields = ("stakeholder", "language", "expires_at", "reminded_at", "revoked_at", "finished_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -39,7 +39,7 @@ class RoundAdmin(_ReadOnly):
 
 @admin.register(Invitation)
 class InvitationAdmin(_ReadOnly):
-    list_display = ("stakeholder", "round", "language", "sent_at", "revoked_at", "finished_at")
+    list_display = ("stakeholder", "round", "language", "reminded_at", "revoked_at", "finished_at")
     list_select_related = ("stakeholder__client", "round__engagement__client")
     exclude = ("token_digest",)
 

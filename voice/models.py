@@ -72,7 +72,11 @@ class Invitation(models.Model):
         verbose_name=_("stakeholder"),
     )
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
-    # The SHA-256 of the link's secret: the secret itself is only in the e-mail.
+    # The link's secret is an HMAC of this nonce under the SECRET_KEY (voice.links), so an
+    # e-mail can be written again from the row, but a copy of the database opens nothing;
+    # a new nonce (resending) stops the old link.
+    nonce = models.CharField(max_length=32, editable=False)
+    # The SHA-256 of the link's secret: what a link is looked up by.
     token_digest = models.CharField(max_length=64, unique=True, editable=False)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -83,7 +87,6 @@ class Invitation(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"))
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -95,6 +98,16 @@ class Invitation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["round", "stakeholder"], name="one_invitation_per_stakeholder_and_round"
+            )
+        ]
+        indexes = [
+            # The dispatcher's reminder pass: links still waiting for an answer, by expiry.
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(
+                    reminded_at__isnull=True, revoked_at__isnull=True, finished_at__isnull=True
+                ),
+                name="invitation_awaiting_reminder",
             )
         ]
 

@@ -4,15 +4,19 @@ and a respondent's answers, saved as given and checked against the revision they
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -22,17 +26,49 @@ from assessments.services import version_to_start
 from clients.models import Engagement, Stakeholder
 from core import languages
 from voice.models import ClientAnswer, Invitation, Round
+from voice.signals import invitations_issued
 
-SECRET_BYTES = 32  # 256 bits, URL-safe base64 in the link
+SECONDS_PER_QUESTION = 20  # reading five anchored levels and choosing one
+
+
+def survey_minutes(questions: int) -> int:
+    """How long the survey takes, said on the page and in the e-mail."""
+    return max(1, math.ceil(questions * SECONDS_PER_QUESTION / 60))
+
+
+# --- Links ------------------------------------------------------------------------------
+# A link's secret is the HMAC-SHA256 of a random nonce under the SECRET_KEY (256 bits,
+# URL-safe base64). The row keeps the nonce and the secret's SHA-256, never the secret:
+# the e-mail relay writes the link again from the nonce, and a copy of the database
+# alone opens nothing.
 
 
 def link_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _new_secret() -> tuple[str, str]:
-    secret = secrets.token_urlsafe(SECRET_BYTES)
-    return secret, link_digest(secret)
+def _secret_of(nonce: str) -> str:
+    mac = salted_hmac("voice.invitation-link", nonce, algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def _new_link() -> tuple[str, str, str]:
+    """A fresh nonce, the secret it gives and that secret's digest."""
+    nonce = secrets.token_urlsafe(16)
+    secret = _secret_of(nonce)
+    return nonce, secret, link_digest(secret)
+
+
+def invitation_secret(invitation: Invitation) -> str:
+    """The secret of the invitation's link, written again (for its e-mail). Should the
+    SECRET_KEY have changed since the link was made, the row takes the digest of the
+    secret the key now gives: the link e-mailed now works, an older one no longer."""
+    secret = _secret_of(invitation.nonce)
+    digest = link_digest(secret)
+    if digest != invitation.token_digest:
+        Invitation.objects.filter(pk=invitation.pk).update(token_digest=digest)
+        invitation.token_digest = digest
+    return secret
 
 
 def client_questions(version: QuestionnaireVersion) -> list[Question]:
@@ -99,17 +135,19 @@ def invitation_create(
         problems["language"] = _("Choose one of the product's languages.")
     if problems:
         raise ValidationError(problems)
-    secret, digest = _new_secret()
+    nonce, secret, digest = _new_link()
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(
                 round=round,
                 stakeholder=stakeholder,
                 language=language,
+                nonce=nonce,
                 token_digest=digest,
                 invited_by=by,
                 expires_at=_end_of(round.closes_on),
             )
+            invitations_issued.send(Invitation, invitations=[invitation], reminder=False)
     except IntegrityError:
         raise ValidationError(
             {"stakeholder": _("This stakeholder is already invited: resend the link instead.")}
@@ -117,15 +155,24 @@ def invitation_create(
     return invitation, secret
 
 
-def invitation_resend(*, invitation: Invitation, by: User) -> str:
-    """A new link for the invitation (the old one stops working), to be sent again; a
-    revoked invitation is restored. Returns the new secret."""
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, by: User, language: str | None = None) -> str:
+    """A new link for the invitation, e-mailed again (the old one stops working), in
+    ``language`` if given; a revoked invitation is restored. Returns the new secret."""
     if not invitation.round.is_open:
         raise ValidationError(_("This round is closed."), code="closed")
-    secret, invitation.token_digest = _new_secret()
+    if not invitation.stakeholder.email:
+        raise ValidationError(
+            {"stakeholder": _("Add the stakeholder's e-mail before inviting them.")}
+        )
+    if language is not None:
+        if language not in languages.codes():
+            raise ValidationError({"language": _("Choose one of the product's languages.")})
+        invitation.language = language
+    invitation.nonce, secret, invitation.token_digest = _new_link()
     invitation.revoked_at = None
-    invitation.sent_at = None
-    invitation.save(update_fields=["token_digest", "revoked_at", "sent_at"])
+    invitation.save(update_fields=["nonce", "token_digest", "revoked_at", "language"])
+    invitations_issued.send(Invitation, invitations=[invitation], reminder=False)
     return secret
 
 
@@ -135,6 +182,40 @@ def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
     return invitation
+
+
+def invitations_due_reminder(*, now: datetime) -> Any:
+    """Links still waiting for an answer whose round closes within
+    ``CLIENT_SURVEY_REMINDER_DAYS``, reminded once, and not in the day they were sent."""
+    return Invitation.objects.filter(
+        reminded_at__isnull=True,
+        revoked_at__isnull=True,
+        finished_at__isnull=True,
+        expires_at__gt=now,
+        expires_at__lte=now + timedelta(days=settings.CLIENT_SURVEY_REMINDER_DAYS),
+        created_at__lte=now - timedelta(days=1),
+        round__closed_at__isnull=True,
+    )
+
+
+@transaction.atomic
+def invitations_remind(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Remind, once, each respondent who has not said they are done that the round
+    closes soon (the e-mail goes out through the notification machinery). Returns how
+    many were reminded."""
+    moment = now or timezone.now()
+    rows = list(
+        invitations_due_reminder(now=moment)
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("expires_at", "id")[:batch_size]
+    )
+    if not rows:
+        return 0
+    Invitation.objects.filter(pk__in=[row.pk for row in rows]).update(reminded_at=moment)
+    for row in rows:
+        row.reminded_at = moment
+    invitations_issued.send(Invitation, invitations=rows, reminder=True)
+    return len(rows)
 
 
 def invitation_for_link(secret: str) -> Invitation | None:

@@ -9,7 +9,6 @@ the static files, and are rate-limited per address."""
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +32,8 @@ from voice.services import (
     client_questions,
     invitation_finish,
     invitation_for_link,
+    survey_minutes,
 )
-
-SECONDS_PER_QUESTION = 20  # reading five anchored levels and choosing one
 
 
 @dataclass
@@ -130,7 +128,7 @@ def _context(request: HttpRequest, invitation: Invitation, secret: str, **extra:
 @_in_their_language
 def survey(request: HttpRequest, secret: str, invitation: Invitation) -> HttpResponse:
     items = _items(invitation, client_questions(invitation.round.version))
-    minutes = max(1, math.ceil(len(items) * SECONDS_PER_QUESTION / 60))
+    minutes = survey_minutes(len(items))
     context = _context(
         request,
         invitation,

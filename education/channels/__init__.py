@@ -28,4 +28,11 @@ def for_recipient(recipient: Recipient) -> tuple[str, ...]:
     return tuple(c.name for c in relayed() if c.reaches(recipient))
 
 
-__all__ = ["CHANNELS", "Channel", "Recipient", "for_recipient", "relayed"]
+def for_stakeholder(email: str) -> tuple[str, ...]:
+    """The relayed channels that reach a client's stakeholder (not a user) at ``email``."""
+    return tuple(
+        c.name for c in relayed() if c.reaches_stakeholders and c.reaches(Recipient(0, email))
+    )
+
+
+__all__ = ["CHANNELS", "Channel", "Recipient", "for_recipient", "for_stakeholder", "relayed"]

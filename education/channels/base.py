@@ -32,6 +32,9 @@ class Channel:
     name: ClassVar[str]
     label: ClassVar[str | Promise]
     relayed: ClassVar[bool] = True
+    # Whether it can reach a client's stakeholder, who is not a user (an e-mail can; the
+    # notification centre cannot).
+    reaches_stakeholders: ClassVar[bool] = False
 
     @classmethod
     def reaches(cls, recipient: Recipient) -> bool:

@@ -29,6 +29,7 @@ def message_id(key: str) -> str:
 class Email(Channel):
     name = "email"
     label = _("E-mail")
+    reaches_stakeholders = True
 
     def __init__(self) -> None:
         self._connection: Any = None
@@ -42,12 +43,14 @@ class Email(Channel):
             # Opened here, so the backend keeps it open across messages.
             self._connection = get_connection(fail_silently=False)
             self._connection.open()
-        subject, body = render_email(notification)
+        subject, body, address = render_email(notification)
+        if not address:  # a stakeholder's e-mail erased since: retried, then given up
+            raise ValueError("the recipient has no e-mail address")
         try:
             EmailMessage(
                 subject=subject,
                 body=body,
-                to=[notification.recipient.email],
+                to=[address],
                 headers={"Message-ID": message_id(notification.idempotency_key)},
                 connection=self._connection,
             ).send()

@@ -35,6 +35,7 @@ from education.services.notifications import (
 )
 from education.services.relay import pass_deadline
 from education.services.scheduling import policy, reschedule, state_of
+from voice.services import invitations_remind
 from webhooks.services import events_record
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class DispatchReport:
     spawned: int = 0
     plans: int = 0
     reassessments: int = 0
+    client_reminders: int = 0
     queries_per_batch: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
@@ -62,6 +64,7 @@ class DispatchReport:
             "spawned": self.spawned,
             "plans": self.plans,
             "reassessments": self.reassessments,
+            "client_reminders": self.client_reminders,
         }
 
 
@@ -416,4 +419,6 @@ def dispatch(*, now: datetime | None = None, batch_size: int = 1000) -> Dispatch
     report = dispatch_actions(now=now, batch_size=batch_size)
     report.plans = sweep_pending_plans(now=now)
     report.reassessments = prompt_reassessments(now=now)
+    # The client's voice: a reminder to each respondent yet to answer a round closing soon.
+    report.client_reminders = invitations_remind(now=now)
     return report

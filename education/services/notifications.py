@@ -26,14 +26,16 @@ log = logging.getLogger(__name__)
 
 
 class Notice(NamedTuple):
-    """A notification to write and the relayed channels it goes out through."""
+    """A notification to write and the relayed channels it goes out through: to a user
+    (``recipient``) or to a stakeholder through their ``invitation``."""
 
-    recipient: int
+    recipient: int | None
     kind: str
     key: str
     action: int | None
     params: dict[str, Any]
     channels: tuple[str, ...]
+    invitation: int | None = None
 
 
 def notification_for(
@@ -57,6 +59,14 @@ def notification_for(
         action.pk if action is not None else None,
         params or {},
         channels.for_recipient(channels.Recipient(recipient_id, email or "")),
+    )
+
+
+def notification_to_stakeholder(*, invitation: Any, email: str, kind: str, key: str) -> Notice:
+    """A notification to a client's stakeholder, about their ``invitation``: it goes out
+    through the relayed channels that reach people outside the product (e-mail)."""
+    return Notice(
+        None, kind, key, None, {}, channels.for_stakeholder(email), invitation=invitation.pk
     )
 
 
@@ -99,6 +109,7 @@ def notices_write(notices: Sequence[Notice], moment: datetime, *, set_based: boo
         [
             Notification(
                 recipient_id=n.recipient,
+                invitation_id=n.invitation,
                 kind=n.kind,
                 idempotency_key=n.key,
                 action_id=n.action,
@@ -123,11 +134,19 @@ def notices_write(notices: Sequence[Notice], moment: datetime, *, set_based: boo
 
 def _insert_set(notices: Sequence[Notice], moment: datetime) -> None:
     """The notifications, then a delivery per channel of each row actually inserted."""
-    columns: list[list[Any]] = [[], [], [], [], [], []]
+    columns: list[list[Any]] = [[], [], [], [], [], [], []]
     for n in notices:
         for column, value in zip(
             columns,
-            (n.recipient, n.kind, n.key, n.action, json.dumps(n.params), ",".join(n.channels)),
+            (
+                n.recipient,
+                n.invitation,
+                n.kind,
+                n.key,
+                n.action,
+                json.dumps(n.params),
+                ",".join(n.channels),
+            ),
             strict=True,
         ):
             column.append(value)
@@ -136,13 +155,14 @@ def _insert_set(notices: Sequence[Notice], moment: datetime) -> None:
             """
             WITH v AS (
                 SELECT DISTINCT ON (key) *
-                  FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[],
-                              %s::text[], %s::text[])
-                       AS v (recipient, kind, key, action, params, channels)
+                  FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[],
+                              %s::bigint[], %s::text[], %s::text[])
+                       AS v (recipient, invitation, kind, key, action, params, channels)
             ), written AS (
                 INSERT INTO education_notification
-                       (recipient_id, kind, idempotency_key, action_id, params, created_at)
-                SELECT recipient, kind, key, action, params::jsonb, %s FROM v
+                       (recipient_id, invitation_id, kind, idempotency_key, action_id, params,
+                        created_at)
+                SELECT recipient, invitation, kind, key, action, params::jsonb, %s FROM v
                     ON CONFLICT (idempotency_key) DO NOTHING
                 RETURNING id, idempotency_key
             )

@@ -88,7 +88,12 @@ def notifications_relay(
                 row = (
                     Delivery.objects.select_for_update(skip_locked=True, of=("self",))
                     .filter(state=DeliveryState.PENDING, next_attempt_at__lte=moment)
-                    .select_related("notification__recipient")
+                    .select_related(
+                        "notification__recipient",
+                        "notification__invitation__stakeholder",
+                        "notification__invitation__round__engagement__client",
+                        "notification__invitation__round__version",
+                    )
                     .order_by("next_attempt_at", "id")
                     .first()
                 )

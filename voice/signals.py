@@ -1,0 +1,10 @@
+"""What the client's voice tells the layers above it, inside the transaction of its cause.
+
+``invitations_issued``: invitations whose link is to be e-mailed — new or resent
+(``reminder`` False), or due a reminder before their round closes (``reminder`` True).
+The notification machinery (education, above) writes the e-mails to its outbox.
+"""
+
+from django.dispatch import Signal
+
+invitations_issued = Signal()  # kwargs: invitations (list[Invitation]), reminder (bool)

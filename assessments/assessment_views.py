@@ -362,6 +362,11 @@ def assessment_submit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     else:
         if already:  # a second click, or a retry after a lost answer
             messages.info(request, _("This assessment was already submitted."))
+        elif assessment.rater_sheet:
+            messages.success(
+                request,
+                _("Sheet handed in: here is how you scored it. The round's owner reconciles it."),
+            )
         else:
             messages.success(request, _("Assessment submitted. Here is the result."))
     return redirect("assessments:result", pk=pk)

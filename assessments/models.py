@@ -298,6 +298,9 @@ class AssessmentStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     RETURNED = "returned", _("Returned for correction")
     APPROVED = "approved", _("Approved")
+    # A rater's sheet given to its round's reconciliation (docs/client-voice.md §3): scored
+    # for the rater, never reviewed, trended or planned on — the reconciled assessment is.
+    HANDED_IN = "handed_in", _("Handed in for reconciliation")
 
 
 EDITABLE_STATUSES = (AssessmentStatus.DRAFT, AssessmentStatus.RETURNED)
@@ -359,6 +362,12 @@ class Assessment(models.Model):
     quadrant = models.CharField(_("quadrant"), max_length=30, blank=True)
     completeness = models.FloatField(_("completeness"), null=True, blank=True)
     result = models.JSONField(_("result"), null=True, blank=True)
+    # One rater's independent sheet in a round with several raters: seen by that rater
+    # alone, handed in (not submitted) to the round's reconciliation.
+    # (A database default too: the hand-written INSERTs of a draft and an import leave it.)
+    rater_sheet = models.BooleanField(
+        _("rater's sheet"), default=False, db_default=False, editable=False
+    )
 
     class Meta:
         verbose_name = _("assessment")

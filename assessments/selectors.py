@@ -7,7 +7,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any, cast
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from assessments.interchange import structure_from_document
@@ -136,8 +136,11 @@ def questions_by_id(version: QuestionnaireVersion) -> dict[int, Question]:
 
 
 def assessments_visible_to(user: Any) -> QuerySet[Assessment]:
-    """Assessments of the clients the user may see (the one scoping rule of clients)."""
-    return Assessment.objects.filter(visible_through(user, "engagement__client"))
+    """Assessments of the clients the user may see (the one scoping rule of clients); a
+    rater's sheet only to its rater (the others see it in the round's reconciliation)."""
+    return Assessment.objects.filter(visible_through(user, "engagement__client")).exclude(
+        Q(rater_sheet=True) & ~Q(assessor_id=getattr(user, "pk", None))
+    )
 
 
 def previous_assessment(assessment: Assessment) -> Assessment | None:
@@ -266,7 +269,8 @@ def client_page(*, user: Any, pk: int) -> Client:
                     ),
                     Prefetch(
                         "assessments",
-                        queryset=Assessment.objects.select_related("assessor")
+                        queryset=Assessment.objects.filter(rater_sheet=False)
+                        .select_related("assessor")
                         .defer("result")
                         .order_by("-created_at", "-id"),
                     ),

@@ -131,6 +131,17 @@ def text_of(notification: Notification) -> Text:
             },
             reverse("education:agenda"),
         )
+    if kind == NotificationKind.RATING_REQUESTED:
+        sheet = p.get("sheet")
+        return Text(
+            _("Rate %(client)s: your sheet is ready") % {"client": client},
+            _(
+                "%(by)s asks you to rate %(engagement)s for %(client)s on a sheet of your own, "
+                "by %(due)s. Nobody sees it until you hand it in."
+            )
+            % {**values, "engagement": p.get("engagement", ""), "by": p.get("by", "")},
+            reverse("assessments:fill", args=[sheet]) if isinstance(sheet, int) else _client_url(p),
+        )
     if kind == NotificationKind.WEBHOOK_DISABLED:
         return Text(
             _("Webhook endpoint turned off: %(url)s") % {"url": p.get("url", "")},

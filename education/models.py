@@ -485,6 +485,7 @@ class NotificationKind(models.TextChoices):
     REASSESSMENT = "reassessment", _("Reassessment due")
     DIGEST = "digest", _("Weekly digest")
     WEBHOOK_DISABLED = "webhook_disabled", _("Webhook endpoint disabled")
+    RATING_REQUESTED = "rating_requested", _("Asked to rate an engagement")
     # To a client's stakeholder (not a user): their link to answer a round, by e-mail.
     CLIENT_INVITATION = "client_invitation", _("Invitation to give the client's view")
     CLIENT_REMINDER = "client_reminder", _("Reminder to give the client's view")

@@ -16,7 +16,7 @@ from education.services import (
     notifications_write,
     plan_request,
 )
-from voice.models import Invitation
+from voice.models import Invitation, Rater
 from webhooks.models import Endpoint
 
 
@@ -73,5 +73,27 @@ def email_invitations(
                 ),
             )
             for invitation in invitations
+        ]
+    )
+
+
+def ask_raters(sender: Any, *, raters: list[Rater], **kwargs: Any) -> None:
+    """Each new rater of a round hears that a sheet of their own waits for them."""
+    notifications_write(
+        [
+            notification_for(
+                recipient=rater.user,
+                kind=NotificationKind.RATING_REQUESTED,
+                key=f"rating_requested.{rater.round_id}.{rater.user_id}.{rater.sheet_id}",
+                params={
+                    "client": rater.round.engagement.client.name,
+                    "client_id": rater.round.engagement.client_id,
+                    "engagement": rater.round.engagement.get_process_type_display(),
+                    "sheet": rater.sheet_id,
+                    "by": str(rater.added_by or ""),
+                    "due_date": rater.round.closes_on.isoformat(),
+                },
+            )
+            for rater in raters
         ]
     )

@@ -206,3 +206,21 @@ def test_finishing_is_recorded_once(invited):
     finished = invitation_finish(invitation=invitation).finished_at
     assert finished is not None
     assert invitation_finish(invitation=invitation).finished_at == finished
+
+
+def test_finishing_tells_integrations_once_without_the_respondents_name(invited):
+    from webhooks.events import EVENT_TYPES
+    from webhooks.models import Event
+
+    invitation, _secret = invited
+    invitation_finish(invitation=invitation)
+    invitation_finish(invitation=invitation)
+    [event] = Event.objects.filter(type="client_response.received")
+    data = event.payload["data"]
+    assert set(data) == set(EVENT_TYPES["client_response.received"].fields)
+    assert (data["invitation"], data["stakeholder"], data["questions"]) == (
+        invitation.pk,
+        invitation.stakeholder_id,
+        16,
+    )
+    assert "Ana" not in str(event.payload)

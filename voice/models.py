@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assessments.models import Question, QuestionnaireVersion
+from assessments.models import Assessment, Question, QuestionnaireVersion
 from clients.models import Engagement, Stakeholder
 
 
@@ -38,6 +38,16 @@ class Round(models.Model):
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     closes_on = models.DateField(_("closes on"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The supplier's view of the round, when several raters were reconciled into it: a
+    # submitted assessment like any other (scored, reviewed, trended).
+    reconciled = models.OneToOneField(
+        Assessment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reconciled_round",
+        verbose_name=_("reconciled assessment"),
+    )
 
     class Meta:
         verbose_name = _("round")
@@ -140,6 +150,79 @@ class ClientAnswer(models.Model):
                 condition=models.Q(value__isnull=True) | models.Q(value__gte=1, value__lte=5),
                 name="client_answer_level_1_5",
             ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.value}"
+
+
+class Rater(models.Model):
+    """One of the supplier's people rating the engagement in a round, on a sheet of their
+    own (an assessment only they see, handed in rather than submitted)."""
+
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="raters", verbose_name=_("round")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("rater"),
+    )
+    sheet = models.OneToOneField(
+        Assessment, on_delete=models.CASCADE, related_name="rater", verbose_name=_("sheet")
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("added by"),
+    )
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rater")
+        verbose_name_plural = _("raters")
+        ordering = ["round", "added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "user"], name="one_sheet_per_rater_and_round")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.round}"
+
+
+class Decision(models.Model):
+    """The answer a round's owner agreed for a question its raters answered differently,
+    and why: what the reconciled assessment takes."""
+
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("round")
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, related_name="+", verbose_name=_("question")
+    )
+    value = models.JSONField(_("agreed answer"), null=True, blank=True)
+    not_applicable = models.BooleanField(_("not applicable"), default=False)
+    reason = models.TextField(_("why"), max_length=2000)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reconciliation decision")
+        verbose_name_plural = _("reconciliation decisions")
+        ordering = ["round", "question_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "question"], name="one_decision_per_question_and_round"
+            )
         ]
 
     def __str__(self) -> str:

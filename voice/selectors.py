@@ -128,12 +128,15 @@ class RoundGaps:
         return [row for row in self.rows if row.kind != "maturity"]
 
 
-def supplier_view(engagement: Engagement) -> Assessment | None:
-    """The supplier's view a round is compared with: the engagement's latest submitted or
-    approved assessment (a reconciled one, once a round has several raters)."""
+def supplier_view(round: Round) -> Assessment | None:
+    """The supplier's view a round is compared with: its raters' reconciled assessment,
+    else the engagement's latest submitted or approved one."""
+    if round.reconciled_id is not None:
+        return Assessment.objects.select_related("assessor").get(pk=round.reconciled_id)
     return (
-        Assessment.objects.filter(
-            engagement=engagement,
+        Assessment.objects.select_related("assessor")
+        .filter(
+            engagement_id=round.engagement_id,
             status__in=(AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED),
         )
         .order_by("-submitted_at", "-id")
@@ -153,7 +156,7 @@ def round_gaps(round: Round) -> RoundGaps:
         question = questions.get(question_id)
         if question is not None:
             by_invitation[invitation_id][question.code] = value
-    assessment = supplier_view(round.engagement)
+    assessment = supplier_view(round)
     supplier: dict[str, Any] = {}
     if assessment is not None:
         for code, value, not_applicable in assessment.answers.values_list(

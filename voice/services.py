@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -25,8 +26,10 @@ from assessments.selectors import questions_by_id
 from assessments.services import version_to_start
 from clients.models import Engagement, Stakeholder
 from core import languages
+from core.links import site_url
 from voice.models import ClientAnswer, Invitation, Round
 from voice.signals import invitations_issued
+from webhooks.services import event_record
 
 SECONDS_PER_QUESTION = 20  # reading five anchored levels and choosing one
 
@@ -238,13 +241,33 @@ def invitation_for_link(secret: str) -> Invitation | None:
     return invitation
 
 
+@transaction.atomic
 def invitation_finish(*, invitation: Invitation) -> Invitation:
     """The respondent says they are done (they may still correct until the round
-    closes)."""
+    closes); the first time, integrations hear of it (``client_response.received``)."""
     if invitation.finished_at is None:
         invitation.finished_at = timezone.now()
         invitation.save(update_fields=["finished_at"])
+        event_record("client_response.received", response_data(invitation))
     return invitation
+
+
+def response_data(invitation: Invitation) -> dict[str, Any]:
+    """The ``client_response.received`` event's data (webhooks.events): no name or
+    e-mail of the respondent, only the stakeholder's id."""
+    engagement = invitation.round.engagement
+    return {
+        "round": invitation.round_id,
+        "invitation": invitation.pk,
+        "stakeholder": invitation.stakeholder_id,
+        "engagement": engagement.pk,
+        "client": engagement.client_id,
+        "language": invitation.language,
+        "answered": ClientAnswer.objects.filter(invitation=invitation).count(),
+        "questions": len(client_questions(invitation.round.version)),
+        "finished_at": invitation.finished_at,
+        "url": site_url(reverse("clients:voice", args=[engagement.client_id, engagement.pk])),
+    }
 
 
 # --- Answers ----------------------------------------------------------------------------

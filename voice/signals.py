@@ -8,3 +8,4 @@ The notification machinery (education, above) writes the e-mails to its outbox.
 from django.dispatch import Signal
 
 invitations_issued = Signal()  # kwargs: invitations (list[Invitation]), reminder (bool)
+raters_added = Signal()  # kwargs: raters (list[Rater]) — each is asked to fill a sheet

@@ -14,6 +14,27 @@ urlpatterns = [
     path(_voice + "open/", client_voice.round_open, name="voice_open"),
     path(_voice + "<int:round_pk>/invite/", client_voice.invite, name="voice_invite"),
     path(_voice + "<int:round_pk>/close/", client_voice.round_close, name="voice_close"),
+    path(_voice + "<int:round_pk>/raters/", client_voice.rater_add, name="voice_rater_add"),
+    path(
+        _voice + "raters/<int:rater_pk>/remove/",
+        client_voice.rater_remove,
+        name="voice_rater_remove",
+    ),
+    path(
+        _voice + "<int:round_pk>/reconcile/",
+        client_voice.reconcile_page,
+        name="voice_reconcile",
+    ),
+    path(
+        _voice + "<int:round_pk>/reconcile/<int:question_pk>/",
+        client_voice.decision_save,
+        name="voice_decide",
+    ),
+    path(
+        _voice + "<int:round_pk>/reconcile/done/",
+        client_voice.reconcile,
+        name="voice_reconciled",
+    ),
     path(
         _voice + "invitations/<int:invitation_pk>/resend/",
         client_voice.invitation_resend,

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,12 +23,15 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import AuthenticatedHttpRequest
+from accounts.models import User
+from assessments import question_types
+from assessments.models import Answer, AssessmentStatus, Question
 from clients.models import Engagement
 from clients.selectors import engagements_visible_to
 from education.selectors import invitation_emails
-from voice import services
+from voice import reconciliation, services
 from voice.forms import InviteForm, RoundOpenForm
-from voice.models import Invitation, Round
+from voice.models import Invitation, Rater, Round
 from voice.selectors import (
     respondents_of,
     round_gaps,
@@ -90,8 +94,25 @@ def _render(
             invite_form=(invite_form or InviteForm(candidates=candidates))
             if shown.is_open
             else None,
+            raters=_raters(shown),
+            may_reconcile=reconciliation.may_reconcile(shown, request.user),
+            rater_candidates=reconciliation.rater_candidates(shown)
+            if shown.is_open and shown.reconciled_id is None
+            else [],
         )
     return render(request, "clients/voice.html", context, status=status)
+
+
+def _raters(round: Round) -> list[tuple[Rater, int]]:
+    """The round's raters, each with how many questions their sheet answers."""
+    raters = reconciliation.raters_of(round)
+    counts = dict(
+        Answer.objects.filter(assessment__in=[r.sheet_id for r in raters])
+        .values_list("assessment_id")
+        .annotate(n=Count("id"))
+        .values_list("assessment_id", "n")
+    )
+    return [(rater, counts.get(rater.sheet_id, 0)) for rater in raters]
 
 
 @login_required
@@ -217,3 +238,199 @@ def round_close(
     services.round_close(round=round, by=request.user)
     messages.success(request, _("Round closed: its links no longer work; the answers stay."))
     return redirect(_page_url(engagement, round))
+
+
+# --- Raters and reconciliation ------------------------------------------------------------
+
+
+def _refused(request: AuthenticatedHttpRequest, error: ValidationError | PermissionDenied) -> None:
+    if isinstance(error, ValidationError):
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.error(request, str(error) or _("You may not do that."))
+
+
+@login_required
+@require_POST
+def rater_add(
+    request: AuthenticatedHttpRequest, pk: int, engagement_pk: int, round_pk: int
+) -> HttpResponse:
+    engagement = _engagement(request, pk, engagement_pk)
+    round = _round(engagement, round_pk)
+    raw = request.POST.get("user", "")
+    chosen = User.objects.filter(pk=int(raw)).first() if raw.isascii() and raw.isdigit() else None
+    if chosen is None:
+        messages.error(request, _("Choose who rates the round."))
+        return redirect(_page_url(engagement, round) + "#raters")
+    try:
+        reconciliation.rater_add(round=round, user=chosen, by=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        _refused(request, error)
+    else:
+        messages.success(
+            request,
+            _("%(name)s is asked to rate on a sheet of their own.")
+            % {"name": chosen.get_full_name() or chosen.username},
+        )
+    return redirect(_page_url(engagement, round) + "#raters")
+
+
+@login_required
+@require_POST
+def rater_remove(
+    request: AuthenticatedHttpRequest, pk: int, engagement_pk: int, rater_pk: int
+) -> HttpResponse:
+    engagement = _engagement(request, pk, engagement_pk)
+    rater = get_object_or_404(
+        Rater.objects.select_related("round", "sheet", "user"),
+        pk=rater_pk,
+        round__engagement=engagement,
+    )
+    try:
+        reconciliation.rater_remove(rater=rater, by=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        _refused(request, error)
+    else:
+        messages.success(request, _("Rater taken off the round, with their sheet."))
+    return redirect(_page_url(engagement, rater.round) + "#raters")
+
+
+def _shown(question: Question, value: Any, not_applicable: bool) -> str:
+    if not_applicable:
+        return _("Not applicable")
+    if value is None or value == "":
+        return "—"
+    return question_types.get(question.type).shown(question, value)
+
+
+def _reconcile_url(engagement: Engagement, round: Round) -> str:
+    return reverse("clients:voice_reconcile", args=[engagement.client_id, engagement.pk, round.pk])
+
+
+def _render_reconciliation(
+    request: AuthenticatedHttpRequest,
+    engagement: Engagement,
+    round: Round,
+    *,
+    problems: dict[int, dict[str, list[str]]] | None = None,
+    typed: dict[int, dict[str, Any]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    found = reconciliation.reconciliation_of(round)
+    lines: list[dict[str, Any]] = []
+    for line in found.lines:
+        agreed = line.agreed
+        kept = (typed or {}).get(line.question.pk)
+        lines.append(
+            {
+                "line": line,
+                "ratings": [
+                    (r, _shown(line.question, r.value, r.not_applicable)) for r in line.ratings
+                ],
+                "agreed": _shown(line.question, *agreed) if agreed else "—",
+                # What the decision form shows: what was typed (after a refusal), else
+                # the decision, else the proposal.
+                "item": kept
+                or {
+                    "value": agreed[0] if agreed else None,
+                    "not_applicable": bool(agreed and agreed[1]),
+                    "reason": line.decision.reason if line.decision else "",
+                },
+                "errors": (problems or {}).get(line.question.pk, {}),
+                "template": question_types.get(line.question.type).template,
+            }
+        )
+    return render(
+        request,
+        "clients/reconcile.html",
+        {
+            "client": engagement.client,
+            "engagement": engagement,
+            "round": round,
+            "found": found,
+            "far": [entry for entry in lines if entry["line"].far_apart],
+            "near": [entry for entry in lines if not entry["line"].far_apart],
+            "may_reconcile": reconciliation.may_reconcile(round, request.user),
+        },
+        status=status,
+    )
+
+
+def _may_look(request: AuthenticatedHttpRequest, round: Round) -> bool:
+    """A rater sees the others' sheets only once theirs is handed in."""
+    mine = Rater.objects.filter(round=round, user=request.user).select_related("sheet").first()
+    return mine is None or mine.sheet.status == AssessmentStatus.HANDED_IN
+
+
+@login_required
+@require_GET
+def reconcile_page(
+    request: AuthenticatedHttpRequest, pk: int, engagement_pk: int, round_pk: int
+) -> HttpResponse:
+    engagement = _engagement(request, pk, engagement_pk)
+    round = _round(engagement, round_pk)
+    if not _may_look(request, round):
+        messages.info(request, _("Hand in your own sheet first: then you see the others'."))
+        return redirect(_page_url(engagement, round) + "#raters")
+    return _render_reconciliation(request, engagement, round)
+
+
+@login_required
+@require_POST
+def decision_save(
+    request: AuthenticatedHttpRequest,
+    pk: int,
+    engagement_pk: int,
+    round_pk: int,
+    question_pk: int,
+) -> HttpResponse:
+    engagement = _engagement(request, pk, engagement_pk)
+    round = _round(engagement, round_pk)
+    question = get_object_or_404(Question, pk=question_pk, dimension__version=round.version)
+    raw = request.POST.get("value", "")
+    not_applicable = request.POST.get("not_applicable") == "on"
+    value = question_types.get(question.type).parse(raw.strip()) if raw.strip() else None
+    reason = request.POST.get("reason", "")
+    try:
+        reconciliation.decision_record(
+            round=round,
+            question=question,
+            value=value,
+            not_applicable=not_applicable,
+            reason=reason,
+            by=request.user,
+        )
+    except PermissionDenied as error:
+        _refused(request, error)
+    except ValidationError as error:
+        problems = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+        typed = {"value": value, "not_applicable": not_applicable, "reason": reason}
+        return _render_reconciliation(
+            request,
+            engagement,
+            round,
+            problems={question.pk: problems},
+            typed={question.pk: typed},
+            status=400,
+        )
+    else:
+        messages.success(request, _("Agreed answer recorded."))
+    return redirect(_reconcile_url(engagement, round) + f"#question-{question.pk}")
+
+
+@login_required
+@require_POST
+def reconcile(
+    request: AuthenticatedHttpRequest, pk: int, engagement_pk: int, round_pk: int
+) -> HttpResponse:
+    engagement = _engagement(request, pk, engagement_pk)
+    round = _round(engagement, round_pk)
+    try:
+        assessment = reconciliation.round_reconcile(round=round, by=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        _refused(request, error)
+        return redirect(_reconcile_url(engagement, round))
+    messages.success(
+        request, _("Reconciled: this is the round's assessment, scored and submitted.")
+    )
+    return redirect("assessments:result", pk=assessment.pk)

@@ -23,6 +23,10 @@ _ACTION = (
     "due_date", "completed_at", "url",
 )  # fmt: skip
 _CLIENT = ("client", "name", "segment", "size", "country", "owner", "archived", "url")
+_RESPONSE = ("round", "invitation", "stakeholder", "engagement", "client", "language",
+             "answered", "questions", "finished_at", "url")  # fmt: skip
+_ROUND = ("round", "engagement", "client", "assessment", "raters", "within_one", "kappa",
+          "reconciled_at", "url")  # fmt: skip
 _ENGAGEMENT = ("engagement", "client", "client_name", "process_type", "phase",
                "previous_phase", "url")  # fmt: skip
 
@@ -47,6 +51,8 @@ _TYPES = (
     EventType("client.updated", _("A client was changed"), _CLIENT),
     EventType("client.archived", _("A client was archived"), _CLIENT),
     EventType("engagement.phase_changed", _("An engagement changed phase"), _ENGAGEMENT),
+    EventType("client_response.received", _("A client's stakeholder finished a survey"), _RESPONSE),
+    EventType("round.reconciled", _("A round's raters were reconciled"), _ROUND),
 )
 EVENT_TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
 

@@ -18,6 +18,7 @@ from assessments.services.assessments import (
     assessment_submit,
     evidence_from,
     may_edit,
+    sheet_start,
     version_to_start,
 )
 from assessments.services.imports import assessment_import
@@ -50,6 +51,7 @@ __all__ = [
     "evidence_from",
     "may_edit",
     "questionnaire_set_default",
+    "sheet_start",
     "version_copy_to_draft",
     "version_export",
     "version_import",

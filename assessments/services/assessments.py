@@ -188,6 +188,51 @@ def assessment_start(
     return as_written(assessment, answers=[], transitions=[started], dimension_results=[]), True
 
 
+def sheet_start(
+    *, engagement: Engagement, rater: User, version: QuestionnaireVersion
+) -> Assessment:
+    """A rater's own sheet of ``engagement`` on ``version``, for a round with several
+    raters: filled like an assessment, seen by the rater alone, handed in (``submit``)
+    rather than submitted. Refused while the rater has another open assessment of it."""
+    try:
+        with transaction.atomic():
+            sheet = Assessment.objects.create(
+                engagement=engagement, version=version, assessor=rater, rater_sheet=True
+            )
+            AssessmentTransition.objects.create(
+                assessment=sheet, from_status="", to_status=AssessmentStatus.DRAFT, by=rater
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {
+                "user": _(
+                    "%(name)s has an assessment of this engagement open: it must be "
+                    "submitted or handed in first."
+                )
+                % {"name": rater.get_full_name() or rater.username}
+            },
+            code="open_assessment",
+        ) from None
+    return sheet
+
+
+def _hand_in(assessment: Assessment, *, by: User) -> Assessment:
+    """A rater's sheet, locked and complete, is scored for the rater and handed in to its
+    round: no review, education plan, standing or event follows (the reconciled
+    assessment brings them)."""
+    if assessment.assessor_id != by.pk:
+        raise PermissionDenied(_("Only the rater hands in their own sheet."))
+    questions = questions_by_id(assessment.version)
+    answers, experiences = _answers_and_experiences(assessment)
+    rows = score_into(assessment, questions=questions, answers=answers, experiences=experiences)
+    assessment.submitted_at = timezone.now()
+    _transition(assessment, to=AssessmentStatus.HANDED_IN, by=by)
+    assessment.save(update_fields=[*RESULT_FIELDS, "status", "submitted_at", "updated_at"])
+    results = dimension_results_of(assessment, questions, rows)
+    DimensionResult.objects.bulk_create(results)
+    return as_written(assessment, dimension_results=results)
+
+
 def _open_assessment(engagement: Engagement, by: User) -> Assessment | None:
     open_one = Assessment.objects.filter(
         engagement=engagement, assessor=by, status__in=EDITABLE_STATUSES
@@ -450,14 +495,22 @@ def assessment_submit(
 
     Idempotent: submitting an assessment that is already submitted (or approved) returns
     it as it is. A client whose first submit committed but whose answer never arrived (a
-    dropped connection, a proxy's timeout) retries and gets the result, not an error."""
+    dropped connection, a proxy's timeout) retries and gets the result, not an error.
+
+    A rater's sheet is handed in to its round instead (see ``_hand_in``)."""
     assessment = lock_for_write(assessment, scope=scope)
     if not may_edit(assessment, by):
         raise PermissionDenied(_("Only the assessor or a director can submit this assessment."))
-    if assessment.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED):
+    if assessment.status in (
+        AssessmentStatus.SUBMITTED,
+        AssessmentStatus.APPROVED,
+        AssessmentStatus.HANDED_IN,
+    ):
         return assessment
     if not assessment.is_editable:
         raise AssessmentNotEditable()
+    if assessment.rater_sheet:
+        return _hand_in(assessment, by=by)
     questions = questions_by_id(assessment.version)
     # Plain values, not model instances: a submit reads every answer once.
     answers, experiences = _answers_and_experiences(assessment)

@@ -157,3 +157,25 @@ def test_the_demo_has_an_education_history_that_does_not_flood_the_first_dispatc
     before = actions.count()
     seed("--clients", "12")
     assert actions.count() == before
+
+
+def test_a_share_of_engagements_has_the_clients_own_view():
+    from voice.models import ClientAnswer, Invitation, Round
+    from voice.selectors import round_gaps
+
+    call_command("seed_demo", clients=40, stdout=io.StringIO())
+    rounds = list(Round.objects.select_related("engagement__client", "version"))
+    assessed = Engagement.objects.filter(assessments__status="submitted").distinct().count()
+    assert 0 < len(rounds) < assessed
+    assert Invitation.objects.filter(finished_at__isnull=False).exists()
+    assert ClientAnswer.objects.filter(value__isnull=True).exists()  # some "not sure"
+    for invitation in Invitation.objects.select_related("round__engagement__client"):
+        assert invitation.stakeholder.client_id == invitation.round.engagement.client_id
+        expected = "pt-br" if invitation.round.engagement.client.country == "BR" else "es"
+        assert invitation.language == expected
+    gaps = [row.levels for r in rounds for row in round_gaps(r).rows if row.levels is not None]
+    assert gaps  # the demo shows gaps …
+    assert sum(gaps) / len(gaps) > 0  # … clients seeing themselves higher, on the whole
+    before = Round.objects.count()
+    call_command("seed_demo", clients=40, stdout=io.StringIO())
+    assert Round.objects.count() == before  # idempotent

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -21,7 +22,12 @@ from django.utils import timezone
 from accounts.models import Role, User
 from assessments.models import Answer, Assessment, AssessmentStatus, DimensionResult
 from assessments.scoring import NOT_APPLICABLE, score
-from assessments.selectors import default_questionnaire, questions_by_id, structure_for_version
+from assessments.selectors import (
+    default_questionnaire,
+    default_version,
+    questions_by_id,
+    structure_for_version,
+)
 from assessments.services.assessments import evidence_from, result_snapshot
 from clients.models import (
     AuditAction,
@@ -284,6 +290,7 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
         today=today,
     )
 
+    voice = _seed_client_voice(today)
     summaries_rebuild()  # the dashboards' trend and education figures, as of now
     report.rows_created = {
         "engagements": len(engagements),
@@ -295,6 +302,7 @@ def seed_demo(*, clients: int, today: date | None = None) -> SeedReport:
         "assessments": assessments,
         "answers": answers,
         **education,
+        **voice,
     }
     return report
 
@@ -450,3 +458,106 @@ def _seed_assessments(
         total_assessments += len(rows)
         total_answers += len(answer_rows)
     return total_assessments, total_answers, education
+
+
+# --- The client's voice -----------------------------------------------------------------
+
+VOICE_SHARE = 0.3  # of the engagements with a submitted assessment and a stakeholder
+
+
+def _seed_client_voice(today: date) -> dict[str, int]:
+    """A round on about a third of the assessed engagements whose client has a stakeholder
+    with an e-mail: one to three stakeholders invited (in the client's language), most of
+    whom answered the client's questions — often a level above the supplier's answer, as
+    clients tend to see themselves — and some said they were done. No e-mail is written:
+    the demo's links are unknown (resending one e-mails a new link)."""
+    from voice.models import ClientAnswer, Invitation, Round
+    from voice.services import _new_link, client_questions
+
+    version = default_version()
+    if version is None:
+        return {}
+    asked = client_questions(version)
+    latest: dict[int, int] = {}
+    for engagement_id, assessment_id in (
+        Assessment.objects.filter(
+            status__in=(AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED),
+            version=version,
+            engagement__rounds__isnull=True,
+        )
+        .order_by("engagement_id", "submitted_at")
+        .values_list("engagement_id", "id")
+    ):
+        latest[engagement_id] = assessment_id  # the last one wins
+    engagements = Engagement.objects.filter(pk__in=list(latest)).select_related("client")
+    people: dict[int, list[Stakeholder]] = {}
+    for person in Stakeholder.objects.filter(
+        client__engagements__in=list(latest), email__gt=""
+    ).distinct():
+        people.setdefault(person.client_id, []).append(person)
+    chosen = []
+    for engagement in engagements.order_by("pk"):
+        rng = random.Random(f"maturity-voice-{engagement.pk}")
+        if rng.random() < VOICE_SHARE and people.get(engagement.client_id):
+            chosen.append((engagement, rng))
+    supplier: dict[tuple[int, int], Any] = {
+        (assessment_id, question_id): value
+        for assessment_id, question_id, value in Answer.objects.filter(
+            assessment_id__in=[latest[e.pk] for e, _ in chosen],
+            question__in=asked,
+            not_applicable=False,
+        ).values_list("assessment_id", "question_id", "value")
+    }
+    opened = _aware(today - timedelta(days=12))
+    rounds = [
+        Round(
+            engagement=engagement,
+            version=version,
+            opened_by=engagement.client.owner,
+            opened_at=opened,
+            closes_on=today + timedelta(days=rng.randrange(3, 20)),
+        )
+        for engagement, rng in chosen
+    ]
+    Round.objects.bulk_create(rounds, batch_size=BATCH)
+    invitations: list[Invitation] = []
+    planned: list[tuple[Invitation, random.Random, int, float]] = []
+    for round_, (engagement, rng) in zip(rounds, chosen, strict=True):
+        language = "pt-br" if engagement.client.country == "BR" else "es"
+        bias = rng.choice((0.0, 0.5, 1.0, 1.0, 1.5, -0.5))  # how much higher they see it
+        candidates = people[engagement.client_id]
+        for person in rng.sample(candidates, k=min(len(candidates), rng.randrange(1, 4))):
+            nonce, _secret, digest = _new_link()
+            invitation = Invitation(
+                round=round_,
+                stakeholder=person,
+                language=language,
+                nonce=nonce,
+                token_digest=digest,
+                invited_by=engagement.client.owner,
+                created_at=opened,
+                expires_at=timezone.make_aware(datetime.combine(round_.closes_on, time.max)),
+                finished_at=_aware(today - timedelta(days=rng.randrange(0, 10)))
+                if rng.random() < 0.6
+                else None,
+            )
+            invitations.append(invitation)
+            planned.append((invitation, rng, latest[engagement.pk], bias))
+    Invitation.objects.bulk_create(invitations, batch_size=BATCH)
+    answers: list[ClientAnswer] = []
+    for invitation, rng, assessment_id, bias in planned:
+        if invitation.finished_at is None and rng.random() < 0.4:
+            continue  # invited, not answered yet
+        for question in asked:
+            ours = supplier.get((assessment_id, question.pk))
+            if rng.random() < 0.08 or not isinstance(ours, int):
+                value = None  # not sure
+            else:
+                value = max(1, min(5, round(ours + bias + rng.choice((-1, 0, 0, 0, 1)))))
+            answers.append(ClientAnswer(invitation=invitation, question=question, value=value))
+    ClientAnswer.objects.bulk_create(answers, batch_size=BATCH)
+    return {
+        "client rounds": len(rounds),
+        "invitations": len(invitations),
+        "client answers": len(answers),
+    }

@@ -25,6 +25,7 @@ from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required, 
 from assessments import question_types
 from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
 from assessments.models import Answer, Assessment, AssessmentStatus, Question, Questionnaire
+from assessments.result_sections import sections_for
 from assessments.review_queue import PAGE_SIZE as QUEUE_PAGE_SIZE
 from assessments.review_queue import Queue
 from assessments.scoring import compare
@@ -511,6 +512,7 @@ def assessment_result(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             if queue
             else None,
             "can_edit": _may_edit(request, assessment),
+            "extra_sections": sections_for(assessment, request.user),
         },
     )
 

@@ -191,7 +191,8 @@ def test_another_managers_engagement_is_a_404_everywhere(
 
 
 def test_the_gap_against_a_hand_computation(signed_in, engagement, people, manager_a):
-    submitted_assessment(engagement, level=2, by=manager_a)  # our view: level 2 throughout
+    older = submitted_assessment(engagement, level=2, by=manager_a)
+    ours = submitted_assessment(engagement, level=2, by=manager_a)  # level 2 throughout
     round_ = round_open(
         engagement=engagement, by=manager_a, closes_on=timezone.localdate() + timedelta(days=9)
     )
@@ -219,6 +220,12 @@ def test_the_gap_against_a_hand_computation(signed_in, engagement, people, manag
         "+1.5",
     ]
     assert "they see themselves higher" in row.group(0)
+    # The result page of the assessment compared shows the same; an older one does not.
+    result = signed_in.get(reverse("assessments:result", args=[ours.pk])).content.decode()
+    assert "The client's own view" in result
+    assert "+1.5" in result
+    older_page = signed_in.get(reverse("assessments:result", args=[older.pk])).content.decode()
+    assert "The client's own view" not in older_page
     # A dimension nobody answered shows no gap rather than a zero.
     assert re.search(r"Knowledge of the outsourced process</th>\s*<td class=\"num\">—</td>", html)
 
@@ -248,3 +255,48 @@ def test_the_page_reads_a_constant_number_of_statements(
     invite(8)
     with django_assert_max_num_queries(len(few.captured_queries)):
         signed_in.get(page(engagement))
+
+
+def test_the_client_page_shows_the_gap_round_by_round(
+    signed_in, engagement, people, manager_a, django_assert_max_num_queries
+):
+    """Each round is compared with our view as it stood then: the first round with the
+    assessment before it, the second with the one submitted since."""
+    from voice.services import round_close
+
+    submitted_assessment(engagement, level=2, by=manager_a)
+
+    def a_round_answered_at(level):
+        round_ = round_open(
+            engagement=engagement,
+            by=manager_a,
+            closes_on=timezone.localdate() + timedelta(days=9),
+        )
+        asked = {q.code: q for q in client_questions(round_.version)}
+        invitation, _ = invitation_create(
+            round=round_, stakeholder=people["ana"], language="pt-br", by=manager_a
+        )
+        for code in ("gov-1", "gov-2"):
+            client_answer_save(
+                invitation=invitation, question_id=asked[code].pk, value=level, revision=None
+            )
+        return round_
+
+    round_close(round=a_round_answered_at(4), by=manager_a)
+    submitted_assessment(engagement, level=3, by=manager_a)
+    a_round_answered_at(4)
+    url = reverse("clients:detail", args=[engagement.client_id])
+    html = signed_in.get(url).content.decode()
+    row = re.search(
+        r"<th scope=\"row\">Governance and contract management</th>(.*?)</tr>", html, re.S
+    )
+    assert row
+    cells = re.findall(r"<td class=\"num[^\"]*\">(.*?)</td>", row.group(1))
+    assert cells == ["+2.0", "+1.0"]  # ours was level 2, then 3; theirs 4 both times
+
+    with django_assert_max_num_queries(60) as few:
+        signed_in.get(url)
+    round_close(round=Round.objects.get(closed_at__isnull=True), by=manager_a)
+    a_round_answered_at(5)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        signed_in.get(url)

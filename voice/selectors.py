@@ -5,12 +5,15 @@ invited and how far they got, and the perception gap of a round (docs/client-voi
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, time
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
-from assessments.models import Assessment, AssessmentStatus, Questionnaire
+from assessments.models import Answer, Assessment, AssessmentStatus, Questionnaire
 from assessments.perception import LEVEL_POINTS, DimensionGap, perception_gaps
 from assessments.scoring import NOT_APPLICABLE
 from assessments.selectors import questions_by_id, structure_for_version
@@ -128,48 +131,160 @@ class RoundGaps:
         return [row for row in self.rows if row.kind != "maturity"]
 
 
-def supplier_view(round: Round) -> Assessment | None:
-    """The supplier's view a round is compared with: its raters' reconciled assessment,
-    else the engagement's latest submitted or approved one."""
-    if round.reconciled_id is not None:
-        return Assessment.objects.select_related("assessor").get(pk=round.reconciled_id)
-    return (
+def _round_end(round: Round) -> datetime:
+    """When a round stopped (or stops) collecting views."""
+    if round.closed_at is not None:
+        return round.closed_at
+    return timezone.make_aware(datetime.combine(round.closes_on, time.max))
+
+
+def supplier_views(rounds: Sequence[Round]) -> dict[int, Assessment | None]:
+    """The supplier's view each round is compared with: its raters' reconciled
+    assessment, else the engagement's latest submitted or approved assessment by the end
+    of the round (so a past round keeps the comparison it had). One query."""
+    candidates = (
         Assessment.objects.select_related("assessor")
         .filter(
-            engagement_id=round.engagement_id,
-            status__in=(AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED),
+            Q(pk__in=[r.reconciled_id for r in rounds if r.reconciled_id])
+            | Q(
+                engagement_id__in={r.engagement_id for r in rounds},
+                status__in=(AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED),
+            )
         )
-        .order_by("-submitted_at", "-id")
-        .first()
+        .defer("result")
+        .order_by("submitted_at", "id")
     )
+    by_engagement: dict[int, list[Assessment]] = defaultdict(list)
+    by_pk = {}
+    for assessment in candidates:
+        by_engagement[assessment.engagement_id].append(assessment)
+        by_pk[assessment.pk] = assessment
+    views: dict[int, Assessment | None] = {}
+    for round in rounds:
+        if round.reconciled_id is not None:
+            views[round.pk] = by_pk.get(round.reconciled_id)
+            continue
+        end = _round_end(round)
+        before = [
+            a
+            for a in by_engagement[round.engagement_id]
+            if a.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED)
+            and a.submitted_at is not None
+            and a.submitted_at <= end
+        ]
+        views[round.pk] = before[-1] if before else None
+    return views
+
+
+def rounds_gaps(rounds: Sequence[Round]) -> dict[int, RoundGaps]:
+    """The perception gap of each dimension each round asks the client about, for any
+    number of rounds in three queries (questions come from the per-process cache)."""
+    if not rounds:
+        return {}
+    respondents: dict[int, dict[int, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
+    questions_of = {r.pk: questions_by_id(r.version) for r in rounds}
+    for round_id, invitation_id, question_id, value in ClientAnswer.objects.filter(
+        invitation__round__in=[r.pk for r in rounds], value__isnull=False
+    ).values_list("invitation__round_id", "invitation_id", "question_id", "value"):
+        question = questions_of[round_id].get(question_id)
+        if question is not None:
+            respondents[round_id][invitation_id][question.code] = value
+    views = supplier_views(rounds)
+    answers: dict[int, dict[str, Any]] = defaultdict(dict)
+    for assessment_id, code, value, not_applicable in (
+        Answer.objects.filter(assessment_id__in={a.pk for a in views.values() if a is not None})
+        .exclude(question__client={})  # only the questions asked of the client
+        .values_list("assessment_id", "question__code", "value", "not_applicable")
+    ):
+        answers[assessment_id][code] = NOT_APPLICABLE if not_applicable else value
+    found = {}
+    for round in rounds:
+        questions = questions_of[round.pk]
+        client_codes = {q.code for q in questions.values() if q.asked_of_the_client}
+        assessment = views[round.pk]
+        ours = answers.get(assessment.pk, {}) if assessment is not None else {}
+        theirs = list(respondents[round.pk].values())
+        gaps = perception_gaps(
+            structure_for_version(round.version),
+            client_codes,
+            theirs,
+            {code: v for code, v in ours.items() if code in client_codes},
+        )
+        dimensions = {q.dimension.code: q.dimension for q in questions.values()}
+        found[round.pk] = RoundGaps(
+            rows=[
+                GapRow(g.code, dimensions[g.code].name, dimensions[g.code].kind, g) for g in gaps
+            ],
+            supplier_assessment=assessment,
+            respondents=len(theirs),
+        )
+    return found
 
 
 def round_gaps(round: Round) -> RoundGaps:
     """The perception gap of each dimension the round asks the client about."""
-    version = round.version
-    questions = questions_by_id(version)
-    client_codes = {q.code for q in questions.values() if q.asked_of_the_client}
-    by_invitation: dict[int, dict[str, Any]] = defaultdict(dict)
-    for invitation_id, question_id, value in ClientAnswer.objects.filter(
-        invitation__round=round, value__isnull=False
-    ).values_list("invitation_id", "question_id", "value"):
-        question = questions.get(question_id)
-        if question is not None:
-            by_invitation[invitation_id][question.code] = value
-    assessment = supplier_view(round)
-    supplier: dict[str, Any] = {}
-    if assessment is not None:
-        for code, value, not_applicable in assessment.answers.values_list(
-            "question__code", "value", "not_applicable"
-        ):
-            if code in client_codes:
-                supplier[code] = NOT_APPLICABLE if not_applicable else value
-    gaps = perception_gaps(
-        structure_for_version(version), client_codes, list(by_invitation.values()), supplier
+    return rounds_gaps([round])[round.pk]
+
+
+@dataclass(frozen=True)
+class GapsOverTime:
+    """An engagement's rounds (oldest first) and, per maturity dimension, each round's
+    gap in levels: what the client page shows."""
+
+    engagement: Engagement
+    rounds: list[Round]
+    dimensions: list[tuple[str, dict[str, str], list[float | None]]]  # code, name, gaps
+
+
+def gaps_over_time(engagements: Sequence[Engagement], *, last: int = 6) -> list[GapsOverTime]:
+    """For each engagement with a round, its ``last`` rounds' gaps side by side (four
+    queries, whatever the number of engagements and rounds)."""
+    rounds_by: dict[int, list[Round]] = defaultdict(list)
+    for round in (
+        Round.objects.filter(engagement__in=[e.pk for e in engagements])
+        .select_related("version")
+        .order_by("opened_at", "id")
+    ):
+        rounds_by[round.engagement_id].append(round)
+    shown = {e: rounds_by[e.pk][-last:] for e in engagements if rounds_by.get(e.pk)}
+    gaps = rounds_gaps([r for rounds in shown.values() for r in rounds])
+    result = []
+    for engagement, rounds in shown.items():
+        order: dict[str, tuple[dict[str, str], list[float | None]]] = {}
+        for index, round in enumerate(rounds):
+            for row in gaps[round.pk].maturity:
+                _name, values = order.setdefault(row.code, (row.name, [None] * len(rounds)))
+                values[index] = row.levels
+        result.append(
+            GapsOverTime(
+                engagement,
+                rounds,
+                [(code, name, values) for code, (name, values) in order.items()],
+            )
+        )
+    return result
+
+
+def result_gap_section(assessment: Assessment, user: Any) -> tuple[str, dict[str, Any]] | None:
+    """The result page's perception gap: the latest of the engagement's last rounds that
+    compares the client's answers with this assessment (assessments.result_sections)."""
+    if assessment.rater_sheet:
+        return None
+    rounds = list(
+        Round.objects.filter(engagement_id=assessment.engagement_id)
+        .select_related("version")
+        .order_by("-opened_at", "-id")[:6]
     )
-    dimensions = {q.dimension.code: q.dimension for q in questions.values()}
-    return RoundGaps(
-        rows=[GapRow(g.code, dimensions[g.code].name, dimensions[g.code].kind, g) for g in gaps],
-        supplier_assessment=assessment,
-        respondents=len(by_invitation),
-    )
+    if not rounds:
+        return None
+    gaps = rounds_gaps(rounds)
+    for round in rounds:
+        found = gaps[round.pk]
+        compared = found.supplier_assessment
+        if found.respondents and compared is not None and compared.pk == assessment.pk:
+            return "clients/_result_gap.html", {
+                "round": round,
+                "gaps": found,
+                "engagement": assessment.engagement,
+            }
+    return None

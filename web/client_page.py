@@ -46,6 +46,7 @@ from clients.selectors import client_history, clients_visible_to
 from core.forms import attach_errors
 from core.htmx import is_htmx
 from education.selectors import client_plan, dimension_names, uplift_by_action_type
+from voice.selectors import gaps_over_time
 
 # --- The client page ------------------------------------------------------------------------
 
@@ -66,6 +67,7 @@ def client_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "today": timezone.localdate(),
             "next": reverse("clients:detail", args=[client.pk]) + "#plan",
             "sections": {key: section_context(request, client, key) for key in SECTIONS},
+            "voice": gaps_over_time(list(client.engagements.all())),
         },
     )
 

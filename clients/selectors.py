@@ -44,6 +44,17 @@ def visible_through(user: Any, path: str = "") -> Q:
     return owned | Q(Exists(membership))
 
 
+def people_who_see(client: Client) -> QuerySet[User]:
+    """The active users who may see ``client`` — visible_through read the other way:
+    directors, administrators and superusers, its owner and its team. One query."""
+    return User.objects.filter(is_active=True).filter(
+        Q(role__in=(Role.DIRECTOR, Role.ADMINISTRATOR))
+        | Q(is_superuser=True)
+        | Q(pk=client.owner_id)
+        | Q(pk__in=client.team_members.values("pk"))
+    )
+
+
 def clients_visible_to(user: Any) -> QuerySet[Client]:
     """The clients ``user`` may see (see visible_through)."""
     return Client.objects.filter(visible_through(user))

@@ -318,3 +318,20 @@ def test_another_managers_round_is_a_404(client, round_, manager_b):
         == 404
     )
     assert client.post(voice_url(round_, "voice_reconciled", round_.pk)).status_code == 404
+
+
+def test_who_may_rate_is_who_sees_the_client(a_client, manager_a, manager_b, director, teammate):
+    from accounts.models import User
+    from clients.selectors import clients_visible_to, people_who_see
+    from tests.factories import DirectorFactory
+
+    DirectorFactory(is_active=False)
+    AccountManagerFactory(is_superuser=True)
+    seeing = {
+        user.pk
+        for user in User.objects.all()
+        if clients_visible_to(user).filter(pk=a_client.pk).exists()
+    }
+    assert set(people_who_see(a_client).values_list("pk", flat=True)) == seeing
+    assert {manager_a.pk, director.pk, teammate.pk} <= seeing
+    assert manager_b.pk not in seeing

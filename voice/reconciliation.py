@@ -16,7 +16,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -34,9 +33,10 @@ from assessments.perception import Agreement, agreement, far_apart, level_of
 from assessments.scoring import QuestionSpec
 from assessments.selectors import questions_by_id, structure_for_version
 from assessments.services import AnswerInput, assessment_import, sheet_start
-from clients.selectors import clients_visible_to
+from clients.selectors import clients_visible_to, people_who_see
 from core.links import site_url
 from voice.models import Decision, Rater, Round
+from voice.services import page_path
 from voice.signals import raters_added
 from webhooks.services import event_record
 
@@ -67,13 +67,11 @@ def raters_of(round: Round) -> list[Rater]:
 def rater_candidates(round: Round) -> list[User]:
     """Active people who may see the client and do not rate the round yet."""
     already = Rater.objects.filter(round=round).values("user_id")
-    return [
-        user
-        for user in User.objects.filter(is_active=True)
+    return list(
+        people_who_see(round.engagement.client)
         .exclude(pk__in=already)
         .order_by("first_name", "last_name", "username")
-        if clients_visible_to(user).filter(pk=round.engagement.client_id).exists()
-    ]
+    )
 
 
 def rater_add(*, round: Round, user: User, by: User) -> Rater:
@@ -381,5 +379,5 @@ def round_data(round: Round, figures: Agreement, raters: int) -> dict[str, Any]:
         "within_one": figures.within_one,
         "kappa": figures.kappa,
         "reconciled_at": timezone.now(),
-        "url": site_url(reverse("clients:voice", args=[engagement.client_id, engagement.pk])),
+        "url": site_url(page_path(engagement)),
     }

@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from assessments.models import Answer, Assessment, AssessmentStatus, Questionnaire
 from assessments.perception import LEVEL_POINTS, DimensionGap, perception_gaps
@@ -19,7 +18,7 @@ from assessments.scoring import NOT_APPLICABLE
 from assessments.selectors import questions_by_id, structure_for_version
 from clients.models import Engagement, Stakeholder
 from voice.models import ClientAnswer, Invitation, Round
-from voice.services import client_questions
+from voice.services import client_questions, round_ends_at
 
 # A gap this wide (in levels) is worth a conversation: shown apart on the pages.
 WIDE_GAP_LEVELS = 1.0
@@ -135,7 +134,7 @@ def _round_end(round: Round) -> datetime:
     """When a round stopped (or stops) collecting views."""
     if round.closed_at is not None:
         return round.closed_at
-    return timezone.make_aware(datetime.combine(round.closes_on, time.max))
+    return round_ends_at(round)
 
 
 def supplier_views(rounds: Sequence[Round]) -> dict[int, Assessment | None]:

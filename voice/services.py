@@ -79,8 +79,15 @@ def client_questions(version: QuestionnaireVersion) -> list[Question]:
     return [q for q in questions_by_id(version).values() if q.asked_of_the_client]
 
 
-def _end_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.max))
+def round_ends_at(round: Round) -> datetime:
+    """The end of the round's closing day: when its links expire."""
+    return timezone.make_aware(datetime.combine(round.closes_on, time.max))
+
+
+def page_path(engagement: Engagement) -> str:
+    """The engagement's "Client's view" page (web/client_voice.py), where managers follow
+    its rounds: what e-mails and events link to."""
+    return reverse("clients:voice", args=[engagement.client_id, engagement.pk])
 
 
 # --- Rounds -----------------------------------------------------------------------------
@@ -148,7 +155,7 @@ def invitation_create(
                 nonce=nonce,
                 token_digest=digest,
                 invited_by=by,
-                expires_at=_end_of(round.closes_on),
+                expires_at=round_ends_at(round),
             )
             invitations_issued.send(Invitation, invitations=[invitation], reminder=False)
     except IntegrityError:
@@ -266,7 +273,7 @@ def response_data(invitation: Invitation) -> dict[str, Any]:
         "answered": ClientAnswer.objects.filter(invitation=invitation).count(),
         "questions": len(client_questions(invitation.round.version)),
         "finished_at": invitation.finished_at,
-        "url": site_url(reverse("clients:voice", args=[engagement.client_id, engagement.pk])),
+        "url": site_url(page_path(engagement)),
     }
 
 

@@ -50,7 +50,7 @@ def _engagement(request: AuthenticatedHttpRequest, pk: int, engagement_pk: int) 
 
 
 def _page_url(engagement: Engagement, round: Round | None = None) -> str:
-    url = reverse("clients:voice", args=[engagement.client_id, engagement.pk])
+    url = services.page_path(engagement)
     return url if round is None else f"{url}?round={round.pk}"
 
 

@@ -472,7 +472,7 @@ def _seed_client_voice(today: date) -> dict[str, int]:
     clients tend to see themselves — and some said they were done. No e-mail is written:
     the demo's links are unknown (resending one e-mails a new link)."""
     from voice.models import ClientAnswer, Invitation, Round
-    from voice.services import _new_link, client_questions
+    from voice.services import _new_link, client_questions, round_ends_at
 
     version = default_version()
     if version is None:
@@ -536,7 +536,7 @@ def _seed_client_voice(today: date) -> dict[str, int]:
                 token_digest=digest,
                 invited_by=engagement.client.owner,
                 created_at=opened,
-                expires_at=timezone.make_aware(datetime.combine(round_.closes_on, time.max)),
+                expires_at=round_ends_at(round_),
                 finished_at=_aware(today - timedelta(days=rng.randrange(0, 10)))
                 if rng.random() < 0.6
                 else None,

@@ -226,11 +226,30 @@ def _hand_in(assessment: Assessment, *, by: User) -> Assessment:
     answers, experiences = _answers_and_experiences(assessment)
     rows = score_into(assessment, questions=questions, answers=answers, experiences=experiences)
     assessment.submitted_at = timezone.now()
-    _transition(assessment, to=AssessmentStatus.HANDED_IN, by=by)
+    results = _store_result(
+        assessment, to=AssessmentStatus.HANDED_IN, by=by, questions=questions, rows=rows
+    )
+    return as_written(assessment, dimension_results=results)
+
+
+def _store_result(
+    assessment: Assessment,
+    *,
+    to: str,
+    by: User,
+    questions: dict[int, Question],
+    rows: list[DimensionRow],
+    replacing: bool = False,
+) -> list[DimensionResult]:
+    """Through the ORM: the scored assessment in its new status, its step in the history
+    and its dimension rows (``replacing`` those of an earlier submit)."""
+    _transition(assessment, to=to, by=by)
     assessment.save(update_fields=[*RESULT_FIELDS, "status", "submitted_at", "updated_at"])
+    if replacing:
+        DimensionResult.objects.filter(assessment=assessment).delete()
     results = dimension_results_of(assessment, questions, rows)
     DimensionResult.objects.bulk_create(results)
-    return as_written(assessment, dimension_results=results)
+    return results
 
 
 def _open_assessment(engagement: Engagement, by: User) -> Assessment | None:
@@ -525,12 +544,15 @@ def assessment_submit(
         return as_written(
             assessment, dimension_results=dimension_results_of(assessment, questions, rows)
         )
-    _transition(assessment, to=AssessmentStatus.SUBMITTED, by=by)
-    assessment.save(update_fields=[*RESULT_FIELDS, "status", "submitted_at", "updated_at"])
-    if resubmission:  # after a return: the first submit's dimension rows are replaced
-        DimensionResult.objects.filter(assessment=assessment).delete()
-    results = dimension_results_of(assessment, questions, rows)
-    DimensionResult.objects.bulk_create(results)
+    # After a return, the first submit's dimension rows are replaced.
+    results = _store_result(
+        assessment,
+        to=AssessmentStatus.SUBMITTED,
+        by=by,
+        questions=questions,
+        rows=rows,
+        replacing=resubmission,
+    )
     assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
     event_record("assessment.submitted", assessment_data(assessment))
     return as_written(assessment, dimension_results=results)

@@ -51,7 +51,7 @@ class VisibleEngagementField(serializers.PrimaryKeyRelatedField):
     """An engagement id resolved only among the engagements the requesting user may see."""
 
     def get_queryset(self) -> QuerySet[Engagement]:
-        return engagements_visible_to(_requesting_user(self.context))
+        return engagements_visible_to(_requesting_user(self.context)).select_related("client")
 
 
 # --- Serializers ----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from api.serializers import service_errors_as_drf
-from clients.selectors import engagements_visible_to
+from clients.serializers import VisibleEngagementField
 from education import services
 from education.filters import EducationActionFilter
 from education.messages import text_of
@@ -40,12 +40,6 @@ from education.models import (
     PlaybookRule,
 )
 from education.selectors import action_list, notifications_of, playbooks
-
-
-class VisibleEngagementField(serializers.PrimaryKeyRelatedField):
-    def get_queryset(self) -> Any:
-        request = self.context.get("request")
-        return engagements_visible_to(getattr(request, "user", None)).select_related("client")
 
 
 class EducationActionSerializer(serializers.ModelSerializer):

@@ -17,6 +17,7 @@ from clients.api import (
 )
 from dashboards.api import MyDashboardView, PortfolioDashboardView
 from education.api import EducationActionViewSet, NotificationViewSet, PlaybookViewSet
+from voice.api import ClientResponseViewSet, InvitationViewSet, RaterViewSet, RoundViewSet
 from webhooks.api import EndpointViewSet
 
 router = DefaultRouter()
@@ -33,6 +34,10 @@ router.register(
 router.register("education-actions", EducationActionViewSet, basename="education-action")
 router.register("playbooks", PlaybookViewSet, basename="playbook")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("rounds", RoundViewSet, basename="round")
+router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("client-responses", ClientResponseViewSet, basename="client-response")
+router.register("raters", RaterViewSet, basename="rater")
 router.register("webhook-endpoints", EndpointViewSet, basename="webhook-endpoint")
 
 urlpatterns = [

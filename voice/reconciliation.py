@@ -48,6 +48,13 @@ def may_reconcile(round: Round, user: User) -> bool:
     return round.opened_by_id == user.pk or user_has_role(user, DIRECTORS)
 
 
+def may_see_sheets(round: Round, user: User) -> bool:
+    """Raters fill independently: one sees the others' sheets (the reconciliation) only
+    once their own is handed in; people who do not rate the round see them at once."""
+    mine = Rater.objects.filter(round=round, user=user).select_related("sheet").first()
+    return mine is None or mine.sheet.status == AssessmentStatus.HANDED_IN
+
+
 def _check_changeable(round: Round) -> None:
     if round.reconciled_id is not None:
         raise ValidationError(_("This round is already reconciled."), code="reconciled")

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import AuthenticatedHttpRequest
 from accounts.models import User
 from assessments import question_types
-from assessments.models import Answer, AssessmentStatus, Question
+from assessments.models import Answer, Question
 from clients.models import Engagement
 from clients.selectors import engagements_visible_to
 from education.selectors import invitation_emails
@@ -356,12 +356,6 @@ def _render_reconciliation(
     )
 
 
-def _may_look(request: AuthenticatedHttpRequest, round: Round) -> bool:
-    """A rater sees the others' sheets only once theirs is handed in."""
-    mine = Rater.objects.filter(round=round, user=request.user).select_related("sheet").first()
-    return mine is None or mine.sheet.status == AssessmentStatus.HANDED_IN
-
-
 @login_required
 @require_GET
 def reconcile_page(
@@ -369,7 +363,7 @@ def reconcile_page(
 ) -> HttpResponse:
     engagement = _engagement(request, pk, engagement_pk)
     round = _round(engagement, round_pk)
-    if not _may_look(request, round):
+    if not reconciliation.may_see_sheets(round, request.user):
         messages.info(request, _("Hand in your own sheet first: then you see the others'."))
         return redirect(_page_url(engagement, round) + "#raters")
     return _render_reconciliation(request, engagement, round)

@@ -39,6 +39,15 @@ class TilesSerializer(serializers.Serializer):
     guarded_novices = serializers.IntegerField()
     guarded_share = serializers.FloatField(allow_null=True, help_text="Percent of assessed.")
     overdue_actions = serializers.IntegerField()
+    heard = serializers.IntegerField(
+        help_text="Engagements with a perception gap: their client answered a round."
+    )
+    average_gap = serializers.FloatField(
+        allow_null=True, help_text="The mean of their maturity gaps, in levels."
+    )
+    wide_gaps = serializers.IntegerField(
+        help_text="Of those, how many see a maturity dimension a level or more apart."
+    )
 
 
 class LevelSerializer(serializers.Serializer):
@@ -74,6 +83,12 @@ class HeatCellSerializer(serializers.Serializer):
     kind = serializers.CharField()
     average = serializers.FloatField(allow_null=True)
     engagements = serializers.IntegerField()
+    gap = serializers.FloatField(
+        allow_null=True,
+        help_text="The mean perception gap in levels (the client's view minus ours): "
+        "positive when clients rate themselves higher.",
+    )
+    heard = serializers.IntegerField(help_text="Engagements with a gap on this dimension.")
 
 
 class AtRiskItemSerializer(serializers.Serializer):

@@ -42,3 +42,7 @@ class DashboardsConfig(AppConfig):
             receivers.slots_on_publish, dispatch_uid="dashboards.slots_on_publish"
         )
         post_migrate.connect(receivers.build_after_migrate, sender=self)
+
+        from voice.signals import round_changed
+
+        round_changed.connect(receivers.gap_on_round_change, dispatch_uid="dashboards.gap_round")

@@ -25,6 +25,10 @@ class StandingCount(NamedTuple):
     defensiveness_sum: float | None
     defensiveness_n: int
     at_risk: int
+    heard: int  # with a perception gap (the client's view), in the period
+    gap_sum: float | None  # of the standings' mean maturity gaps, in points
+    gap_n: int
+    gap_wide: int  # with a maturity gap of a level or more either way
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,12 @@ class Tiles:
     guarded_novices: int
     guarded_share: float | None  # percent of the assessed
     overdue_actions: int
+    # The client's view (docs/client-voice.md §4): engagements with a perception gap, the
+    # mean of their maturity gaps in levels (positive: clients rate themselves higher than
+    # we do), and how many have a maturity dimension a level or more apart.
+    heard: int = 0
+    average_gap: float | None = None
+    wide_gaps: int = 0
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,19 @@ class HeatCell:
     kind: str
     average: float | None
     engagements: int
+    gap: float | None = None  # the mean perception gap, in levels (client − supplier)
+    heard: int = 0  # engagements with a gap on this dimension
+
+    @property
+    def gap_shade(self) -> str:
+        """The gap's colour: ``up-N`` (the client sees itself higher) or ``down-N``, N
+        half-levels (at most 4), ``even`` under a quarter of a level; a stylesheet class."""
+        if self.gap is None:
+            return ""
+        steps = min(4, round(abs(self.gap) * 2))
+        if not steps:
+            return "even"
+        return f"{'up' if self.gap > 0 else 'down'}-{steps}"
 
     @property
     def shade(self) -> int:

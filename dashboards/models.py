@@ -101,6 +101,38 @@ class Standing(FilterAttributes):
     d14 = models.FloatField(null=True)
     d15 = models.FloatField(null=True)
     d16 = models.FloatField(null=True)
+    # The perception gap (docs/client-voice.md §4): of the engagement's latest round with
+    # respondents and a supplier's view, the client's mean minus ours per dimension, in
+    # points, in the same slots (dashboards.gaps keeps these). Database defaults: the
+    # submit's one-statement upsert does not name them.
+    gap_round = models.ForeignKey(
+        "voice.Round",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("round of the gap"),
+    )
+    gap_respondents = models.PositiveSmallIntegerField(_("respondents"), db_default=0)
+    # The mean of the maturity dimensions' gaps (points), and whether any of them is a
+    # level or more either way: what the dashboard's tile counts.
+    gap_mean = models.FloatField(_("mean maturity gap"), null=True)
+    gap_wide = models.BooleanField(_("a wide maturity gap"), db_default=False)
+    g01 = models.FloatField(null=True)
+    g02 = models.FloatField(null=True)
+    g03 = models.FloatField(null=True)
+    g04 = models.FloatField(null=True)
+    g05 = models.FloatField(null=True)
+    g06 = models.FloatField(null=True)
+    g07 = models.FloatField(null=True)
+    g08 = models.FloatField(null=True)
+    g09 = models.FloatField(null=True)
+    g10 = models.FloatField(null=True)
+    g11 = models.FloatField(null=True)
+    g12 = models.FloatField(null=True)
+    g13 = models.FloatField(null=True)
+    g14 = models.FloatField(null=True)
+    g15 = models.FloatField(null=True)
+    g16 = models.FloatField(null=True)
 
     class Meta:
         verbose_name = _("standing")
@@ -116,6 +148,10 @@ SLOTS = 16
 
 def slot_column(slot: int) -> str:
     return f"d{slot:02d}"
+
+
+def gap_column(slot: int) -> str:
+    return f"g{slot:02d}"
 
 
 class DimensionSlot(models.Model):

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from assessments.models import Assessment
 from clients.models import Client, Engagement
-from dashboards import standings, tasks
+from dashboards import gaps, standings, tasks
 from dashboards.models import Standing
 from dashboards.slots import ensure_published_slots, ensure_slots
 
@@ -57,3 +57,9 @@ def build_after_migrate(sender: Any, **kwargs: Any) -> None:
     ensure_published_slots()
     if not Standing.objects.exists() and standings.counted().exists():
         standings.standings_rebuild()
+
+
+def gap_on_round_change(sender: Any, *, round: Any, **kwargs: Any) -> None:
+    """A round's gap may have moved (a respondent done, reconciled, closed): its
+    engagement's standing follows, in the same transaction."""
+    gaps.gaps_refresh([round.engagement_id])

@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 from accounts.access import DIRECTORS, user_has_role
 from assessments.i18n import localized
 from assessments.models import Dimension, QuestionnaireVersion, VersionStatus
+from assessments.perception import LEVEL_POINTS
 from assessments.scoring import LEVEL_NAMES, Quadrant
 from clients.models import Client, Engagement
 from dashboards.figures import (
@@ -69,6 +70,7 @@ from dashboards.models import (
     SummaryState,
     TrendCell,
     UpliftCell,
+    gap_column,
     slot_column,
 )
 from dashboards.summaries import state, summaries_rebuild
@@ -202,10 +204,18 @@ def standing_counts(scope: Scope) -> list[StandingCount]:
             defensiveness_sum=Sum("defensiveness_index", filter=in_period),
             defensiveness_n=Count("defensiveness_index", filter=in_period),
             at_risk=Count("pk", filter=scope.at_risk_q()),
+            heard=Count("gap_round", filter=in_period),
+            gap_sum=Sum("gap_mean", filter=in_period),
+            gap_n=Count("gap_mean", filter=in_period),
+            gap_wide=Count("pk", filter=_both(in_period, Q(gap_wide=True))),
         )
         .order_by()
     )
     return [StandingCount(*row) for row in rows]
+
+
+def _both(first: Q | None, second: Q) -> Q:
+    return second if first is None else first & second
 
 
 def tiles(scope: Scope, counts: list[StandingCount], *, overdue_actions: int) -> Tiles:
@@ -226,6 +236,11 @@ def tiles(scope: Scope, counts: list[StandingCount], *, overdue_actions: int) ->
         guarded_novices=guarded,
         guarded_share=round(100 * guarded / assessed, 1) if assessed else None,
         overdue_actions=overdue_actions,
+        heard=sum(r.heard for r in counts),
+        average_gap=_ratio(
+            sum(r.gap_sum or 0.0 for r in counts) / LEVEL_POINTS, sum(r.gap_n for r in counts)
+        ),
+        wide_gaps=sum(r.gap_wide for r in counts),
     )
 
 
@@ -340,7 +355,8 @@ def dimensions() -> list[Column]:
 
 def heatmap(scope: Scope, columns: list[Column] | None = None) -> tuple[HeatCell, ...]:
     """Average latest score per (segment or engagement type) × dimension, over the
-    standings' dimension columns. One query (``columns`` carry their slots)."""
+    standings' dimension columns, with the mean perception gap of those with one (in
+    levels). One query (``columns`` carry their slots)."""
     columns = dimensions() if columns is None else columns
     columns = [c for c in columns if c.slot]
     if not columns:
@@ -351,6 +367,8 @@ def heatmap(scope: Scope, columns: list[Column] | None = None) -> tuple[HeatCell
         assert column.slot is not None  # kept above
         aggregates[f"a{i}"] = Avg(slot_column(column.slot))
         aggregates[f"n{i}"] = Count(slot_column(column.slot))
+        aggregates[f"g{i}"] = Avg(gap_column(column.slot))
+        aggregates[f"h{i}"] = Count(gap_column(column.slot))
     # Only engagements assessed with the questionnaire whose dimensions these are.
     rows = (
         scope.standings()
@@ -360,7 +378,15 @@ def heatmap(scope: Scope, columns: list[Column] | None = None) -> tuple[HeatCell
         .order_by(group)
     )
     return tuple(
-        HeatCell(row[group], column.code, column.kind, _round(row[f"a{i}"]), row[f"n{i}"])
+        HeatCell(
+            row[group],
+            column.code,
+            column.kind,
+            _round(row[f"a{i}"]),
+            row[f"n{i}"],
+            None if row[f"g{i}"] is None else _round(row[f"g{i}"] / LEVEL_POINTS),
+            row[f"h{i}"],
+        )
         for row in rows
         for i, column in enumerate(columns)
         if row[f"n{i}"]

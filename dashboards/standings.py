@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from assessments.models import Assessment, AssessmentStatus, DimensionResult
 from clients.models import Client, Engagement
 from core.sql import one_line, prepared_cursor
+from dashboards.gaps import gaps_refresh
 from dashboards.models import SLOTS, Standing, slot_column
 from dashboards.slots import slot_map, slot_maps
 from education import cadence
@@ -304,4 +305,5 @@ def standings_rebuild(engagement_ids: Iterable[int] | None = None) -> int:
             )
             for last, before in batch
         )
+    gaps_refresh(ids)
     return len(chosen)

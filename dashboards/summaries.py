@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from core.bulk import write_rows
 from dashboards.filters import PERIODS, Filters
+from dashboards.gaps import gaps_refresh
 from dashboards.models import EffortCell, SummaryState, TrendCell, UpliftCell
 from dashboards.standings import counted
 from education.models import ActionStatus, EducationAction
@@ -70,6 +71,7 @@ def summaries_rebuild(
     UpliftCell.objects.all().delete()
     _trend()
     _education(moment)
+    gaps_refresh()  # answers still being typed, assessments submitted during a round
     SummaryState.objects.all().delete()
     return SummaryState.objects.create(
         refreshed_at=moment, seconds=round(time.perf_counter() - started, 3)

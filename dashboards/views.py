@@ -174,12 +174,26 @@ def _heatmap_grid(figures: Figures) -> dict[str, Any]:
         if cell.dimension not in dimensions:
             dimensions.append(cell.dimension)
         groups.setdefault(cell.group, {})[cell.dimension] = cell
+    rows = [
+        {"label": label(group), "cells": [cells.get(code) for code in dimensions]}
+        for group, cells in sorted(groups.items(), key=lambda item: label(item[0]))
+    ]
+    # The perception gap's grid: the dimensions and groups some client's view reached.
+    gap_codes = [
+        c for c in dimensions if any(cell.heard for cell in figures.heatmap if cell.dimension == c)
+    ]
+    gap_rows = [
+        {"label": row["label"], "cells": [cells.get(code) for code in gap_codes]}
+        for (group, cells), row in zip(
+            sorted(groups.items(), key=lambda item: label(item[0])), rows, strict=True
+        )
+        if any(cell.heard for cell in cells.values())
+    ]
     return {
         "columns": [{"code": code, "name": names.get(code, code)} for code in dimensions],
-        "rows": [
-            {"label": label(group), "cells": [cells.get(code) for code in dimensions]}
-            for group, cells in sorted(groups.items(), key=lambda item: label(item[0]))
-        ],
+        "rows": rows,
+        "gap_columns": [{"code": code, "name": names.get(code, code)} for code in gap_codes],
+        "gap_rows": gap_rows,
     }
 
 

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from statistics import mean
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -506,16 +507,37 @@ def test_the_dashboard_asks_the_same_number_of_queries_for_1000_and_10000_client
         return figures_queries.count, page_queries.count
 
     from dashboards.summaries import summaries_rebuild
+    from voice.models import Round
+
+    def hear_a_third() -> None:
+        """A third of the engagements have heard their client (the gap's columns; the
+        rebuild clears them, as no client answered here)."""
+        round_ = Round.objects.create(
+            engagement=Standing.objects.first().engagement,
+            version=version,
+            closes_on=timezone.localdate() + timedelta(days=9),
+            closed_at=timezone.now(),
+        )
+        Standing.objects.alias(third=F("engagement_id") % 3).filter(third=0).update(
+            gap_round=round_, gap_respondents=2, gap_mean=12.5, g01=25.0
+        )
 
     _bulk_portfolio(1000, 0, owner, version)
     summaries_rebuild()
+    hear_a_third()
     small = count()
     _bulk_portfolio(9000, 1000, owner, version)
     summaries_rebuild()
+    hear_a_third()
     large = count()
     assert Standing.objects.count() == 10_000
     assert small == large
     assert small[0] == 10  # one query a figure: see dashboards.selectors.portfolio
+    # The perception gap comes with the standings' queries (a third heard their client).
+    figures = selectors.portfolio(Scope(user=director, filters=Filters(period="all")))
+    assert figures.tiles.heard == Standing.objects.filter(gap_round__isnull=False).count() > 3000
+    assert figures.tiles.average_gap == 0.5
+    assert {c.gap for c in figures.heatmap if c.heard} == {1.0}
 
 
 def test_odd_page_numbers_never_break_the_page_or_the_api(client, portfolio):

@@ -37,7 +37,7 @@ from clients.selectors import clients_visible_to, people_who_see
 from core.links import site_url
 from voice.models import Decision, Rater, Round
 from voice.services import page_path
-from voice.signals import raters_added
+from voice.signals import raters_added, round_changed
 from webhooks.services import event_record
 
 MIN_SHEETS = 2  # a reconciliation compares two sheets or more
@@ -370,6 +370,7 @@ def round_reconcile(*, round: Round, by: User) -> Assessment:
     )
     round.reconciled = assessment
     round.save(update_fields=["reconciled"])
+    round_changed.send(Round, round=round)
     event_record("round.reconciled", round_data(round, found.agreement, len(found.handed_in)))
     return assessment
 

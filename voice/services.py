@@ -28,7 +28,7 @@ from clients.models import Engagement, Stakeholder
 from core import languages
 from core.links import site_url
 from voice.models import ClientAnswer, Invitation, Round
-from voice.signals import invitations_issued
+from voice.signals import invitations_issued, round_changed
 from webhooks.services import event_record
 
 SECONDS_PER_QUESTION = 20  # reading five anchored levels and choosing one
@@ -118,11 +118,13 @@ def round_open(
         ) from None
 
 
+@transaction.atomic
 def round_close(*, round: Round, by: User) -> Round:
     """Close the round: its links stop working; what was answered stays."""
     if round.closed_at is None:
         round.closed_at = timezone.now()
         round.save(update_fields=["closed_at"])
+        round_changed.send(Round, round=round)
     return round
 
 
@@ -256,6 +258,7 @@ def invitation_finish(*, invitation: Invitation) -> Invitation:
         invitation.finished_at = timezone.now()
         invitation.save(update_fields=["finished_at"])
         event_record("client_response.received", response_data(invitation))
+        round_changed.send(Round, round=invitation.round)
     return invitation
 
 

@@ -3,9 +3,13 @@
 ``invitations_issued``: invitations whose link is to be e-mailed — new or resent
 (``reminder`` False), or due a reminder before their round closes (``reminder`` True).
 The notification machinery (education, above) writes the e-mails to its outbox.
+
+``round_changed``: a round changed in a way its perception gap sees (a respondent said
+they were done, it was reconciled or closed); the dashboards' standings follow.
 """
 
 from django.dispatch import Signal
 
 invitations_issued = Signal()  # kwargs: invitations (list[Invitation]), reminder (bool)
 raters_added = Signal()  # kwargs: raters (list[Rater]) — each is asked to fill a sheet
+round_changed = Signal()  # kwargs: round (Round)

@@ -166,6 +166,73 @@ def raw_statements(filters: Filters, codes: list[str]) -> list[str]:
 
 COUNTED_SQL = "('submitted', 'approved')"
 
+# The perception gap (docs/client-voice.md §4) from the answers themselves: for each
+# engagement in ``latest``, its newest round on the same questionnaire with a level given
+# and a supplier's view (the round's reconciled assessment, else the latest counted one
+# submitted by the round's end); each respondent's and the supplier's score of every
+# dimension over the questions asked of the client (all anchored 1–5 scales in the
+# default questionnaire: trait (level − 1)/4, reversed where marked, weighted mean × 100);
+# the gap is the respondents' mean minus ours.
+GAP_SQL = """
+    asked AS (
+        SELECT q.id, q.weight, q.reverse, d.code AS dim, d.kind
+          FROM assessments_question q JOIN assessments_dimension d ON d.id = q.dimension_id
+         WHERE q.client <> '{}'::jsonb AND q.type = 'scale'
+    ), candidate AS (
+        SELECT r.id, r.engagement_id, r.opened_at, l.segment, l.process_type,
+               l.questionnaire_id, l.submitted_at,
+               coalesce(r.reconciled_id, (
+                   SELECT a.id FROM assessments_assessment a
+                    WHERE a.engagement_id = r.engagement_id
+                          AND a.status IN ('submitted', 'approved')
+                          AND a.submitted_at <= coalesce(r.closed_at,
+                              (r.closes_on + time '23:59:59.999999') AT TIME ZONE %(tz)s)
+                    ORDER BY a.submitted_at DESC, a.id DESC LIMIT 1)) AS ours
+          FROM voice_round r
+          JOIN latest l ON l.engagement_id = r.engagement_id
+          JOIN assessments_questionnaireversion v
+            ON v.id = r.version_id AND v.questionnaire_id = l.questionnaire_id
+         WHERE EXISTS (SELECT 1 FROM voice_invitation i
+                         JOIN voice_clientanswer ca ON ca.invitation_id = i.id
+                        WHERE i.round_id = r.id AND ca.value IS NOT NULL)
+    ), chosen AS MATERIALIZED (
+        SELECT DISTINCT ON (engagement_id) *
+          FROM candidate WHERE ours IS NOT NULL
+         ORDER BY engagement_id, opened_at DESC, id DESC
+    ), scores AS (
+        SELECT c.engagement_id, i.id AS respondent, q.dim, q.kind,
+               100 * sum(q.weight * CASE WHEN q.reverse THEN 1 - (ca.value - 1) / 4.0
+                                         ELSE (ca.value - 1) / 4.0 END) / sum(q.weight) AS score
+          FROM chosen c
+          JOIN voice_invitation i ON i.round_id = c.id
+          JOIN voice_clientanswer ca ON ca.invitation_id = i.id AND ca.value IS NOT NULL
+          JOIN asked q ON q.id = ca.question_id
+         GROUP BY 1, 2, 3, 4
+        UNION ALL
+        SELECT c.engagement_id, NULL::bigint, q.dim, q.kind,
+               100 * sum(q.weight * CASE WHEN q.reverse THEN 1 - ((a.value #>> '{}')::int - 1) / 4.0
+                                         ELSE ((a.value #>> '{}')::int - 1) / 4.0 END)
+                   / sum(q.weight)
+          FROM chosen c
+          JOIN assessments_answer a ON a.assessment_id = c.ours AND NOT a.not_applicable
+                                       AND jsonb_typeof(a.value) = 'number'
+          JOIN asked q ON q.id = a.question_id
+         GROUP BY 1, 2, 3, 4
+    ), dimension_gaps AS MATERIALIZED (
+        SELECT g.*, c.segment, c.process_type, c.questionnaire_id, c.submitted_at
+          FROM (SELECT engagement_id, dim, kind,
+                       avg(score) FILTER (WHERE respondent IS NOT NULL)
+                       - max(score) FILTER (WHERE respondent IS NULL) AS gap
+                  FROM scores GROUP BY 1, 2, 3) g
+          JOIN chosen c ON c.engagement_id = g.engagement_id
+         WHERE g.gap IS NOT NULL
+    ), engagement_gaps AS (
+        SELECT engagement_id, submitted_at,
+               avg(gap) FILTER (WHERE kind = 'maturity') AS gap_mean,
+               coalesce(bool_or(abs(gap) >= 25) FILTER (WHERE kind = 'maturity'), false) AS wide
+          FROM dimension_gaps GROUP BY 1, 2
+    )"""
+
 
 def source_statements(filters: Filters) -> list[str]:
     since = filters.period != "all"
@@ -191,7 +258,7 @@ def source_statements(filters: Filters) -> list[str]:
                   JOIN clients_engagement e ON e.id = r.engagement_id
                   JOIN clients_client c ON c.id = e.client_id
                  WHERE r.n = 1 AND c.is_active {client_where} {engagement_where}
-            )
+            ), {GAP_SQL}
             SELECT
               (SELECT json_agg(x) FROM (
                   SELECT l.maturity_level, l.quadrant, count(*) {period} AS n,
@@ -223,7 +290,16 @@ def source_statements(filters: Filters) -> list[str]:
                     FROM latest l JOIN accounts_user u ON u.id = l.owner_id
                    WHERE {risk}
                    ORDER BY risk DESC, l.maturity_score ASC NULLS LAST, l.engagement_id
-                   LIMIT {AT_RISK_PAGE_SIZE}) x)""",
+                   LIMIT {AT_RISK_PAGE_SIZE}) x),
+              (SELECT json_build_object(
+                  'heard', (SELECT count(*) FROM chosen c WHERE {in_period(filters, "c")}),
+                  'mean', avg(g.gap_mean), 'wide', count(*) FILTER (WHERE g.wide))
+                 FROM engagement_gaps g WHERE {in_period(filters, "g")}),
+              (SELECT json_agg(x) FROM (
+                  SELECT g.{group} AS "group", g.dim AS code, avg(g.gap) AS gap, count(*) AS n
+                    FROM dimension_gaps g
+                   WHERE g.questionnaire_id = %(questionnaire)s AND {in_period(filters, "g")}
+                   GROUP BY 1, 2 ORDER BY 1, 2) x)""",
         f"""SELECT count(*) FROM clients_client c
              WHERE c.is_active {client_where} {engagement_exists}""",
         f"""SELECT date_trunc('month', a.submitted_at AT TIME ZONE %(tz)s)::date,
@@ -443,7 +519,9 @@ def compare(figures: Figures, source: list[list[tuple[Any, ...]]]) -> list[str]:
     same aggregates). The summaries are as of their last rebuild, so run this on a
     portfolio nobody is changing."""
     (standing_figures,), ((active,),), trend, effort, uplift = source
-    counts, scatter, heatmap, at_risk = (part or [] for part in standing_figures)
+    counts, scatter, heatmap, at_risk, gap_tiles, gap_cells = (
+        part or [] for part in standing_figures
+    )
     found: list[str] = []
 
     def check(name: str, ours: Any, theirs: Any) -> None:
@@ -477,6 +555,20 @@ def compare(figures: Figures, source: list[list[tuple[Any, ...]]]) -> list[str]:
         "heatmap",
         sorted((c.group, c.dimension, c.average) for c in figures.heatmap),
         sorted((c["group"], c["code"], r(c["average"])) for c in heatmap if c["n"]),
+    )
+    check(
+        "perception gap tile",
+        (tiles.heard, tiles.average_gap, tiles.wide_gaps),
+        (
+            gap_tiles["heard"],
+            None if gap_tiles["mean"] is None else r(gap_tiles["mean"] / 25),
+            gap_tiles["wide"],
+        ),
+    )
+    check(
+        "gap heatmap",
+        sorted((c.group, c.dimension, c.gap) for c in figures.heatmap if c.heard),
+        sorted((c["group"], c["code"], r(c["gap"] / 25)) for c in gap_cells),
     )
     check(
         "at-risk page",

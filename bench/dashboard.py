@@ -519,9 +519,8 @@ def compare(figures: Figures, source: list[list[tuple[Any, ...]]]) -> list[str]:
     same aggregates). The summaries are as of their last rebuild, so run this on a
     portfolio nobody is changing."""
     (standing_figures,), ((active,),), trend, effort, uplift = source
-    counts, scatter, heatmap, at_risk, gap_tiles, gap_cells = (
-        part or [] for part in standing_figures
-    )
+    counts, scatter, heatmap, at_risk, _tiles, gap_cells = (part or [] for part in standing_figures)
+    gap_tiles: dict[str, Any] = standing_figures[4]
     found: list[str] = []
 
     def check(name: str, ours: Any, theirs: Any) -> None:

@@ -18,12 +18,12 @@ from collections.abc import Iterable
 from math import fsum
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 
 from dashboards.models import SLOTS, Standing, gap_column
 from dashboards.slots import slot_maps
-from voice.models import ClientAnswer, Round
-from voice.selectors import RoundGaps, rounds_gaps
+from voice.models import Round
+from voice.selectors import RoundGaps, latest_heard
 
 GAP_FIELDS = (
     "gap_round",
@@ -66,26 +66,16 @@ def gaps_refresh(engagement_ids: Iterable[int] | None = None) -> int:
     have a gap. A constant number of queries, whatever the number of engagements."""
     ids = None if engagement_ids is None else list(engagement_ids)
     standings = Standing.objects.all() if ids is None else Standing.objects.filter(pk__in=ids)
-    answered = ClientAnswer.objects.filter(invitation__round=OuterRef("pk"), value__isnull=False)
-    candidates = Round.objects.filter(
-        Exists(answered), version__questionnaire_id=F("engagement__standing__questionnaire_id")
+    rounds = Round.objects.filter(
+        version__questionnaire_id=F("engagement__standing__questionnaire_id")
     )
     if ids is not None:
-        candidates = candidates.filter(engagement_id__in=ids)
-    rounds = list(
-        candidates.select_related("version").order_by("engagement_id", "-opened_at", "-id")
-    )
-    found = rounds_gaps(rounds)
+        rounds = rounds.filter(engagement_id__in=ids)
     slots = slot_maps()
-    chosen: dict[int, dict[str, Any]] = {}
-    for round in rounds:  # newest first within each engagement
-        gaps = found[round.pk]
-        if round.engagement_id in chosen or gaps.supplier_assessment is None:
-            continue
-        if gaps.respondents:
-            chosen[round.engagement_id] = gap_values(
-                gaps, round, slots.get(round.version.questionnaire_id, {})
-            )
+    chosen = {
+        engagement_id: gap_values(gaps, round, slots.get(round.version.questionnaire_id, {}))
+        for engagement_id, (round, gaps) in latest_heard(rounds).items()
+    }
     rows = [Standing(engagement_id=pk, **values) for pk, values in chosen.items()]
     Standing.objects.bulk_update(rows, GAP_FIELDS, batch_size=1000)
     stale = standings.filter(~Q(engagement_id__in=list(chosen)), gap_round__isnull=False)

@@ -19,16 +19,18 @@ class EducationConfig(AppConfig):
         from education.receivers import (
             ask_raters,
             email_invitations,
+            plan_on_round_closed,
             plan_on_submit,
             tell_directors_endpoint_disabled,
         )
-        from voice.signals import invitations_issued, raters_added
+        from voice.signals import invitations_issued, raters_added, round_changed
         from webhooks.signals import endpoint_disabled
 
         post_migrate.connect(ensure_default_playbook_after_migrate, sender=self)
         assessment_submitted.connect(plan_on_submit, dispatch_uid="education.plan_on_submit")
         invitations_issued.connect(email_invitations, dispatch_uid="education.email_invitations")
         raters_added.connect(ask_raters, dispatch_uid="education.ask_raters")
+        round_changed.connect(plan_on_round_closed, dispatch_uid="education.plan_on_round_closed")
         endpoint_disabled.connect(
             tell_directors_endpoint_disabled, dispatch_uid="education.endpoint_disabled"
         )

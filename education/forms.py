@@ -149,7 +149,7 @@ class RuleForm(forms.ModelForm):
         model = PlaybookRule
         fields = [
             "template", "kind", "dimension_code", "threshold", "min_defensiveness",
-            "max_defensiveness", "quadrant", "phase", "phases",
+            "max_defensiveness", "quadrant", "phase", "gap_levels", "phases",
         ]  # fmt: skip
 
     def __init__(self, *args: Any, dimensions: list[tuple[str, str]], **kwargs: Any) -> None:

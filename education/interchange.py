@@ -91,6 +91,11 @@ def check_playbook(document: Any) -> dict[str, list[str]]:
             problem(f"{path}.quadrant", "required for a quadrant rule")
         elif kind == "phase" and not rule.get("phase"):
             problem(f"{path}.phase", "required for a phase rule")
+        elif kind == "perception_gap":
+            gap = rule.get("gap_levels")
+            number = isinstance(gap, int | float) and not isinstance(gap, bool)
+            if not (number and gap and -4 <= gap <= 4):
+                problem(f"{path}.gap_levels", "a perception_gap rule needs -4 to 4, not 0")
         for key, top in RULE_BOUNDS:
             value = rule.get(key)
             number = isinstance(value, int | float) and not isinstance(value, bool)

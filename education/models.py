@@ -47,6 +47,7 @@ class RuleKind(models.TextChoices):
     DEFENSIVENESS_BAND = "defensiveness_band", _("Defensiveness band")
     QUADRANT = "quadrant", _("Quadrant")
     PHASE = "phase", _("Life-cycle phase")
+    PERCEPTION_GAP = "perception_gap", _("Perception gap")
 
 
 class Playbook(models.Model):
@@ -155,8 +156,10 @@ class PlaybookRule(models.Model):
 
     Each kind reads its own fields: a weak dimension is ``dimension_code`` scoring below
     ``threshold``; a defensiveness band is ``min_defensiveness`` ≤ index < ``max_defensiveness``;
-    a quadrant is ``quadrant``; a phase is ``phase``. ``phases``, when not empty, limits any
-    rule to engagements in those phases.
+    a quadrant is ``quadrant``; a phase is ``phase``; a perception gap is the client's view
+    of ``dimension_code`` (any dimension when blank) ``gap_levels`` levels or more above
+    ours (below, when negative). ``phases``, when not empty, limits any rule to engagements
+    in those phases.
     """
 
     playbook = models.ForeignKey(
@@ -188,6 +191,16 @@ class PlaybookRule(models.Model):
     )
     quadrant = models.CharField(_("quadrant"), max_length=30, blank=True)
     phase = models.CharField(_("phase"), max_length=20, blank=True)
+    gap_levels = models.FloatField(
+        _("gap in levels"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-4), MaxValueValidator(4)],
+        help_text=_(
+            "The client's view minus ours: 2 fires when the client rates the dimension two "
+            "levels or more above us; −1 when one level or more below."
+        ),
+    )
     phases = models.JSONField(
         _("only in phases"), default=list, blank=True, help_text=_("Empty: every phase.")
     )

@@ -17,7 +17,8 @@ WEAK_DIMENSION = "weak_dimension"
 DEFENSIVENESS_BAND = "defensiveness_band"
 QUADRANT = "quadrant"
 PHASE = "phase"
-RULE_KINDS = (WEAK_DIMENSION, DEFENSIVENESS_BAND, QUADRANT, PHASE)
+PERCEPTION_GAP = "perception_gap"
+RULE_KINDS = (WEAK_DIMENSION, DEFENSIVENESS_BAND, QUADRANT, PHASE, PERCEPTION_GAP)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Rule:
     max_defensiveness: float | None = None
     quadrant: str = ""
     phase: str = ""
+    gap_levels: float | None = None
     phases: tuple[str, ...] = ()
     # Dimensions the template itself targets, besides the weak dimension a rule names.
     template_targets: tuple[str, ...] = ()
@@ -43,6 +45,11 @@ class Facts:
     defensiveness_index: float | None
     quadrant: str | None
     phase: str
+    # The perception gap of each dimension (docs/client-voice.md §4), in levels: the
+    # client's view minus ours, from the engagement's latest round with respondents.
+    gaps: Mapping[str, float | None] = field(default_factory=dict)
+    # Which of them are maturity dimensions: what a gap rule naming no dimension reads.
+    maturity_dimensions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,33 @@ def _reason(rule: Rule, facts: Facts) -> Reason | None:
         if facts.phase != rule.phase:
             return None
         return Reason(PHASE, rule.phase)
+    if rule.kind == PERCEPTION_GAP:
+        return _gap_reason(rule, facts)
     return None
+
+
+def _gap_reason(rule: Rule, facts: Facts) -> Reason | None:
+    """The rule's dimension (or, when it names none, the widest of the maturity
+    dimensions) whose gap is at least ``gap_levels`` in the rule's direction: above us
+    when positive, below when negative."""
+    wanted = rule.gap_levels
+    if not wanted:
+        return None
+    codes = (
+        [rule.dimension]
+        if rule.dimension
+        else [code for code in facts.gaps if code in facts.maturity_dimensions]
+    )
+    found = [
+        (code, gap)
+        for code in codes
+        if (gap := facts.gaps.get(code)) is not None
+        and (gap >= wanted if wanted > 0 else gap <= wanted)
+    ]
+    if not found:
+        return None
+    code, gap = max(found, key=lambda item: abs(item[1]))
+    return Reason(PERCEPTION_GAP, code, round(gap, 1))
 
 
 def match(rules: Iterable[Rule], facts: Facts) -> tuple[Match, ...]:
@@ -102,7 +135,7 @@ def match(rules: Iterable[Rule], facts: Facts) -> tuple[Match, ...]:
         if reason not in found:
             found.append(reason)
         targets = dimensions.setdefault(rule.template, [])
-        extra = [rule.dimension] if rule.kind == WEAK_DIMENSION else []
+        extra = [reason.subject] if rule.kind in (WEAK_DIMENSION, PERCEPTION_GAP) else []
         for code in (*extra, *rule.template_targets):
             if code and code not in targets:
                 targets.append(code)

@@ -14,10 +14,17 @@ from education.services import (
     notification_for,
     notification_to_stakeholder,
     notifications_write,
+    plan_hear_gap,
     plan_request,
 )
-from voice.models import Invitation, Rater
+from voice.models import Invitation, Rater, Round
 from webhooks.models import Endpoint
+
+
+def plan_on_round_closed(sender: Any, *, round: Round, closed: bool = False, **kw: Any) -> None:
+    """A round of the client's view closed: its gap may call for education now."""
+    if closed:
+        plan_hear_gap(engagement=round.engagement)
 
 
 def plan_on_submit(sender: Any, *, assessment: Assessment, **kwargs: Any) -> None:

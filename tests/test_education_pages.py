@@ -499,6 +499,30 @@ def test_a_rule_must_have_the_fields_its_kind_reads(client, director):
     assert PlaybookRule.objects.count() == before + 1
 
 
+def test_a_perception_gap_rule_needs_its_gap_and_reads_as_a_sentence(client, director):
+    client.force_login(director)
+    playbook = Playbook.objects.get(code="bpo-default")
+    template = playbook.templates.get(code="calibration-session")
+    url = reverse("education:rule_add", args=[playbook.pk])
+    response = client.post(url, {"template": template.pk, "kind": "perception_gap"})
+    assert "Give the gap in levels" in response.content.decode()
+    response = client.post(
+        url,
+        {"template": template.pk, "kind": "perception_gap", "dimension_code": "partnership",
+         "gap_levels": "-1.5"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    rule = PlaybookRule.objects.get(kind="perception_gap", dimension_code="partnership")
+    assert rule.gap_levels == -1.5
+    page = client.get(reverse("education:playbook", args=[playbook.pk])).content.decode()
+    assert "The client rates Partnership and co-operation" in page
+    assert "1.5 levels or more below us" in page
+    assert "The client rates a dimension 2 levels or more above us" in page
+    out_of_range = {"template": template.pk, "kind": "perception_gap", "gap_levels": "7"}
+    assert client.post(url, out_of_range).status_code == 200  # the form again, nothing saved
+    assert PlaybookRule.objects.filter(gap_levels=7).count() == 0
+
+
 def test_the_client_page_shows_measured_uplift_per_dimension_and_per_type(
     client, manager_a, a_client, engagement
 ):

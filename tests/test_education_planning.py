@@ -98,3 +98,58 @@ def test_a_lower_score_never_plans_less(low, high):
     weaker = {m.template for m in match(RULES, facts(process=low))}
     stronger = {m.template for m in match(RULES, facts(process=high))}
     assert stronger <= weaker
+
+
+# --- Perception gap (docs/client-voice.md §4) ----------------------------------------------
+
+GAP_RULES = (
+    Rule(template="calibration", kind="perception_gap", gap_levels=2),
+    Rule(template="governance", kind="perception_gap", dimension="governance", gap_levels=1),
+    Rule(template="recognise", kind="perception_gap", gap_levels=-1.5),
+    Rule(template="guarded", kind="perception_gap", dimension="distrust", gap_levels=1),
+)
+
+
+def gap_facts(**gaps):
+    return Facts(
+        dimension_scores={},
+        defensiveness_index=None,
+        quadrant=None,
+        phase="operation",
+        gaps=gaps,
+        maturity_dimensions=frozenset({"governance", "process", "data"}),
+    )
+
+
+def test_a_gap_rule_fires_in_its_direction_and_targets_the_dimension():
+    found = {m.template: m for m in match(GAP_RULES, gap_facts(governance=2.5, process=-0.5))}
+    assert set(found) == {"calibration", "governance"}
+    assert found["calibration"].reasons == (Reason("perception_gap", "governance", 2.5),)
+    assert found["governance"].dimensions == ("governance",)
+    # Below us by 1.5 levels or more: the negative rule, naming the widest such dimension.
+    (below,) = match(GAP_RULES, gap_facts(governance=0.5, process=-1.5, data=-2.0))
+    assert (below.template, below.reasons) == (
+        "recognise",
+        (Reason("perception_gap", "data", -2.0),),
+    )
+
+
+def test_a_gap_rule_naming_no_dimension_reads_only_maturity_dimensions():
+    # distrust is a defensiveness dimension: only the rule naming it sees its gap.
+    found = match(GAP_RULES, gap_facts(distrust=3.0, governance=None))
+    assert [m.template for m in found] == ["guarded"]
+
+
+def test_no_gap_heard_fires_no_gap_rule():
+    assert match(GAP_RULES, gap_facts()) == ()
+    assert (
+        match((Rule(template="x", kind="perception_gap", gap_levels=0),), gap_facts(governance=3))
+        == ()
+    )
+
+
+@given(st.dictionaries(st.sampled_from(["governance", "process", "data"]),
+                       st.one_of(st.none(), st.floats(-4, 4, allow_nan=False))))  # fmt: skip
+def test_a_positive_gap_rule_fires_exactly_when_some_gap_reaches_it(gaps):
+    fired = match((Rule(template="t", kind="perception_gap", gap_levels=1.5),), gap_facts(**gaps))
+    assert bool(fired) == any(g is not None and g >= 1.5 for g in gaps.values())

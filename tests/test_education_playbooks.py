@@ -25,7 +25,7 @@ def test_the_default_playbook_round_trips_through_export_and_import(tmp_path):
     call_command("playbook_export", "bpo-default", "-o", str(path))
     out = io.StringIO()
     call_command("playbook_import", str(path), stdout=out)
-    assert "12 templates, 15 rules" in out.getvalue()
+    assert "13 templates, 18 rules" in out.getvalue()  # the default playbook's
     assert playbook_export(playbook=Playbook.objects.get(code="bpo-default")) == exported
 
 
@@ -57,3 +57,14 @@ def test_not_json_is_a_clear_error(tmp_path):
 def test_exporting_an_unknown_playbook_lists_the_known_ones():
     with pytest.raises(CommandError, match="there are: bpo-default"):
         call_command("playbook_export", "nope")
+
+
+def test_a_perception_gap_rule_needs_a_gap_that_is_not_zero():
+    from education.interchange import check_playbook
+
+    document = default_document()
+    document["rules"].append({"template": "site-visit", "kind": "perception_gap", "gap_levels": 0})
+    document["rules"].append({"template": "site-visit", "kind": "perception_gap", "gap_levels": 9})
+    problems = check_playbook(document)
+    last = len(document["rules"]) - 1
+    assert set(problems) == {f"rules.{last - 1}.gap_levels", f"rules.{last}.gap_levels"}

@@ -124,7 +124,7 @@ def round_close(*, round: Round, by: User) -> Round:
     if round.closed_at is None:
         round.closed_at = timezone.now()
         round.save(update_fields=["closed_at"])
-        round_changed.send(Round, round=round)
+        round_changed.send(Round, round=round, closed=True)
     return round
 
 

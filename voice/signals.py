@@ -5,11 +5,12 @@
 The notification machinery (education, above) writes the e-mails to its outbox.
 
 ``round_changed``: a round changed in a way its perception gap sees (a respondent said
-they were done, it was reconciled or closed); the dashboards' standings follow.
+they were done, it was reconciled or closed — ``closed`` True); the dashboards' standings
+follow, and a closed round's gap may call for education (the playbook's gap rules).
 """
 
 from django.dispatch import Signal
 
 invitations_issued = Signal()  # kwargs: invitations (list[Invitation]), reminder (bool)
 raters_added = Signal()  # kwargs: raters (list[Rater]) — each is asked to fill a sheet
-round_changed = Signal()  # kwargs: round (Round)
+round_changed = Signal()  # kwargs: round (Round), closed (bool, optional)

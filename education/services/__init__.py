@@ -51,6 +51,7 @@ from education.services.notifications import (
 from education.services.plans import (
     plan_build,
     plan_build_failed,
+    plan_hear_gap,
     plan_orphaned,
     plan_request,
     uplift_measure,
@@ -94,6 +95,7 @@ __all__ = [
     "notifications_write",
     "plan_build",
     "plan_build_failed",
+    "plan_hear_gap",
     "plan_orphaned",
     "plan_request",
     "playbook_export",

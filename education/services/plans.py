@@ -4,6 +4,7 @@ their failures counted; the uplift they measure and the next reassessment."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +30,8 @@ from education.services.playbooks import playbook_for, rules_of
 from education.services.relay import retry_delay
 from education.services.scheduling import reschedule
 from education.uplift import difference, uplift_of
+from voice.models import Round
+from voice.selectors import latest_heard
 from webhooks.services import events_record
 
 log = logging.getLogger(__name__)
@@ -82,7 +85,24 @@ def facts(assessment: Assessment, engagement: Engagement) -> planning.Facts:
         defensiveness_index=assessment.defensiveness_index,
         quadrant=assessment.quadrant or None,
         phase=engagement.phase,
+        **gaps_of(engagement, assessment.version.questionnaire_id),
     )
+
+
+def gaps_of(engagement: Engagement, questionnaire_id: int) -> dict[str, Any]:
+    """The facts' perception gap of each dimension (levels) and which are maturity
+    dimensions, from the engagement's latest round on the questionnaire with respondents
+    and our view; empty when none was heard."""
+    found = latest_heard(
+        Round.objects.filter(engagement=engagement, version__questionnaire_id=questionnaire_id)
+    ).get(engagement.pk)
+    if found is None:
+        return {}
+    rows = found[1].rows
+    return {
+        "gaps": {row.code: row.levels for row in rows},
+        "maturity_dimensions": frozenset(row.code for row in rows if row.kind == "maturity"),
+    }
 
 
 @transaction.atomic
@@ -105,45 +125,7 @@ def plan_build(*, plan_id: int) -> EducationPlan | None:
     created: list[EducationAction] = []
     if playbook is not None and assessment.submitted_at is not None:
         matches = planning.match(rules_of(playbook), facts(assessment, engagement))
-        templates = {t.code: t for t in playbook.templates.all()}
-        names = {
-            d["code"]: d.get("name", {}) for d in (assessment.result or {}).get("dimensions", [])
-        }
-        submitted_on = timezone.localdate(assessment.submitted_at)
-        for found in matches:
-            template = templates[found.template]
-            action = EducationAction(
-                engagement=engagement,
-                client=client,
-                plan=plan,
-                template=template,
-                source_assessment=assessment,
-                occurrence=1,
-                action_type=template.action_type,
-                reasons=[reason_dict(reason, names) for reason in found.reasons],
-                owner_id=client.owner_id,
-                audience=list(template.audience),
-                target_dimensions=list(found.dimensions),
-                due_date=max(
-                    submitted_on + timedelta(days=template.lead_time_days),
-                    timezone.localdate(now),
-                ),
-                every_weeks=template.every_weeks if template.recurrence == "weekly" else None,
-            )
-            reschedule(action)
-            created.append(action)
-        existing = set(plan.actions.values_list("template_id", flat=True))
-        created = [a for a in created if a.template_id not in existing]
-        EducationAction.objects.bulk_create(created, ignore_conflicts=True)
-        if created:  # read back for their ids (ignore_conflicts sets none)
-            rows = list(
-                plan.actions.filter(
-                    template_id__in=[a.template_id for a in created]
-                ).select_related("template")
-            )
-            for row in rows:
-                row.client = client  # the plan's, already read
-            events_record([("education_action.created", action_data_of(row)) for row in rows])
+        created = _add_actions(plan, playbook, matches, now)
     # Recurring series of earlier plans run "until the next assessment": this one.
     EducationAction.objects.filter(
         engagement=engagement, every_weeks__isnull=False, recurrence_closed=False
@@ -174,11 +156,99 @@ def plan_build(*, plan_id: int) -> EducationPlan | None:
     return plan
 
 
+def _add_actions(
+    plan: EducationPlan, playbook: Any, matches: Iterable[planning.Match], now: Any
+) -> list[EducationAction]:
+    """The plan's actions for ``matches`` whose template it does not have yet, each due
+    its template's lead time after the assessment (not before today), with the
+    ``education_action.created`` events. Returns those created."""
+    assessment, engagement = plan.assessment, plan.engagement
+    client = engagement.client
+    assert assessment.submitted_at is not None
+    templates = {t.code: t for t in playbook.templates.all()}
+    names = {d["code"]: d.get("name", {}) for d in (assessment.result or {}).get("dimensions", [])}
+    submitted_on = timezone.localdate(assessment.submitted_at)
+    created = []
+    for found in matches:
+        template = templates[found.template]
+        action = EducationAction(
+            engagement=engagement,
+            client=client,
+            plan=plan,
+            template=template,
+            source_assessment=assessment,
+            occurrence=1,
+            action_type=template.action_type,
+            reasons=[reason_dict(reason, names) for reason in found.reasons],
+            owner_id=client.owner_id,
+            audience=list(template.audience),
+            target_dimensions=list(found.dimensions),
+            due_date=max(
+                submitted_on + timedelta(days=template.lead_time_days),
+                timezone.localdate(now),
+            ),
+            every_weeks=template.every_weeks if template.recurrence == "weekly" else None,
+        )
+        reschedule(action)
+        created.append(action)
+    existing = set(plan.actions.values_list("template_id", flat=True))
+    created = [a for a in created if a.template_id not in existing]
+    EducationAction.objects.bulk_create(created, ignore_conflicts=True)
+    if created:  # read back for their ids (ignore_conflicts sets none)
+        rows = list(
+            plan.actions.filter(template_id__in=[a.template_id for a in created]).select_related(
+                "template"
+            )
+        )
+        for row in rows:
+            row.client = client  # the plan's, already read
+        events_record([("education_action.created", action_data_of(row)) for row in rows])
+    return created
+
+
+def plan_hear_gap(*, engagement: Engagement) -> list[EducationAction]:
+    """A round of the client's view closed: the perception-gap rules of the playbook are
+    applied to the engagement's latest built plan, which gets the actions they call for
+    that it does not have yet, and its owner hears of them. (A plan built after the round
+    already read its gap.) Returns the actions added."""
+    plan = (
+        EducationPlan.objects.filter(engagement=engagement, status=PlanStatus.BUILT)
+        .select_related("assessment__version", "engagement__client__owner", "playbook")
+        .order_by("-assessment__submitted_at", "-id")
+        .first()
+    )
+    if plan is None or plan.playbook is None or plan.assessment.submitted_at is None:
+        return []
+    rules = [r for r in rules_of(plan.playbook) if r.kind == planning.PERCEPTION_GAP]
+    if not rules:
+        return []
+    matches = planning.match(rules, facts(plan.assessment, plan.engagement))
+    created = _add_actions(plan, plan.playbook, matches, timezone.now())
+    if created:
+        client = plan.engagement.client
+        notifications_write(
+            [
+                notification_for(
+                    recipient=client.owner,
+                    kind=NotificationKind.PLAN_READY,
+                    key=f"plan.{plan.pk}.gap.{created[0].template_id}",
+                    params={
+                        "client": client.name,
+                        "client_id": client.pk,
+                        "engagement": plan.engagement.get_process_type_display(),
+                        "actions": len(created),
+                    },
+                )
+            ]
+        )
+    return created
+
+
 def reason_dict(reason: planning.Reason, names: dict[str, Any]) -> dict[str, Any]:
     """A reason as stored: with the dimension's name in three languages, so it can be
     shown in the reader's language without reading the questionnaire again."""
     data = reason.as_dict()
-    if reason.kind == planning.WEAK_DIMENSION:
+    if reason.kind in (planning.WEAK_DIMENSION, planning.PERCEPTION_GAP):
         data["name"] = names.get(reason.subject, {})
     return data
 

@@ -40,6 +40,7 @@ def rules_of(playbook: Playbook) -> list[planning.Rule]:
             max_defensiveness=rule.max_defensiveness,
             quadrant=rule.quadrant,
             phase=rule.phase,
+            gap_levels=rule.gap_levels,
             phases=tuple(rule.phases or ()),
             template_targets=tuple(rule.template.target_dimensions or ()),
         )
@@ -96,6 +97,7 @@ def playbook_import(*, document: dict[str, Any]) -> Playbook:
                 max_defensiveness=item.get("max_defensiveness"),
                 quadrant=item.get("quadrant", ""),
                 phase=item.get("phase", ""),
+                gap_levels=item.get("gap_levels"),
                 phases=item.get("phases", []),
                 position=position,
             )
@@ -144,6 +146,11 @@ def rule_save(*, rule: PlaybookRule, by: User) -> PlaybookRule:
         errors["quadrant"] = _("Choose the quadrant.")
     elif rule.kind == planning.PHASE and not rule.phase:
         errors["phase"] = _("Choose the phase.")
+    elif rule.kind == planning.PERCEPTION_GAP and not rule.gap_levels:
+        errors["gap_levels"] = _(
+            "Give the gap in levels: positive when the client rates itself above us, "
+            "negative when below."
+        )
     if errors:
         raise ValidationError(errors)
     rule.full_clean()
@@ -191,6 +198,7 @@ def playbook_export(*, playbook: Playbook) -> dict[str, Any]:
                     "max_defensiveness": r.max_defensiveness,
                     "quadrant": r.quadrant,
                     "phase": r.phase,
+                    "gap_levels": r.gap_levels,
                     "phases": r.phases,
                 }.items()
                 if value not in ("", None, [])

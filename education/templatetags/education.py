@@ -28,6 +28,18 @@ def reason_text(reason: Any) -> str:
             "name": name,
             "score": f"{value:.0f}" if isinstance(value, int | float) else "—",
         }
+    if kind == "perception_gap":
+        name = localized(reason.get("name")) or subject
+        gap = f"{value:+.1f}" if isinstance(value, int | float) else "—"
+        if isinstance(value, int | float) and value < 0:
+            return _("Perception gap: the client rates %(name)s %(gap)s levels below us") % {
+                "name": name,
+                "gap": gap.lstrip("-"),
+            }
+        return _("Perception gap: the client rates %(name)s %(gap)s levels above us") % {
+            "name": name,
+            "gap": gap.lstrip("+"),
+        }
     if kind == "defensiveness_band":
         return _("Defensiveness %(index)s") % {
             "index": f"{value:.0f}" if isinstance(value, int | float) else "—"

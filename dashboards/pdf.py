@@ -32,7 +32,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from dashboards.report import ClientReport, DimensionLine, EngagementReport
+from dashboards.report import ClientReport, ClientView, DimensionLine, EngagementReport
 
 INK = colors.HexColor("#212121")
 GREY = colors.HexColor("#757575")
@@ -291,10 +291,26 @@ def _standing(
             for d in item.dimensions
         ]
         story.append(_table([head, *rows], [90 * mm, 24 * mm, 24 * mm, 24 * mm]))
+    if item.view is not None and item.view.lines:
+        story.extend(_client_view(item.view, styles))
     trend = _trend_chart(item, with_defensiveness=report.shows_defensiveness)
     if trend is not None:
         story.append(_headed(_("Trend"), trend, styles))
     return story
+
+
+def _client_view(view: ClientView, styles: dict[str, ParagraphStyle]) -> list[Any]:
+    """The latest round of the client's view beside ours, worded for the reader."""
+    rows = [
+        [_p(line.name, styles["body"]), _number(line.theirs), _number(line.ours),
+         _signed(line.difference)]
+        for line in view.lines
+    ]  # fmt: skip
+    table = _table(
+        [[_("Dimension"), view.theirs, _("Our view"), _("Difference")], *rows],
+        [90 * mm, 24 * mm, 24 * mm, 24 * mm],
+    )
+    return [_headed(view.title, _p(view.intro, styles["small"]), styles), table]
 
 
 def _education(item: EngagementReport, styles: dict[str, ParagraphStyle]) -> list[Any]:

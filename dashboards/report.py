@@ -7,12 +7,13 @@ Scoped like the client page: a client the user may not see is a 404.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from assessments.i18n import localized
 from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
@@ -21,6 +22,9 @@ from assessments.selectors import client_page, submitted_in_order
 from clients.models import Client, Engagement
 from education import cadence
 from education.models import ActionStatus, EducationAction
+from voice.models import Round
+from voice.selectors import RoundGaps, latest_heard
+from voice.services import round_ends_at
 
 
 @dataclass
@@ -38,6 +42,33 @@ class DimensionLine:
         return round(self.score - self.previous, 1)
 
 
+@dataclass(frozen=True)
+class ViewLine:
+    """One dimension of the latest round of the client's view: the respondents' mean and
+    ours, in levels (1–5), and the difference (theirs minus ours)."""
+
+    name: str
+    kind: str
+    theirs: float | None
+    ours: float | None
+    difference: float | None
+    wide: bool
+
+
+@dataclass(frozen=True)
+class ClientView:
+    """The engagement's latest round with respondents, summarised (never who said what)."""
+
+    closed_on: Any  # the round's end: its closing day, or when it was closed
+    respondents: int
+    lines: list[ViewLine]
+    # Its heading, its opening sentence and its first column, worded for the reader
+    # (the page and the PDF both print these).
+    title: str = ""
+    intro: str = ""
+    theirs: str = ""
+
+
 @dataclass
 class EngagementReport:
     engagement: Engagement
@@ -47,6 +78,7 @@ class EngagementReport:
     dimensions: list[DimensionLine] = field(default_factory=list)
     done: list[EducationAction] = field(default_factory=list)
     planned: list[EducationAction] = field(default_factory=list)
+    view: ClientView | None = None
 
     @property
     def level_name(self) -> str:
@@ -179,7 +211,7 @@ def client_report(
     *, user: Any, pk: int, audience: str = Audience.CLIENT, with_defensiveness: bool = False
 ) -> ClientReport:
     """The report of client ``pk`` as ``user`` may see it (404 otherwise), written for
-    ``audience``. Four queries."""
+    ``audience``. Eight queries (four for the client's view)."""
     client = client_page(user=user, pk=pk)
     engagements = list(client.engagements.all())
     counted = {engagement.pk: submitted_in_order(engagement) for engagement in engagements}
@@ -195,6 +227,7 @@ def client_report(
         .order_by("due_date", "id")
     ):
         actions.setdefault(action.engagement_id, []).append(action)
+    heard = latest_heard(Round.objects.filter(engagement__in=engagements))
     reports = []
     for engagement in engagements:
         rows = counted[engagement.pk]
@@ -228,6 +261,8 @@ def client_report(
             elif action.status == ActionStatus.PLANNED:
                 report.planned.append(action)
         report.done.sort(key=lambda a: a.completed_at or timezone.now(), reverse=True)
+        if engagement.pk in heard:
+            report.view = _client_view(*heard[engagement.pk])
         reports.append(report)
     whole = ClientReport(
         client=client,
@@ -239,4 +274,64 @@ def client_report(
     if not whole.shows_defensiveness:
         for item in reports:
             item.dimensions = [d for d in item.dimensions if d.kind == "maturity"]
+            if item.view is not None:
+                lines = [line for line in item.view.lines if line.kind == "maturity"]
+                item.view = replace(item.view, lines=lines)
+    for item in reports:
+        if item.view is not None:
+            item.view = _worded(item.view, for_client=whole.for_client)
     return whole
+
+
+def _worded(view: ClientView, *, for_client: bool) -> ClientView:
+    day = formats.date_format(view.closed_on, "DATE_FORMAT")
+    if for_client:
+        intro = ngettext(
+            "%(n)s person in your organisation answered our short questionnaire (round "
+            "closing %(day)s). Beside our own assessment is the mean of the answers, in "
+            "levels from 1 to 5.",
+            "%(n)s people in your organisation answered our short questionnaire (round "
+            "closing %(day)s). Beside our own assessment is the mean of their answers, in "
+            "levels from 1 to 5.",
+            view.respondents,
+        ) % {"n": view.respondents, "day": day}
+        return replace(
+            view,
+            title=_("Your view and ours"),
+            intro=intro
+            + " "
+            + _(
+                "Where the two differ by a level or more, it is worth talking it through together."
+            ),
+            theirs=_("Your view"),
+        )
+    intro = ngettext(
+        "%(n)s respondent of the client (round closing %(day)s); levels 1 to 5; a positive "
+        "difference means the client sees itself higher than we do.",
+        "%(n)s respondents of the client (round closing %(day)s); levels 1 to 5; a positive "
+        "difference means the client sees itself higher than we do.",
+        view.respondents,
+    ) % {"n": view.respondents, "day": day}
+    return replace(
+        view, title=_("The client's view and ours"), intro=intro, theirs=_("Client's view")
+    )
+
+
+def _client_view(round: Round, gaps: RoundGaps) -> ClientView:
+    ended = round.closed_at or round_ends_at(round)
+    return ClientView(
+        closed_on=timezone.localdate(ended),
+        respondents=gaps.respondents,
+        lines=[
+            ViewLine(
+                name=localized(row.name) or row.code,
+                kind=row.kind,
+                theirs=row.client_level,
+                ours=row.supplier_level,
+                difference=row.levels,
+                wide=row.wide,
+            )
+            for row in [*gaps.maturity, *gaps.practices]
+            if row.client_level is not None
+        ],
+    )

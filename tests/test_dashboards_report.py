@@ -324,3 +324,61 @@ def test_any_number_of_dimensions_is_charted_and_listed(client, reported):
     assert response.status_code == 200
     printed = _printed(response)
     assert [printed.count(_flat(name)) for name in names] == [2] * 90  # a bar and a row
+
+
+def test_the_clients_view_is_summarised_in_the_report_worded_for_its_reader(client, reported):
+    """Two respondents: governance (gov-1, gov-2) at 5 and at 4 → levels 5.0 and 4.0, mean
+    4.5 beside our 3.0, +1.5; one also answers a neutrally worded defensiveness question,
+    shown only in the team's version. Nobody's name is printed."""
+    import re
+    from datetime import timedelta
+    from html import unescape
+
+    from tests.factories import StakeholderFactory
+    from voice.services import (
+        client_answer_save,
+        client_questions,
+        invitation_create,
+        round_open,
+    )
+
+    manager, engagement = reported["manager"], reported["latest"].engagement
+    manager.language = "en"
+    manager.save(update_fields=["language"])
+    round_ = round_open(
+        engagement=engagement, by=manager, closes_on=timezone.localdate() + timedelta(days=9)
+    )
+    asked = {q.code: q for q in client_questions(round_.version)}
+    for name, level in (("Ana Souza", 5), ("Bia Lima", 4)):
+        person = StakeholderFactory(
+            client=reported["client"], name=name, email=f"{level}@b.example"
+        )
+        invitation, _ = invitation_create(
+            round=round_, stakeholder=person, language="pt-br", by=manager
+        )
+        for code in ("gov-1", "gov-2", *(("dc-1",) if level == 5 else ())):
+            client_answer_save(
+                invitation=invitation, question_id=asked[code].pk, value=level, revision=None
+            )
+    client.force_login(manager)
+    url = reverse("reports:client", args=[reported["client"].pk])
+    for audience, title, rows in (
+        ("", "Your view and ours", 1),
+        ("team", "The client's view and ours", 2),
+    ):
+        html = unescape(
+            client.get(url, {"audience": audience} if audience else {}).content.decode()
+        )
+        assert f"<h3>{title}</h3>" in html
+        table = re.search(r'<table class="report-views">.*?</table>', html, re.S).group(0)
+        assert table.count('<th scope="row">') == rows
+        assert re.search(r"<td>4\.5</td>\s*<td>3\.0</td>\s*<td><strong>\+1\.5</strong>", table)
+        assert "Ana Souza" not in html
+        assert "Bia Lima" not in html
+    assert "2 people in your organisation answered" in client.get(url).content.decode()
+    assert "you see it higher" in client.get(url).content.decode()
+    pdf = client.get(reverse("reports:client_pdf", args=[reported["client"].pk]))
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Your view and ours" in text
+    assert "+1.5" in text
+    assert "Ana Souza" not in text

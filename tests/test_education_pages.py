@@ -516,8 +516,8 @@ def test_a_perception_gap_rule_needs_its_gap_and_reads_as_a_sentence(client, dir
     assert rule.gap_levels == -1.5
     page = client.get(reverse("education:playbook", args=[playbook.pk])).content.decode()
     assert "The client rates Partnership and co-operation" in page
-    assert "1.5 levels or more below us" in page
-    assert "The client rates a dimension 2 levels or more above us" in page
+    assert "1.5 or more levels below us" in page
+    assert "The client rates a dimension 2 or more levels above us" in page
     out_of_range = {"template": template.pk, "kind": "perception_gap", "gap_levels": "7"}
     assert client.post(url, out_of_range).status_code == 200  # the form again, nothing saved
     assert PlaybookRule.objects.filter(gap_levels=7).count() == 0

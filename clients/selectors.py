@@ -20,7 +20,7 @@ from clients.models import (
     Stakeholder,
     TimelineEntry,
 )
-from core.privacy import mentions
+from core.privacy import mentions, stakeholder_rows
 
 
 def visible_through(user: Any, path: str = "") -> Q:
@@ -142,4 +142,5 @@ def stakeholder_personal_data(stakeholder: Stakeholder) -> dict[str, Any]:
         "mentions": mentions(
             stakeholder.client_id, [stakeholder.name, stakeholder.email, stakeholder.phone]
         ),
+        "held": stakeholder_rows(stakeholder.pk),
     }

@@ -8,6 +8,8 @@ there, not an edit here (core imports no app).
   and phone wherever these occur in that client's free text; exporting lists the rows
   that mention them.
 - ``UserData``: rows about one user, for the export of everything held about them.
+- ``StakeholderData``: rows about one of a client's people (a survey invitation, their
+  answers, the e-mails sent to them), for the export of everything held about them.
 - ``Retention``: rows deleted once older than a setting's number of days (0: kept).
 """
 
@@ -43,6 +45,14 @@ class UserData:
 
 
 @dataclass(frozen=True)
+class StakeholderData:
+    label: str
+    model: type[Model]
+    stakeholder: str  # the lookup from the model to the stakeholder's id
+    fields: tuple[str, ...]  # what the export shows of each row (lookups allowed)
+
+
+@dataclass(frozen=True)
 class Retention:
     label: str
     model: type[Model]
@@ -53,13 +63,15 @@ class Retention:
 
 _FREE_TEXT: list[FreeText] = []
 _USER_DATA: list[UserData] = []
+_STAKEHOLDER_DATA: list[StakeholderData] = []
 _RETENTION: list[Retention] = []
 
 
-def register(*places: FreeText | UserData | Retention) -> None:
+def register(*places: FreeText | UserData | StakeholderData | Retention) -> None:
     registries: dict[type, list[Any]] = {
         FreeText: _FREE_TEXT,
         UserData: _USER_DATA,
+        StakeholderData: _STAKEHOLDER_DATA,
         Retention: _RETENTION,
     }
     for place in places:
@@ -78,6 +90,15 @@ def user_data() -> tuple[UserData, ...]:
 
 def retention() -> tuple[Retention, ...]:
     return tuple(_RETENTION)
+
+
+def stakeholder_rows(stakeholder_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every registered row about one stakeholder, by place (one query a place)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for place in _STAKEHOLDER_DATA:
+        rows = place.model._default_manager.filter(**{place.stakeholder: stakeholder_id})
+        found[place.label] = list(rows.order_by("pk").values(*place.fields))
+    return found
 
 
 # --- Mentions of a person in a client's free text -------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from core.privacy import FreeText, Retention, UserData, register
+from core.privacy import FreeText, Retention, StakeholderData, UserData, register
 from education.models import EducationAction, Notification
 
 
@@ -28,6 +28,12 @@ def register_places() -> None:
             Notification,
             "recipient_id",
             ("id", "kind", "params", "created_at", "read_at"),
+        ),
+        StakeholderData(
+            "client_voice.emails",
+            Notification,
+            "invitation__stakeholder_id",
+            ("id", "kind", "invitation_id", "created_at"),
         ),
         # E-mails are rendered when sent and never stored; what ages is the notification
         # itself once read (its deliveries go with it).

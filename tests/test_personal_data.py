@@ -234,3 +234,36 @@ def test_the_purge_runs_every_night():
     entry = app.conf.beat_schedule["core.purge_expired_personal_data"]
     assert entry["task"] == "core.tasks.purge_expired_personal_data"
     assert entry["schedule"].hour == {3}
+
+
+def test_a_stakeholders_survey_invitations_answers_and_emails_are_theirs_to_export_and_erase(
+    client, joana, manager_a, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from voice.services import client_answer_save, client_questions, invitation_create, round_open
+
+    engagement = joana.client.engagements.first()
+    round_ = round_open(
+        engagement=engagement, by=manager_a, closes_on=timezone.localdate() + timedelta(days=9)
+    )
+    invitation, _ = invitation_create(
+        round=round_, stakeholder=joana, language="pt-br", by=manager_a
+    )
+    question = client_questions(round_.version)[0]
+    client_answer_save(invitation=invitation, question_id=question.pk, value=4, revision=None)
+    client.force_login(DirectorFactory())
+    held = json.loads(client.get(export_url(joana)).content)["held"]
+    assert [row["id"] for row in held["client_voice.invitations"]] == [invitation.pk]
+    assert held["client_voice.answers"] == [
+        {
+            "invitation_id": invitation.pk,
+            "question__code": question.code,
+            "value": 4,
+            "updated_at": held["client_voice.answers"][0]["updated_at"],
+        }
+    ]
+    assert [row["invitation_id"] for row in held["client_voice.emails"]] == [invitation.pk]
+    assert client.post(erase_url(joana)).status_code == 302
+    assert places_naming(NAME) == ["clients_stakeholder.name"]  # the namesake elsewhere
+    assert places_naming(EMAIL) == []

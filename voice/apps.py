@@ -11,3 +11,7 @@ class VoiceConfig(AppConfig):
         from voice.selectors import result_gap_section
 
         register(result_gap_section)
+
+        from voice.privacy import register_places
+
+        register_places()

@@ -117,3 +117,16 @@ def test_a_client_seeing_itself_as_we_do_calls_for_no_calibration(engagement, ma
     round_close(round=round_, by=manager_a)
     codes = set(plan.actions.values_list("template__code", flat=True))
     assert "calibration-session" not in codes
+
+
+def test_a_round_past_its_closing_day_closes_itself_and_its_gap_is_heard(engagement):
+    from education.services.dispatcher import dispatch
+    from voice.services import round_ends_at
+
+    plan = build(submitted_assessment(engagement, level=2))
+    round_ = heard_at_level_five(engagement)
+    assert dispatch(now=timezone.now()).rounds_closed == 0
+    assert dispatch(now=timezone.now() + timedelta(days=10)).rounds_closed == 1
+    round_.refresh_from_db()
+    assert round_.closed_at == round_ends_at(round_)  # as of the end of its closing day
+    assert "calibration-session" in set(plan.actions.values_list("template__code", flat=True))

@@ -119,13 +119,29 @@ def round_open(
 
 
 @transaction.atomic
-def round_close(*, round: Round, by: User) -> Round:
-    """Close the round: its links stop working; what was answered stays."""
+def round_close(*, round: Round, by: User | None, at: datetime | None = None) -> Round:
+    """Close the round (at ``at``, by default now): its links stop working; what was
+    answered stays. ``by`` is None when its closing day passed (rounds_close_due)."""
     if round.closed_at is None:
-        round.closed_at = timezone.now()
+        round.closed_at = at or timezone.now()
         round.save(update_fields=["closed_at"])
         round_changed.send(Round, round=round, closed=True)
     return round
+
+
+def rounds_close_due(*, now: datetime | None = None, batch_size: int = 200) -> int:
+    """Close the rounds whose closing day has passed, each as of the end of that day (so
+    its gap compares with our view as it stood then), each in its own transaction: the
+    dispatcher's pass. Returns how many."""
+    today = timezone.localdate(now or timezone.now())
+    due = list(
+        Round.objects.filter(closed_at__isnull=True, closes_on__lt=today).select_related(
+            "engagement"
+        )[:batch_size]
+    )
+    for round in due:
+        round_close(round=round, by=None, at=round_ends_at(round))
+    return len(due)
 
 
 # --- Invitations ------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from education.services.notifications import (
 )
 from education.services.relay import pass_deadline
 from education.services.scheduling import policy, reschedule, state_of
-from voice.services import invitations_remind
+from voice.services import invitations_remind, rounds_close_due
 from webhooks.services import events_record
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class DispatchReport:
     plans: int = 0
     reassessments: int = 0
     client_reminders: int = 0
+    rounds_closed: int = 0
     queries_per_batch: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
@@ -65,6 +66,7 @@ class DispatchReport:
             "plans": self.plans,
             "reassessments": self.reassessments,
             "client_reminders": self.client_reminders,
+            "rounds_closed": self.rounds_closed,
         }
 
 
@@ -421,4 +423,6 @@ def dispatch(*, now: datetime | None = None, batch_size: int = 1000) -> Dispatch
     report.reassessments = prompt_reassessments(now=now)
     # The client's voice: a reminder to each respondent yet to answer a round closing soon.
     report.client_reminders = invitations_remind(now=now)
+    # Rounds past their closing day close (their gap may call for education).
+    report.rounds_closed = rounds_close_due(now=now)
     return report

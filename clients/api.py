@@ -18,6 +18,7 @@ from rest_framework import viewsets
 
 from accounts.models import User
 from api.conditional import ConditionalMixin
+from api.mixins import FiltersOnList
 from api.serializers import service_errors_as_drf
 from clients.filters import (
     ClientFilter,
@@ -68,16 +69,9 @@ from clients.services import (
 # --- Viewsets -------------------------------------------------------------------------------
 
 
-class ScopedViewSet(ConditionalMixin, viewsets.ModelViewSet):
+class ScopedViewSet(FiltersOnList, ConditionalMixin, viewsets.ModelViewSet):
     """Base of the clients API's viewsets: filters apply to lists only; detail reads carry
     an ETag and writes honour If-Match (api/conditional.py)."""
-
-    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        # A detail URL names its row; filters narrow lists. Applying them on detail would
-        # make ClientFilter's default (active clients only) answer 404 for an archived one.
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
 
     @property
     def user(self) -> User:

@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from api.mixins import FiltersOnList
 from api.serializers import service_errors_as_drf
 from assessments import question_types
 from assessments.i18n import localized
@@ -222,6 +223,7 @@ def _agreed(agreed: tuple[Any, bool] | None) -> dict[str, Any] | None:
     ),
 )
 class RoundViewSet(
+    FiltersOnList,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -247,9 +249,6 @@ class RoundViewSet(
                 rater_count=Count("raters", distinct=True),
             )
         )
-
-    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def perform_create(self, serializer: Any) -> None:
         with service_errors_as_drf():
@@ -499,6 +498,7 @@ def invitations_visible_to(user: User) -> QuerySet[Invitation]:
     ),
 )
 class InvitationViewSet(
+    FiltersOnList,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -509,9 +509,6 @@ class InvitationViewSet(
 
     def get_queryset(self) -> QuerySet[Invitation]:
         return invitations_visible_to(_user(self.request)).annotate(answered=Count("answers"))
-
-    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def perform_create(self, serializer: Any) -> None:
         with service_errors_as_drf():
@@ -582,7 +579,7 @@ class ClientResponseSerializer(serializers.ModelSerializer):
     ),
     retrieve=extend_schema(summary=_("Show a client response (by invitation)")),
 )
-class ClientResponseViewSet(viewsets.ReadOnlyModelViewSet):
+class ClientResponseViewSet(FiltersOnList, viewsets.ReadOnlyModelViewSet):
     serializer_class = ClientResponseSerializer
     filterset_class = InvitationFilter
 
@@ -600,9 +597,6 @@ class ClientResponseViewSet(viewsets.ReadOnlyModelViewSet):
                 )
             )
         )
-
-    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
 
 # --- Raters --------------------------------------------------------------------------------
@@ -655,6 +649,7 @@ class RaterSerializer(serializers.ModelSerializer):
     ),
 )
 class RaterViewSet(
+    FiltersOnList,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -668,9 +663,6 @@ class RaterViewSet(
         return Rater.objects.filter(
             round__in=rounds_visible_to(_user(self.request))
         ).select_related("round__engagement", "sheet")
-
-    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def perform_create(self, serializer: Any) -> None:
         with service_errors_as_drf():

@@ -119,7 +119,6 @@ def plan_build(*, plan_id: int) -> EducationPlan | None:
     if plan is None:
         return None
     assessment, engagement = plan.assessment, plan.engagement
-    client = engagement.client
     now = timezone.now()
     playbook = playbook_for(assessment.version.questionnaire_id)
     created: list[EducationAction] = []
@@ -133,21 +132,7 @@ def plan_build(*, plan_id: int) -> EducationPlan | None:
     uplift_measure(assessment=assessment)
     _schedule_reassessment(assessment)
     if created:
-        notifications_write(
-            [
-                notification_for(
-                    recipient=client.owner,
-                    kind=NotificationKind.PLAN_READY,
-                    key=f"plan.{plan.pk}.{plan.builds + 1}",
-                    params={
-                        "client": client.name,
-                        "client_id": client.pk,
-                        "engagement": engagement.get_process_type_display(),
-                        "actions": len(created),
-                    },
-                )
-            ]
-        )
+        _tell_plan_ready(plan, key=f"plan.{plan.pk}.{plan.builds + 1}", actions=len(created))
     plan.status = PlanStatus.BUILT
     plan.built_at = now
     plan.builds += 1
@@ -225,23 +210,29 @@ def plan_hear_gap(*, engagement: Engagement) -> list[EducationAction]:
     matches = planning.match(rules, facts(plan.assessment, plan.engagement))
     created = _add_actions(plan, plan.playbook, matches, timezone.now())
     if created:
-        client = plan.engagement.client
-        notifications_write(
-            [
-                notification_for(
-                    recipient=client.owner,
-                    kind=NotificationKind.PLAN_READY,
-                    key=f"plan.{plan.pk}.gap.{created[0].template_id}",
-                    params={
-                        "client": client.name,
-                        "client_id": client.pk,
-                        "engagement": plan.engagement.get_process_type_display(),
-                        "actions": len(created),
-                    },
-                )
-            ]
-        )
+        key = f"plan.{plan.pk}.gap.{created[0].template_id}"
+        _tell_plan_ready(plan, key=key, actions=len(created))
     return created
+
+
+def _tell_plan_ready(plan: EducationPlan, *, key: str, actions: int) -> None:
+    """The client's owner hears that the plan has ``actions`` new actions."""
+    client = plan.engagement.client
+    notifications_write(
+        [
+            notification_for(
+                recipient=client.owner,
+                kind=NotificationKind.PLAN_READY,
+                key=key,
+                params={
+                    "client": client.name,
+                    "client_id": client.pk,
+                    "engagement": plan.engagement.get_process_type_display(),
+                    "actions": actions,
+                },
+            )
+        ]
+    )
 
 
 def reason_dict(reason: planning.Reason, names: dict[str, Any]) -> dict[str, Any]:

@@ -45,7 +45,40 @@ def the_demo(language: str):
         .first()
     )
     draft, _ = assessment_start(engagement=submitted.engagement, by=manager)
+    heard(submitted.engagement, manager)
     return submitted, draft
+
+
+def heard(engagement, manager) -> None:
+    """The client's people answered a round on the engagement, so its client's view shows
+    on the result page, the client page, the report and the dashboard's gap heatmap."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clients.models import Stakeholder
+    from voice.models import Round
+    from voice.services import (
+        client_answer_save,
+        client_questions,
+        invitation_create,
+        invitation_finish,
+        round_close,
+        round_open,
+    )
+
+    for round_ in Round.objects.filter(engagement=engagement, closed_at__isnull=True):
+        round_close(round=round_, by=manager)
+    round_ = round_open(
+        engagement=engagement, by=manager, closes_on=timezone.localdate() + timedelta(days=9)
+    )
+    person = Stakeholder.objects.create(
+        client=engagement.client, name="Respondent", email="respondent@client.example"
+    )
+    invitation, _ = invitation_create(round=round_, stakeholder=person, language="es", by=manager)
+    for question in client_questions(round_.version):
+        client_answer_save(invitation=invitation, question_id=question.pk, value=4, revision=None)
+    invitation_finish(invitation=invitation)
 
 
 @pytest.mark.parametrize(
@@ -84,8 +117,16 @@ def test_the_main_pages_have_no_serious_accessibility_violation(live_server, siz
         f"/assessments/{submitted.pk}/result/?queue=",
         "/dashboard/portfolio/",
         f"/clients/{client}/report/?audience=team",
+        f"/clients/{client}/engagements/{submitted.engagement_id}/voice/",
     ):
         check(path)
+    # The client's view was on the pages checked: the dashboard's gap heatmap, the report's table.
+    for path, selector in (
+        ("/dashboard/portfolio/", "table[data-table=gap-grid]"),
+        (f"/clients/{client}/report/?audience=team", "table.report-views"),
+    ):
+        page.goto(live_server.url + path)
+        assert page.locator(selector).count() == 1, path
     assert found == {}
 
 

@@ -30,9 +30,14 @@ from itertools import combinations
 from math import fsum, sqrt
 from typing import Any
 
+from assessments import question_types
+from assessments.question_types import InvalidAnswer
 from assessments.scoring import NOT_APPLICABLE, QuestionSpec, Structure, score, trait_of
 
 LEVEL_POINTS = 25.0  # one level of five, in a dimension's 0–100 points
+# Gaps are rounded as the engine rounds scores: a gap of one level computed as
+# 0.9999999999999997 levels must still be one level (a rule's threshold, "wide").
+PRECISION = 9
 # Two ratings "within one level": a hair of tolerance for levels computed from traits.
 _WITHIN = 1.0 + 1e-9
 
@@ -73,10 +78,28 @@ def gap_of(
     scores = [s for s in client_scores if s is not None]
     if not scores:
         return DimensionGap(code, None, None, 0, supplier, None)
-    mean = fsum(scores) / len(scores)
-    spread = sqrt(fsum((s - mean) ** 2 for s in scores) / len(scores))
-    gap = None if supplier is None else mean - supplier
+    mean = round(fsum(scores) / len(scores), PRECISION)
+    spread = round(sqrt(fsum((s - mean) ** 2 for s in scores) / len(scores)), PRECISION)
+    gap = None if supplier is None else round(mean - supplier, PRECISION)
     return DimensionGap(code, mean, spread, len(scores), supplier, gap)
+
+
+def scorable(question: QuestionSpec | None, value: Any) -> bool:
+    """Whether ``question`` (of the round's version) can score ``value``. Our answers were
+    given on our assessment's version: a later version may have changed the question (no
+    "not applicable" any more, another scale), and an answer it cannot take counts as
+    unanswered rather than stopping every gap it is part of."""
+    if question is None or value is None:
+        return False
+    if value is NOT_APPLICABLE:
+        return question.allow_na
+    if not question_types.get(question.type).scored:
+        return True  # a text: never scored, never refused
+    try:
+        trait_of(question, value)
+    except InvalidAnswer:
+        return False
+    return True
 
 
 def asked_of_the_client(structure: Structure, codes: set[str]) -> Structure:
@@ -101,8 +124,14 @@ def perception_gaps(
     engine over the questions in ``client_codes``."""
     asked = asked_of_the_client(structure, client_codes)
 
+    specs = {q.code: q for d in asked.dimensions for q in d.questions}
+
     def dimension_scores(answers: Mapping[str, Any]) -> dict[str, float | None]:
-        kept = {code: value for code, value in answers.items() if code in client_codes}
+        kept = {
+            code: value
+            for code, value in answers.items()
+            if code in client_codes and scorable(specs.get(code), value)
+        }
         result = score(asked, kept, [], today=date.today())  # no evidence: no date used
         return {d.code: d.score for d in result.dimensions}
 

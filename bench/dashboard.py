@@ -171,15 +171,16 @@ COUNTED_SQL = "('submitted', 'approved')"
 # and a supplier's view (the round's reconciled assessment, else the latest counted one
 # submitted by the round's end); each respondent's and the supplier's score of every
 # dimension over the questions asked of the client (all anchored 1–5 scales in the
-# default questionnaire: trait (level − 1)/4, reversed where marked, weighted mean × 100);
-# the gap is the respondents' mean minus ours.
+# default questionnaire: trait (level − 1)/4, reversed where marked, weighted mean × 100;
+# our answers matched by code onto the round's version, as voice.selectors does; an
+# answer that version cannot take left out); the gap is the respondents' mean minus ours.
 GAP_SQL = """
     asked AS (
-        SELECT q.id, q.weight, q.reverse, d.code AS dim, d.kind
+        SELECT q.id, d.version_id, q.code, q.weight, q.reverse, d.code AS dim, d.kind
           FROM assessments_question q JOIN assessments_dimension d ON d.id = q.dimension_id
          WHERE q.client <> '{}'::jsonb AND q.type = 'scale'
     ), candidate AS (
-        SELECT r.id, r.engagement_id, r.opened_at, l.segment, l.process_type,
+        SELECT r.id, r.engagement_id, r.version_id, r.opened_at, l.segment, l.process_type,
                l.questionnaire_id, l.submitted_at,
                coalesce(r.reconciled_id, (
                    SELECT a.id FROM assessments_assessment a
@@ -214,9 +215,12 @@ GAP_SQL = """
                                          ELSE ((a.value #>> '{}')::int - 1) / 4.0 END)
                    / sum(q.weight)
           FROM chosen c
-          JOIN assessments_answer a ON a.assessment_id = c.ours AND NOT a.not_applicable
-                                       AND jsonb_typeof(a.value) = 'number'
-          JOIN asked q ON q.id = a.question_id
+          JOIN assessments_answer a
+            ON a.assessment_id = c.ours AND NOT a.not_applicable
+               AND a.value = ANY(ARRAY['1', '2', '3', '4', '5']::jsonb[])
+          -- Our answers are scored as the round's version asks: matched by code.
+          JOIN assessments_question qa ON qa.id = a.question_id
+          JOIN asked q ON q.version_id = c.version_id AND q.code = qa.code
          GROUP BY 1, 2, 3, 4
     ), dimension_gaps AS MATERIALIZED (
         SELECT g.*, c.segment, c.process_type, c.questionnaire_id, c.submitted_at

@@ -18,12 +18,14 @@ from django.db import connection, transaction
 from assessments.models import Assessment, AssessmentStatus, DimensionResult
 from clients.models import Client, Engagement
 from core.sql import one_line, prepared_cursor
-from dashboards.gaps import gaps_refresh
-from dashboards.models import SLOTS, Standing, slot_column
+from dashboards.gaps import EMPTY, gaps_refresh
+from dashboards.models import SLOTS, Standing, gap_column, slot_column
 from dashboards.slots import slot_map, slot_maps
 from education import cadence
 
 COUNTED = (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED)
+# The perception gap's columns, kept by dashboards.gaps, not by a refresh.
+GAP_COLUMNS = {"gap_round_id", *(name for name in EMPTY if name != "gap_round")}
 FIELDS = (
     "id",
     "engagement_id",
@@ -139,8 +141,21 @@ def _refresh_orm(engagement_id: int) -> None:
     standing = _standing(
         rows[0], rows[1] if len(rows) > 1 else None, engagement, scores, slot_map(rows[0][7])
     )
-    values = {f.attname: getattr(standing, f.attname) for f in Standing._meta.concrete_fields}
+    values = {
+        f.attname: getattr(standing, f.attname)
+        for f in Standing._meta.concrete_fields
+        if f.attname not in GAP_COLUMNS
+    }
     values.pop("engagement_id")
+    # The perception gap (dashboards.gaps) stays, unless the engagement now stands on
+    # another questionnaire, whose slots would file it under other dimensions.
+    was_on = (
+        Standing.objects.filter(engagement_id=engagement_id)
+        .values_list("questionnaire_id", flat=True)
+        .first()
+    )
+    if was_on is not None and was_on != values["questionnaire_id"]:
+        values |= EMPTY
     Standing.objects.update_or_create(engagement_id=engagement_id, defaults=values)
 
 
@@ -154,6 +169,19 @@ def _slot_sql() -> dict[str, str]:
             for slot in range(1, SLOTS + 1)
         ),
         "updates": ", ".join(f"{name} = EXCLUDED.{name}" for name in names),
+        # The perception gap stays, unless the engagement now stands on another
+        # questionnaire (its slots would file the gap under other dimensions).
+        "gap": ", ".join(
+            f"{column} = CASE WHEN s.questionnaire_id = EXCLUDED.questionnaire_id "
+            f"THEN s.{column} ELSE {cleared} END"
+            for column, cleared in (
+                ("gap_round_id", "NULL"),
+                ("gap_respondents", "0"),
+                ("gap_mean", "NULL"),
+                ("gap_wide", "false"),
+                *((gap_column(slot), "NULL") for slot in range(1, SLOTS + 1)),
+            )
+        ),
     }
 
 
@@ -169,11 +197,12 @@ def _refresh_sql() -> str:
     so PostgreSQL plans it once per connection."""
     slots = _slot_sql()
     days = cadence.days_sql("l.maturity_level")
-    columns, scores, pivot, updates = (
+    columns, scores, pivot, updates, gap = (
         slots["columns"],
         slots["scores"],
         slots["pivot"],
         slots["updates"],
+        slots["gap"],
     )
     sql = f"""
         WITH ranked AS (
@@ -217,6 +246,7 @@ def _refresh_sql() -> str:
           JOIN clients_engagement e ON e.id = %(e)s
           JOIN clients_client c ON c.id = e.client_id
         ON CONFLICT (engagement_id) DO UPDATE SET
+               {gap},
                client_id = EXCLUDED.client_id,
                client_name = EXCLUDED.client_name,
                client_active = EXCLUDED.client_active,

@@ -24,7 +24,7 @@ from webhooks.models import Endpoint
 def plan_on_round_closed(sender: Any, *, round: Round, closed: bool = False, **kw: Any) -> None:
     """A round of the client's view closed: its gap may call for education now."""
     if closed:
-        plan_hear_gap(engagement=round.engagement)
+        plan_hear_gap(engagement=round.engagement, round_id=round.pk)
 
 
 def plan_on_submit(sender: Any, *, assessment: Assessment, **kwargs: Any) -> None:

@@ -231,3 +231,35 @@ def test_the_dashboard_and_the_scheduler_agree_on_the_reassessment_date(refresh_
     assert due - assessment.submitted_at == timedelta(
         days=90 if level in (None, 1, 2) else 180 if level in (3, 4) else 365
     )
+
+
+def test_a_refresh_keeps_the_perception_gap_unless_the_questionnaire_changes(refresh_path):
+    """The gap's columns are dashboards.gaps's: a submit on the same questionnaire keeps
+    them (both paths), one on another questionnaire clears them (its slots differ)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from voice.models import Round
+
+    engagement = EngagementFactory()
+    first = submitted_assessment(engagement, level=2)
+    round_ = Round.objects.create(
+        engagement=engagement,
+        version=first.version,
+        closes_on=timezone.localdate() + timedelta(days=9),
+    )
+    Standing.objects.filter(pk=engagement.pk).update(
+        gap_round=round_, gap_respondents=2, gap_mean=25.0, gap_wide=True, g01=25.0
+    )
+    submitted_assessment(engagement, level=3)
+    kept = Standing.objects.get(pk=engagement.pk)
+    assert (kept.gap_round_id, kept.gap_respondents, kept.gap_mean, kept.g01) == (
+        round_.pk, 2, 25.0, 25.0
+    )  # fmt: skip
+    Standing.objects.filter(pk=engagement.pk).update(questionnaire_id=kept.questionnaire_id + 999)
+    standing_refresh(engagement.pk)
+    cleared = Standing.objects.get(pk=engagement.pk)
+    assert (cleared.gap_round_id, cleared.gap_respondents, cleared.gap_wide, cleared.g01) == (
+        None, 0, False, None
+    )  # fmt: skip

@@ -229,6 +229,37 @@ def test_gaps_compare_the_same_questions_through_the_engine():
     assert (change.client_mean, change.supplier, change.respondents) == (50.0, 100.0, 2)
 
 
+def test_a_gap_of_one_level_is_one_level_whatever_the_float_arithmetic():
+    # (5, 3) against (4, 2) on weights 2 and 1: 83.33… − 58.33… is 24.999999999999993 in
+    # binary floating point; a rule asking for one level must still see one.
+    [governance, _change] = perception_gaps(
+        STRUCTURE, ASKED, [{"g1": 5, "g2": 3}], {"g1": 4, "g2": 2}
+    )
+    assert governance.gap_levels == 1.0
+
+
+def test_an_answer_of_ours_the_rounds_version_cannot_score_counts_as_unanswered():
+    """Our assessment was on an older version: "not applicable" where the round's version
+    no longer allows it, or a value its question cannot take, is left out, not a crash."""
+    strict = Structure(
+        dimensions=(
+            DimensionSpec(
+                code="governance",
+                kind="maturity",
+                questions=(
+                    QuestionSpec(code="g1", type="scale", weight=2),
+                    QuestionSpec(code="g2", type="scale"),  # no "not applicable" any more
+                ),
+            ),
+        )
+    )
+    ours = {"g1": 3, "g2": NOT_APPLICABLE}
+    [governance] = perception_gaps(strict, {"g1", "g2"}, [{"g1": 5, "g2": 5}], ours)
+    assert (governance.supplier, governance.gap) == (50.0, 50.0)  # g1 alone: level 3
+    [governance] = perception_gaps(strict, {"g1", "g2"}, [{"g1": 5}], {"g1": "yes", "g2": 1})
+    assert governance.supplier == 0.0  # g2 alone; "yes" is no scale answer
+
+
 def test_gaps_without_respondents_are_empty_not_zero():
     gaps = perception_gaps(STRUCTURE, ASKED, [], {"g1": 3, "c1": False})
     assert [(g.code, g.respondents, g.gap) for g in gaps] == [

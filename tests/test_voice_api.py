@@ -356,3 +356,13 @@ def test_lists_read_a_constant_number_of_statements(
     for url, count in counts.items():
         with django_assert_max_num_queries(count):
             assert len(api.get(url).json()["results"]) >= 1
+
+
+def test_a_round_closes_within_a_year(engagement, manager_a):
+    api = signed_in(manager_a)
+    far = api.post(
+        "/api/v1/rounds/", {"engagement": engagement.pk, "closes_on": "9999-12-31"}, format="json"
+    )
+    assert far.status_code == 400
+    assert "within a year" in said(far)
+    assert not Round.objects.exists()

@@ -130,3 +130,18 @@ def test_a_round_past_its_closing_day_closes_itself_and_its_gap_is_heard(engagem
     round_.refresh_from_db()
     assert round_.closed_at == round_ends_at(round_)  # as of the end of its closing day
     assert "calibration-session" in set(plan.actions.values_list("template__code", flat=True))
+
+
+def test_a_round_closing_while_the_newest_plan_is_being_built_leaves_it_to_that_build(
+    engagement, manager_a
+):
+    """The newest assessment's plan is still pending when the round closes: nothing goes
+    to the older plan; the pending plan's build reads the gap and plans it once."""
+    older = build(submitted_assessment(engagement, level=2))
+    round_ = heard_at_level_five(engagement)
+    newest = submitted_assessment(engagement, level=2)  # its plan: pending
+    round_close(round=round_, by=manager_a)
+    assert "calibration-session" not in set(older.actions.values_list("template__code", flat=True))
+    plan = build(newest)
+    codes = list(plan.actions.values_list("template__code", flat=True))
+    assert codes.count("calibration-session") == 1

@@ -335,3 +335,40 @@ def test_who_may_rate_is_who_sees_the_client(a_client, manager_a, manager_b, dir
     assert set(people_who_see(a_client).values_list("pk", flat=True)) == seeing
     assert {manager_a.pk, director.pk, teammate.pk} <= seeing
     assert manager_b.pk not in seeing
+
+
+def test_an_agreed_answer_is_checked_like_any_answer(three_raters, round_, manager_a):
+    """What reconcile would write is refused when it is decided, never a 500 later: a
+    text with a NUL or a broken character, "not applicable" where the question does not
+    allow it, a reason too long."""
+    by_code = {q.code: q for q in questions_by_id(round_.version).values()}
+
+    def decide(code, value=None, not_applicable=False, reason="On the call"):
+        decision_record(
+            round=round_,
+            question=by_code[code],
+            value=value,
+            not_applicable=not_applicable,
+            reason=reason,
+            by=manager_a,
+        )
+
+    for value in ("a\x00b", "\ud800"):
+        with pytest.raises(ValidationError) as refused:
+            decide("d-3", value)
+        assert set(refused.value.message_dict) == {"value"}
+    with pytest.raises(ValidationError, match="not allowed") as refused:
+        decide("k-1", not_applicable=True)  # k-1 does not allow "not applicable"
+    assert set(refused.value.message_dict) == {"not_applicable"}
+    with pytest.raises(ValidationError) as refused:
+        decide("k-1", 4, reason="x" * 2001)
+    assert set(refused.value.message_dict) == {"reason"}
+    decide("k-2", not_applicable=True)  # k-2 allows it
+    assert Decision.objects.get(question=by_code["k-2"]).not_applicable
+
+
+def test_someone_off_the_client_is_refused_as_a_rater_without_being_named(round_, manager_a):
+    outsider = AccountManagerFactory(first_name="Secret", last_name="Person")
+    with pytest.raises(ValidationError) as refused:
+        rater_add(round=round_, user=outsider, by=manager_a)
+    assert "Secret" not in str(refused.value)

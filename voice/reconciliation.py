@@ -22,7 +22,6 @@ from django.utils.translation import ngettext
 
 from accounts.access import DIRECTORS, user_has_role
 from accounts.models import User
-from assessments import question_types
 from assessments.models import (
     Answer,
     Assessment,
@@ -32,7 +31,13 @@ from assessments.models import (
 from assessments.perception import Agreement, agreement, far_apart, level_of
 from assessments.scoring import QuestionSpec
 from assessments.selectors import questions_by_id, structure_for_version
-from assessments.services import AnswerInput, assessment_import, sheet_start
+from assessments.services import (
+    AnswerInput,
+    AnswersRefused,
+    answer_problem,
+    assessment_import,
+    sheet_start,
+)
 from clients.selectors import clients_visible_to, people_who_see
 from core.links import site_url
 from voice.models import Decision, Rater, Round
@@ -91,9 +96,8 @@ def rater_add(*, round: Round, user: User, by: User) -> Rater:
     if not user.is_active or not (
         clients_visible_to(user).filter(pk=round.engagement.client_id).exists()
     ):
-        raise ValidationError(
-            {"user": _("%(name)s does not work on this client.") % {"name": name}}
-        )
+        # No name: through the API any user's id can be tried.
+        raise ValidationError({"user": _("This person does not work on this client.")})
     with transaction.atomic():
         if Rater.objects.filter(round=round, user=user).exists():
             raise ValidationError(
@@ -288,12 +292,23 @@ def decision_record(
     reason = (reason or "").strip()
     if not reason:
         problems["reason"] = _("Say why this is the agreed answer.")
-    if not not_applicable:
-        kind = question_types.get(question.type)
-        if value in (None, ""):
-            problems["value"] = _("Choose the agreed answer, or mark it not applicable.")
-        elif (problem := kind.invalid(question, value)) is not None:
-            problems["value"] = problem
+    elif len(reason) > 2000:
+        problems["reason"] = _("Keep the reason under 2,000 characters.")
+    if not not_applicable and value in (None, ""):
+        problems["value"] = _("Choose the agreed answer, or mark it not applicable.")
+    else:
+        # Checked as the assessment's answers are (the reason is the note, or the
+        # reason "not applicable" is given): what is agreed here is what reconcile writes.
+        item = AnswerInput(
+            question=question.pk,
+            value=None if not_applicable else value,
+            not_applicable=not_applicable,
+            na_reason=(reason or "-")[:500] if not_applicable else None,
+            note=reason or None,
+        )
+        if (found := answer_problem(question, item)) is not None:
+            field, message = found
+            problems[{"na_reason": "reason", "note": "reason"}.get(field, field)] = message
     if problems:
         raise ValidationError(problems)
     decision, _created = Decision.objects.update_or_create(
@@ -365,9 +380,12 @@ def round_reconcile(*, round: Round, by: User) -> Assessment:
                 note=None if not_applicable else note,
             )
         )
-    assessment = assessment_import(
-        engagement=round.engagement, by=by, answers=answers, version=round.version
-    )
+    try:
+        assessment = assessment_import(
+            engagement=round.engagement, by=by, answers=answers, version=round.version
+        )
+    except AnswersRefused as refused:  # an agreed answer the version cannot take
+        raise ValidationError([problem.message for problem in refused.problems]) from None
     round.reconciled = assessment
     round.save(update_fields=["reconciled"])
     round_changed.send(Round, round=round)

@@ -32,6 +32,7 @@ from voice.signals import invitations_issued, round_changed
 from webhooks.services import event_record
 
 SECONDS_PER_QUESTION = 20  # reading five anchored levels and choosing one
+MAX_ROUND_DAYS = 366  # a round collects views of one moment: it closes within a year
 
 
 def survey_minutes(questions: int) -> int:
@@ -107,6 +108,8 @@ def round_open(
         raise ValidationError({"version": _("This questionnaire version asks the client nothing.")})
     if closes_on <= timezone.localdate():
         raise ValidationError({"closes_on": _("Choose a closing day after today.")})
+    if closes_on > timezone.localdate() + timedelta(days=MAX_ROUND_DAYS):
+        raise ValidationError({"closes_on": _("Choose a closing day within a year.")})
     try:
         with transaction.atomic():
             return Round.objects.create(
@@ -122,10 +125,13 @@ def round_open(
 def round_close(*, round: Round, by: User | None, at: datetime | None = None) -> Round:
     """Close the round (at ``at``, by default now): its links stop working; what was
     answered stays. ``by`` is None when its closing day passed (rounds_close_due)."""
-    if round.closed_at is None:
-        round.closed_at = at or timezone.now()
-        round.save(update_fields=["closed_at"])
-        round_changed.send(Round, round=round, closed=True)
+    # Locked and read again: a manager's close and the dispatcher's may meet.
+    locked = Round.objects.select_for_update().select_related("engagement").get(pk=round.pk)
+    if locked.closed_at is None:
+        locked.closed_at = at or timezone.now()
+        locked.save(update_fields=["closed_at"])
+        round_changed.send(Round, round=locked, closed=True)
+    round.closed_at = locked.closed_at
     return round
 
 

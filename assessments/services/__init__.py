@@ -7,6 +7,7 @@ from assessments.services.answers import (
     AnswersRefused,
     Autosaved,
     answer_autosave,
+    answer_problem,
     answers_save,
 )
 from assessments.services.assessments import (
@@ -42,6 +43,7 @@ __all__ = [
     "DocumentProblems",
     "MissingAnswers",
     "answer_autosave",
+    "answer_problem",
     "answers_save",
     "as_written",
     "assessment_import",

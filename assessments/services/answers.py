@@ -161,7 +161,7 @@ def answer_autosave(
     only (elsewhere always None: the long way)."""
     if connection.vendor != "postgresql" or not (by.is_authenticated and by.is_active):
         return None
-    if item.note is None or item.na_reason is None or _problem_in(question, item) is not None:
+    if item.note is None or item.na_reason is None or answer_problem(question, item) is not None:
         return None
     may_edit_all = user_has_role(by, DIRECTORS)  # may_edit's rule: the assessor, or directors
     revision = item.revision or 0
@@ -408,7 +408,7 @@ def _keeping_what_is_stored(item: AnswerInput, stored: Answer | None) -> AnswerI
 
 
 def _invalid(index: int, item: AnswerInput, question: Question) -> AnswerProblem | None:
-    field_problem = _problem_in(question, item)
+    field_problem = answer_problem(question, item)
     if field_problem is None:
         return None
     field, message = field_problem
@@ -446,7 +446,8 @@ def _has_nul(value: Any) -> bool:
     return isinstance(value, str) and "\x00" in value
 
 
-def _problem_in(question: Question, item: AnswerInput) -> tuple[str, str] | None:
+def answer_problem(question: Question, item: AnswerInput) -> tuple[str, str] | None:
+    """What is wrong with ``item`` as an answer to ``question``: (field, message), or None."""
     for field in ("note", "na_reason", "value"):
         if _has_nul(getattr(item, field)):
             return field, _("Remove the invisible control character (NUL) from the text.")

@@ -191,18 +191,23 @@ def _add_actions(
     return created
 
 
-def plan_hear_gap(*, engagement: Engagement) -> list[EducationAction]:
+def plan_hear_gap(*, engagement: Engagement, round_id: int) -> list[EducationAction]:
     """A round of the client's view closed: the perception-gap rules of the playbook are
     applied to the engagement's latest built plan, which gets the actions they call for
     that it does not have yet, and its owner hears of them. (A plan built after the round
-    already read its gap.) Returns the actions added."""
+    already read its gap, and one still being built will.) Returns the actions added."""
     plan = (
-        EducationPlan.objects.filter(engagement=engagement, status=PlanStatus.BUILT)
+        EducationPlan.objects.filter(engagement=engagement)
         .select_related("assessment__version", "engagement__client__owner", "playbook")
         .order_by("-assessment__submitted_at", "-id")
         .first()
     )
-    if plan is None or plan.playbook is None or plan.assessment.submitted_at is None:
+    if (
+        plan is None
+        or plan.status != PlanStatus.BUILT
+        or plan.playbook is None
+        or plan.assessment.submitted_at is None
+    ):
         return []
     rules = [r for r in rules_of(plan.playbook) if r.kind == planning.PERCEPTION_GAP]
     if not rules:
@@ -210,7 +215,7 @@ def plan_hear_gap(*, engagement: Engagement) -> list[EducationAction]:
     matches = planning.match(rules, facts(plan.assessment, plan.engagement))
     created = _add_actions(plan, plan.playbook, matches, timezone.now())
     if created:
-        key = f"plan.{plan.pk}.gap.{created[0].template_id}"
+        key = f"plan.{plan.pk}.gap.{round_id}"
         _tell_plan_ready(plan, key=key, actions=len(created))
     return created
 

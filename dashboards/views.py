@@ -178,10 +178,12 @@ def _heatmap_grid(figures: Figures) -> dict[str, Any]:
         {"label": label(group), "cells": [cells.get(code) for code in dimensions]}
         for group, cells in sorted(groups.items(), key=lambda item: label(item[0]))
     ]
-    # The perception gap's grid: the dimensions and groups some client's view reached.
-    gap_codes = [
-        c for c in dimensions if any(cell.heard for cell in figures.heatmap if cell.dimension == c)
-    ]
+    # The perception gap's grid: the dimensions and groups some client's view reached,
+    # maturity first, then the ways of working the client is asked about neutrally.
+    kinds = {cell.dimension: cell.kind for cell in figures.heatmap}
+    heard = {cell.dimension for cell in figures.heatmap if cell.heard}
+    gap_codes = sorted((c for c in dimensions if c in heard), key=lambda c: kinds[c] != "maturity")
+    maturity = sum(1 for c in gap_codes if kinds[c] == "maturity")
     gap_rows = [
         {"label": row["label"], "cells": [cells.get(code) for code in gap_codes]}
         for (group, cells), row in zip(
@@ -193,6 +195,14 @@ def _heatmap_grid(figures: Figures) -> dict[str, Any]:
         "columns": [{"code": code, "name": names.get(code, code)} for code in dimensions],
         "rows": rows,
         "gap_columns": [{"code": code, "name": names.get(code, code)} for code in gap_codes],
+        "gap_groups": [
+            {"label": label_, "span": span}
+            for label_, span in (
+                (_("Maturity"), maturity),
+                (_("Ways of working (asked neutrally)"), len(gap_codes) - maturity),
+            )
+            if span
+        ],
         "gap_rows": gap_rows,
     }
 

@@ -119,6 +119,7 @@ def test_the_tile_and_the_heatmap_against_a_hand_computation(client):
     client.force_login(director)
     html = client.get(reverse("dashboards:portfolio")).content.decode()
     assert "Perception gap by group" in html
+    assert '<th scope="colgroup" colspan="2" class="gap-group">Maturity</th>' in html
     assert 'class="gap-cell gap-up-2"' in html  # telecom × governance, +1.0
     assert ">+1.0</td>" in html
     assert 'class="gap-cell gap-down-4"' in html  # banking × process knowledge, −2.0

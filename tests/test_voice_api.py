@@ -167,9 +167,16 @@ def test_bad_input_is_a_400_naming_the_field(round_, manager_a, a_client):
 
 
 def test_another_managers_rounds_do_not_exist_for_them(round_, ana, manager_a, manager_b):
+    from voice.reconciliation import rater_add
+
     invitation, _ = invitation_create(round=round_, stakeholder=ana, language="es", by=manager_a)
+    rater = rater_add(round=round_, user=manager_a, by=manager_a)
+    asked = client_questions(round_.version)[0]
+    client_answer_save(invitation=invitation, question_id=asked.pk, value=3, revision=None)
+    assert len(signed_in(manager_a).get("/api/v1/client-responses/").json()["results"]) == 1
     api = signed_in(manager_b)
     for url in (
+        f"/api/v1/raters/{rater.pk}/",
         f"/api/v1/rounds/{round_.pk}/",
         f"/api/v1/rounds/{round_.pk}/gaps/",
         f"/api/v1/rounds/{round_.pk}/reconciliation/",
@@ -184,7 +191,12 @@ def test_another_managers_rounds_do_not_exist_for_them(round_, ana, manager_a, m
         f"/api/v1/rounds/{round_.pk}/reconcile/",
     ):
         assert api.post(url, {}, format="json").status_code == 404, url
-    for listing in ("rounds", "invitations", "raters"):
+    assert api.delete(f"/api/v1/raters/{rater.pk}/").status_code == 404
+    assert api.post(
+        f"/api/v1/rounds/{round_.pk}/decisions/", {"question": "gov-1", "value": 3, "reason": "x"},
+        format="json",
+    ).status_code == 404  # fmt: skip
+    for listing in ("rounds", "invitations", "raters", "client-responses"):
         assert api.get(f"/api/v1/{listing}/").json()["results"] == [], listing
     # Their ids fail like ids that never existed, as fields of a write.
     opened = api.post(

@@ -24,7 +24,7 @@ from education import cadence
 from education.models import ActionStatus, EducationAction
 from voice.models import Round
 from voice.selectors import RoundGaps, latest_heard
-from voice.services import round_ends_at
+from voice.services import round_end
 
 
 @dataclass
@@ -318,9 +318,8 @@ def _worded(view: ClientView, *, for_client: bool) -> ClientView:
 
 
 def _client_view(round: Round, gaps: RoundGaps) -> ClientView:
-    ended = round.closed_at or round_ends_at(round)
     return ClientView(
-        closed_on=timezone.localdate(ended),
+        closed_on=timezone.localdate(round_end(round)),
         respondents=gaps.respondents,
         lines=[
             ViewLine(

@@ -19,7 +19,7 @@ from assessments.models import Assessment, AssessmentStatus, DimensionResult
 from clients.models import Client, Engagement
 from core.sql import one_line, prepared_cursor
 from dashboards.gaps import EMPTY, gaps_refresh
-from dashboards.models import SLOTS, Standing, gap_column, slot_column
+from dashboards.models import SLOTS, Standing, slot_column
 from dashboards.slots import slot_map, slot_maps
 from education import cadence
 
@@ -161,6 +161,7 @@ def _refresh_orm(engagement_id: int) -> None:
 
 def _slot_sql() -> dict[str, str]:
     names = [slot_column(slot) for slot in range(1, SLOTS + 1)]
+    columns_of = {field.name: field.column for field in Standing._meta.concrete_fields}
     return {
         "columns": ", ".join(names),
         "scores": ", ".join(f"d.{name}" for name in names),
@@ -173,16 +174,19 @@ def _slot_sql() -> dict[str, str]:
         # questionnaire (its slots would file the gap under other dimensions).
         "gap": ", ".join(
             f"{column} = CASE WHEN s.questionnaire_id = EXCLUDED.questionnaire_id "
-            f"THEN s.{column} ELSE {cleared} END"
-            for column, cleared in (
-                ("gap_round_id", "NULL"),
-                ("gap_respondents", "0"),
-                ("gap_mean", "NULL"),
-                ("gap_wide", "false"),
-                *((gap_column(slot), "NULL") for slot in range(1, SLOTS + 1)),
-            )
+            f"THEN s.{column} ELSE {_sql_literal(cleared)} END"
+            for column, cleared in ((columns_of[name], value) for name, value in EMPTY.items())
         ),
     }
+
+
+def _sql_literal(value: bool | int | None) -> str:
+    """One of dashboards.gaps.EMPTY's values, written in SQL."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(int(value))
 
 
 def _refresh_in_one_statement(engagement_id: int) -> None:

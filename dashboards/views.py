@@ -174,9 +174,10 @@ def _heatmap_grid(figures: Figures) -> dict[str, Any]:
         if cell.dimension not in dimensions:
             dimensions.append(cell.dimension)
         groups.setdefault(cell.group, {})[cell.dimension] = cell
+    ordered = sorted(groups.items(), key=lambda item: label(item[0]))
     rows = [
         {"label": label(group), "cells": [cells.get(code) for code in dimensions]}
-        for group, cells in sorted(groups.items(), key=lambda item: label(item[0]))
+        for group, cells in ordered
     ]
     # The perception gap's grid: the dimensions and groups some client's view reached,
     # maturity first, then the ways of working the client is asked about neutrally.
@@ -186,9 +187,7 @@ def _heatmap_grid(figures: Figures) -> dict[str, Any]:
     maturity = sum(1 for c in gap_codes if kinds[c] == "maturity")
     gap_rows = [
         {"label": row["label"], "cells": [cells.get(code) for code in gap_codes]}
-        for (group, cells), row in zip(
-            sorted(groups.items(), key=lambda item: label(item[0])), rows, strict=True
-        )
+        for (_group, cells), row in zip(ordered, rows, strict=True)
         if any(cell.heard for cell in cells.values())
     ]
     return {

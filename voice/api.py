@@ -159,8 +159,10 @@ class AgreedSerializer(serializers.Serializer):
 
 
 class DecisionOutSerializer(AgreedSerializer):
+    """A recorded decision (voice.models.Decision)."""
+
     reason = serializers.CharField()
-    decided_by = serializers.IntegerField(allow_null=True)
+    decided_by = serializers.IntegerField(source="decided_by_id", allow_null=True)
     decided_at = serializers.DateTimeField()
 
 
@@ -338,15 +340,7 @@ class RoundViewSet(
                         for rating in line.ratings
                     ],
                     "proposal": _agreed(line.proposal),
-                    "decision": None
-                    if line.decision is None
-                    else {
-                        "value": line.decision.value,
-                        "not_applicable": line.decision.not_applicable,
-                        "reason": line.decision.reason,
-                        "decided_by": line.decision.decided_by_id,
-                        "decided_at": line.decision.decided_at,
-                    },
+                    "decision": line.decision,
                 }
                 for line in found.lines
             ],
@@ -381,17 +375,7 @@ class RoundViewSet(
                 reason=data["reason"],
                 by=_user(request),
             )
-        return Response(
-            DecisionOutSerializer(
-                {
-                    "value": decision.value,
-                    "not_applicable": decision.not_applicable,
-                    "reason": decision.reason,
-                    "decided_by": decision.decided_by_id,
-                    "decided_at": decision.decided_at,
-                }
-            ).data
-        )
+        return Response(DecisionOutSerializer(decision).data)
 
     @extend_schema(request=None, responses={201: RoundSerializer})
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)

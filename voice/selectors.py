@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -18,7 +17,7 @@ from assessments.scoring import NOT_APPLICABLE
 from assessments.selectors import questions_by_id, structure_for_version
 from clients.models import Engagement, Stakeholder
 from voice.models import ClientAnswer, Invitation, Round
-from voice.services import client_questions, round_ends_at
+from voice.services import client_questions, round_end
 
 # A gap this wide (in levels) is worth a conversation: shown apart on the pages.
 WIDE_GAP_LEVELS = 1.0
@@ -130,13 +129,6 @@ class RoundGaps:
         return [row for row in self.rows if row.kind != "maturity"]
 
 
-def _round_end(round: Round) -> datetime:
-    """When a round stopped (or stops) collecting views."""
-    if round.closed_at is not None:
-        return round.closed_at
-    return round_ends_at(round)
-
-
 def supplier_views(rounds: Sequence[Round]) -> dict[int, Assessment | None]:
     """The supplier's view each round is compared with: its raters' reconciled
     assessment, else the engagement's latest submitted or approved assessment by the end
@@ -163,7 +155,7 @@ def supplier_views(rounds: Sequence[Round]) -> dict[int, Assessment | None]:
         if round.reconciled_id is not None:
             views[round.pk] = by_pk.get(round.reconciled_id)
             continue
-        end = _round_end(round)
+        end = round_end(round)
         before = [
             a
             for a in by_engagement[round.engagement_id]

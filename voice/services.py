@@ -85,6 +85,12 @@ def round_ends_at(round: Round) -> datetime:
     return timezone.make_aware(datetime.combine(round.closes_on, time.max))
 
 
+def round_end(round: Round) -> datetime:
+    """When a round stopped (or stops) collecting views: when it was closed, else the
+    end of its closing day."""
+    return round.closed_at if round.closed_at is not None else round_ends_at(round)
+
+
 def page_path(engagement: Engagement) -> str:
     """The engagement's "Client's view" page (web/client_voice.py), where managers follow
     its rounds: what e-mails and events link to."""

@@ -193,9 +193,10 @@ def _add_actions(
 
 def plan_hear_gap(*, engagement: Engagement, round_id: int) -> list[EducationAction]:
     """A round of the client's view closed: the perception-gap rules of the playbook are
-    applied to the engagement's latest built plan, which gets the actions they call for
-    that it does not have yet, and its owner hears of them. (A plan built after the round
-    already read its gap, and one still being built will.) Returns the actions added."""
+    applied to the engagement's newest plan, once built, which gets the actions they call
+    for that it does not have yet, and its owner hears of them. (A plan built after the
+    round already read its gap, and one still being built will.) Returns the actions
+    added."""
     plan = (
         EducationPlan.objects.filter(engagement=engagement)
         .select_related("assessment__version", "engagement__client__owner", "playbook")

@@ -284,9 +284,10 @@ def answer_save_view(request: AuthenticatedHttpRequest, pk: int, question_pk: in
     """Save one answer; answers with the question's partial (and the progress, out of band).
 
     The everyday save — a question this process knows, a valid value, the revision still
-    current — is one statement (answer_autosave) after the session's two. Anything else
-    (a refusal to explain, an unknown question, a cold process) goes the long way, through
-    the access-checked lookup and answers_save, which say precisely what is wrong."""
+    current — is one statement (answer_autosave) after the session's, which brings the
+    user. Anything else (a refusal to explain, an unknown question, a cold process) goes
+    the long way, through the access-checked lookup and answers_save, which say precisely
+    what is wrong."""
     known = published_question(question_pk)
     if known is not None:
         question, questions = known

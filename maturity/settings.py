@@ -90,7 +90,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the user read in the session's statement (accounts.sessions).
+    "accounts.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     # Binds a request id (and the user) to every log line of the request, and hands it
     # to the Celery tasks the request enqueues.

@@ -211,8 +211,9 @@ def test_a_change_to_the_user_counts_on_the_next_request(client):
 def test_an_expired_or_deleted_session_signs_the_user_out(client):
     from datetime import timedelta
 
-    from django.contrib.sessions.models import Session
     from django.utils import timezone
+
+    from accounts.models import Session
 
     client.force_login(AccountManagerFactory())
     key = client.cookies["sessionid"].value
@@ -241,3 +242,88 @@ def test_a_session_survives_a_password_change_only_where_it_was_changed(client):
     assert response.status_code == 302
     assert client.get(reverse("web:home")).status_code == 200
     assert other_device.get(reverse("web:home")).status_code == 302
+
+
+def test_the_session_brings_its_user_in_the_same_statement_with_every_field(
+    client, django_assert_num_queries
+):
+    from accounts.middleware import _get_user
+    from accounts.models import User
+    from accounts.sessions import SessionStore
+
+    user = DirectorFactory(language="es", first_name="Ana", last_name="Ruiz")
+    client.force_login(user)
+    request = RequestFactory().get("/")
+    request.session = SessionStore(client.cookies["sessionid"].value)
+    with django_assert_num_queries(1):
+        read = _get_user(request)
+    stored = User.objects.get(pk=user.pk)
+    assert type(read) is User
+    assert {f.attname: getattr(read, f.attname) for f in User._meta.concrete_fields} == {
+        f.attname: getattr(stored, f.attname) for f in User._meta.concrete_fields
+    }
+
+
+def test_a_session_names_its_user_and_goes_with_them(client):
+    from accounts.models import Session
+
+    user = AccountManagerFactory()
+    client.force_login(user)
+    key = client.cookies["sessionid"].value
+    assert Session.objects.get(pk=key).user_id == user.pk
+    client.post(reverse("accounts:logout"))
+    assert not Session.objects.filter(pk=key, user=user).exists()  # logged out: no user
+    client.force_login(user)
+    user.delete()
+    assert not Session.objects.filter(user_id=user.pk).exists()
+    assert client.get(reverse("web:home")).status_code == 302
+
+
+def test_a_session_without_its_user_column_still_signs_in_by_its_data(client):
+    """A session whose user column is empty (or names someone else) is read as Django
+    reads it: by the user id in its signed data."""
+    from accounts.models import Session
+
+    user, other = AccountManagerFactory(), AccountManagerFactory()
+    client.force_login(user)
+    key = client.cookies["sessionid"].value
+    Session.objects.filter(pk=key).update(user=None)
+    assert client.get(reverse("web:home")).context["user"] == user
+    Session.objects.filter(pk=key).update(user=other)
+    assert client.get(reverse("web:home")).context["user"] == user
+
+
+def test_the_upgrade_moves_live_sessions_with_their_user(client):
+    """Migration accounts 0003: a session in Django's own table, still alive, keeps its
+    user signed in; an expired one is left behind."""
+    from datetime import timedelta
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
+    from django.utils import timezone
+
+    from accounts.models import Session
+
+    keep_signed_in = import_module("accounts.migrations.0003_session").keep_signed_in
+    user = AccountManagerFactory()
+    stores = []
+    for expiry in (3600, -1):
+        old = DjangoStore()
+        old[SESSION_KEY] = str(user.pk)
+        old[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
+        old[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        old.set_expiry(expiry)
+        old.save()
+        stores.append(old)
+    from django.contrib.sessions.models import Session as DjangoSession
+
+    DjangoSession.objects.filter(pk=stores[1].session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=5)
+    )
+    keep_signed_in(apps, None)
+    moved = Session.objects.get()
+    assert (moved.pk, moved.user_id) == (stores[0].session_key, user.pk)
+    client.cookies["sessionid"] = stores[0].session_key
+    assert client.get(reverse("web:home")).context["user"] == user

@@ -172,4 +172,4 @@ def test_the_list_costs_the_same_queries_for_3_and_30_endpoints(as_director, cou
         answer = as_director.get(LIST)
     assert answer.status_code == 200
     assert len(answer.json()["results"]) == size
-    assert captured.count <= 4  # session, user, the page of endpoints (their counts in it)
+    assert captured.count <= 4  # session with its user, the page of endpoints (their counts in it)

@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required, user_has_role
-from assessments import question_types
+from assessments import fill_fragments, question_types
 from assessments.labels import LEVELS, QUADRANT_HINTS, QUADRANTS
 from assessments.models import Answer, Assessment, AssessmentStatus, Question, Questionnaire
 from assessments.result_sections import sections_for
@@ -105,17 +104,18 @@ def _sections(
     and which required ones are not (what a submit would refuse)."""
     sections: dict[int, dict[str, Any]] = {}
     for question in questions.values():
-        section = sections.setdefault(
-            question.dimension_id,
-            {"dimension": question.dimension, "questions": [], "done": 0, "total": 0,
-             "missing": []},
-        )  # fmt: skip
+        section = sections.get(question.dimension_id)
+        if section is None:
+            section = sections[question.dimension_id] = {
+                "dimension": question.dimension, "questions": [], "done": 0, "missing": [],
+            }  # fmt: skip
         section["questions"].append(question)
-        section["total"] += 1
         if question.pk in answered:
             section["done"] += 1
         elif question.required:
             section["missing"].append(question.pk)
+    for section in sections.values():
+        section["total"] = len(section["questions"])
     return list(sections.values())
 
 
@@ -262,20 +262,20 @@ def _saved_partial(
     question = item["question"]
     sections = _sections(questions, answered)
     section = next(s for s in sections if s["dimension"].pk == question.dimension_id)
-    context = {
-        "assessment": assessment,
-        "item": item,
-        "progress": _progress(sections),
-        "section": section,
-        "checking": request.POST.get(CHECKING) == "1",
-    }
+    progress = _progress(sections)
+    checking = request.POST.get(CHECKING) == "1"
     if item["conflict"]:  # the whole question again, its form with a CSRF token
+        context = {
+            "assessment": assessment,
+            "item": item,
+            "progress": progress,
+            "section": section,
+            "checking": checking,
+        }
         return render(request, "assessments/fill.html#question-oob", context, status=status)
     # Out-of-band fragments only: nothing of the request's context (menu, messages, CSRF)
-    # is drawn, so none of it is prepared.
-    return HttpResponse(
-        render_to_string("assessments/fill.html#question-oob", context), status=status
-    )
+    # is drawn, so none of it is prepared, and no template either.
+    return HttpResponse(fill_fragments.saved(item, progress, section, checking), status=status)
 
 
 @login_required_for_saves

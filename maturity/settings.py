@@ -20,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from core.logs import stderr_logger
 from maturity.env import Env
 
 env = Env()
@@ -566,19 +567,29 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+# structlog's own loggers (django-structlog's request line and Celery events) render and
+# write their line themselves (core.logs), filtered by level before anything is gathered;
+# the standard library's records go through LOGGING above. Both come out alike.
 structlog.configure(
     processors=[
         structlog.contextvars.merge_contextvars,
-        structlog.stdlib.filter_by_level,
         structlog.stdlib.add_logger_name,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
         structlog.processors.UnicodeDecoder(),
-        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        *(
+            [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+            if LOG_FORMAT == "json"
+            else [
+                structlog.dev.ConsoleRenderer(
+                    colors=False, exception_formatter=structlog.dev.plain_traceback
+                )
+            ]
+        ),
     ],
-    logger_factory=structlog.stdlib.LoggerFactory(),
+    wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, LOG_LEVEL)),
+    logger_factory=stderr_logger,
     cache_logger_on_first_use=True,
 )
 DJANGO_STRUCTLOG_CELERY_ENABLED = True

@@ -4,8 +4,6 @@ only as far as TRUSTED_PROXY_COUNT says."""
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 from django.test import RequestFactory
 from django.urls import reverse
@@ -82,13 +80,14 @@ def test_behind_a_trusted_proxy_clients_are_counted_apart_by_the_address_it_saw(
 
 
 @pytest.mark.django_db
-def test_the_request_log_line_names_the_address_as_the_lockout_reads_it(client, settings, caplog):
+def test_the_request_log_line_names_the_address_as_the_lockout_reads_it(client, settings):
+    import structlog.testing
+
     settings.TRUSTED_PROXY_COUNT = 1
     client.force_login(AccountManagerFactory())
-    with caplog.at_level(logging.INFO, logger="django_structlog.middlewares.request"):
+    with structlog.testing.capture_logs([structlog.contextvars.merge_contextvars]) as events:
         client.get(
             "/health/live/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.44"
         )
-    logger = "django_structlog.middlewares.request"
-    (finished,) = [r.msg for r in caplog.records if r.name == logger]
+    (finished,) = [e for e in events if e["event"] == "request_finished"]
     assert finished["ip"] == "203.0.113.44"

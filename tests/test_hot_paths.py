@@ -204,3 +204,29 @@ def test_an_api_submit_runs_the_access_check_once(api, manager, assessment, coun
     assert response.json()["status"] == AssessmentStatus.SUBMITTED
     checks = [sql for sql in submit.sql if "clients_client_team_members" in sql]
     assert len(checks) == 1, checks
+
+
+@pytest.mark.parametrize(
+    ("language", "retrying", "missing"),
+    [
+        ("pt-br", "Ainda não salvo — nova tentativa em %s s.", "4 faltando"),
+        ("es", "Aún no guardado — reintentando en %s s.", "faltan 4"),
+    ],
+)
+def test_an_autosave_redraws_its_pieces_in_the_users_language(
+    client, manager, assessment, language, retrying, missing
+):
+    """The pieces an autosave sends back are drawn without the template engine
+    (assessments.fill_fragments), in the user's language like the page they replace:
+    the script's retry message keeps its %s, counts are in words, ids are plain."""
+    manager.language = language
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+    first = questions_of(assessment)[0]
+    body = save(client, assessment, first, value="3", missing="1").content.decode()
+    assert f'data-failed="{retrying}' in body
+    assert f'id="status-{first.pk}" role="status" class="save-status save-ok"' in body
+    assert f'<span class="missing-count">{missing}</span>' in body  # 5 in the section, 1 answered
+    assert f'id="revision-{first.pk}" value="1" hx-swap-oob="outerHTML"' in body
+    page = client.get(reverse("assessments:fill", args=[assessment.pk]), {"missing": "1"})
+    assert f'data-failed="{retrying}' in page.content.decode()

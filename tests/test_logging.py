@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 import structlog
+import structlog.testing
 from django.conf import settings
 
 from clients.models import Phase
@@ -108,13 +109,47 @@ def test_the_request_id_follows_the_request_into_its_celery_task(
 
 
 @pytest.mark.django_db
-def test_a_request_writes_one_line_naming_its_status_user_and_user_agent(client, manager_a, caplog):
+def test_a_request_writes_one_line_naming_its_status_user_and_user_agent(client, manager_a):
     client.force_login(manager_a)
-    with caplog.at_level(logging.INFO, logger="django_structlog.middlewares.request"):
+    with structlog.testing.capture_logs([structlog.contextvars.merge_contextvars]) as events:
         client.get("/health/live/", HTTP_USER_AGENT="Probe/1.0")
-    events = [r.msg for r in caplog.records if r.name == "django_structlog.middlewares.request"]
     assert [event["event"] for event in events] == ["request_finished"]
     (finished,) = events
     assert finished["code"] == 200
     assert finished["user_agent"] == "Probe/1.0"
     assert finished["request"] == "GET /health/live/"
+    assert finished["user_id"] == manager_a.pk
+    assert finished["log_level"] == "info"
+
+
+def test_structlog_lines_are_rendered_like_the_standard_librarys(capfd):
+    """django-structlog's lines skip the standard library's logging (core.logs) but come
+    out as its records do: one JSON object a line, with the bound context, the logger's
+    name, the level and the time; below the level, nothing."""
+    from core.logs import stderr_logger
+
+    processors = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.JSONRenderer(),
+    ]
+    logger = structlog.wrap_logger(
+        stderr_logger("django_structlog.middlewares.request"),
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+    )
+    structlog.contextvars.bind_contextvars(request_id="abc-123")
+    try:
+        logger.debug("request_started")
+        logger.log(logging.INFO, "request_finished", code=200)
+    finally:
+        structlog.contextvars.clear_contextvars()
+    (line,) = json_lines(capfd.readouterr().err)
+    assert line["event"] == "request_finished"
+    assert line["code"] == 200
+    assert line["request_id"] == "abc-123"
+    assert line["logger"] == "django_structlog.middlewares.request"
+    assert line["level"] == "info"
+    assert line["timestamp"].endswith("Z")

@@ -251,20 +251,22 @@ def _typed(request: AuthenticatedHttpRequest, question: Question) -> tuple[dict[
 
 def _saved_partial(
     request: AuthenticatedHttpRequest,
-    assessment: Assessment,
+    assessment: Assessment | None,
     questions: dict[int, Question],
     item: dict[str, Any],
     answered: set[int] | frozenset[int],
     status: int = 200,
 ) -> HttpResponse:
     """The question's status and revision, the progress and the section's count (htmx
-    swaps them out of band)."""
+    swaps them out of band); after a conflict, the whole question too (``assessment`` is
+    needed only then)."""
     question = item["question"]
     sections = _sections(questions, answered)
     section = next(s for s in sections if s["dimension"].pk == question.dimension_id)
     progress = _progress(sections)
     checking = request.POST.get(CHECKING) == "1"
     if item["conflict"]:  # the whole question again, its form with a CSRF token
+        assert assessment is not None
         context = {
             "assessment": assessment,
             "item": item,
@@ -301,7 +303,7 @@ def answer_save_view(request: AuthenticatedHttpRequest, pk: int, question_pk: in
         if saved is not None:
             return _saved_partial(
                 request,
-                Assessment(pk=pk),  # the partial names it only by its id
+                None,  # never a conflict here: the question's form is not redrawn
                 questions,
                 _item(question, saved.answer, saved=True),
                 saved.answered,

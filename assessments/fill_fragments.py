@@ -13,8 +13,8 @@ from typing import Any
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 _OOB = mark_safe(' hx-swap-oob="outerHTML"')
 
@@ -34,24 +34,39 @@ def revision_input(item: dict[str, Any]) -> SafeString:
     )
 
 
+# The status's texts for the page's script, by language: the same on every status
+# element, drawn once per language per process.
+_SCRIPT_TEXTS: dict[str | None, SafeString] = {}
+
+
+def _script_texts() -> SafeString:
+    language = get_language()
+    texts = _SCRIPT_TEXTS.get(language)
+    if texts is None:
+        texts = _SCRIPT_TEXTS[language] = format_html(
+            ' data-saving="{}" data-failed="{}" data-expired="{}"',
+            _("Saving…"),
+            # The script puts the seconds in place of %s; written %%s, as the page's
+            # template wrote it (the catalogue's entry is the template's).
+            _("Not saved yet — retrying in %%s s. Keep working: nothing typed is lost.") % {},
+            _(
+                "Your session has expired: log in again in another tab; this answer is "
+                "saved as soon as you are back."
+            ),
+        )
+    return texts
+
+
 def status(item: dict[str, Any], oob: bool = False) -> SafeString:
     """Under a question: saved, or why not. The page's script writes its own states
     (saving, retrying, session expired) from the texts this element carries."""
     error, saved = item["error"], item["saved"]
     return format_html(
-        '<p id="status-{}" role="status" class="save-status{}"{} data-saving="{}" '
-        'data-failed="{}" data-expired="{}">{}</p>',
+        '<p id="status-{}" role="status" class="save-status{}"{}{}>{}</p>',
         item["question"].pk,
         " save-failed" if error else " save-ok" if saved else "",
         _oob(oob),
-        _("Saving…"),
-        # The script puts the seconds in place of %s; written %%s, as the page's template
-        # wrote it (the catalogue's entry is the template's).
-        _("Not saved yet — retrying in %%s s. Keep working: nothing typed is lost.") % {},
-        _(
-            "Your session has expired: log in again in another tab; this answer is saved "
-            "as soon as you are back."
-        ),
+        _script_texts(),
         error or (format_html("{} ✓", _("Saved")) if saved else ""),
     )
 

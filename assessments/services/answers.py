@@ -172,7 +172,7 @@ def answer_autosave(
     )
     ids = {_USER: by.pk, _ASSESSMENT: assessment_id}
     now = timezone.now()
-    row = _row(Assessment(pk=assessment_id), question, item, None, by=by, now=now)
+    row = _row(assessment_id, question, item, None, by=by, now=now)
     value = Answer._meta.get_field("value").get_db_prep_save(row.value, connection)
     fields = [value, row.not_applicable, row.na_reason, row.note]
     if revision:
@@ -416,7 +416,7 @@ def _invalid(index: int, item: AnswerInput, question: Question) -> AnswerProblem
 
 
 def _row(
-    assessment: Assessment,
+    assessment: Assessment | int,
     question: Question,
     item: AnswerInput,
     stored: Answer | None,
@@ -424,8 +424,15 @@ def _row(
     by: User,
     now: datetime,
 ) -> Answer:
+    """The answer row ``item`` makes; ``assessment`` may be just its id (an autosave knows
+    no more, and making an Assessment to name it costs more than the row)."""
+    named = (
+        {"assessment": assessment}
+        if isinstance(assessment, Assessment)
+        else {"assessment_id": assessment}
+    )
     return Answer(
-        assessment=assessment,
+        **named,
         question=question,
         value=None if item.not_applicable else item.value,
         not_applicable=item.not_applicable,

@@ -7,9 +7,12 @@ rendered by the same processors (``settings``)."""
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from typing import Any
+
+import structlog
 
 _LOCK = threading.Lock()
 
@@ -36,3 +39,38 @@ class StderrLogger:
 def stderr_logger(*args: Any) -> StderrLogger:
     """structlog's logger factory: ``structlog.get_logger(__name__)`` names the logger."""
     return StderrLogger(str(args[0]) if args else "")
+
+
+def processors(log_format: str) -> list[Any]:
+    """structlog's processors for its own loggers: the bound context, the logger's name,
+    the level and the time, rendered as one JSON object (``json``) or a readable line, as
+    ``LOGGING``'s formatters render the standard library's records."""
+    rendered: list[Any] = (
+        [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+        if log_format == "json"
+        else [
+            structlog.dev.ConsoleRenderer(
+                colors=False, exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
+    )
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.UnicodeDecoder(),
+        *rendered,
+    ]
+
+
+def configure(log_format: str, level: str) -> None:
+    """structlog as settings wants it: lines below ``level`` dropped before anything is
+    gathered, the rest rendered by ``processors`` and written by ``stderr_logger``."""
+    structlog.configure(
+        processors=processors(log_format),
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
+        logger_factory=stderr_logger,
+        cache_logger_on_first_use=True,
+    )

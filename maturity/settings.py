@@ -20,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from core.logs import stderr_logger
+from core.logs import configure as configure_structlog
 from maturity.env import Env
 
 env = Env()
@@ -570,28 +570,7 @@ LOGGING = {
 # structlog's own loggers (django-structlog's request line and Celery events) render and
 # write their line themselves (core.logs), filtered by level before anything is gathered;
 # the standard library's records go through LOGGING above. Both come out alike.
-structlog.configure(
-    processors=[
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.StackInfoRenderer(),
-        structlog.processors.UnicodeDecoder(),
-        *(
-            [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
-            if LOG_FORMAT == "json"
-            else [
-                structlog.dev.ConsoleRenderer(
-                    colors=False, exception_formatter=structlog.dev.plain_traceback
-                )
-            ]
-        ),
-    ],
-    wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, LOG_LEVEL)),
-    logger_factory=stderr_logger,
-    cache_logger_on_first_use=True,
-)
+configure_structlog(LOG_FORMAT, LOG_LEVEL)
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # One line a request, when it finishes (with its status, user, IP and user agent): the
 # line at its start is written only at LOG_LEVEL=DEBUG.

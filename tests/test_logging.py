@@ -7,6 +7,8 @@ import json
 import logging
 import logging.config
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import structlog
@@ -28,30 +30,30 @@ def json_lines(text: str) -> list[dict]:
     return rows
 
 
-def test_the_json_format_writes_one_object_a_line_with_the_bound_context(capsys):
-    config = {
-        **settings.LOGGING,
-        "handlers": {
-            "out": {
-                "class": "logging.StreamHandler",
-                "formatter": "json",
-                "stream": "ext://sys.stdout",
-            }
-        },
-        "root": {"handlers": ["out"], "level": "INFO"},
-    }
-    logging.config.dictConfig(config)
+@contextmanager
+def json_logs_on_stderr() -> Iterator[None]:
+    """The standard library's records rendered by LOGGING's JSON formatter onto standard
+    error, with a request id bound, for the block; settings' logging after it."""
+    handler = {"class": "logging.StreamHandler", "formatter": "json"}
+    logging.config.dictConfig(
+        {**settings.LOGGING, "handlers": {"err": handler}, "root": {"handlers": ["err"]}}
+    )
+    structlog.contextvars.bind_contextvars(request_id="abc-123")
     try:
-        structlog.contextvars.bind_contextvars(request_id="abc-123")
+        yield
+    finally:
+        structlog.contextvars.clear_contextvars()
+        logging.config.dictConfig(settings.LOGGING)
+
+
+def test_the_json_format_writes_one_object_a_line_with_the_bound_context(capfd):
+    with json_logs_on_stderr():
         logging.getLogger("maturity.test").warning("plan %s waits", 42)
         try:
             raise ValueError("boom")
         except ValueError:
             logging.getLogger("maturity.test").exception("it failed")
-    finally:
-        structlog.contextvars.clear_contextvars()
-        logging.config.dictConfig(settings.LOGGING)
-    first, second = json_lines(capsys.readouterr().out)
+    first, second = json_lines(capfd.readouterr().err)
     assert first["event"] == "plan 42 waits"
     assert first["level"] == "warning"
     assert first["logger"] == "maturity.test"
@@ -124,32 +126,27 @@ def test_a_request_writes_one_line_naming_its_status_user_and_user_agent(client,
 
 def test_structlog_lines_are_rendered_like_the_standard_librarys(capfd):
     """django-structlog's lines skip the standard library's logging (core.logs) but come
-    out as its records do: one JSON object a line, with the bound context, the logger's
-    name, the level and the time; below the level, nothing."""
-    from core.logs import stderr_logger
+    out as its records do: one JSON object a line with the same keys (the bound context,
+    the logger's name, the level, the time); below the level, nothing."""
+    from core.logs import processors, stderr_logger
 
-    processors = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.JSONRenderer(),
-    ]
     logger = structlog.wrap_logger(
         stderr_logger("django_structlog.middlewares.request"),
-        processors=processors,
+        processors=processors("json"),
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
     )
-    structlog.contextvars.bind_contextvars(request_id="abc-123")
-    try:
+    with json_logs_on_stderr():
         logger.debug("request_started")
-        logger.log(logging.INFO, "request_finished", code=200)
-    finally:
-        structlog.contextvars.clear_contextvars()
-    (line,) = json_lines(capfd.readouterr().err)
-    assert line["event"] == "request_finished"
-    assert line["code"] == 200
-    assert line["request_id"] == "abc-123"
-    assert line["logger"] == "django_structlog.middlewares.request"
-    assert line["level"] == "info"
-    assert line["timestamp"].endswith("Z")
+        logger.log(logging.INFO, "request_finished")
+        logging.getLogger("maturity.test").info("request_finished")
+    ours, stdlib = json_lines(capfd.readouterr().err)
+    assert ours["logger"] == "django_structlog.middlewares.request"
+    assert stdlib["logger"] == "maturity.test"
+    assert ours.keys() == stdlib.keys() == {"event", "request_id", "logger", "level", "timestamp"}
+    for line in (ours, stdlib):
+        assert (line["event"], line["level"], line["request_id"]) == (
+            "request_finished",
+            "info",
+            "abc-123",
+        )
+        assert line["timestamp"].endswith("Z")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accounts.models import SecurityEvent
+from accounts.models import SecurityEvent, Session
 from core.privacy import Retention, UserData, register
 
 
@@ -15,4 +15,5 @@ def register_places() -> None:
             ("at", "kind", "username", "ip", "user_agent", "path", "detail"),
         ),
         Retention("security_events", SecurityEvent, "at", "SECURITY_LOG_RETENTION_DAYS"),
+        Retention("expired_sessions", Session, "expire_date", "EXPIRED_SESSION_DAYS"),
     )

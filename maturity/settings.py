@@ -587,6 +587,9 @@ DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.get_bool("TRUST_UPSTREAM_REQUES
 # (e-mails themselves are never stored) and security-log events.
 NOTIFICATION_RETENTION_DAYS = env.get_int("NOTIFICATION_RETENTION_DAYS", 180, minimum=0)
 SECURITY_LOG_RETENTION_DAYS = env.get_int("SECURITY_LOG_RETENTION_DAYS", 365, minimum=0)
+# A session that expired is deleted the first night after this many days (it signs no one
+# in once expired; what Django's clearsessions would do, on the purge's schedule).
+EXPIRED_SESSION_DAYS = env.get_int("EXPIRED_SESSION_DAYS", 1, minimum=1)
 
 # --- Health and metrics (ops/; docs/operations.md) -----------------------------------------
 # Readiness fails when a worker's heartbeat, beat's tick or the oldest waiting outbox row

@@ -12,7 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import SecurityEvent, SecurityEventKind
+from accounts.models import SecurityEvent, SecurityEventKind, Session
 from assessments.models import Answer
 from assessments.services import assessment_start
 from clients.models import Stakeholder, TimelineEntry
@@ -207,12 +207,22 @@ def test_the_nightly_purge_deletes_what_outlived_its_retention(settings, manager
         Event.objects.create(
             type="client.created", payload={}, created_at=now - timedelta(days=days_old)
         )
+    settings.EXPIRED_SESSION_DAYS = 1
+    for key, expired_days_ago in (("expired-two-days-ago", 2), ("expired-an-hour-ago", 1 / 24)):
+        Session.objects.create(
+            session_key=key,
+            session_data="",
+            user=manager_a,
+            expire_date=now - timedelta(days=expired_days_ago),
+        )
     assert purge_expired(now) == {
         "read_notifications": 1,
         "security_events": 1,
+        "expired_sessions": 1,
         "webhook_events": 1,
         "idempotency_keys": 0,
     }
+    assert list(Session.objects.values_list("pk", flat=True)) == ["expired-an-hour-ago"]
     assert Event.objects.get().created_at == now - timedelta(days=29)
     assert set(Notification.objects.values_list("idempotency_key", flat=True)) == {
         "old-unread",
@@ -223,6 +233,7 @@ def test_the_nightly_purge_deletes_what_outlived_its_retention(settings, manager
     SecurityEvent.objects.create(kind="login", at=now - timedelta(days=4000))
     assert purge_expired(now) == {
         "read_notifications": 0,
+        "expired_sessions": 0,
         "webhook_events": 0,
         "idempotency_keys": 0,
     }

@@ -65,6 +65,10 @@ class Session(AbstractBaseSession):
     column of its own, so the one read of the session brings the user's row too
     (``accounts.sessions``), and a user's sessions go with the user."""
 
+    # A hint, not a constraint: the read uses it only when the signed data names the same
+    # user. Deleting a user deletes their sessions (the ORM's cascade); a database
+    # constraint would also make a session saved after its user's deletion fail at
+    # commit, which Django's store reads as "key taken" and retries without end.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
@@ -72,6 +76,7 @@ class Session(AbstractBaseSession):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
+        db_constraint=False,
     )
 
     class Meta(AbstractBaseSession.Meta):

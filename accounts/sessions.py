@@ -43,6 +43,13 @@ def _user_id(value: Any) -> int | None:
         return None
 
 
+def _naming_user(instance: Any, data: dict[str, Any]) -> Session:
+    """The row to save, with the user the data names in its own column."""
+    assert isinstance(instance, Session)
+    instance.user_id = _user_id(data.get(SESSION_KEY))
+    return instance
+
+
 class SessionStore(DatabaseStore):
     """Django's database store. Its data is signed with a salt named after the class, so
     the name stays SessionStore: sessions Django's store wrote are read here unchanged."""
@@ -56,10 +63,10 @@ class SessionStore(DatabaseStore):
         return Session
 
     def create_model_instance(self, data: dict[str, Any]) -> Session:
-        instance = super().create_model_instance(data)
-        assert isinstance(instance, Session)
-        instance.user_id = _user_id(data.get(SESSION_KEY))
-        return instance
+        return _naming_user(super().create_model_instance(data), data)
+
+    async def acreate_model_instance(self, data: dict[str, Any]) -> Session:
+        return _naming_user(await super().acreate_model_instance(data), data)
 
     def user_read_with_session(self, user_id: Any) -> User | None:
         """The user read with this session, when it is the one ``user_id`` names."""

@@ -23,14 +23,13 @@ def _oob(oob: bool) -> SafeString | str:
     return _OOB if oob else ""
 
 
-def revision_input(item: dict[str, Any]) -> SafeString:
-    """The question's revision, swapped into its form: the next save is checked
-    against it."""
+def revision_input(item: dict[str, Any], oob: bool = False) -> SafeString:
+    """The question's revision, in its form: the next save is checked against it."""
     return format_html(
         '<input type="hidden" name="revision" id="revision-{}" value="{}"{}>',
         item["question"].pk,
         item["revision"],
-        _OOB,
+        _oob(oob),
     )
 
 
@@ -48,7 +47,9 @@ def _script_texts() -> SafeString:
             _("Saving…"),
             # The script puts the seconds in place of %s; written %%s, as the page's
             # template wrote it (the catalogue's entry is the template's).
-            _("Not saved yet — retrying in %%s s. Keep working: nothing typed is lost.") % {},
+            _("Not saved yet — retrying in %%s s. Keep working: nothing typed is lost.").replace(
+                "%%", "%"
+            ),
             _(
                 "Your session has expired: log in again in another tab; this answer is "
                 "saved as soon as you are back."
@@ -146,7 +147,7 @@ def saved(
     item: dict[str, Any], progress_: dict[str, Any], section: dict[str, Any], checking: bool
 ) -> SafeString:
     """An autosave's response: every fragment it changes, each swapped out of band."""
-    parts = [revision_input(item), status(item, oob=True)]
+    parts = [revision_input(item, oob=True), status(item, oob=True)]
     if checking:
         parts.append(missing_note(item, section, oob=True))
     parts += [progress(progress_, checking, oob=True), section_count(section, checking, oob=True)]

@@ -29,8 +29,11 @@ class StderrLogger:
     def msg(self, message: str) -> None:
         stream = sys.__stderr__ or sys.stderr
         with _LOCK:
-            stream.write(message + "\n")
-            stream.flush()
+            try:
+                stream.write(message + "\n")
+                stream.flush()
+            except (OSError, ValueError):  # closed or broken: the line is lost, not the
+                pass  # request (the standard library's handlers do the same)
 
     log = debug = info = warn = warning = msg
     fatal = failure = err = error = critical = exception = msg
@@ -41,28 +44,51 @@ def stderr_logger(*args: Any) -> StderrLogger:
     return StderrLogger(str(args[0]) if args else "")
 
 
-def processors(log_format: str) -> list[Any]:
-    """structlog's processors for its own loggers: the bound context, the logger's name,
-    the level and the time, rendered as one JSON object (``json``) or a readable line, as
-    ``LOGGING``'s formatters render the standard library's records."""
-    rendered: list[Any] = (
-        [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
-        if log_format == "json"
-        else [
-            structlog.dev.ConsoleRenderer(
-                colors=False, exception_formatter=structlog.dev.plain_traceback
-            )
-        ]
-    )
+def _gathered() -> list[Any]:
+    """What every line carries, whoever logged it: the context bound to the request (its
+    id, user and address), the logger's name, the level and the time."""
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_logger_name,
-        structlog.processors.add_log_level,
+        structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+
+
+def _rendered(log_format: str) -> list[Any]:
+    """One JSON object a line (``json``), or a readable line."""
+    if log_format == "json":
+        return [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+    # Plain tracebacks: rich's, with every frame's locals, took seconds to render a kombu
+    # traceback — on the request that logged it.
+    return [
+        structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
+    ]
+
+
+def processors(log_format: str) -> list[Any]:
+    """structlog's processors for its own loggers."""
+    return [
+        *_gathered(),
         structlog.processors.StackInfoRenderer(),
         structlog.processors.UnicodeDecoder(),
-        *rendered,
+        *_rendered(log_format),
     ]
+
+
+def formatter(log_format: str) -> dict[str, Any]:
+    """``LOGGING``'s formatter for the standard library's records: the same gathering
+    (with the record's ``extra``) and the same rendering as structlog's own lines."""
+    return {
+        "()": structlog.stdlib.ProcessorFormatter,
+        "processors": [
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *_rendered(log_format),
+        ],
+        "foreign_pre_chain": [*_gathered(), structlog.stdlib.ExtraAdder()],
+    }
 
 
 def configure(log_format: str, level: str) -> None:

@@ -15,12 +15,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
-import structlog
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from core.logs import configure as configure_structlog
+from core.logs import formatter as log_formatter
 from maturity.env import Env
 
 env = Env()
@@ -525,39 +525,11 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
 LOG_FORMAT = env.get_str("LOG_FORMAT", "console" if DEBUG else "json").lower()
 if LOG_FORMAT not in {"json", "console"}:
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be json or console.")
-_LOG_PRE_CHAIN: list[object] = [
-    structlog.contextvars.merge_contextvars,
-    structlog.stdlib.add_logger_name,
-    structlog.stdlib.add_log_level,
-    structlog.stdlib.ExtraAdder(),
-    structlog.processors.TimeStamper(fmt="iso", utc=True),
-]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "json": {
-            "()": structlog.stdlib.ProcessorFormatter,
-            "processors": [
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.dict_tracebacks,
-                structlog.processors.JSONRenderer(),
-            ],
-            "foreign_pre_chain": _LOG_PRE_CHAIN,
-        },
-        "console": {
-            "()": structlog.stdlib.ProcessorFormatter,
-            "processors": [
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                # Plain tracebacks: rich's, with every frame's locals, took seconds to
-                # render a kombu traceback — on the request that logged it.
-                structlog.dev.ConsoleRenderer(
-                    colors=False, exception_formatter=structlog.dev.plain_traceback
-                ),
-            ],
-            "foreign_pre_chain": _LOG_PRE_CHAIN,
-        },
-    },
+    # The same gathering and rendering as structlog's own lines (core.logs).
+    "formatters": {"json": log_formatter("json"), "console": log_formatter("console")},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -568,8 +540,9 @@ LOGGING = {
     },
 }
 # structlog's own loggers (django-structlog's request line and Celery events) render and
-# write their line themselves (core.logs), filtered by level before anything is gathered;
-# the standard library's records go through LOGGING above. Both come out alike.
+# write their line themselves (core.logs), filtered by LOG_LEVEL alone (the per-logger
+# levels above are the standard library's) before anything is gathered; the standard
+# library's records go through LOGGING above. Both come out alike.
 configure_structlog(LOG_FORMAT, LOG_LEVEL)
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # One line a request, when it finishes (with its status, user, IP and user agent): the

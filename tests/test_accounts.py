@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.access import has_role, role_required, user_has_role
@@ -306,7 +306,8 @@ def test_the_upgrade_moves_live_sessions_with_their_user(client):
 
     from accounts.models import Session
 
-    keep_signed_in = import_module("accounts.migrations.0003_session").keep_signed_in
+    migration = import_module("accounts.migrations.0003_session")
+    keep_signed_in = migration.keep_signed_in
     user = AccountManagerFactory()
     stores = []
     for expiry in (3600, -1):
@@ -325,5 +326,63 @@ def test_the_upgrade_moves_live_sessions_with_their_user(client):
     keep_signed_in(apps, None)
     moved = Session.objects.get()
     assert (moved.pk, moved.user_id) == (stores[0].session_key, user.pk)
+    assert not DjangoSession.objects.exists()  # a rollback would not revive what ended here
     client.cookies["sessionid"] = stores[0].session_key
     assert client.get(reverse("web:home")).context["user"] == user
+    migration.back_to_djangos_table(apps, None)  # rolled back: the live one returns
+    assert list(DjangoSession.objects.values_list("pk", flat=True)) == [moved.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_saved_after_its_user_was_deleted_is_saved_once():
+    """The user column is no database constraint: a request that cycles the key of a
+    session whose user was just deleted (a sign-in racing the deletion) saves it once,
+    where a constraint failing at commit made Django's store retry new keys for ever."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    from accounts.models import Session
+    from accounts.sessions import SessionStore
+
+    user = AccountManagerFactory()
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    loaded = SessionStore(store.session_key)
+    loaded.load()
+    user.delete()
+    assert not Session.objects.exists()  # the user's sessions went with them
+    saves = []
+    original = SessionStore.save
+
+    def counted(self, must_create=False):
+        saves.append(must_create)
+        if len(saves) > 5:
+            raise AssertionError("the store is retrying without end")
+        return original(self, must_create)
+
+    SessionStore.save = counted  # type: ignore[method-assign]
+    try:
+        loaded.cycle_key()
+    finally:
+        SessionStore.save = original  # type: ignore[method-assign]
+    assert len(saves) == 1
+    assert Session.objects.get().user_id == user.pk  # a hint that reads as no one
+    client = Client()
+    client.cookies["sessionid"] = str(loaded.session_key)
+    assert client.get(reverse("web:home")).status_code == 302
+
+
+def test_a_session_saved_the_async_way_names_its_user_too():
+    from asgiref.sync import async_to_sync
+    from django.contrib.auth import SESSION_KEY
+
+    from accounts.models import Session
+    from accounts.sessions import SessionStore
+
+    user = AccountManagerFactory()
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    async_to_sync(store.asave)()
+    assert Session.objects.get(pk=store.session_key).user_id == user.pk

@@ -6,34 +6,57 @@ from django.db import migrations, models
 from django.utils import timezone
 
 
+CHUNK = 2000
+
+
+def _user_id(decoder, data):
+    from django.contrib.auth import SESSION_KEY
+
+    try:
+        return int(decoder.decode(data).get(SESSION_KEY))
+    except (TypeError, ValueError):
+        return None
+
+
 def keep_signed_in(apps, schema_editor):
     """The sessions still alive in Django's table move here, with their user's id, so
-    nobody is signed out by the upgrade."""
-    from django.contrib.auth import SESSION_KEY
+    nobody is signed out by the upgrade; Django's table is emptied (a session left there
+    would sign its user in again after a rollback, whatever happened here meanwhile)."""
     # Signed with a salt named after the store's class, SessionStore (accounts.sessions'
     # keeps the name, so what Django's store wrote reads the same there).
     from django.contrib.sessions.backends.db import SessionStore
 
     Old = apps.get_model("sessions", "Session")
     New = apps.get_model("accounts", "Session")
-    User = apps.get_model("accounts", "User")
-    users = set(User.objects.values_list("pk", flat=True))
     decoder = SessionStore()
-    moved = []
-    for old in Old.objects.filter(expire_date__gt=timezone.now()).iterator():
-        try:
-            user_id = int(decoder.decode(old.session_data).get(SESSION_KEY))
-        except (TypeError, ValueError):
-            user_id = None
-        moved.append(
+    live = Old.objects.filter(expire_date__gt=timezone.now()).order_by("pk")
+    after = ""
+    while chunk := list(live.filter(pk__gt=after)[:CHUNK]):
+        New.objects.bulk_create(
             New(
                 session_key=old.session_key,
                 session_data=old.session_data,
                 expire_date=old.expire_date,
-                user_id=user_id if user_id in users else None,
+                user_id=_user_id(decoder, old.session_data),
             )
+            for old in chunk
         )
-    New.objects.bulk_create(moved, batch_size=1000)
+        after = chunk[-1].pk
+    Old.objects.all().delete()
+
+
+def back_to_djangos_table(apps, schema_editor):
+    """Rolled back: the sessions still alive go back to Django's table, as they are."""
+    Old = apps.get_model("sessions", "Session")
+    New = apps.get_model("accounts", "Session")
+    live = New.objects.filter(expire_date__gt=timezone.now()).order_by("pk")
+    after = ""
+    while chunk := list(live.filter(pk__gt=after)[:CHUNK]):
+        Old.objects.bulk_create(
+            Old(session_key=s.session_key, session_data=s.session_data, expire_date=s.expire_date)
+            for s in chunk
+        )
+        after = chunk[-1].pk
 
 
 class Migration(migrations.Migration):
@@ -50,7 +73,7 @@ class Migration(migrations.Migration):
                 ('session_key', models.CharField(max_length=40, primary_key=True, serialize=False, verbose_name='session key')),
                 ('session_data', models.TextField(verbose_name='session data')),
                 ('expire_date', models.DateTimeField(db_index=True, verbose_name='expire date')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
             ],
             options={
                 'verbose_name': 'session',
@@ -59,5 +82,5 @@ class Migration(migrations.Migration):
                 'abstract': False,
             },
         ),
-        migrations.RunPython(keep_signed_in, migrations.RunPython.noop),
+        migrations.RunPython(keep_signed_in, back_to_djangos_table),
     ]

@@ -13,6 +13,11 @@ register = template.Library()
 
 
 @register.simple_tag
+def fill_revision(item: dict[str, Any]) -> SafeString:
+    return fill_fragments.revision_input(item)
+
+
+@register.simple_tag
 def fill_status(item: dict[str, Any], oob: Any = False) -> SafeString:
     return fill_fragments.status(item, bool(oob))
 

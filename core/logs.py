@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 import structlog
+import structlog.tracebacks
 
 _LOCK = threading.Lock()
 
@@ -58,7 +59,13 @@ def _gathered() -> list[Any]:
 def _rendered(log_format: str) -> list[Any]:
     """One JSON object a line (``json``), or a readable line."""
     if log_format == "json":
-        return [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+        # The traceback as data, without each frame's local variables: a view's locals
+        # hold what the user typed (a password, a token) and do not belong in logs.
+        tracebacks = structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+        return [
+            structlog.processors.ExceptionRenderer(tracebacks),
+            structlog.processors.JSONRenderer(),
+        ]
     # Plain tracebacks: rich's, with every frame's locals, took seconds to render a kombu
     # traceback — on the request that logged it.
     return [

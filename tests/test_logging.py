@@ -50,10 +50,13 @@ def test_the_json_format_writes_one_object_a_line_with_the_bound_context(capfd):
     with json_logs_on_stderr():
         logging.getLogger("maturity.test").warning("plan %s waits", 42)
         try:
+            password = "hunter2-in-a-local"  # noqa: F841 (what a view's frame may hold)
             raise ValueError("boom")
         except ValueError:
             logging.getLogger("maturity.test").exception("it failed")
-    first, second = json_lines(capfd.readouterr().err)
+    written = capfd.readouterr().err
+    assert "hunter2-in-a-local" not in written  # no frame's locals in the logs
+    first, second = json_lines(written)
     assert first["event"] == "plan 42 waits"
     assert first["level"] == "warning"
     assert first["logger"] == "maturity.test"

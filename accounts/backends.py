@@ -15,45 +15,24 @@ model's own, so a new field needs nothing here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.db import connection
 
-from core.sql import one_line, prepared_cursor
+from core.sql import Columns, one_line, prepared_cursor
 
 from .models import User
 
 if TYPE_CHECKING:
     from .sessions import SessionStore
 
-_COLUMNS = User._meta.concrete_fields
-_FIELDS = [field.attname for field in _COLUMNS]
-# A field that converts what the database sends (a JSONField, say) gets its conversion.
-_CONVERTED = [(i, field) for i, field in enumerate(_COLUMNS) if hasattr(field, "from_db_value")]
-USER_WIDTH = len(_COLUMNS)
-USER_PK_AT = _COLUMNS.index(User._meta.pk)
-
-
-def user_columns(alias: str) -> str:
-    """The user's columns for a SELECT, table ``alias``, in the order ``user_from_row``
-    reads them."""
-    return ", ".join(f'{alias}."{field.column}"' for field in _COLUMNS)
-
-
-def user_from_row(row: Sequence[Any]) -> User:
-    """The User whose columns (``user_columns``) are ``row``, as the ORM would load it."""
-    values = list(row)
-    for i, field in _CONVERTED:
-        values[i] = field.from_db_value(values[i], None, connection)
-    return User.from_db(connection.alias, _FIELDS, values)
-
+USER = Columns(User)  # the signed-in user's row, read by hand here and in accounts.sessions
 
 _READ = one_line(
     f"""
-    SELECT {user_columns("u")} FROM "{User._meta.db_table}" u
+    SELECT {USER.select("u")} FROM "{User._meta.db_table}" u
     WHERE u."{User._meta.pk.column}" = %s
     """
 )
@@ -75,5 +54,5 @@ class ModelBackend(DjangoModelBackend):
                 row = cursor.fetchone()
             if row is None:
                 return None
-            user = user_from_row(row)
+            user = USER.load(row)
         return user if self.user_can_authenticate(user) else None

@@ -22,12 +22,12 @@ from django.utils import timezone
 
 from core.sql import one_line, prepared_cursor
 
-from .backends import USER_PK_AT, USER_WIDTH, user_columns, user_from_row
+from .backends import USER
 from .models import Session, User
 
 _READ = one_line(
     f"""
-    SELECT s.session_data, {user_columns("u")}
+    SELECT s.session_data, {USER.select("u")}
     FROM {Session._meta.db_table} s
     LEFT JOIN "{User._meta.db_table}" u ON u."{User._meta.pk.column}" = s.user_id
     WHERE s.session_key = %s AND s.expire_date > %s
@@ -85,7 +85,7 @@ class SessionStore(DatabaseStore):
         if row is None:  # unknown or expired: a new session, as Django's store does
             self._session_key = None
             return None
-        user_row = row[1 : 1 + USER_WIDTH]
-        if user_row[USER_PK_AT] is not None:  # a user was found
-            self._user = user_from_row(user_row)
+        user_row = row[1 : 1 + USER.width]
+        if user_row[USER.pk_at] is not None:  # a user was found
+            self._user = USER.load(user_row)
         return Session(session_key=key, session_data=row[0])

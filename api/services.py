@@ -8,11 +8,14 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
+from accounts.backends import USER
 from accounts.models import SecurityEventKind, User
 from accounts.services import security_event_record
 from api.models import ApiToken
+from core.sql import Columns, one_line, prepared_cursor
 
 TOKEN_PREFIX = "mat"
 # Recording every request's use would write on every API call; a minute is precise enough.
@@ -54,16 +57,43 @@ def api_token_issue(
     return token, raw
 
 
+_TOKEN = Columns(ApiToken)
+# Every API call's first statement: the token with its user. Through the ORM its
+# compilation cost about 0.8 ms of a call's 3 ms floor; prepared, it is planned once per
+# pooled connection (as accounts.sessions reads a session with its user).
+_READ_TOKEN = one_line(
+    f"""
+    SELECT {_TOKEN.select("t")}, {USER.select("u")}
+    FROM "{ApiToken._meta.db_table}" t JOIN "{User._meta.db_table}" u ON u.id = t.user_id
+    WHERE t.prefix = %s AND t.revoked_at IS NULL
+    """
+)
+
+
+def _active_token(prefix: str) -> ApiToken | None:
+    """The unrevoked token with ``prefix`` (unique), its user loaded with it."""
+    if connection.vendor != "postgresql":
+        return (
+            ApiToken.objects.select_related("user")
+            .filter(prefix=prefix, revoked_at__isnull=True)
+            .first()
+        )
+    with prepared_cursor() as cursor:
+        cursor.execute(_READ_TOKEN, [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token: ApiToken = _TOKEN.load(row[: _TOKEN.width])
+    ApiToken.user.field.set_cached_value(token, USER.load(row[_TOKEN.width :]))
+    return token
+
+
 def api_token_authenticate(raw: str) -> ApiToken | None:
     """The active token matching ``raw``, or None. Compares digests in constant time."""
     prefix = split_token(raw)
     if prefix is None:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(prefix=prefix, revoked_at__isnull=True)
-        .first()
-    )
+    token = _active_token(prefix)
     if token is None or not hmac.compare_digest(token.digest, token_digest(raw)):
         return None
     now = timezone.now()

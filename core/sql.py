@@ -86,3 +86,29 @@ def prepared_cursor() -> Iterator[Any]:
     )
     with wrapped:
         yield wrapped
+
+
+class Columns:
+    """A model's columns for a hand-written ``SELECT``, and the instance a row of them
+    makes, as the ORM would load it (each field's conversion from the database applied).
+    The columns are the model's own, so a new field needs nothing where this is used."""
+
+    def __init__(self, model: type[Any]) -> None:
+        self.model = model
+        fields = model._meta.concrete_fields
+        self.width = len(fields)
+        self.pk_at = fields.index(model._meta.pk)  # None there: no row was joined
+        self._columns = [field.column for field in fields]
+        self._attnames = [field.attname for field in fields]
+        self._converted = [(i, f) for i, f in enumerate(fields) if hasattr(f, "from_db_value")]
+
+    def select(self, alias: str) -> str:
+        """The columns of table ``alias``, in the order ``load`` reads them."""
+        return ", ".join(f'{alias}."{column}"' for column in self._columns)
+
+    def load(self, row: Any) -> Any:
+        """The instance whose columns (``select``) are ``row``."""
+        values = list(row)
+        for i, field in self._converted:
+            values[i] = field.from_db_value(values[i], None, connection)
+        return self.model.from_db(connection.alias, self._attnames, values)

@@ -230,3 +230,20 @@ def test_json_nested_too_deeply_is_a_parse_error_not_a_server_error(api, user):
     response = api.post("/api/test/validate/", body, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["type"] == "parse_error"
+
+
+def test_a_token_is_read_with_its_user_in_one_statement_as_the_orm_reads_them(
+    user, django_assert_num_queries
+):
+    from accounts.models import User
+    from api.services import api_token_authenticate
+
+    token, raw = api_token_issue(user=user, name="crm", read_only=True)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    with django_assert_num_queries(1):
+        read = api_token_authenticate(raw)
+    assert read is not None
+    stored = ApiToken.objects.get(pk=token.pk)
+    for model, ours, orms in ((ApiToken, read, stored), (User, read.user, stored.user)):
+        fields = [f.attname for f in model._meta.concrete_fields]
+        assert {f: getattr(ours, f) for f in fields} == {f: getattr(orms, f) for f in fields}

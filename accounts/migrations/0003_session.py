@@ -18,6 +18,16 @@ def _user_id(decoder, data):
         return None
 
 
+def _copy_live(source, target, make):
+    """The sessions of ``source`` still alive, written to ``target`` as ``make`` makes
+    them, a chunk at a time (a table of sessions can be long)."""
+    live = source.objects.filter(expire_date__gt=timezone.now()).order_by("pk")
+    after = ""
+    while chunk := list(live.filter(pk__gt=after)[:CHUNK]):
+        target.objects.bulk_create(make(session) for session in chunk)
+        after = chunk[-1].pk
+
+
 def keep_signed_in(apps, schema_editor):
     """The sessions still alive in Django's table move here, with their user's id, so
     nobody is signed out by the upgrade; Django's table is emptied (a session left there
@@ -29,19 +39,16 @@ def keep_signed_in(apps, schema_editor):
     Old = apps.get_model("sessions", "Session")
     New = apps.get_model("accounts", "Session")
     decoder = SessionStore()
-    live = Old.objects.filter(expire_date__gt=timezone.now()).order_by("pk")
-    after = ""
-    while chunk := list(live.filter(pk__gt=after)[:CHUNK]):
-        New.objects.bulk_create(
-            New(
-                session_key=old.session_key,
-                session_data=old.session_data,
-                expire_date=old.expire_date,
-                user_id=_user_id(decoder, old.session_data),
-            )
-            for old in chunk
-        )
-        after = chunk[-1].pk
+    _copy_live(
+        Old,
+        New,
+        lambda old: New(
+            session_key=old.session_key,
+            session_data=old.session_data,
+            expire_date=old.expire_date,
+            user_id=_user_id(decoder, old.session_data),
+        ),
+    )
     Old.objects.all().delete()
 
 
@@ -49,14 +56,15 @@ def back_to_djangos_table(apps, schema_editor):
     """Rolled back: the sessions still alive go back to Django's table, as they are."""
     Old = apps.get_model("sessions", "Session")
     New = apps.get_model("accounts", "Session")
-    live = New.objects.filter(expire_date__gt=timezone.now()).order_by("pk")
-    after = ""
-    while chunk := list(live.filter(pk__gt=after)[:CHUNK]):
-        Old.objects.bulk_create(
-            Old(session_key=s.session_key, session_data=s.session_data, expire_date=s.expire_date)
-            for s in chunk
-        )
-        after = chunk[-1].pk
+    _copy_live(
+        New,
+        Old,
+        lambda new: Old(
+            session_key=new.session_key,
+            session_data=new.session_data,
+            expire_date=new.expire_date,
+        ),
+    )
 
 
 class Migration(migrations.Migration):

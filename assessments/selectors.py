@@ -23,6 +23,7 @@ from assessments.models import (
 from assessments.scoring import Structure
 from clients.models import Client, Engagement, EngagementPhaseChange, TimelineEntry
 from clients.selectors import clients_visible_to, visible_through
+from core.sql import Columns, Reused
 
 
 def questionnaire_list() -> QuerySet[Questionnaire]:
@@ -56,14 +57,21 @@ def default_questionnaire() -> Questionnaire | None:
 
 def default_version() -> QuestionnaireVersion | None:
     """The current version of the default questionnaire (its newest published one), in
-    one query: what a new assessment is made on unless it names another."""
-    return (
+    one prepared statement: what a new assessment is made on unless it names another."""
+    rows = _DEFAULT_VERSION.rows(None)
+    return _VERSION.of(rows[0]) if rows else None
+
+
+_VERSION = Columns(QuestionnaireVersion)
+_DEFAULT_VERSION = Reused(
+    lambda _shape: (
         QuestionnaireVersion.objects.filter(
             questionnaire__is_default=True, status=VersionStatus.PUBLISHED
         )
         .order_by("-number")
-        .first()
+        .values_list(*_VERSION.names())[:1]
     )
+)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ checked against what the caller may see (clients/api.py has the viewsets)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +23,7 @@ from clients.models import (
 )
 from clients.selectors import (
     clients_visible_to,
+    engagement_visible,
     engagements_visible_to,
     team_candidates,
 )
@@ -52,6 +53,17 @@ class VisibleEngagementField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self) -> QuerySet[Engagement]:
         return engagements_visible_to(_requesting_user(self.context)).select_related("client")
+
+    def to_internal_value(self, data: Any) -> Engagement:
+        # An id as JSON sends it is looked up in one prepared statement (an integration's
+        # create or import names one on every call); anything else goes DRF's way, with
+        # its errors.
+        if type(data) is int and -(2**63) <= data < 2**63:
+            engagement = engagement_visible(_requesting_user(self.context), data)
+            if engagement is None:
+                self.fail("does_not_exist", pk_value=data)
+            return engagement
+        return cast(Engagement, super().to_internal_value(data))
 
 
 # --- Serializers ----------------------------------------------------------------------------

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.backends.utils import CursorDebugWrapper
+from django.db.models import QuerySet
 
 TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
 
@@ -112,3 +114,83 @@ class Columns:
         for i, field in self._converted:
             values[i] = field.from_db_value(values[i], None, connection)
         return self.model.from_db(connection.alias, self._attnames, values)
+
+    def of(self, values: Any) -> Any:
+        """The instance whose field values, as the ORM converts them (``values_list`` of
+        ``names``), are ``values``."""
+        return self.model.from_db(connection.alias, self._attnames, list(values))
+
+    def names(self, prefix: str = "") -> list[str]:
+        """The fields' names for ``values_list`` (through the relation ``prefix``, such as
+        ``"client__"``), in the order ``load`` reads them."""
+        return [f"{prefix}{attname}" for attname in self._attnames]
+
+
+# Ids no row has: a Reused read's stand-ins, replaced on each run by the real ones.
+_FIRST_STAND_IN = -720_400_001
+
+_Converters = list[tuple[int, tuple[list[Callable[..., Any]], Any]]]
+
+
+class Reused:
+    """A read on a hot path that the ORM writes once and PostgreSQL plans once.
+
+    Compiling a queryset costs the ORM more than running it (about 1 ms for a lookup
+    through the scoping rule, where the statement takes 0.2 ms). ``build(shape,
+    **stand_ins)`` makes the queryset — a ``values_list`` of fields, without annotations —
+    with each id it will be run for given as a stand-in (an int no row has). It is
+    compiled once per ``shape`` (whatever else changes its text, such as the kind of
+    user), and each ``rows`` runs that text as a prepared statement with the stand-ins
+    replaced by the call's ids. The rows are what ``values_list`` would return, the ORM's
+    conversions applied (make a model's instance of them with :meth:`Columns.of`). A
+    queryset that can match nothing (the rule's "no one") is not run."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]], *ids: str) -> None:
+        self._build = build
+        self._stand_ins = {name: _FIRST_STAND_IN - n for n, name in enumerate(ids)}
+        self._compiled: dict[Hashable, tuple[str, tuple[Any, ...], _Converters] | None] = {}
+
+    def _compile(self, shape: Hashable) -> tuple[str, tuple[Any, ...], _Converters] | None:
+        key = (connection.vendor, shape)
+        try:
+            return self._compiled[key]
+        except KeyError:
+            pass
+        queryset = self._build(shape, **self._stand_ins)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            compiled = None
+        else:
+            if queryset.query.annotation_select or queryset.query.extra_select:
+                raise TypeError("A Reused read selects fields, not annotations.")
+            converters = compiler.get_converters([column for column, _, _ in compiler.select])
+            compiled = (sql, tuple(params), list(converters.items()))
+        self._compiled[key] = compiled
+        return compiled
+
+    def rows(self, shape: Hashable, **ids: int) -> list[tuple[Any, ...]]:
+        compiled = self._compile(shape)
+        if compiled is None:
+            return []
+        sql, params, converters = compiled
+        values = {self._stand_ins[name]: value for name, value in ids.items()}
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, [values.get(p, p) if type(p) is int else p for p in params])
+            rows = cursor.fetchall()
+        if not converters:
+            return rows
+        return [_converted(row, converters) for row in rows]
+
+
+def _converted(row: tuple[Any, ...], converters: _Converters) -> tuple[Any, ...]:
+    """``row`` as the ORM returns it: each column through its field's and the database's
+    conversions (on PostgreSQL few have any: JSON; on SQLite dates, booleans…)."""
+    values = list(row)
+    for at, (functions, expression) in converters:
+        value = values[at]
+        for function in functions:
+            value = function(value, expression, connection)
+        values[at] = value
+    return tuple(values)

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
-from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -36,6 +35,7 @@ from assessments.services.assessments import (
     lock_for_write,
     may_edit,
 )
+from clients.selectors import Audience, audience_of, stand_in_for
 from core.sql import one_line, prepared_cursor
 from core.text import has_lone_surrogate
 
@@ -124,15 +124,17 @@ _USER, _ASSESSMENT = -720_311_401, -720_311_402
 
 @cache
 def _autosave_sql(
-    *, whole_portfolio: bool, may_edit_all: bool, update: bool
+    *, audience: Audience, may_edit_all: bool, update: bool
 ) -> tuple[str, tuple[Any, ...]]:
     """The statement's text, on one line, for one kind of save (a new answer or a changed
     one) by one kind of user — built once per process, not on every save — and the scoping
     rule's parameters, with the stand-ins in place of the ids."""
-    stand_in = SimpleNamespace(
-        is_authenticated=True, is_active=True, sees_whole_portfolio=whole_portfolio, pk=_USER
+    query = (
+        assessments_visible_to(stand_in_for(audience, _USER))
+        .filter(pk=_ASSESSMENT)
+        .order_by()
+        .values("pk")
     )
-    query = assessments_visible_to(stand_in).filter(pk=_ASSESSMENT).order_by().values("pk")
     visible, visible_params = query.query.sql_with_params()
     sql = _AUTOSAVE_SQL.format(
         assessor="" if may_edit_all else " AND assessor_id = %s",
@@ -159,14 +161,15 @@ def answer_autosave(
     stale revision, an invalid value or an omitted note — answers_save then decides and
     says why, in its own words. ``question`` must be of a published version. PostgreSQL
     only (elsewhere always None: the long way)."""
-    if connection.vendor != "postgresql" or not (by.is_authenticated and by.is_active):
+    audience = audience_of(by)
+    if connection.vendor != "postgresql" or audience is Audience.NO_ONE:
         return None
     if item.note is None or item.na_reason is None or answer_problem(question, item) is not None:
         return None
     may_edit_all = user_has_role(by, DIRECTORS)  # may_edit's rule: the assessor, or directors
     revision = item.revision or 0
     sql, visible_params = _autosave_sql(
-        whole_portfolio=bool(by.sees_whole_portfolio),
+        audience=audience,
         may_edit_all=may_edit_all,
         update=bool(revision),
     )

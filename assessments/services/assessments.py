@@ -49,7 +49,7 @@ from assessments.selectors import (
 )
 from assessments.signals import assessment_reviewed, assessment_submitted
 from clients.models import Engagement, PastExperience
-from core.sql import as_columns, one_line, prepared_cursor
+from core.sql import Reused, as_columns, one_line, prepared_cursor
 from webhooks.services import event_record
 
 MAX_TEXT = question_types.MAX_TEXT  # an answer's text and an evidence note
@@ -382,12 +382,18 @@ def evidence_from(rows: list[ExperienceRow]) -> list[tuple[Evidence, dict[str, A
 
 def past_experiences(client_id: int) -> list[ExperienceRow]:
     """The client's past experiences as the scoring reads them: still going on (no end)
-    first, then the most recent, then the newest row."""
-    return list(
-        PastExperience.objects.filter(client_id=client_id)
+    first, then the most recent, then the newest row. One prepared statement."""
+    return cast(list[ExperienceRow], _PAST_EXPERIENCES.rows(None, client=client_id))
+
+
+_PAST_EXPERIENCES = Reused(
+    lambda _shape, client: (
+        PastExperience.objects.filter(client_id=client)
         .order_by(F("ended_on").desc(nulls_first=True), "-id")
         .values_list("id", "supplier", "severity", "outcome", "ended_on")
-    )
+    ),
+    "client",
+)
 
 
 def _answers_and_experiences(

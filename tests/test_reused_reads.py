@@ -1,0 +1,169 @@
+"""Reads the ORM compiles once and PostgreSQL prepares once (core.sql.Reused): what they
+return must be what the ORM's own query returns, for every kind of user and for every
+user of a kind — the stand-in ids compiled into the statement are replaced on each run."""
+
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+
+from assessments.models import QuestionnaireVersion, VersionStatus
+from assessments.selectors import default_version
+from assessments.services.assessments import past_experiences
+from clients.models import Engagement
+from clients.selectors import Audience, audience_of, engagement_visible, engagements_visible_to
+from core.sql import Reused
+from tests.factories import (
+    AccountManagerFactory,
+    AdministratorFactory,
+    ClientFactory,
+    DirectorFactory,
+    EngagementFactory,
+    bad_experiences,
+)
+from tests.test_settings import run_manage
+
+pytestmark = pytest.mark.django_db
+
+
+def fields_of(instance) -> dict[str, object]:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def as_the_orm_reads_it(user, pk: int) -> Engagement | None:
+    return engagements_visible_to(user).select_related("client").filter(pk=pk).first()
+
+
+def test_a_visible_engagement_is_read_with_its_client_as_the_orm_reads_it(
+    django_assert_num_queries,
+):
+    owner, member, stranger = AccountManagerFactory.create_batch(3)
+    client = ClientFactory(owner=owner, notes="Três fornecedores antes de nós.")
+    client.team_members.add(member)
+    engagement = EngagementFactory(client=client, description="Cobrança", phase="operation")
+    other = EngagementFactory()  # another manager's client
+    people = [owner, member, stranger, DirectorFactory(), AdministratorFactory()]
+    for user in people:
+        for pk in (engagement.pk, other.pk, 0):
+            with django_assert_num_queries(1):
+                read = engagement_visible(user, pk)
+            expected = as_the_orm_reads_it(user, pk)
+            assert (read is None) is (expected is None), (user.role, pk)
+            if expected is not None:
+                assert read is not None
+                assert fields_of(read) == fields_of(expected)
+                assert fields_of(read.client) == fields_of(expected.client)
+    assert engagement_visible(owner, engagement.pk).client.notes == client.notes
+
+
+def test_each_user_of_one_audience_gets_their_own_answer():
+    """The managers share one compiled statement; each run puts in its own user's id."""
+    first, second = AccountManagerFactory.create_batch(2)
+    firsts = EngagementFactory(client=ClientFactory(owner=first))
+    seconds = EngagementFactory(client=ClientFactory(owner=second))
+    assert audience_of(first) is audience_of(second) is Audience.OWN_AND_TEAM
+    assert engagement_visible(first, firsts.pk) is not None
+    assert engagement_visible(second, firsts.pk) is None
+    assert engagement_visible(second, seconds.pk) is not None
+    assert engagement_visible(first, seconds.pk) is None
+
+
+def test_no_one_is_refused_without_a_statement(django_assert_num_queries):
+    engagement = EngagementFactory()
+    inactive = engagement.client.owner
+    inactive.is_active = False
+    anonymous = SimpleNamespace(is_authenticated=False, pk=None)
+    with django_assert_num_queries(0):
+        assert engagement_visible(inactive, engagement.pk) is None
+        assert engagement_visible(anonymous, engagement.pk) is None
+
+
+def test_a_read_that_cannot_match_is_not_run(django_assert_num_queries):
+    nothing = Reused(lambda _shape: Engagement.objects.filter(pk__in=[]).values_list("pk"))
+    with django_assert_num_queries(0):
+        assert nothing.rows(None) == []
+
+
+def test_a_read_with_annotations_is_refused():
+    from django.db.models import F
+
+    annotated = Reused(
+        lambda _shape: Engagement.objects.annotate(c=F("client_id")).values_list("c")
+    )
+    with pytest.raises(TypeError, match="fields, not annotations"):
+        annotated.rows(None)
+
+
+def test_the_default_version_is_the_newest_published_one(django_assert_num_queries):
+    current = default_version()
+    assert current is not None
+    with django_assert_num_queries(1):
+        read = default_version()
+    assert read is not None
+    expected = (
+        QuestionnaireVersion.objects.filter(
+            questionnaire__is_default=True, status=VersionStatus.PUBLISHED
+        )
+        .order_by("-number")
+        .first()
+    )
+    assert fields_of(read) == fields_of(expected)
+    QuestionnaireVersion.objects.filter(pk=read.pk).update(status=VersionStatus.RETIRED)
+    newer = default_version()
+    assert newer is None or newer.number < read.number
+
+
+def test_past_experiences_come_in_the_scorings_order():
+    client = ClientFactory()
+    bad_experiences(
+        client, (2, date(2024, 5, 1)), (5, None), (3, date(2025, 1, 31)), (4, date(2025, 1, 31))
+    )
+    rows = past_experiences(client.pk)
+    assert [(severity, ended) for _id, _s, severity, _o, ended in rows] == [
+        (5, None),
+        (4, date(2025, 1, 31)),  # the same end: the newer row first
+        (3, date(2025, 1, 31)),
+        (2, date(2024, 5, 1)),
+    ]
+    assert past_experiences(ClientFactory().pk) == []
+
+
+# The embedded default (SQLite) runs the same reads through an ordinary cursor: its rows
+# need Django's conversions (dates, booleans), which the reads apply.
+_ON_SQLITE = """
+from datetime import date
+from accounts.models import Role, User
+from clients.models import Client, Engagement, PastExperience
+from clients.selectors import engagement_visible, engagements_visible_to
+from assessments.selectors import default_version
+from assessments.services.assessments import past_experiences
+
+owner = User.objects.create(username="o", role=Role.ACCOUNT_MANAGER)
+client = Client.objects.create(name="C", owner=owner, is_active=True)
+engagement = Engagement.objects.create(client=client, process_type="collections",
+                                       start_date=date(2025, 3, 1))
+PastExperience.objects.create(client=client, supplier="S", process_type="collections",
+                              outcome="failure", severity=4, ended_on=date(2024, 5, 1))
+fields = lambda o: {f.attname: getattr(o, f.attname) for f in type(o)._meta.concrete_fields}
+read = engagement_visible(owner, engagement.pk)
+expected = engagements_visible_to(owner).select_related("client").get(pk=engagement.pk)
+assert fields(read) == fields(expected), (fields(read), fields(expected))
+assert fields(read.client) == fields(expected.client)
+assert read.client.is_active is True and read.start_date == date(2025, 3, 1)
+assert past_experiences(client.pk)[0][2:] == (4, "failure", date(2024, 5, 1))
+assert fields(default_version()) == fields(
+    type(default_version()).objects.get(pk=default_version().pk)
+)
+print("same")
+"""
+
+
+def test_the_reads_return_the_orms_values_on_the_embedded_default(tmp_path):
+    env = {"DEBUG": "true", "VAR_DIR": str(tmp_path), "DATABASE_URL": "", "REDIS_URL": ""}
+    migrated = run_manage("migrate", "-v0", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    result = run_manage("shell", "--no-imports", "-c", _ON_SQLITE, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "same"

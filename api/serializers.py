@@ -90,3 +90,18 @@ class FieldsBuiltOnce:
             built = super().get_fields()  # type: ignore[misc]
             cls._fields_built = built  # type: ignore[attr-defined]
         return copy.deepcopy(built)
+
+    @classmethod
+    def shared(cls) -> Any:
+        """One instance of the class, its fields bound once, that represents any number of
+        rows (``shared().to_representation(row)``) on any thread: DRF's representation
+        reads the bound fields and keeps nothing. Copying and binding the fields of an
+        assessment's detail (its answers, history and scores, each a serializer) cost
+        more than representing it. Its context is empty: for serializers whose fields
+        need none, which is what this class is for."""
+        shared = cls.__dict__.get("_shared")
+        if shared is None:
+            shared = cls()
+            _ = shared.fields  # type: ignore[attr-defined]  # bound now, not by two threads
+            cls._shared = shared  # type: ignore[attr-defined]
+        return shared

@@ -376,7 +376,7 @@ class AssessmentViewSet(
             *(lookup for lookup in _prefetches(detail=True) if lookup.prefetch_to not in known),
         )
         assessment.client_pk = assessment.engagement.client_id  # type: ignore[attr-defined]
-        data = AssessmentSerializer(assessment, context=self.get_serializer_context()).data
+        data = AssessmentSerializer.shared().to_representation(assessment)
         return Response(data, status=status_code)
 
     # --- Start ----------------------------------------------------------------------------
@@ -488,7 +488,8 @@ class AssessmentViewSet(
                 )
         except AnswersRefused as refused:
             return _refusal(refused, many=many)
-        return Response(AnswerSerializer(saved, many=True).data)
+        shown = AnswerSerializer.shared()
+        return Response([shown.to_representation(answer) for answer in saved])
 
     # --- Submit ---------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ def through_drf(serializer_class: type[serializers.Serializer], data: Any) -> An
     """DRF's own reading (the quick one skipped): the validated data, or None if refused."""
     serializer = serializer_class()
     try:
-        return serializers.Serializer.to_internal_value(serializer, data)
+        return serializers.Serializer.run_validation(serializer, data)
     except serializers.ValidationError:
         return None
 
@@ -115,3 +115,49 @@ def test_an_answer_is_shown_as_drfs_fields_would_show_it(manager_a, a_client):
         assert serializer.to_representation(answer) == dict(
             serializers.ModelSerializer.to_representation(serializer, answer)
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_shared_detail_serializer_shows_what_a_new_one_shows(manager_a, a_client):
+    """_detail represents with one serializer per class (FieldsBuiltOnce.shared), on every
+    thread: it must show each assessment, in each language, as a new serializer does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    from django.utils import translation
+
+    from assessments.assessment_serializers import AssessmentSerializer
+    from assessments.services import assessment_start, assessment_submit
+    from tests.factories import EngagementFactory, answer_everything
+
+    assessments = []
+    for level in (2, 4):
+        draft = assessment_start(engagement=EngagementFactory(client=a_client), by=manager_a)[0]
+        answer_everything(draft, level=level)
+        assessments.append(assessment_submit(assessment=draft, by=manager_a))
+    assessments.append(
+        assessment_start(engagement=EngagementFactory(client=a_client), by=manager_a)[0]
+    )
+
+    def shown(assessment, language, shared):
+        try:
+            with translation.override(language):
+                if shared:
+                    return AssessmentSerializer.shared().to_representation(assessment)
+                return dict(AssessmentSerializer(assessment).data)
+        finally:
+            connection.close()  # each worker thread's own
+
+    for assessment in assessments:
+        assessment.client_pk = a_client.pk
+    expected = {
+        (a.pk, language): shown(a, language, False)
+        for a in assessments
+        for language in ("pt-br", "es")
+    }
+    assert expected[(assessments[0].pk, "pt-br")] != expected[(assessments[0].pk, "es")]
+    work = [(a, language) for a in assessments for language in ("pt-br", "es")] * 10
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda job: (job, shown(*job, True)), work))
+    for (assessment, language), data in results:
+        assert data == expected[(assessment.pk, language)]

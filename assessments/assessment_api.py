@@ -319,9 +319,9 @@ class AssessmentViewSet(
         return self._reads(detail=self.action != "list")
 
     @contextmanager
-    def _locked_in_sight(self) -> Iterator[tuple[Assessment, QuerySet[Assessment]]]:
-        """For a write: the URL's assessment by its id alone, and the assessments the
-        caller may see — the service's lock looks the one up among the others, so the
+    def _locked_in_sight(self) -> Iterator[Assessment]:
+        """For a write: the URL's assessment by its id alone — the service's lock looks it
+        up among those the caller may see (lock_for_write's ``in_sight_of``), so the
         access check and the lock are one statement. One out of sight answers 404, like
         one that does not exist."""
         try:
@@ -329,7 +329,7 @@ class AssessmentViewSet(
         except (TypeError, ValueError):
             raise Http404 from None
         try:
-            yield target, assessments_visible_to(self.user)
+            yield target
         except Assessment.DoesNotExist:
             raise Http404 from None
 
@@ -482,9 +482,9 @@ class AssessmentViewSet(
         items = serializer.validated_data if many else [serializer.validated_data]
         inputs = [AnswerInput(**item) for item in items]
         try:
-            with self._locked_in_sight() as (assessment, scope), service_errors_as_drf():
+            with self._locked_in_sight() as assessment, service_errors_as_drf():
                 saved = answers_save(
-                    assessment=assessment, by=self.user, answers=inputs, scope=scope
+                    assessment=assessment, by=self.user, answers=inputs, in_sight_of=self.user
                 )
         except AnswersRefused as refused:
             return _refusal(refused, many=many)
@@ -523,11 +523,13 @@ class AssessmentViewSet(
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def submit(self, request: Request, pk: Any = None) -> Response:
         with (
-            self._locked_in_sight() as (assessment, scope),
+            self._locked_in_sight() as assessment,
             service_errors_as_drf(),
             _missing_answers_as_drf(),
         ):
-            submitted = assessment_submit(assessment=assessment, by=self.user, scope=scope)
+            submitted = assessment_submit(
+                assessment=assessment, by=self.user, in_sight_of=self.user
+            )
         return self._detail(submitted)
 
     # --- Import ---------------------------------------------------------------------------
@@ -627,10 +629,10 @@ class AssessmentViewSet(
     def review(self, request: Request, pk: Any = None) -> Response:
         serializer = AssessmentReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with self._locked_in_sight() as (assessment, scope), service_errors_as_drf():
+        with self._locked_in_sight() as assessment, service_errors_as_drf():
             reviewed = assessment_review(
                 assessment=assessment,
-                scope=scope,
+                in_sight_of=self.user,
                 by=self.user,
                 approve=serializer.validated_data["decision"] == "approve",
                 comment=serializer.validated_data["comment"],

@@ -51,6 +51,18 @@ def _broker_breaker_closed():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request leaves its user's language
+    active on the thread (LocaleMiddleware activates it and nothing deactivates it), and
+    a service's message read after it would be in that language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _own_cache_keys(settings):
     """Each test counts its own rate limits: the cache (Redis) outlives a test and is shared
     by every test process on the machine, so one test's refused tokens from 127.0.0.1

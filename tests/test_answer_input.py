@@ -158,6 +158,6 @@ def test_the_shared_detail_serializer_shows_what_a_new_one_shows(manager_a, a_cl
     assert expected[(assessments[0].pk, "pt-br")] != expected[(assessments[0].pk, "es")]
     work = [(a, language) for a in assessments for language in ("pt-br", "es")] * 10
     with ThreadPoolExecutor(max_workers=6) as pool:
-        results = list(pool.map(lambda job: (job, shown(*job, True)), work))
+        results = list(pool.map(lambda job: (job, shown(job[0], job[1], True)), work))
     for (assessment, language), data in results:
         assert data == expected[(assessment.pk, language)]

@@ -167,3 +167,43 @@ def test_the_reads_return_the_orms_values_on_the_embedded_default(tmp_path):
     result = run_manage("shell", "--no-imports", "-c", _ON_SQLITE, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "same"
+
+
+def test_the_lock_in_sight_reads_the_assessment_as_the_orm_does(django_assert_num_queries):
+    from django.db import transaction
+
+    from assessments.models import Assessment
+    from assessments.selectors import assessments_visible_to
+    from assessments.services import assessment_start
+    from assessments.services.assessments import lock_for_write
+
+    owner, member, stranger = AccountManagerFactory.create_batch(3)
+    client = ClientFactory(owner=owner)
+    client.team_members.add(member)
+    draft = assessment_start(engagement=EngagementFactory(client=client), by=owner)[0]
+    sheet = assessment_start(engagement=EngagementFactory(client=client), by=member)[0]
+    Assessment.objects.filter(pk=sheet.pk).update(rater_sheet=True)  # the member's only
+    for user in (owner, member, stranger, DirectorFactory()):
+        for target in (draft, sheet):
+            expected = (
+                assessments_visible_to(user)
+                .select_related("version", "engagement")
+                .filter(pk=target.pk)
+                .first()
+            )
+            with transaction.atomic():
+                with django_assert_num_queries(1) as captured:
+                    try:
+                        locked = lock_for_write(Assessment(pk=target.pk), in_sight_of=user)
+                    except Assessment.DoesNotExist:
+                        locked = None
+                assert "FOR UPDATE" in captured.captured_queries[0]["sql"]
+            assert (locked is None) is (expected is None), (user.role, target.rater_sheet)
+            if expected is not None:
+                assert fields_of(locked) == fields_of(expected)
+                assert fields_of(locked.version) == fields_of(expected.version)
+                assert fields_of(locked.engagement) == fields_of(expected.engagement)
+    stored = Assessment.objects.get(pk=draft.pk)
+    with transaction.atomic(), django_assert_num_queries(1):
+        locked = lock_for_write(Assessment(pk=draft.pk))
+    assert fields_of(locked) == fields_of(stored)

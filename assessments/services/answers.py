@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -228,12 +227,12 @@ def answers_save(
     assessment: Assessment,
     by: User,
     answers: Sequence[AnswerInput],
-    scope: QuerySet[Assessment] | None = None,
+    in_sight_of: User | None = None,
 ) -> list[Answer]:
     """Save (insert or update) answers, all or none. A value of None without
     ``not_applicable`` clears the answer. Raises AnswersRefused listing every problem;
-    AssessmentNotEditable once submitted. ``scope``: see lock_for_write."""
-    assessment = lock_for_write(assessment, scope=scope)
+    AssessmentNotEditable once submitted. ``in_sight_of``: see lock_for_write."""
+    assessment = lock_for_write(assessment, in_sight_of=in_sight_of)
     if not may_edit(assessment, by):
         raise PermissionDenied(_("Only the assessor or a director can change this assessment."))
     if not assessment.is_editable:

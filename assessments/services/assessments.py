@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,13 +43,15 @@ from assessments.scoring import (
     stored_dimensions,
 )
 from assessments.selectors import (
+    assessments_visible_to,
     default_version,
     questions_by_id,
     structure_for_version,
 )
 from assessments.signals import assessment_reviewed, assessment_submitted
 from clients.models import Engagement, PastExperience
-from core.sql import Reused, as_columns, one_line, prepared_cursor
+from clients.selectors import audience_of, stand_in_for
+from core.sql import Columns, Reused, as_columns, one_line, prepared_cursor
 from webhooks.services import event_record
 
 MAX_TEXT = question_types.MAX_TEXT  # an answer's text and an evidence note
@@ -83,30 +85,68 @@ class MissingAnswers(ValidationError):
         self.questions = questions
 
 
-def lock_for_write(
-    assessment: Assessment, *, scope: QuerySet[Assessment] | None = None
-) -> Assessment:
+def lock_for_write(assessment: Assessment, *, in_sight_of: User | None = None) -> Assessment:
     """The assessment's row, read again and locked until the transaction ends. Its version
     and engagement never change under it: those the caller already read are kept (read
     now only when it had not), so the lock is one row's lookup — a submit's first
     statement, and once joined to three tables the costliest to prepare and plan.
 
-    ``scope``: the assessments the caller may see, when ``assessment`` (then only its id)
-    has not been looked up through them yet — the API's case: the lock is the access
-    check too, one statement instead of two, and one out of sight raises
-    ``Assessment.DoesNotExist`` like one that does not exist."""
-    if scope is not None:
-        return (
-            scope.select_for_update(of=("self",))
-            .select_related("version", "engagement")
-            .get(pk=assessment.pk)
+    ``in_sight_of``: the user whose sight the assessment must be in, when ``assessment``
+    (then only its id) has not been looked up through assessments_visible_to yet — the
+    API's case: the lock is the access check too, one statement instead of two, and one
+    out of sight raises ``Assessment.DoesNotExist`` like one that does not exist. Both
+    locks are compiled once (core.sql.Reused): the ORM took longer to write the
+    statement than PostgreSQL to run it."""
+    if in_sight_of is not None:
+        rows = _LOCKED_IN_SIGHT.rows(
+            audience_of(in_sight_of), user=in_sight_of.pk, assessment=assessment.pk
         )
-    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    for relation in ("version", "engagement"):
-        field = Assessment._meta.get_field(relation)
-        if field.is_cached(assessment):  # type: ignore[union-attr]
-            field.set_cached_value(locked, field.get_cached_value(assessment))  # type: ignore[union-attr]
+        if not rows:
+            raise Assessment.DoesNotExist
+        row = rows[0]
+        locked = _ASSESSMENT.of(row[: _ASSESSMENT.width])
+        after_version = _ASSESSMENT.width + _VERSION.width
+        _VERSION_OF.set_cached_value(locked, _VERSION.of(row[_ASSESSMENT.width : after_version]))
+        _ENGAGEMENT_OF.set_cached_value(locked, _ENGAGEMENT.of(row[after_version:]))
+        return locked
+    rows = _LOCKED.rows(None, assessment=assessment.pk)
+    if not rows:
+        raise Assessment.DoesNotExist
+    locked = _ASSESSMENT.of(rows[0])
+    for field in (_VERSION_OF, _ENGAGEMENT_OF):
+        if field.is_cached(assessment):
+            field.set_cached_value(locked, field.get_cached_value(assessment))
     return locked
+
+
+_ASSESSMENT, _VERSION, _ENGAGEMENT = (
+    Columns(Assessment),
+    Columns(QuestionnaireVersion),
+    Columns(Engagement),
+)
+_VERSION_OF, _ENGAGEMENT_OF = Assessment.version.field, Assessment.engagement.field
+_LOCKED = Reused(
+    lambda _shape, assessment: (
+        Assessment.objects.filter(pk=assessment)
+        .order_by()
+        .select_for_update()
+        .values_list(*_ASSESSMENT.names())
+    ),
+    "assessment",
+)
+_LOCKED_IN_SIGHT = Reused(
+    lambda audience, user, assessment: (
+        assessments_visible_to(stand_in_for(audience, user))
+        .filter(pk=assessment)
+        .order_by()
+        .select_for_update(of=("self",))
+        .values_list(
+            *_ASSESSMENT.names(), *_VERSION.names("version__"), *_ENGAGEMENT.names("engagement__")
+        )
+    ),
+    "user",
+    "assessment",
+)
 
 
 def _transition(assessment: Assessment, *, to: str, by: User | None, comment: str = "") -> None:
@@ -513,17 +553,17 @@ def score_into(
 
 @transaction.atomic
 def assessment_submit(
-    *, assessment: Assessment, by: User, scope: QuerySet[Assessment] | None = None
+    *, assessment: Assessment, by: User, in_sight_of: User | None = None
 ) -> Assessment:
     """Check required answers, score, store the result snapshot, make it read-only.
-    ``scope``: see lock_for_write.
+    ``in_sight_of``: see lock_for_write.
 
     Idempotent: submitting an assessment that is already submitted (or approved) returns
     it as it is. A client whose first submit committed but whose answer never arrived (a
     dropped connection, a proxy's timeout) retries and gets the result, not an error.
 
     A rater's sheet is handed in to its round instead (see ``_hand_in``)."""
-    assessment = lock_for_write(assessment, scope=scope)
+    assessment = lock_for_write(assessment, in_sight_of=in_sight_of)
     if not may_edit(assessment, by):
         raise PermissionDenied(_("Only the assessor or a director can submit this assessment."))
     if assessment.status in (
@@ -637,13 +677,13 @@ def assessment_review(
     by: User,
     approve: bool,
     comment: str = "",
-    scope: QuerySet[Assessment] | None = None,
+    in_sight_of: User | None = None,
 ) -> Assessment:
     """A director approves a submitted assessment, or returns it for correction (with a
-    comment saying what to correct). ``scope``: see lock_for_write."""
+    comment saying what to correct). ``in_sight_of``: see lock_for_write."""
     if not user_has_role(by, DIRECTORS):
         raise PermissionDenied(_("Only directors review assessments."))
-    assessment = lock_for_write(assessment, scope=scope)
+    assessment = lock_for_write(assessment, in_sight_of=in_sight_of)
     if assessment.status != AssessmentStatus.SUBMITTED:
         raise ValidationError(
             _("Only a submitted assessment can be reviewed."), code="not_submitted"

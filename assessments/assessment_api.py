@@ -52,12 +52,13 @@ from assessments.models import (
     AssessmentTransition,
     DimensionResult,
 )
-from assessments.selectors import assessments_visible_to
+from assessments.selectors import answers_in_form_order, assessments_visible_to, history_of
 from assessments.services import (
     AnswerInput,
     AnswersRefused,
     MissingAnswers,
     answers_save,
+    as_written,
     assessment_import,
     assessment_review,
     assessment_start,
@@ -366,11 +367,19 @@ class AssessmentViewSet(
 
     def _detail(self, assessment: Assessment, *, status_code: int = 200) -> Response:
         """The assessment a service has just returned, as the detail shows it: its row as
-        the service left it (locked and written, or just read), and — read now with the
-        detail's prefetches — whichever of its answers, history and dimension scores the
-        service did not bring along as written (as_written). The access check is not run
-        again: the request was allowed to write it."""
+        the service left it (locked and written, or just read), and — read now —
+        whichever of its answers, history and dimension scores the service did not bring
+        along as written (as_written): the answers and history by prepared statements
+        (a submit's or a review's), the rest with the detail's prefetches. The access
+        check is not run again: the request was allowed to write it."""
         known = getattr(assessment, "_prefetched_objects_cache", {})
+        if "answers" not in known and "transitions" not in known:  # a submit's, a review's
+            as_written(
+                assessment,
+                answers=answers_in_form_order(assessment),
+                transitions=history_of(assessment),
+            )
+            known = assessment._prefetched_objects_cache  # type: ignore[attr-defined]
         prefetch_related_objects(
             [assessment],
             *(lookup for lookup in _prefetches(detail=True) if lookup.prefetch_to not in known),

@@ -12,8 +12,10 @@ from django.shortcuts import get_object_or_404
 
 from assessments.interchange import structure_from_document
 from assessments.models import (
+    Answer,
     Assessment,
     AssessmentStatus,
+    AssessmentTransition,
     Dimension,
     Question,
     Questionnaire,
@@ -149,6 +151,46 @@ def assessments_visible_to(user: Any) -> QuerySet[Assessment]:
     return Assessment.objects.filter(visible_through(user, "engagement__client")).exclude(
         Q(rater_sheet=True) & ~Q(assessor_id=getattr(user, "pk", None))
     )
+
+
+def answers_in_form_order(assessment: Assessment) -> list[Answer]:
+    """The assessment's answers in the form's order, each with its question (from the
+    version's, loaded once per process): what the API's detail shows. One prepared
+    statement (core.sql.Reused) — a submit's answer reads them back on every call."""
+    questions = questions_by_id(assessment.version)
+    answers = []
+    for row in _ANSWERS_IN_FORM_ORDER.rows(None, assessment=assessment.pk):
+        answer = _ANSWER.of(row)
+        question = questions.get(answer.question_id)
+        if question is not None:
+            _QUESTION_OF.set_cached_value(answer, question)
+        answers.append(answer)
+    return answers
+
+
+def history_of(assessment: Assessment) -> list[AssessmentTransition]:
+    """The assessment's status changes, oldest first. One prepared statement."""
+    return [_TRANSITION.of(row) for row in _HISTORY.rows(None, assessment=assessment.pk)]
+
+
+_ANSWER, _TRANSITION = Columns(Answer), Columns(AssessmentTransition)
+_QUESTION_OF = Answer.question.field
+_ANSWERS_IN_FORM_ORDER = Reused(
+    lambda _shape, assessment: (
+        Answer.objects.filter(assessment_id=assessment)
+        .order_by("question__dimension__position", "question__position", "question_id")
+        .values_list(*_ANSWER.names())
+    ),
+    "assessment",
+)
+_HISTORY = Reused(
+    lambda _shape, assessment: (
+        AssessmentTransition.objects.filter(assessment_id=assessment)
+        .order_by("at", "id")
+        .values_list(*_TRANSITION.names())
+    ),
+    "assessment",
+)
 
 
 def previous_assessment(assessment: Assessment) -> Assessment | None:

@@ -207,3 +207,29 @@ def test_the_lock_in_sight_reads_the_assessment_as_the_orm_does(django_assert_nu
     with transaction.atomic(), django_assert_num_queries(1):
         locked = lock_for_write(Assessment(pk=draft.pk))
     assert fields_of(locked) == fields_of(stored)
+
+
+def test_a_submits_read_back_is_the_detail_prefetchs(django_assert_num_queries):
+    from assessments.assessment_api import _answer_reads
+    from assessments.models import AssessmentTransition
+    from assessments.selectors import answers_in_form_order, history_of
+    from assessments.services import assessment_start, assessment_submit
+    from tests.factories import answer_everything
+
+    manager = AccountManagerFactory()
+    draft = assessment_start(
+        engagement=EngagementFactory(client=ClientFactory(owner=manager)), by=manager
+    )[0]
+    answer_everything(draft, level=3)
+    submitted = assessment_submit(assessment=draft, by=manager)
+    with django_assert_num_queries(2):
+        answers, history = answers_in_form_order(submitted), history_of(submitted)
+    expected = list(_answer_reads().filter(assessment=submitted))
+    assert [fields_of(a) for a in answers] == [fields_of(a) for a in expected]
+    assert [a.question.code for a in answers] == [a.question_code for a in expected]
+    assert len(answers) > 40
+    assert [fields_of(t) for t in history] == [
+        fields_of(t)
+        for t in AssessmentTransition.objects.filter(assessment=submitted).order_by("at", "id")
+    ]
+    assert [t.to_status for t in history] == ["draft", "submitted"]

@@ -35,7 +35,7 @@ from assessments.services.assessments import (
     may_edit,
 )
 from clients.selectors import Audience, audience_of, stand_in_for
-from core.sql import one_line, prepared_cursor
+from core.sql import Columns, Reused, one_line, prepared_cursor
 from core.text import has_lone_surrogate
 
 
@@ -239,10 +239,7 @@ def answers_save(
         raise AssessmentNotEditable()
     questions = questions_by_id(assessment.version)
     wanted = {item.question for item in answers if _is_id(item.question)}
-    existing = {
-        answer.question_id: answer
-        for answer in Answer.objects.filter(assessment=assessment, question_id__in=wanted)
-    }
+    existing = _stored_answers(assessment.pk, wanted)
     now = timezone.now()
     rows = checked_rows(
         assessment, questions=questions, answers=answers, existing=existing, by=by, now=now
@@ -266,6 +263,29 @@ def answers_save(
     )
     Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
     return rows
+
+
+def _stored_answers(assessment_id: int, wanted: set[int]) -> dict[int, Answer]:
+    """The assessment's stored answers to the ``wanted`` questions, by question id. Every
+    answer is read and the others are dropped: one prepared statement of constant text
+    (core.sql.Reused), where a list of ids made the ORM compile it on every save."""
+    if not wanted:
+        return {}
+    at = _ANSWER.names().index("question_id")
+    return {
+        row[at]: _ANSWER.of(row)
+        for row in _ANSWERS_OF.rows(None, assessment=assessment_id)
+        if row[at] in wanted
+    }
+
+
+_ANSWER = Columns(Answer)
+_ANSWERS_OF = Reused(
+    lambda _shape, assessment: (
+        Answer.objects.filter(assessment_id=assessment).order_by().values_list(*_ANSWER.names())
+    ),
+    "assessment",
+)
 
 
 # What the ORM's upsert above does, and the assessment's time touched, in one prepared

@@ -221,6 +221,10 @@ def _dimension_reads() -> QuerySet[DimensionResult]:
     )
 
 
+# What the detail shows of an assessment besides its row: _prefetches(detail=True)'s.
+DETAIL_RELATIONS = {"answers", "transitions", "dimension_results"}
+
+
 def _prefetches(*, detail: bool) -> list[Prefetch[Any, Any, Any]]:
     """What a list shows of each assessment besides its row, and what the detail adds."""
     lookups: list[Prefetch[Any, Any, Any]] = [
@@ -380,10 +384,11 @@ class AssessmentViewSet(
                 transitions=history_of(assessment),
             )
             known = assessment._prefetched_objects_cache  # type: ignore[attr-defined]
-        prefetch_related_objects(
-            [assessment],
-            *(lookup for lookup in _prefetches(detail=True) if lookup.prefetch_to not in known),
-        )
+        if not known.keys() >= DETAIL_RELATIONS:  # (building the prefetches costs too)
+            prefetch_related_objects(
+                [assessment],
+                *(lookup for lookup in _prefetches(detail=True) if lookup.prefetch_to not in known),
+            )
         assessment.client_pk = assessment.engagement.client_id  # type: ignore[attr-defined]
         data = AssessmentSerializer.shared().to_representation(assessment)
         return Response(data, status=status_code)

@@ -233,3 +233,9 @@ def test_a_submits_read_back_is_the_detail_prefetchs(django_assert_num_queries):
         for t in AssessmentTransition.objects.filter(assessment=submitted).order_by("at", "id")
     ]
     assert [t.to_status for t in history] == ["draft", "submitted"]
+
+
+def test_the_detail_knows_which_relations_it_prefetches():
+    from assessments.assessment_api import DETAIL_RELATIONS, _prefetches
+
+    assert {lookup.prefetch_to for lookup in _prefetches(detail=True)} == DETAIL_RELATIONS

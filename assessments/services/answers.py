@@ -448,22 +448,35 @@ def _row(
 ) -> Answer:
     """The answer row ``item`` makes; ``assessment`` may be just its id (an autosave knows
     no more, and making an Assessment to name it costs more than the row)."""
-    named = (
-        {"assessment": assessment}
-        if isinstance(assessment, Assessment)
-        else {"assessment_id": assessment}
-    )
-    return Answer(
-        **named,
-        question=question,
-        value=None if item.not_applicable else item.value,
-        not_applicable=item.not_applicable,
-        na_reason=(item.na_reason or "").strip() if item.not_applicable else "",
-        note=item.note or "",
-        revision=(stored.revision + 1) if stored is not None else 1,
-        updated_at=now,
-        updated_by=by,
-    )
+    values = {
+        "id": None,
+        "assessment_id": assessment.pk if isinstance(assessment, Assessment) else assessment,
+        "question_id": question.pk,
+        "value": None if item.not_applicable else item.value,
+        "not_applicable": item.not_applicable,
+        "na_reason": (item.na_reason or "").strip() if item.not_applicable else "",
+        "note": item.note or "",
+        "revision": (stored.revision + 1) if stored is not None else 1,
+        "updated_at": now,
+        "updated_by_id": by.pk,
+    }
+    # Made from its columns in the model's order and given its related rows directly: a
+    # whole questionnaire's rows are made at once, and keyword arguments through the
+    # relations' descriptors cost twice as much. A new field of Answer fails here loudly.
+    row = Answer(*(values[attname] for attname in _ANSWER_ATTNAMES))
+    if isinstance(assessment, Assessment):
+        _ASSESSMENT_OF.set_cached_value(row, assessment)
+    _QUESTION_OF.set_cached_value(row, question)
+    _UPDATED_BY.set_cached_value(row, by)
+    return row
+
+
+_ANSWER_ATTNAMES = [field.attname for field in Answer._meta.concrete_fields]
+_ASSESSMENT_OF, _QUESTION_OF, _UPDATED_BY = (
+    Answer.assessment.field,
+    Answer.question.field,
+    Answer.updated_by.field,
+)
 
 
 def _is_id(value: Any) -> bool:

@@ -52,7 +52,12 @@ from assessments.models import (
     AssessmentTransition,
     DimensionResult,
 )
-from assessments.selectors import answers_in_form_order, assessments_visible_to, history_of
+from assessments.selectors import (
+    FORM_ORDER,
+    answers_in_form_order,
+    assessments_visible_to,
+    history_of,
+)
 from assessments.services import (
     AnswerInput,
     AnswersRefused,
@@ -210,9 +215,7 @@ class ReviewerPermission(HasRole):
 
 
 def _answer_reads() -> QuerySet[Answer]:
-    return Answer.objects.annotate(question_code=F("question__code")).order_by(
-        "question__dimension__position", "question__position", "question_id"
-    )
+    return Answer.objects.annotate(question_code=F("question__code")).order_by(*FORM_ORDER)
 
 
 def _dimension_reads() -> QuerySet[DimensionResult]:

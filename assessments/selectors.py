@@ -173,12 +173,19 @@ def history_of(assessment: Assessment) -> list[AssessmentTransition]:
     return [_TRANSITION.of(row) for row in _HISTORY.rows(None, assessment=assessment.pk)]
 
 
+# Answers in the form's order: their questions' order in version_content.
+FORM_ORDER = (
+    "question__dimension__position",
+    "question__dimension_id",
+    "question__position",
+    "question_id",
+)
 _ANSWER, _TRANSITION = Columns(Answer), Columns(AssessmentTransition)
 _QUESTION_OF = Answer.question.field
 _ANSWERS_IN_FORM_ORDER = Reused(
     lambda _shape, assessment: (
         Answer.objects.filter(assessment_id=assessment)
-        .order_by("question__dimension__position", "question__position", "question_id")
+        .order_by(*FORM_ORDER)
         .values_list(*_ANSWER.names())
     ),
     "assessment",

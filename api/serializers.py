@@ -102,6 +102,8 @@ class FieldsBuiltOnce:
         shared = cls.__dict__.get("_shared")
         if shared is None:
             shared = cls()
-            _ = shared.fields  # type: ignore[attr-defined]  # bound now, not by two threads
+            # Its own fields bound now (a nested serializer binds its own on first use; two
+            # threads doing it at once each make a complete set, and one is kept).
+            _ = shared.fields  # type: ignore[attr-defined]
             cls._shared = shared  # type: ignore[attr-defined]
         return shared

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -12,6 +13,7 @@ from django.db import connection
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import QuerySet
+from django.db.transaction import TransactionManagementError
 
 TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
 
@@ -130,6 +132,15 @@ class Columns:
 _FIRST_STAND_IN = -720_400_001
 
 _Converters = list[tuple[int, tuple[list[Callable[..., Any]], Any]]]
+_BIGINT = range(-(2**63), 2**63)
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    params: tuple[Any, ...]
+    converters: _Converters
+    locks: bool  # SELECT … FOR UPDATE: only inside a transaction
 
 
 class Reused:
@@ -138,19 +149,22 @@ class Reused:
     Compiling a queryset costs the ORM more than running it (about 1 ms for a lookup
     through the scoping rule, where the statement takes 0.2 ms). ``build(shape,
     **stand_ins)`` makes the queryset — a ``values_list`` of fields, without annotations —
-    with each id it will be run for given as a stand-in (an int no row has). It is
+    with each id it will be run for given as a stand-in: a negative int no row has, so
+    only for primary and foreign keys (a field that refuses negative values would make
+    the ORM drop the condition as unmatchable, and the read return nothing). It is
     compiled once per ``shape`` (whatever else changes its text, such as the kind of
     user), and each ``rows`` runs that text as a prepared statement with the stand-ins
     replaced by the call's ids. The rows are what ``values_list`` would return, the ORM's
     conversions applied (make a model's instance of them with :meth:`Columns.of`). A
-    queryset that can match nothing (the rule's "no one") is not run."""
+    queryset that can match nothing (the rule's "no one") is not run, nor is one for an
+    id no key can hold."""
 
     def __init__(self, build: Callable[..., QuerySet[Any]], *ids: str) -> None:
         self._build = build
         self._stand_ins = {name: _FIRST_STAND_IN - n for n, name in enumerate(ids)}
-        self._compiled: dict[Hashable, tuple[str, tuple[Any, ...], _Converters] | None] = {}
+        self._compiled: dict[Hashable, _Statement | None] = {}
 
-    def _compile(self, shape: Hashable) -> tuple[str, tuple[Any, ...], _Converters] | None:
+    def _compile(self, shape: Hashable) -> _Statement | None:
         key = (connection.vendor, shape)
         try:
             return self._compiled[key]
@@ -166,22 +180,29 @@ class Reused:
             if queryset.query.annotation_select or queryset.query.extra_select:
                 raise TypeError("A Reused read selects fields, not annotations.")
             converters = compiler.get_converters([column for column, _, _ in compiler.select])
-            compiled = (sql, tuple(params), list(converters.items()))
+            compiled = _Statement(
+                sql, tuple(params), list(converters.items()), queryset.query.select_for_update
+            )
         self._compiled[key] = compiled
         return compiled
 
     def rows(self, shape: Hashable, **ids: int) -> list[tuple[Any, ...]]:
         compiled = self._compile(shape)
-        if compiled is None:
-            return []
-        sql, params, converters = compiled
+        if compiled is None or any(value not in _BIGINT for value in ids.values()):
+            return []  # (the ORM, too, answers an id beyond any key's range with no row)
+        if compiled.locks and connection.get_autocommit():
+            # What the ORM says, on every run rather than when compiling only.
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
         values = {self._stand_ins[name]: value for name, value in ids.items()}
+        params = [values.get(p, p) if type(p) is int else p for p in compiled.params]
         with prepared_cursor() as cursor:
-            cursor.execute(sql, [values.get(p, p) if type(p) is int else p for p in params])
+            cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        if not converters:
+        if not compiled.converters:
             return rows
-        return [_converted(row, converters) for row in rows]
+        return [_converted(row, compiled.converters) for row in rows]
 
 
 def _converted(row: tuple[Any, ...], converters: _Converters) -> tuple[Any, ...]:

@@ -153,6 +153,7 @@ assert fields(read) == fields(expected), (fields(read), fields(expected))
 assert fields(read.client) == fields(expected.client)
 assert read.client.is_active is True and read.start_date == date(2025, 3, 1)
 assert past_experiences(client.pk)[0][2:] == (4, "failure", date(2024, 5, 1))
+assert engagement_visible(owner, 2**63) is None  # beyond SQLite's integers: no statement
 assert fields(default_version()) == fields(
     type(default_version()).objects.get(pk=default_version().pk)
 )
@@ -197,7 +198,10 @@ def test_the_lock_in_sight_reads_the_assessment_as_the_orm_does(django_assert_nu
                         locked = lock_for_write(Assessment(pk=target.pk), in_sight_of=user)
                     except Assessment.DoesNotExist:
                         locked = None
-                assert "FOR UPDATE" in captured.captured_queries[0]["sql"]
+                # Only the assessment's row: not its version, engagement or client.
+                assert (
+                    'FOR UPDATE OF "assessments_assessment"' in captured.captured_queries[0]["sql"]
+                )
             assert (locked is None) is (expected is None), (user.role, target.rater_sheet)
             if expected is not None:
                 assert fields_of(locked) == fields_of(expected)
@@ -243,3 +247,66 @@ def test_the_detail_knows_which_relations_it_prefetches():
     from assessments.assessment_api import DETAIL_RELATIONS, _prefetches
 
     assert {lookup.prefetch_to for lookup in _prefetches(detail=True)} == DETAIL_RELATIONS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_outside_a_transaction_is_refused_after_it_was_compiled():
+    """Django refuses FOR UPDATE outside a transaction when it compiles the statement;
+    a Reused lock is compiled once, so it checks on every run."""
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    from assessments.models import Assessment
+    from assessments.services import assessment_start
+    from assessments.services.assessments import lock_for_write
+
+    manager = AccountManagerFactory()
+    draft = assessment_start(
+        engagement=EngagementFactory(client=ClientFactory(owner=manager)), by=manager
+    )[0]
+    with transaction.atomic():
+        lock_for_write(Assessment(pk=draft.pk), in_sight_of=manager)
+        lock_for_write(Assessment(pk=draft.pk))
+    for kwargs in ({"in_sight_of": manager}, {}):
+        with pytest.raises(TransactionManagementError):
+            lock_for_write(Assessment(pk=draft.pk), **kwargs)
+
+
+@pytest.mark.parametrize("pk", [2**63, 2**64, -(2**63) - 1])
+def test_an_id_no_key_can_hold_finds_nothing_without_a_statement(pk, django_assert_num_queries):
+    manager = AccountManagerFactory()
+    with django_assert_num_queries(0):
+        assert engagement_visible(manager, pk) is None
+
+
+@pytest.mark.parametrize("pk", ["9223372036854775808", "18446744073709551616"])
+def test_an_assessment_id_beyond_any_key_is_a_404(api, manager_a, pk):
+    from api.services import api_token_issue
+
+    _token, raw = api_token_issue(user=manager_a, name="t")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    for action in ("submit", "answers"):
+        body = [{"question": 1, "value": 3}] if action == "answers" else {}
+        response = api.post(f"/api/v1/assessments/{pk}/{action}/", body, format="json")
+        assert response.status_code == 404, (action, response.content[:200])
+
+
+def test_a_requested_plan_is_a_saved_row(django_assert_num_queries):
+    """plan_request writes its upsert by hand: what it returns must behave as the ORM's
+    saved instance (a later save updates it)."""
+    from assessments.services import assessment_start
+    from education.models import EducationPlan
+    from education.services.plans import plan_request
+
+    manager = AccountManagerFactory()
+    draft = assessment_start(
+        engagement=EngagementFactory(client=ClientFactory(owner=manager)), by=manager
+    )[0]
+    plan = plan_request(assessment=draft)
+    assert not plan._state.adding
+    stored = EducationPlan.objects.get(pk=plan.pk)
+    assert fields_of(plan) == fields_of(stored)
+    plan.last_error = "checked"
+    with django_assert_num_queries(1):
+        plan.save(update_fields=["last_error"])
+    assert plan_request(assessment=draft).pk == plan.pk  # a second request: the same row

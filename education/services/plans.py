@@ -42,9 +42,11 @@ log = logging.getLogger(__name__)
 # to run it): every column, a new plan's defaults taken from the instance; on a
 # resubmission only the request's three. PostgreSQL and SQLite both take it.
 _FIELDS = [field for field in EducationPlan._meta.concrete_fields if not field.primary_key]
+_quote = connection.ops.quote_name
 _REQUEST_SQL = one_line(
     f"""
-    INSERT INTO {EducationPlan._meta.db_table} ({", ".join(str(field.column) for field in _FIELDS)})
+    INSERT INTO {_quote(EducationPlan._meta.db_table)}
+           ({", ".join(_quote(str(field.column)) for field in _FIELDS)})
     VALUES ({", ".join("%s" for _ in _FIELDS)})
     ON CONFLICT (assessment_id) DO UPDATE
        SET status = EXCLUDED.status, requested_at = EXCLUDED.requested_at,
@@ -76,6 +78,7 @@ def plan_request(*, assessment: Assessment) -> EducationPlan:
             [field.get_db_prep_save(getattr(plan, field.attname), connection) for field in _FIELDS],
         )
         (plan.pk,) = cursor.fetchone()
+    plan._state.adding, plan._state.db = False, connection.alias  # as saved by the ORM
     # Here, not at the top: tasks imports the services it runs.
     from education.tasks import enqueue_plan_build
 

@@ -22,14 +22,18 @@ class EducationConfig(AppConfig):
             plan_on_round_closed,
             plan_on_submit,
             tell_directors_endpoint_disabled,
+            withdraw_rating_requests,
         )
-        from voice.signals import invitations_issued, raters_added, round_changed
+        from voice.signals import invitations_issued, raters_added, raters_removed, round_changed
         from webhooks.signals import endpoint_disabled
 
         post_migrate.connect(ensure_default_playbook_after_migrate, sender=self)
         assessment_submitted.connect(plan_on_submit, dispatch_uid="education.plan_on_submit")
         invitations_issued.connect(email_invitations, dispatch_uid="education.email_invitations")
         raters_added.connect(ask_raters, dispatch_uid="education.ask_raters")
+        raters_removed.connect(
+            withdraw_rating_requests, dispatch_uid="education.withdraw_rating_requests"
+        )
         round_changed.connect(plan_on_round_closed, dispatch_uid="education.plan_on_round_closed")
         endpoint_disabled.connect(
             tell_directors_endpoint_disabled, dispatch_uid="education.endpoint_disabled"

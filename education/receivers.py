@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.access import DIRECTORS
 from accounts.models import User
 from assessments.models import Assessment
-from education.models import NotificationKind
+from education.models import Notification, NotificationKind
 from education.services import (
     notification_for,
     notification_to_stakeholder,
@@ -84,6 +84,19 @@ def email_invitations(
     )
 
 
+def _rating_requested_key(rater: Rater) -> str:
+    return f"rating_requested.{rater.round_id}.{rater.user_id}.{rater.sheet_id}"
+
+
+def withdraw_rating_requests(sender: Any, *, raters: list[Rater], **kwargs: Any) -> None:
+    """A rater taken off a round loses the request to fill their sheet, which goes with
+    them: from the notification centre, and with it every delivery not sent yet (an
+    e-mail already sent cannot be taken back; its link then finds no sheet)."""
+    Notification.objects.filter(
+        idempotency_key__in=[_rating_requested_key(rater) for rater in raters]
+    ).delete()
+
+
 def ask_raters(sender: Any, *, raters: list[Rater], **kwargs: Any) -> None:
     """Each new rater of a round hears that a sheet of their own waits for them."""
     notifications_write(
@@ -91,7 +104,7 @@ def ask_raters(sender: Any, *, raters: list[Rater], **kwargs: Any) -> None:
             notification_for(
                 recipient=rater.user,
                 kind=NotificationKind.RATING_REQUESTED,
-                key=f"rating_requested.{rater.round_id}.{rater.user_id}.{rater.sheet_id}",
+                key=_rating_requested_key(rater),
                 params={
                     "client": rater.round.engagement.client.name,
                     "client_id": rater.round.engagement.client_id,

@@ -249,9 +249,19 @@ def test_a_rater_with_an_assessment_open_is_refused(round_, manager_a, teammate)
 
 
 def test_removing_a_rater_deletes_their_sheet_until_handed_in(three_raters, manager_a):
+    from education.models import Delivery
+
     first, second = three_raters[:2]
+    asked = Notification.objects.filter(kind=NotificationKind.RATING_REQUESTED)
+    firsts = asked.get(recipient=first.user)
+    assert Delivery.objects.filter(notification=firsts).exists()  # an e-mail waits
     rater_remove(rater=first, by=manager_a)
     assert not Assessment.objects.filter(pk=first.sheet_id).exists()
+    # The request to fill the sheet goes with it, and its e-mail if not sent yet; the
+    # others' stay.
+    assert not asked.filter(recipient=first.user).exists()
+    assert not Delivery.objects.filter(notification_id=firsts.pk).exists()
+    assert asked.filter(recipient=second.user).exists()
     hand_in(second)
     with pytest.raises(ValidationError, match="handed in"):
         rater_remove(rater=second, by=manager_a)

@@ -42,7 +42,7 @@ from clients.selectors import clients_visible_to, people_who_see
 from core.links import site_url
 from voice.models import Decision, Rater, Round
 from voice.services import page_path
-from voice.signals import raters_added, round_changed
+from voice.signals import raters_added, raters_removed, round_changed
 from webhooks.services import event_record
 
 MIN_SHEETS = 2  # a reconciliation compares two sheets or more
@@ -124,6 +124,7 @@ def rater_remove(*, rater: Rater, by: User) -> None:
         sheet = Assessment.objects.select_for_update().get(pk=rater.sheet_id)
         if sheet.status == AssessmentStatus.HANDED_IN:  # read again: it may be just now
             raise ValidationError(_("This sheet is handed in: it stays in the round."))
+        raters_removed.send(Rater, raters=[rater])
         rater.delete()
         sheet.delete()
 

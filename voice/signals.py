@@ -13,4 +13,5 @@ from django.dispatch import Signal
 
 invitations_issued = Signal()  # kwargs: invitations (list[Invitation]), reminder (bool)
 raters_added = Signal()  # kwargs: raters (list[Rater]) — each is asked to fill a sheet
+raters_removed = Signal()  # kwargs: raters (list[Rater]) — sent before they and their sheets go
 round_changed = Signal()  # kwargs: round (Round), closed (bool, optional)

@@ -1,6 +1,7 @@
 """API rate limits (DRF throttles): per user, per token, and per address for refused
 tokens (a call without credentials is refused with 401 before any throttle: it costs
-nothing to answer and reveals nothing) — answered with 429 and ``Retry-After``.
+nothing to answer and reveals nothing) — answered with 429 and ``Retry-After``. The same
+sliding log limits other callers by address (``within_limit``: the client survey's pages).
 
 The counts live in the cache (Redis in production). When the cache cannot be reached the
 limits are not applied — an API that stops answering because its rate counter is away
@@ -135,6 +136,33 @@ class _OneLimit(SimpleRateThrottle):
 
     def get_cache_key(self, request: Any, view: Any) -> str:
         return self.limit_key
+
+
+def within_limit(
+    scope: str, ident: str, *, calls: int, duration: int, now: float | None = None
+) -> bool:
+    """Whether one more call of ``ident`` fits ``calls`` per ``duration`` seconds under
+    ``scope`` — counted in the last ``duration`` seconds, as the API's limits are (one
+    round trip to Redis; DRF's throttle through the cache API elsewhere), the call logged
+    if it fits. Not applied while the cache is away (see the module)."""
+    if _Breaker.open():
+        return True
+    key = _Throttle.cache_format % {"scope": scope, "ident": ident}
+    moment = time.time() if now is None else now
+    try:
+        client = _redis()
+        if client is None:
+            limit = _OneLimit(key, calls, duration)
+            limit.timer = lambda: moment
+            # No request or view: the limit's key is its own (_OneLimit.get_cache_key).
+            return bool(limit.allow_request(None, None))  # type: ignore[arg-type]
+        (oldest,) = _log_call(
+            client, [(caches[DEFAULT_CACHE_ALIAS].make_key(key), calls, duration)], moment
+        )
+    except _CACHE_ERRORS as error:
+        _Breaker.failed(error)
+        return True
+    return not float(oldest)
 
 
 class ApiRateThrottle(_Throttle):

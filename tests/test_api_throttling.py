@@ -156,3 +156,20 @@ def test_a_key_left_in_another_shape_is_replaced_not_a_reason_to_stop_limiting()
     api = bearer(raw)
     assert [api.get(CLIENTS).status_code for _ in range(5)] == [200] * 4 + [429]
     assert not _Breaker.open()
+
+
+@pytest.mark.parametrize("through", ["redis", "the cache API"])
+def test_within_limit_counts_the_last_duration_not_a_fixed_window(through, settings, redis_url):
+    """Three calls a minute, made at 0, 58 and 59 s: a fixed window (a new one at 60 s)
+    would let 61, 62 and 63 through — five calls in five seconds. The sliding log lets
+    61 through (0 is out of the last minute), then refuses until 58 is."""
+    from api.throttles import within_limit
+
+    if through == "the cache API":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    ident = uuid.uuid4().hex
+    answers = [
+        within_limit("test", ident, calls=3, duration=60, now=1_000_000.0 + t)
+        for t in (0, 58, 59, 61, 62, 63, 118.5, 119)
+    ]
+    assert answers == [True, True, True, True, False, False, True, True]

@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
-from redis.exceptions import RedisError
 
+from api.throttles import within_limit
 from assessments.models import Question
 from core import languages
 from core.network import client_ip
@@ -51,14 +50,14 @@ def _gone(request: HttpRequest) -> HttpResponse:
 
 
 def _too_many(request: HttpRequest) -> bool:
-    """Whether this address has made too many requests this minute (the cache counts)."""
-    key = f"voice-rate:{client_ip(request) or 'unknown'}"
-    try:
-        if cache.add(key, 1, 60):
-            return False
-        return int(cache.incr(key)) > settings.CLIENT_SURVEY_RATE_PER_MINUTE
-    except (ValueError, OSError, RedisError):  # a cache away must not close the survey
-        return False
+    """Whether this address has made ``CLIENT_SURVEY_RATE_PER_MINUTE`` requests in the
+    last minute (the API's sliding log; a cache away does not close the survey)."""
+    return not within_limit(
+        "survey",
+        client_ip(request) or "unknown",
+        calls=settings.CLIENT_SURVEY_RATE_PER_MINUTE,
+        duration=60,
+    )
 
 
 def _language(request: HttpRequest, invitation: Invitation) -> str:

@@ -195,14 +195,32 @@ class Reused:
             raise TransactionManagementError(
                 "select_for_update cannot be used outside of a transaction."
             )
-        values = {self._stand_ins[name]: value for name, value in ids.items()}
-        params = [values.get(p, p) if type(p) is int else p for p in compiled.params]
         with prepared_cursor() as cursor:
-            cursor.execute(compiled.sql, params)
+            cursor.execute(compiled.sql, self._substituted(compiled, ids))
             rows = cursor.fetchall()
         if not compiled.converters:
             return rows
         return [_converted(row, compiled.converters) for row in rows]
+
+    def text(self, shape: Hashable) -> str:
+        """The statement's text for ``shape``, for a hand-written statement to hold (as a
+        subquery); its parameters are ``params``'. Not for a read that can match nothing."""
+        return self._matching(shape).sql
+
+    def params(self, shape: Hashable, **ids: int) -> list[Any]:
+        """The parameters of ``text(shape)`` for ``ids``."""
+        return self._substituted(self._matching(shape), ids)
+
+    def _matching(self, shape: Hashable) -> _Statement:
+        compiled = self._compile(shape)
+        if compiled is None:
+            raise ValueError(f"This read matches nothing for {shape!r}: there is no text.")
+        return compiled
+
+    def _substituted(self, compiled: _Statement, ids: dict[str, int]) -> list[Any]:
+        """The statement's parameters, each stand-in replaced by its id."""
+        values = {self._stand_ins[name]: value for name, value in ids.items()}
+        return [values.get(p, p) if type(p) is int else p for p in compiled.params]
 
 
 def _converted(row: tuple[Any, ...], converters: _Converters) -> tuple[Any, ...]:

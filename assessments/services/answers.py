@@ -115,33 +115,32 @@ _UPDATE = """
 _NEW = "NOT EXISTS (SELECT 1 FROM assessments_answer WHERE assessment_id = %s AND question_id = %s)"
 _AT = "EXISTS (SELECT 1 FROM assessments_answer WHERE assessment_id = %s AND question_id = %s AND revision = %s)"  # noqa: E501
 
-# The scoping rule is compiled by the ORM (assessments_visible_to) once per kind of user,
-# with these stand-ins for the user's and the assessment's ids, replaced by the real ones
-# on each save: compiling it costs about 1 ms, five times the statement it goes into.
-_USER, _ASSESSMENT = -720_311_401, -720_311_402
+# The scoping rule, compiled by the ORM (assessments_visible_to) once per kind of user and
+# run with each save's ids: compiling it costs about 1 ms, five times the statement it
+# goes into.
+_VISIBLE = Reused(
+    lambda audience, user, assessment: (
+        assessments_visible_to(stand_in_for(audience, user))
+        .filter(pk=assessment)
+        .order_by()
+        .values_list("pk")
+    ),
+    "user",
+    "assessment",
+)
 
 
 @cache
-def _autosave_sql(
-    *, audience: Audience, may_edit_all: bool, update: bool
-) -> tuple[str, tuple[Any, ...]]:
+def _autosave_sql(*, audience: Audience, may_edit_all: bool, update: bool) -> str:
     """The statement's text, on one line, for one kind of save (a new answer or a changed
-    one) by one kind of user — built once per process, not on every save — and the scoping
-    rule's parameters, with the stand-ins in place of the ids."""
-    query = (
-        assessments_visible_to(stand_in_for(audience, _USER))
-        .filter(pk=_ASSESSMENT)
-        .order_by()
-        .values("pk")
-    )
-    visible, visible_params = query.query.sql_with_params()
+    one) by one kind of user — built once per process, not on every save."""
     sql = _AUTOSAVE_SQL.format(
         assessor="" if may_edit_all else " AND assessor_id = %s",
-        visible=visible,
+        visible=_VISIBLE.text(audience),
         answer_check=_AT if update else _NEW,
         write=_UPDATE if update else _INSERT,
     )
-    return one_line(sql), tuple(visible_params)
+    return one_line(sql)
 
 
 @dataclass(frozen=True)
@@ -167,12 +166,7 @@ def answer_autosave(
         return None
     may_edit_all = user_has_role(by, DIRECTORS)  # may_edit's rule: the assessor, or directors
     revision = item.revision or 0
-    sql, visible_params = _autosave_sql(
-        audience=audience,
-        may_edit_all=may_edit_all,
-        update=bool(revision),
-    )
-    ids = {_USER: by.pk, _ASSESSMENT: assessment_id}
+    sql = _autosave_sql(audience=audience, may_edit_all=may_edit_all, update=bool(revision))
     now = timezone.now()
     row = _row(assessment_id, question, item, None, by=by, now=now)
     value = Answer._meta.get_field("value").get_db_prep_save(row.value, connection)
@@ -189,7 +183,7 @@ def answer_autosave(
         question.version_id,
         *EDITABLE_STATUSES,
         *([] if may_edit_all else [by.pk]),
-        *(ids.get(p, p) if isinstance(p, int) else p for p in visible_params),
+        *_VISIBLE.params(audience, user=by.pk, assessment=assessment_id),
         *check_params,
         *write_params,
         assessment_id,
@@ -271,15 +265,15 @@ def _stored_answers(assessment_id: int, wanted: set[int]) -> dict[int, Answer]:
     (core.sql.Reused), where a list of ids made the ORM compile it on every save."""
     if not wanted:
         return {}
-    at = _ANSWER.names().index("question_id")
     return {
-        row[at]: _ANSWER.of(row)
+        row[_QUESTION_AT]: _ANSWER.of(row)
         for row in _ANSWERS_OF.rows(None, assessment=assessment_id)
-        if row[at] in wanted
+        if row[_QUESTION_AT] in wanted
     }
 
 
 _ANSWER = Columns(Answer)
+_QUESTION_AT = _ANSWER.names().index("question_id")
 _ANSWERS_OF = Reused(
     lambda _shape, assessment: (
         Answer.objects.filter(assessment_id=assessment).order_by().values_list(*_ANSWER.names())

@@ -310,3 +310,15 @@ def test_a_requested_plan_is_a_saved_row(django_assert_num_queries):
     with django_assert_num_queries(1):
         plan.save(update_fields=["last_error"])
     assert plan_request(assessment=draft).pk == plan.pk  # a second request: the same row
+
+
+def test_an_engagement_id_beyond_any_key_is_an_unknown_engagement(api, manager_a):
+    from api.services import api_token_issue
+
+    _token, raw = api_token_issue(user=manager_a, name="t")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    response = api.post("/api/v1/assessments/", {"engagement": 2**64}, format="json")
+    assert response.status_code == 400
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("engagement", "does_not_exist")
+    ]

@@ -376,11 +376,12 @@ class AssessmentViewSet(
         """The assessment a service has just returned, as the detail shows it: its row as
         the service left it (locked and written, or just read), and — read now —
         whichever of its answers, history and dimension scores the service did not bring
-        along as written (as_written): the answers and history by prepared statements
-        (a submit's or a review's), the rest with the detail's prefetches. The access
-        check is not run again: the request was allowed to write it."""
+        along as written (as_written; a start and a submit bring all three): the answers
+        and history by prepared statements (a review's, a retried submit's), the rest
+        with the detail's prefetches. The access check is not run again: the request was
+        allowed to write it."""
         known = getattr(assessment, "_prefetched_objects_cache", {})
-        if "answers" not in known and "transitions" not in known:  # a submit's, a review's
+        if "answers" not in known and "transitions" not in known:  # a review's
             as_written(
                 assessment,
                 answers=answers_in_form_order(assessment),

@@ -156,7 +156,7 @@ def assessments_visible_to(user: Any) -> QuerySet[Assessment]:
 def answers_in_form_order(assessment: Assessment) -> list[Answer]:
     """The assessment's answers in the form's order, each with its question (from the
     version's, loaded once per process): what the API's detail shows. One prepared
-    statement (core.sql.Reused) — a submit's answer reads them back on every call."""
+    statement (core.sql.Reused) — a review's answer reads them back on every call."""
     questions = questions_by_id(assessment.version)
     answers = []
     for row in _ANSWERS_IN_FORM_ORDER.rows(None, assessment=assessment.pk):

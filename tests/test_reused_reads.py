@@ -243,6 +243,85 @@ def test_a_submits_read_back_is_the_detail_prefetchs(django_assert_num_queries):
     assert [t.to_status for t in history] == ["draft", "submitted"]
 
 
+@pytest.mark.parametrize("path", ["one statement", "ORM", "resubmission", "hand-in"])
+def test_a_submit_brings_its_answers_and_history_as_stored(path, monkeypatch):
+    """A submit reads every answer and the history under its lock (one statement on
+    PostgreSQL) and returns them with its own new step: field by field what the ORM reads
+    afterwards, the answers in the form's order with their questions, so the API's
+    response needs no read-back. On each path a submit can take."""
+    from assessments.assessment_api import _answer_reads
+    from assessments.models import AssessmentTransition
+    from assessments.selectors import questions_by_id
+    from assessments.services import (
+        assessment_review,
+        assessment_start,
+        assessment_submit,
+        sheet_start,
+    )
+    from assessments.services import assessments as module
+    from tests.factories import answer_everything
+
+    if path == "ORM":
+        monkeypatch.setattr(module.connection, "vendor", "other")
+    manager = AccountManagerFactory()
+    engagement = EngagementFactory(client=ClientFactory(owner=manager))
+    bad_experiences(engagement.client, (5, date(2024, 3, 1)), (3, None))
+    if path == "hand-in":
+        version = default_version()
+        assert version is not None
+        draft = sheet_start(engagement=engagement, rater=manager, version=version)
+    else:
+        draft = assessment_start(engagement=engagement, by=manager)[0]
+    answer_everything(draft, level=3)
+    if path == "resubmission":
+        assessment_submit(assessment=draft, by=manager)
+        assessment_review(
+            assessment=draft, by=DirectorFactory(), approve=False, comment="Revise a note."
+        )
+    submitted = assessment_submit(assessment=draft, by=manager)
+
+    known = submitted._prefetched_objects_cache
+    answers, history = list(known["answers"].all()), list(known["transitions"].all())
+    expected = list(_answer_reads().filter(assessment=submitted))
+    assert len(answers) > 40
+    assert [fields_of(a) for a in answers] == [fields_of(a) for a in expected]
+    assert [a.question.code for a in answers] == [a.question_code for a in expected]
+    answered = {a.question_id for a in answers}
+    assert [a.question_id for a in answers] == [
+        pk for pk in questions_by_id(submitted.version) if pk in answered
+    ]
+    assert {type(a.value) for a in answers} >= {int, str}  # values loaded from JSON
+    stored = AssessmentTransition.objects.filter(assessment=submitted).order_by("at", "id")
+    assert [fields_of(t) for t in history] == [fields_of(t) for t in stored]
+    assert not any(t._state.adding for t in history)
+    assert history[-1].to_status == submitted.status
+    assert len(history) == {"resubmission": 4}.get(path, 2)
+    # The scoring read the past experiences in the same statement.
+    assert [e["supplier"] for e in submitted.result["evidence"]] == ["S3", "S5"]
+
+
+def test_an_api_submit_does_not_read_back_what_it_wrote(api, django_assert_num_queries):
+    """BEGIN, the lock, the one read, the one write, the education plan, the engagement's
+    standing (its lock and its read), the webhook event, COMMIT (in the test's own
+    transaction a savepoint and its release): nothing after."""
+    from assessments.services import assessment_start
+    from tests.factories import answer_everything
+
+    manager = AccountManagerFactory()
+    draft = assessment_start(
+        engagement=EngagementFactory(client=ClientFactory(owner=manager)), by=manager
+    )[0]
+    answer_everything(draft, level=3)
+    api.force_authenticate(manager)
+    with django_assert_num_queries(9) as captured:
+        response = api.post(f"/api/v1/assessments/{draft.pk}/submit/")
+    assert response.status_code == 200, response.content
+    assert captured.captured_queries[-1]["sql"].startswith(("COMMIT", "RELEASE SAVEPOINT"))
+    body = response.json()
+    assert len(body["answers"]) > 40
+    assert [step["to_status"] for step in body["transitions"]] == ["draft", "submitted"]
+
+
 def test_the_detail_knows_which_relations_it_prefetches():
     from assessments.assessment_api import DETAIL_RELATIONS, _prefetches
 

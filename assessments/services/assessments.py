@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -149,11 +151,14 @@ _LOCKED_IN_SIGHT = Reused(
 )
 
 
-def _transition(assessment: Assessment, *, to: str, by: User | None, comment: str = "") -> None:
-    AssessmentTransition.objects.create(
+def _transition(
+    assessment: Assessment, *, to: str, by: User | None, comment: str = ""
+) -> AssessmentTransition:
+    step = AssessmentTransition.objects.create(
         assessment=assessment, from_status=assessment.status, to_status=to, by=by, comment=comment
     )
     assessment.status = to
+    return step
 
 
 def may_edit(assessment: Assessment, user: User | None) -> bool:
@@ -263,13 +268,20 @@ def _hand_in(assessment: Assessment, *, by: User) -> Assessment:
     if assessment.assessor_id != by.pk:
         raise PermissionDenied(_("Only the rater hands in their own sheet."))
     questions = questions_by_id(assessment.version)
-    answers, experiences = _answers_and_experiences(assessment)
-    rows = score_into(assessment, questions=questions, answers=answers, experiences=experiences)
+    reading = _submit_reading(assessment, questions)
+    rows = score_into(
+        assessment, questions=questions, answers=reading.values(), experiences=reading.experiences
+    )
     assessment.submitted_at = timezone.now()
-    results = _store_result(
+    results, step = _store_result(
         assessment, to=AssessmentStatus.HANDED_IN, by=by, questions=questions, rows=rows
     )
-    return as_written(assessment, dimension_results=results)
+    return as_written(
+        assessment,
+        answers=reading.answers,
+        transitions=[*reading.history, step],
+        dimension_results=results,
+    )
 
 
 def _store_result(
@@ -280,16 +292,17 @@ def _store_result(
     questions: dict[int, Question],
     rows: list[DimensionRow],
     replacing: bool = False,
-) -> list[DimensionResult]:
+) -> tuple[list[DimensionResult], AssessmentTransition]:
     """Through the ORM: the scored assessment in its new status, its step in the history
-    and its dimension rows (``replacing`` those of an earlier submit)."""
-    _transition(assessment, to=to, by=by)
+    and its dimension rows (``replacing`` those of an earlier submit). Returns the rows
+    and the step."""
+    step = _transition(assessment, to=to, by=by)
     assessment.save(update_fields=[*RESULT_FIELDS, "status", "submitted_at", "updated_at"])
     if replacing:
         DimensionResult.objects.filter(assessment=assessment).delete()
     results = dimension_results_of(assessment, questions, rows)
     DimensionResult.objects.bulk_create(results)
-    return results
+    return results, step
 
 
 def _open_assessment(engagement: Engagement, by: User) -> Assessment | None:
@@ -436,41 +449,91 @@ _PAST_EXPERIENCES = Reused(
 )
 
 
-def _answers_and_experiences(
-    assessment: Assessment,
-) -> tuple[dict[int, tuple[Any, bool]], list[ExperienceRow]]:
-    """What a submit reads: the answers as plain values, and the client's past
-    experiences. On PostgreSQL in one round trip (a submit's time is mostly round trips,
-    see bench/submit.py); elsewhere in two ORM queries."""
+@dataclass(frozen=True)
+class SubmitReading:
+    """What a submit reads under the assessment's lock: every answer (instances, each
+    with its question, in the form's order), the history so far (oldest first) and the
+    client's past experiences (the scoring's order). The answers and history are what
+    the submitted assessment shows, so the response is built without reading them back."""
+
+    answers: list[Answer]
+    history: list[AssessmentTransition]
+    experiences: list[ExperienceRow]
+
+    def values(self) -> dict[int, tuple[Any, bool]]:
+        """question id → (value, not applicable): what the scoring takes."""
+        return {a.question_id: (a.value, a.not_applicable) for a in self.answers}
+
+
+_ANSWER, _STEP = Columns(Answer), Columns(AssessmentTransition)
+_EXPERIENCE_FIELDS = ("id", "supplier", "severity", "outcome", "ended_on")
+_QUESTION_OF = Answer.question.field
+
+
+@cache
+def _submit_reading_sql() -> str:
+    """Answers, history and past experiences in one statement (a UNION ALL whose rows
+    are each part's columns padded with NULLs cast to the other parts' types: PostgreSQL
+    resolves a UNION's column types pair by pair, and an untyped NULL beside another
+    would become text)."""
+    experience_fields = [
+        cast(Any, PastExperience._meta.get_field(name)) for name in _EXPERIENCE_FIELDS
+    ]
+
+    def nulls(fields: Iterable[Any]) -> str:
+        return ", ".join(f"NULL::{field.cast_db_type(connection)}" for field in fields)
+
+    answer_pad = nulls(Answer._meta.concrete_fields)
+    step_pad = nulls(AssessmentTransition._meta.concrete_fields)
+    experience_pad = nulls(experience_fields)
+    experience_columns = ", ".join(f'x."{field.column}"' for field in experience_fields)
+    return one_line(
+        f"""
+        SELECT 'a', {_ANSWER.select("x")}, {step_pad}, {experience_pad}
+          FROM assessments_answer x WHERE x.assessment_id = %s
+        UNION ALL
+        SELECT 't', {answer_pad}, {_STEP.select("x")}, {experience_pad}
+          FROM assessments_assessmenttransition x WHERE x.assessment_id = %s
+        UNION ALL
+        SELECT 'e', {answer_pad}, {step_pad}, {experience_columns}
+          FROM clients_pastexperience x WHERE x.client_id = %s
+        """
+    )
+
+
+def _submit_reading(assessment: Assessment, questions: dict[int, Question]) -> SubmitReading:
+    """What a submit reads (SubmitReading) of ``assessment``, whose version's
+    ``questions`` these are. On PostgreSQL in one round trip (a submit's time is mostly
+    round trips, see bench/submit.py); elsewhere in three ORM queries."""
     client_id = assessment.engagement.client_id
     if connection.vendor != "postgresql":
-        answers = {
-            question_id: (value, not_applicable)
-            for question_id, value, not_applicable in Answer.objects.filter(
-                assessment=assessment
-            ).values_list("question_id", "value", "not_applicable")
-        }
-        return answers, past_experiences(client_id)
-    sql = """
-        SELECT 'a', question_id, value::text, not_applicable,
-               NULL::integer, NULL::text, NULL::date
-          FROM assessments_answer WHERE assessment_id = %s
-        UNION ALL
-        SELECT 'e', id, supplier, NULL::boolean, severity, outcome, ended_on
-          FROM clients_pastexperience WHERE client_id = %s
-    """
-    answers = {}
-    experiences = []
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, [assessment.pk, client_id])
-        for kind, pk, text, not_applicable, severity, outcome, ended_on in cursor.fetchall():
-            if kind == "a":
-                answers[pk] = (json.loads(text) if text is not None else None, not_applicable)
-            else:
-                experiences.append((pk, text, severity, outcome, ended_on))
-    # The ORM path's order: still going on (no end) first, then most recent, then newest id.
-    experiences.sort(key=lambda row: (row[4] is None, row[4] or date.min, row[0]), reverse=True)
-    return answers, experiences
+        answers = list(Answer.objects.filter(assessment=assessment))
+        history = list(AssessmentTransition.objects.filter(assessment=assessment))
+        experiences = past_experiences(client_id)
+    else:
+        answers, history, experiences = [], [], []
+        answer_end = 1 + _ANSWER.width
+        step_end = answer_end + _STEP.width
+        with prepared_cursor() as cursor:
+            cursor.execute(_submit_reading_sql(), [assessment.pk, assessment.pk, client_id])
+            for row in cursor.fetchall():
+                if row[0] == "a":
+                    answers.append(_ANSWER.load(row[1:answer_end]))
+                elif row[0] == "t":
+                    history.append(_STEP.load(row[answer_end:step_end]))
+                else:
+                    experiences.append(cast(ExperienceRow, tuple(row[step_end:])))
+        # The ORM path's order: still going on (no end) first, then most recent, then
+        # newest id.
+        experiences.sort(key=lambda row: (row[4] is None, row[4] or date.min, row[0]), reverse=True)
+    place = {pk: i for i, pk in enumerate(questions)}  # the form's order (FORM_ORDER)
+    answers.sort(key=lambda answer: (place.get(answer.question_id, len(place)), answer.question_id))
+    for answer in answers:
+        question = questions.get(answer.question_id)
+        if question is not None:
+            _QUESTION_OF.set_cached_value(answer, question)
+    history.sort(key=lambda step: (step.at, step.pk))
+    return SubmitReading(answers, history, experiences)
 
 
 def result_snapshot(
@@ -577,21 +640,24 @@ def assessment_submit(
     if assessment.rater_sheet:
         return _hand_in(assessment, by=by)
     questions = questions_by_id(assessment.version)
-    # Plain values, not model instances: a submit reads every answer once.
-    answers, experiences = _answers_and_experiences(assessment)
-    rows = score_into(assessment, questions=questions, answers=answers, experiences=experiences)
+    reading = _submit_reading(assessment, questions)
+    rows = score_into(
+        assessment, questions=questions, answers=reading.values(), experiences=reading.experiences
+    )
     resubmission = assessment.submitted_at is not None
     assessment.submitted_at = timezone.now()
     if connection.vendor == "postgresql" and not resubmission and SINGLE_STATEMENT_SUBMIT:
-        _store_in_one_statement(assessment, by=by, rows=rows)
-        assessment.status = AssessmentStatus.SUBMITTED
+        step = _store_in_one_statement(assessment, by=by, rows=rows)
         assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
         event_record("assessment.submitted", assessment_data(assessment))
         return as_written(
-            assessment, dimension_results=dimension_results_of(assessment, questions, rows)
+            assessment,
+            answers=reading.answers,
+            transitions=[*reading.history, step],
+            dimension_results=dimension_results_of(assessment, questions, rows),
         )
     # After a return, the first submit's dimension rows are replaced.
-    results = _store_result(
+    results, step = _store_result(
         assessment,
         to=AssessmentStatus.SUBMITTED,
         by=by,
@@ -601,7 +667,12 @@ def assessment_submit(
     )
     assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
     event_record("assessment.submitted", assessment_data(assessment))
-    return as_written(assessment, dimension_results=results)
+    return as_written(
+        assessment,
+        answers=reading.answers,
+        transitions=[*reading.history, step],
+        dimension_results=results,
+    )
 
 
 # On PostgreSQL a first submit writes the result, the transition and the dimension rows in
@@ -629,17 +700,24 @@ STORE_RESULT_SQL = one_line(
         INSERT INTO assessments_assessmenttransition
                (assessment_id, from_status, to_status, by_id, at, comment)
         SELECT id, %s::varchar, %s::varchar, %s::bigint, %s::timestamptz, '' FROM updated
+     RETURNING id
+    ), dimensions AS (
+        INSERT INTO assessments_dimensionresult
+               (assessment_id, dimension_id, code, kind, score)
+        SELECT updated.id, v.dimension_id, v.code, v.kind, v.score
+          FROM updated,
+               unnest(%s::integer[], %s::text[], %s::text[], %s::double precision[])
+                 AS v (dimension_id, code, kind, score)
     )
-    INSERT INTO assessments_dimensionresult (assessment_id, dimension_id, code, kind, score)
-    SELECT updated.id, v.dimension_id, v.code, v.kind, v.score
-      FROM updated,
-           unnest(%s::integer[], %s::text[], %s::text[], %s::double precision[])
-             AS v (dimension_id, code, kind, score)
+    SELECT id FROM transition
     """
 )
 
 
-def _store_in_one_statement(assessment: Assessment, *, by: User, rows: list[DimensionRow]) -> None:
+def _store_in_one_statement(
+    assessment: Assessment, *, by: User, rows: list[DimensionRow]
+) -> AssessmentTransition:
+    """STORE_RESULT_SQL for ``assessment``, scored; returns its step in the history."""
     now = timezone.now()
     dimension_ids, codes, kinds, scores = as_columns(rows, 4)
     params: list[Any] = [
@@ -665,6 +743,19 @@ def _store_in_one_statement(assessment: Assessment, *, by: User, rows: list[Dime
     ]
     with prepared_cursor() as cursor:
         cursor.execute(STORE_RESULT_SQL, params)
+        (step_id,) = cursor.fetchone()
+    step = AssessmentTransition(
+        pk=step_id,
+        assessment=assessment,
+        from_status=assessment.status,
+        to_status=AssessmentStatus.SUBMITTED,
+        by=by,
+        at=now,
+        comment="",
+    )
+    step._state.adding = False  # a saved row, as the ORM would have left it
+    assessment.status = AssessmentStatus.SUBMITTED
+    return step
 
 
 # --- Review -------------------------------------------------------------------------------

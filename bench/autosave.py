@@ -44,7 +44,7 @@ os.environ.setdefault("LOG_FORMAT", "json")
 from _django import require_postgresql, throwaway_database
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.hashers import make_password
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
@@ -157,6 +157,13 @@ def grow(total: int, version: Any, managers: list[User], rng: random.Random) -> 
     )
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+        # The load's pages written now, not by the checkpointer during the measurement
+        # (which made runs of the same code differ by half). Needs a superuser or
+        # pg_checkpoint; without either the run is only noisier.
+        try:
+            cursor.execute("CHECKPOINT")
+        except DatabaseError as error:
+            print(f"(no CHECKPOINT before measuring: {error})")
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

@@ -546,7 +546,7 @@ class AssessmentViewSet(
             _missing_answers_as_drf(),
         ):
             submitted = assessment_submit(
-                assessment=assessment, by=self.user, in_sight_of=self.user
+                assessment=assessment, by=self.user, in_sight_of=self.user, shown=True
             )
         return self._detail(submitted)
 

@@ -122,6 +122,10 @@ class Columns:
         ``names``), are ``values``."""
         return self.model.from_db(connection.alias, self._attnames, list(values))
 
+    def index(self, attname: str) -> int:
+        """Where the field ``attname`` (``question_id``, not ``question``) is in a row."""
+        return self._attnames.index(attname)
+
     def names(self, prefix: str = "") -> list[str]:
         """The fields' names for ``values_list`` (through the relation ``prefix``, such as
         ``"client__"``), in the order ``load`` reads them."""

@@ -246,9 +246,10 @@ def test_a_submits_read_back_is_the_detail_prefetchs(django_assert_num_queries):
 @pytest.mark.parametrize("path", ["one statement", "ORM", "resubmission", "hand-in"])
 def test_a_submit_brings_its_answers_and_history_as_stored(path, monkeypatch):
     """A submit reads every answer and the history under its lock (one statement on
-    PostgreSQL) and returns them with its own new step: field by field what the ORM reads
-    afterwards, the answers in the form's order with their questions, so the API's
-    response needs no read-back. On each path a submit can take."""
+    PostgreSQL) and, when its caller shows them, returns them with its own new step:
+    field by field what the ORM reads afterwards, the answers in the form's order with
+    their questions, so the API's response needs no read-back. On each path a submit can
+    take."""
     from assessments.assessment_api import _answer_reads
     from assessments.models import AssessmentTransition
     from assessments.selectors import questions_by_id
@@ -278,7 +279,7 @@ def test_a_submit_brings_its_answers_and_history_as_stored(path, monkeypatch):
         assessment_review(
             assessment=draft, by=DirectorFactory(), approve=False, comment="Revise a note."
         )
-    submitted = assessment_submit(assessment=draft, by=manager)
+    submitted = assessment_submit(assessment=draft, by=manager, shown=True)
 
     known = submitted._prefetched_objects_cache
     answers, history = list(known["answers"].all()), list(known["transitions"].all())
@@ -298,6 +299,27 @@ def test_a_submit_brings_its_answers_and_history_as_stored(path, monkeypatch):
     assert len(history) == {"resubmission": 4}.get(path, 2)
     # The scoring read the past experiences in the same statement.
     assert [e["supplier"] for e in submitted.result["evidence"]] == ["S3", "S5"]
+
+
+def test_a_submit_not_shown_makes_no_answer_instances(monkeypatch):
+    """The browser's submit redirects: it reads the answers' values for the scoring and
+    no more (their whole rows and 48 instances cost about 0.6 ms, a tenth of a submit in
+    bench/submit.py)."""
+    from assessments.models import Answer
+    from assessments.services import assessment_start, assessment_submit
+    from tests.factories import answer_everything
+
+    manager = AccountManagerFactory()
+    draft = assessment_start(
+        engagement=EngagementFactory(client=ClientFactory(owner=manager)), by=manager
+    )[0]
+    answer_everything(draft, level=3)
+    made = []
+    monkeypatch.setattr(Answer, "from_db", classmethod(lambda cls, *a: made.append(a)))
+    submitted = assessment_submit(assessment=draft, by=manager)
+    assert made == []
+    assert set(submitted._prefetched_objects_cache) == {"dimension_results"}
+    assert submitted.maturity_score is not None
 
 
 def test_an_api_submit_does_not_read_back_what_it_wrote(api, django_assert_num_queries):

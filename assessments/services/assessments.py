@@ -261,26 +261,40 @@ def sheet_start(
     return sheet
 
 
-def _hand_in(assessment: Assessment, *, by: User) -> Assessment:
+def _hand_in(assessment: Assessment, *, by: User, shown: bool = False) -> Assessment:
     """A rater's sheet, locked and complete, is scored for the rater and handed in to its
     round: no review, education plan, standing or event follows (the reconciled
     assessment brings them)."""
     if assessment.assessor_id != by.pk:
         raise PermissionDenied(_("Only the rater hands in their own sheet."))
     questions = questions_by_id(assessment.version)
-    reading = _submit_reading(assessment, questions)
+    reading = _submit_reading(assessment, shown=shown)
     rows = score_into(
-        assessment, questions=questions, answers=reading.values(), experiences=reading.experiences
+        assessment, questions=questions, answers=reading.values, experiences=reading.experiences
     )
     assessment.submitted_at = timezone.now()
     results, step = _store_result(
         assessment, to=AssessmentStatus.HANDED_IN, by=by, questions=questions, rows=rows
     )
+    return _as_submitted(assessment, reading, step, questions, results, shown=shown)
+
+
+def _as_submitted(
+    assessment: Assessment,
+    reading: SubmitReading,
+    step: AssessmentTransition,
+    questions: dict[int, Question],
+    results: list[DimensionResult],
+    *,
+    shown: bool,
+) -> Assessment:
+    """The scored ``assessment`` as written, with its dimension rows — and, when it is
+    ``shown``, its answers and history as the submit read them, its new ``step`` last."""
+    if not shown:
+        return as_written(assessment, dimension_results=results)
+    answers, history = reading.shown(questions)
     return as_written(
-        assessment,
-        answers=reading.answers,
-        transitions=[*reading.history, step],
-        dimension_results=results,
+        assessment, answers=answers, transitions=[*history, step], dimension_results=results
     )
 
 
@@ -451,31 +465,58 @@ _PAST_EXPERIENCES = Reused(
 
 @dataclass(frozen=True)
 class SubmitReading:
-    """What a submit reads under the assessment's lock: every answer (instances, each
-    with its question, in the form's order), the history so far (oldest first) and the
-    client's past experiences (the scoring's order). The answers and history are what
-    the submitted assessment shows, so the response is built without reading them back."""
+    """What a submit reads under the assessment's lock: the answers' values (what the
+    scoring takes) and the client's past experiences (the scoring's order) — and, when
+    the submitted assessment is shown, every answer and the history so far as rows
+    (``Columns.load`` makes their instances; ORM instances already elsewhere than
+    PostgreSQL), so that showing it needs no read-back."""
 
-    answers: list[Answer]
-    history: list[AssessmentTransition]
+    values: dict[int, tuple[Any, bool]]  # question id → (value, not applicable)
     experiences: list[ExperienceRow]
+    answer_rows: list[Any]  # none when not shown
+    step_rows: list[Any]
+    loaded: bool = False  # the rows are instances
 
-    def values(self) -> dict[int, tuple[Any, bool]]:
-        """question id → (value, not applicable): what the scoring takes."""
-        return {a.question_id: (a.value, a.not_applicable) for a in self.answers}
+    def shown(
+        self, questions: dict[int, Question]
+    ) -> tuple[list[Answer], list[AssessmentTransition]]:
+        """The answers (each with its question from ``questions``, their version's, in
+        the form's order) and the history (oldest first), as the detail shows them."""
+        answers = self.answer_rows if self.loaded else [_ANSWER.load(r) for r in self.answer_rows]
+        history = self.step_rows if self.loaded else [_STEP.load(r) for r in self.step_rows]
+        place = {pk: i for i, pk in enumerate(questions)}  # the form's order (FORM_ORDER)
+        answers.sort(key=lambda a: (place.get(a.question_id, len(place)), a.question_id))
+        for answer in answers:
+            question = questions.get(answer.question_id)
+            if question is not None:
+                _QUESTION_OF.set_cached_value(answer, question)
+        return answers, sorted(history, key=lambda step: (step.at, step.pk))
 
 
 _ANSWER, _STEP = Columns(Answer), Columns(AssessmentTransition)
+_ANSWER_VALUES = tuple(_ANSWER.index(name) for name in ("question_id", "value", "not_applicable"))
 _EXPERIENCE_FIELDS = ("id", "supplier", "severity", "outcome", "ended_on")
 _QUESTION_OF = Answer.question.field
 
+# The answers' values and the past experiences: a submit that is not shown (the
+# browser's, which redirects) reads no more.
+_VALUES_SQL = one_line(
+    """
+    SELECT 'a', question_id, value::text, not_applicable, NULL::integer, NULL::text, NULL::date
+      FROM assessments_answer WHERE assessment_id = %s
+    UNION ALL
+    SELECT 'e', id, supplier, NULL::boolean, severity, outcome, ended_on
+      FROM clients_pastexperience WHERE client_id = %s
+    """
+)
+
 
 @cache
-def _submit_reading_sql() -> str:
-    """Answers, history and past experiences in one statement (a UNION ALL whose rows
-    are each part's columns padded with NULLs cast to the other parts' types: PostgreSQL
-    resolves a UNION's column types pair by pair, and an untyped NULL beside another
-    would become text)."""
+def _rows_sql() -> str:
+    """Whole answers, history and past experiences in one statement (a UNION ALL whose
+    rows are each part's columns padded with NULLs cast to the other parts' types:
+    PostgreSQL resolves a UNION's column types pair by pair, and an untyped NULL beside
+    another would become text)."""
     experience_fields = [
         cast(Any, PastExperience._meta.get_field(name)) for name in _EXPERIENCE_FIELDS
     ]
@@ -501,39 +542,50 @@ def _submit_reading_sql() -> str:
     )
 
 
-def _submit_reading(assessment: Assessment, questions: dict[int, Question]) -> SubmitReading:
-    """What a submit reads (SubmitReading) of ``assessment``, whose version's
-    ``questions`` these are. On PostgreSQL in one round trip (a submit's time is mostly
-    round trips, see bench/submit.py); elsewhere in three ORM queries."""
+def _submit_reading(assessment: Assessment, *, shown: bool) -> SubmitReading:
+    """What a submit reads (SubmitReading) of ``assessment``; the whole answers and
+    history too if it is ``shown``. On PostgreSQL in one round trip (a submit's time is
+    mostly round trips, see bench/submit.py); elsewhere in two or three ORM queries."""
     client_id = assessment.engagement.client_id
     if connection.vendor != "postgresql":
         answers = list(Answer.objects.filter(assessment=assessment))
-        history = list(AssessmentTransition.objects.filter(assessment=assessment))
-        experiences = past_experiences(client_id)
-    else:
-        answers, history, experiences = [], [], []
-        answer_end = 1 + _ANSWER.width
-        step_end = answer_end + _STEP.width
-        with prepared_cursor() as cursor:
-            cursor.execute(_submit_reading_sql(), [assessment.pk, assessment.pk, client_id])
-            for row in cursor.fetchall():
+        return SubmitReading(
+            {a.question_id: (a.value, a.not_applicable) for a in answers},
+            past_experiences(client_id),
+            answers,
+            list(AssessmentTransition.objects.filter(assessment=assessment)) if shown else [],
+            loaded=True,
+        )
+    values: dict[int, tuple[Any, bool]] = {}
+    answers, steps, experiences = [], [], []
+    with prepared_cursor() as cursor:
+        if not shown:
+            cursor.execute(_VALUES_SQL, [assessment.pk, client_id])
+            for kind, pk, text, not_applicable, severity, outcome, ended_on in cursor:
+                if kind == "a":
+                    values[pk] = (json.loads(text) if text is not None else None, not_applicable)
+                else:
+                    experiences.append((pk, text, severity, outcome, ended_on))
+        else:
+            cursor.execute(_rows_sql(), [assessment.pk, assessment.pk, client_id])
+            question, value, not_applicable = (1 + i for i in _ANSWER_VALUES)
+            answer_end = 1 + _ANSWER.width
+            step_end = answer_end + _STEP.width
+            for row in cursor:
                 if row[0] == "a":
-                    answers.append(_ANSWER.load(row[1:answer_end]))
+                    text = row[value]
+                    values[row[question]] = (
+                        json.loads(text) if text is not None else None,
+                        row[not_applicable],
+                    )
+                    answers.append(row[1:answer_end])
                 elif row[0] == "t":
-                    history.append(_STEP.load(row[answer_end:step_end]))
+                    steps.append(row[answer_end:step_end])
                 else:
                     experiences.append(cast(ExperienceRow, tuple(row[step_end:])))
-        # The ORM path's order: still going on (no end) first, then most recent, then
-        # newest id.
-        experiences.sort(key=lambda row: (row[4] is None, row[4] or date.min, row[0]), reverse=True)
-    place = {pk: i for i, pk in enumerate(questions)}  # the form's order (FORM_ORDER)
-    answers.sort(key=lambda answer: (place.get(answer.question_id, len(place)), answer.question_id))
-    for answer in answers:
-        question = questions.get(answer.question_id)
-        if question is not None:
-            _QUESTION_OF.set_cached_value(answer, question)
-    history.sort(key=lambda step: (step.at, step.pk))
-    return SubmitReading(answers, history, experiences)
+    # The ORM path's order: still going on (no end) first, then most recent, then newest id.
+    experiences.sort(key=lambda row: (row[4] is None, row[4] or date.min, row[0]), reverse=True)
+    return SubmitReading(values, experiences, answers, steps)
 
 
 def result_snapshot(
@@ -616,10 +668,12 @@ def score_into(
 
 @transaction.atomic
 def assessment_submit(
-    *, assessment: Assessment, by: User, in_sight_of: User | None = None
+    *, assessment: Assessment, by: User, in_sight_of: User | None = None, shown: bool = False
 ) -> Assessment:
     """Check required answers, score, store the result snapshot, make it read-only.
-    ``in_sight_of``: see lock_for_write.
+    ``in_sight_of``: see lock_for_write. ``shown``: the caller shows the submitted
+    assessment's answers and history (the API's response), so they come back as the
+    submit read them under its lock instead of being read again.
 
     Idempotent: submitting an assessment that is already submitted (or approved) returns
     it as it is. A client whose first submit committed but whose answer never arrived (a
@@ -638,11 +692,11 @@ def assessment_submit(
     if not assessment.is_editable:
         raise AssessmentNotEditable()
     if assessment.rater_sheet:
-        return _hand_in(assessment, by=by)
+        return _hand_in(assessment, by=by, shown=shown)
     questions = questions_by_id(assessment.version)
-    reading = _submit_reading(assessment, questions)
+    reading = _submit_reading(assessment, shown=shown)
     rows = score_into(
-        assessment, questions=questions, answers=reading.values(), experiences=reading.experiences
+        assessment, questions=questions, answers=reading.values, experiences=reading.experiences
     )
     resubmission = assessment.submitted_at is not None
     assessment.submitted_at = timezone.now()
@@ -650,12 +704,8 @@ def assessment_submit(
         step = _store_in_one_statement(assessment, by=by, rows=rows)
         assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
         event_record("assessment.submitted", assessment_data(assessment))
-        return as_written(
-            assessment,
-            answers=reading.answers,
-            transitions=[*reading.history, step],
-            dimension_results=dimension_results_of(assessment, questions, rows),
-        )
+        results = dimension_results_of(assessment, questions, rows)
+        return _as_submitted(assessment, reading, step, questions, results, shown=shown)
     # After a return, the first submit's dimension rows are replaced.
     results, step = _store_result(
         assessment,
@@ -667,12 +717,7 @@ def assessment_submit(
     )
     assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
     event_record("assessment.submitted", assessment_data(assessment))
-    return as_written(
-        assessment,
-        answers=reading.answers,
-        transitions=[*reading.history, step],
-        dimension_results=results,
-    )
+    return _as_submitted(assessment, reading, step, questions, results, shown=shown)
 
 
 # On PostgreSQL a first submit writes the result, the transition and the dimension rows in

@@ -21,15 +21,17 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].decode(errors="replace").lower() not in self.keywords:
             return None
-        refusals = RefusedTokenThrottle()
-        wait = refusals.wait_before_trying(request)
-        if wait is not None:  # this address has presented too many bad tokens lately
-            raise exceptions.Throttled(wait)
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Malformed Authorization header."))
         token = api_token_authenticate(header[1].decode(errors="replace"))
+        # An address that has presented too many bad tokens lately is paused, whatever it
+        # sends: asked after the lookup, in the round trip that logs a refusal or the
+        # call's rate limits.
+        refusals = RefusedTokenThrottle()
         if token is None or not token.user.is_active:
-            refusals.record_refusal(request)
+            wait = refusals.refuse(request)
+            if wait is not None:
+                raise exceptions.Throttled(wait)
             security_event_record(
                 kind=SecurityEventKind.TOKEN_REFUSED,
                 request=request,
@@ -40,6 +42,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token's user is inactive."))
+        wait = refusals.admit(request, token)
+        if wait is not None:
+            raise exceptions.Throttled(wait)
         return token.user, token
 
     def authenticate_header(self, request: Any) -> str:

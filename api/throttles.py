@@ -71,23 +71,33 @@ class _Throttle(SimpleRateThrottle):
 # DRF's own throttles (whose pickled list, read and written whole by two round trips per
 # limit, cost a call 1.2 ms: bench/README.md). Returns, per limit, 0 when the call fits
 # or the time of the oldest logged call (the limit frees a place when it is ``duration``
-# old).
+# old). A negative limit is only checked, never added to (the refused tokens of the
+# call's address, for a call whose token is good); such limits come first, and when one
+# is reached nothing is logged.
 _SLIDING_LOG = """
 local now = tonumber(ARGV[1])
 local answers = {}
+local paused = false
 for i, key in ipairs(KEYS) do
     local duration = tonumber(ARGV[2 * i])
     local limit = tonumber(ARGV[2 * i + 1])
+    local checked_only = limit < 0
+    if checked_only then
+        limit = -limit
+    end
     if redis.call('TYPE', key).ok ~= 'zset' then
         redis.call('DEL', key)  -- none, or another storage's list: start the log afresh
     end
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now - duration)
     if redis.call('ZCARD', key) < limit then
-        redis.call('ZADD', key, now, ARGV[#ARGV])
-        redis.call('EXPIRE', key, math.ceil(duration))
+        if not checked_only and not paused then
+            redis.call('ZADD', key, now, ARGV[#ARGV])
+            redis.call('EXPIRE', key, math.ceil(duration))
+        end
         answers[i] = '0'
     else
         answers[i] = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]
+        paused = paused or checked_only
     end
 end
 return answers
@@ -114,7 +124,8 @@ def _redis() -> Any | None:
 
 def _log_call(client: Any, limits: list[tuple[str, int, int]], now: float) -> list[Any]:
     """Run the sliding-log script for one call against ``limits`` — (cache key, calls,
-    seconds) each — and return its answer per limit (0, or the oldest logged call)."""
+    seconds) each; negative calls: only checked, first — and return its answer per
+    limit (0, or the oldest logged call)."""
     args: list[Any] = [now]
     for _key, calls, duration in limits:
         args += [duration, calls]
@@ -165,6 +176,13 @@ def within_limit(
     return not float(oldest)
 
 
+# Set on a request by the token authentication when its round trip to Redis logged the
+# call against its limits too (RefusedTokenThrottle.admit): the limits, the script's
+# answers, and the time it counted from.
+LOGGED_BY_AUTHENTICATION = "_api_limits_logged"
+_Logged = tuple[list[tuple[str, tuple[int, int]]], list[Any], float]
+
+
 class ApiRateThrottle(_Throttle):
     """Every call of one signed-in user (``user``, whichever way it authenticates), and
     every call made with one API token (``token``: an integration among the user's
@@ -175,23 +193,26 @@ class ApiRateThrottle(_Throttle):
     token_scope = "token"
 
     def allow_request(self, request: Any, view: Any) -> bool:
-        limits = self._limits(request)
         self.waits: list[float] = []
-        if not limits or _Breaker.open():
-            return True
-        now = self.timer()
-        try:
-            client = _redis()
-            if client is None:
-                return self._through_the_cache_api(request, view, limits)
-            answers = _log_call(
-                client,
-                [(self.cache.make_key(key), calls, duration) for key, (calls, duration) in limits],
-                now,
+        logged: _Logged | None = getattr(request, LOGGED_BY_AUTHENTICATION, None)
+        if logged is not None:  # the token authentication's round trip logged the call
+            limits, answers, now = logged
+        else:
+            limits = self.limits(
+                request.user.pk if request.user.is_authenticated else None,
+                request.auth.pk if isinstance(request.auth, ApiToken) else None,
             )
-        except _CACHE_ERRORS as error:
-            _Breaker.failed(error)
-            return True
+            if not limits or _Breaker.open():
+                return True
+            now = self.timer()
+            try:
+                client = _redis()
+                if client is None:
+                    return self._through_the_cache_api(request, view, limits)
+                answers = _log_call(client, self.logged(limits), now)
+            except _CACHE_ERRORS as error:
+                _Breaker.failed(error)
+                return True
         for (_key, (_limit, duration)), oldest in zip(limits, answers, strict=True):
             if float(oldest):
                 self.waits.append(max(duration - (now - float(oldest)), 1.0))
@@ -200,21 +221,23 @@ class ApiRateThrottle(_Throttle):
     def wait(self) -> float | None:
         return max(self.waits) if self.waits else None
 
-    def _limits(self, request: Any) -> list[tuple[str, tuple[int, int]]]:
-        """(cache key, (calls, seconds)) of each limit that applies to the call."""
-        if not request.user.is_authenticated:
+    def limits(self, user: int | None, token: int | None) -> list[tuple[str, tuple[int, int]]]:
+        """(cache key, (calls, seconds)) of each limit that applies to a call of the user
+        ``user`` (a pk; None: anonymous, no limit) with the API token ``token`` (a pk)."""
+        if user is None:
             return []
         rates: dict[str, str] = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]
         limits = []
-        for scope, ident in (
-            (self.scope, request.user.pk),
-            (self.token_scope, request.auth.pk if isinstance(request.auth, ApiToken) else None),
-        ):
+        for scope, ident in ((self.scope, user), (self.token_scope, token)):
             rate = rates.get(scope)
             if rate is not None and ident is not None:
                 key = self.cache_format % {"scope": scope, "ident": ident}
                 limits.append((key, self.parse_rate(rate)))
         return limits  # type: ignore[return-value]
+
+    def logged(self, limits: list[tuple[str, tuple[int, int]]]) -> list[tuple[str, int, int]]:
+        """``limits`` as the sliding-log script takes them."""
+        return [(self.cache.make_key(key), calls, duration) for key, (calls, duration) in limits]
 
     def _through_the_cache_api(
         self, request: Any, view: Any, limits: list[tuple[str, tuple[int, int]]]
@@ -266,9 +289,46 @@ class RefusedTokenThrottle(_Throttle):
             return None
         return max(oldest + self.duration - now, 1)
 
-    def record_refusal(self, request: Any) -> None:
+    def refuse(self, request: Any) -> float | None:
+        """A token refused: logged against the address, in one round trip with the check
+        of its pause — the seconds the address must wait if it was already paused (then
+        nothing is logged), else None."""
+        wait = self.wait_before_trying(request) if _redis() is None else None
+        if wait is None:
+            return self.record_refusal(request)
+        return wait
+
+    def admit(self, request: Any, token: ApiToken) -> float | None:
+        """A good token: the seconds its address must still wait after refused ones (a
+        paused address is paused whatever it sends: otherwise a guess that is not
+        refused would tell a good token), else None. On Redis, in the same round trip,
+        the call is logged against its user's and its token's limits
+        (ApiRateThrottle answers from that): one round trip where there were two."""
         if self.rate is None or _Breaker.open():
-            return
+            return None
+        client = _redis()
+        if client is None:
+            return self.wait_before_trying(request)
+        rates = ApiRateThrottle()
+        limits = rates.limits(token.user_id, token.pk)
+        now = self.timer()
+        key = self.cache.make_key(self.get_cache_key(request, None))
+        pause = (key, -self.num_requests, self.duration)  # checked, not logged
+        try:
+            oldest, *answers = _log_call(client, [pause, *rates.logged(limits)], now)
+        except _CACHE_ERRORS as error:
+            _Breaker.failed(error)
+            return None
+        if float(oldest):
+            return max(float(oldest) + self.duration - now, 1)
+        setattr(request, LOGGED_BY_AUTHENTICATION, (limits, answers, now))
+        return None
+
+    def record_refusal(self, request: Any) -> float | None:
+        """Log a refused token against the address. On Redis, returns the seconds to wait
+        if the address was already paused (then it is not logged), else None."""
+        if self.rate is None or _Breaker.open():
+            return None
         key = self.get_cache_key(request, None)
         now = self.timer()
         try:
@@ -278,8 +338,11 @@ class RefusedTokenThrottle(_Throttle):
                 history = [now, *(at for at in history if at > now - self.duration)]
                 self.cache.set(key, history[: self.num_requests], self.duration)
             else:
-                _log_call(
+                (oldest,) = _log_call(
                     client, [(self.cache.make_key(key), self.num_requests, self.duration)], now
                 )
+                if float(oldest):  # already paused: not logged
+                    return max(float(oldest) + self.duration - now, 1)
         except _CACHE_ERRORS as error:
             _Breaker.failed(error)
+        return None

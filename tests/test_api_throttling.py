@@ -82,6 +82,67 @@ def test_guessing_tokens_is_refused_after_a_few_tries_and_recorded():
     assert bearer(good).get(CLIENTS, REMOTE_ADDR="198.51.100.4").status_code == 200
 
 
+def test_a_paused_address_is_paused_even_where_its_good_token_would_be_forbidden():
+    """Where the token's user may not go, a good token would get 403 and a guess 429: a
+    paused address learns nothing — the pause is asked at authentication, before the
+    permissions."""
+    from django.urls import reverse
+
+    manager = AccountManagerFactory()  # webhook endpoints are for directors
+    _, good = api_token_issue(user=manager, name="crm")
+    endpoints = reverse("webhook-endpoint-list")
+    assert bearer(good).get(endpoints).status_code == 403
+    for _ in range(5):
+        assert bearer(f"mat_{uuid.uuid4().hex[:12]}_guess").get(endpoints).status_code == 401
+    assert bearer(good).get(endpoints).status_code == 429
+    assert bearer(f"mat_{uuid.uuid4().hex[:12]}_guess").get(endpoints).status_code == 429
+
+
+def test_a_good_tokens_call_asks_redis_once_for_its_pause_and_both_its_limits(monkeypatch):
+    """The address's pause and the user's and the token's limits: one script, one round
+    trip (they were two: the pause checked before the token was looked up)."""
+    from api import throttles
+
+    user = AccountManagerFactory()
+    api = bearer(api_token_issue(user=user, name="crm")[1])
+    assert api.get(CLIENTS).status_code == 200
+    client = throttles._redis()
+    sent: list[object] = []
+    real_execute, real_pipeline = client.execute_command, client.pipeline
+
+    def execute_command(*args, **kwargs):
+        sent.append(args[0])
+        return real_execute(*args, **kwargs)
+
+    def pipeline(*args, **kwargs):
+        sent.append("pipeline")
+        return real_pipeline(*args, **kwargs)
+
+    monkeypatch.setattr(client, "execute_command", execute_command)
+    monkeypatch.setattr(client, "pipeline", pipeline)
+    assert [api.get(CLIENTS).status_code for _ in range(3)] == [200] * 3
+    assert sent == ["EVALSHA"] * 3
+    # And each call was logged once against each limit: the token's 4th call is its last.
+    assert api.get(CLIENTS).status_code == 429
+    assert sent == ["EVALSHA"] * 4
+
+
+def test_guessing_tokens_is_paused_through_the_cache_api_too(settings):
+    """The embedded default (no Redis): the same pause, counted in the local cache."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"throttle-{uuid.uuid4().hex}",
+        }
+    }
+    _, good = api_token_issue(user=AccountManagerFactory(), name="crm")
+    assert bearer(good).get(CLIENTS).status_code == 200
+    guesses = [bearer(f"mat_{uuid.uuid4().hex[:12]}_guess").get(CLIENTS) for _ in range(6)]
+    assert [r.status_code for r in guesses] == [401] * 5 + [429]
+    assert bearer(good).get(CLIENTS).status_code == 429
+    assert SecurityEvent.objects.filter(kind=SecurityEventKind.TOKEN_REFUSED).count() == 5
+
+
 def test_without_the_cache_the_api_answers_unlimited_and_without_waiting(settings):
     settings.CACHES = {
         "default": {

@@ -64,6 +64,12 @@ def default_version() -> QuestionnaireVersion | None:
     return _VERSION.of(rows[0]) if rows else None
 
 
+def default_version_sql() -> tuple[str, list[Any]]:
+    """default_version's statement and its parameters, for a statement that holds it
+    (a new draft's insert): its columns are those of ``Columns(QuestionnaireVersion)``."""
+    return _DEFAULT_VERSION.text(None), _DEFAULT_VERSION.params(None)
+
+
 _VERSION = Columns(QuestionnaireVersion)
 _DEFAULT_VERSION = Reused(
     lambda _shape: (

@@ -15,6 +15,8 @@ from assessments.models import (
     Assessment,
     AssessmentStatus,
     AssessmentTransition,
+    QuestionnaireVersion,
+    VersionStatus,
 )
 from assessments.selectors import questions_by_id
 from assessments.services import (
@@ -132,8 +134,49 @@ def test_a_new_draft_is_answered_as_written_and_reads_back_the_same(
     with count_queries() as captured:
         response = as_a.post(url(), {"engagement": engagement.pk}, format="json")
     assert response.status_code == 201
-    assert any(sql.startswith("WITH made AS") for sql in captured.sql) is (vendor == "postgresql")
+    on_postgresql = vendor == "postgresql"
+    assert any(sql.startswith("WITH version AS") for sql in captured.sql) is on_postgresql
+    # There, the default version is read by the insert's statement: the session's read,
+    # the engagement's and the insert are all.
+    assert (len(captured.sql) == 3) is on_postgresql, captured.sql
     assert response.json() == as_a.get(url(response.json()["id"])).json()
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+def test_without_a_published_version_a_start_is_refused_unless_a_draft_is_open(
+    as_a, engagement, monkeypatch, vendor
+):
+    from assessments.services import assessments as module
+
+    if vendor != "postgresql":
+        monkeypatch.setattr(module.connection, "vendor", vendor)
+    first = as_a.post(url(), {"engagement": engagement.pk}, format="json")
+    assert first.status_code == 201
+    QuestionnaireVersion.objects.update(status=VersionStatus.RETIRED)
+    again = as_a.post(url(), {"engagement": engagement.pk}, format="json")
+    assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])  # resumed
+    Assessment.objects.all().delete()
+    refused = as_a.post(url(), {"engagement": engagement.pk}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == [
+        {
+            "field": "questionnaire_version",
+            "code": "invalid",
+            "message": "No questionnaire is published yet.",
+        }
+    ]
+    assert not Assessment.objects.exists()
+
+
+def test_a_start_takes_the_newest_published_version_of_the_default_questionnaire(
+    as_a, engagement, director
+):
+    current = published_default_version()
+    newer = version_copy_to_draft(version=current, by=director)
+    version_publish(version=newer, by=director)
+    response = as_a.post(url(), {"engagement": engagement.pk}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["questionnaire_version"] == newer.pk != current.pk
 
 
 def test_starting_again_resumes_the_open_draft_with_200(as_a, engagement):

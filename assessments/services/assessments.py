@@ -47,6 +47,7 @@ from assessments.scoring import (
 from assessments.selectors import (
     assessments_visible_to,
     default_version,
+    default_version_sql,
     questions_by_id,
     structure_for_version,
 )
@@ -178,14 +179,16 @@ def version_to_start(version: QuestionnaireVersion | None) -> QuestionnaireVersi
     if version is None:
         version = default_version()
         if version is None:
-            raise ValidationError(
-                {"questionnaire_version": _("No questionnaire is published yet.")}
-            )
+            raise _nothing_published()
     elif version.status != VersionStatus.PUBLISHED:
         raise ValidationError(
             {"questionnaire_version": _("Only a published questionnaire version can be used.")}
         )
     return version
+
+
+def _nothing_published() -> ValidationError:
+    return ValidationError({"questionnaire_version": _("No questionnaire is published yet.")})
 
 
 def assessment_start(
@@ -195,27 +198,12 @@ def assessment_start(
     default questionnaire) — or the assessor's open one for it, which is resumed instead.
     Returns (assessment, created); a new draft comes with its history known
     (:func:`as_written`)."""
+    if connection.vendor == "postgresql":
+        return _start_in_one_statement(engagement, by, version)
     try:
         version = version_to_start(version)
-    except ValidationError:
-        open_one = _open_assessment(engagement, by)
-        if open_one is None:
-            raise
-        return open_one, False  # resumed, whatever version was asked for
-    if connection.vendor == "postgresql":
-        # One statement: the draft and its first step, unless one is open (the constraint
-        # one_open_assessment_per_assessor answers that, also for two tabs at once).
-        for _attempt in range(3):
-            draft = _insert_draft(engagement, version, by)
-            if draft is not None:
-                return draft, True
-            open_one = _open_assessment(engagement, by)
-            if open_one is not None:
-                return open_one, False
-            # The open one was submitted between the two statements: try again.
-        raise ValidationError(
-            _("The assessment could not be started just now; try again."), code="busy"
-        )
+    except ValidationError as refused:
+        return _resumed(engagement, by, refused)
     open_one = _open_assessment(engagement, by)
     if open_one is not None:
         return open_one, False
@@ -231,6 +219,41 @@ def assessment_start(
         # Started twice at once (two tabs): both get the same draft.
         return cast(Assessment, _open_assessment(engagement, by)), False
     return as_written(assessment, answers=[], transitions=[started], dimension_results=[]), True
+
+
+def _start_in_one_statement(
+    engagement: Engagement, by: User, version: QuestionnaireVersion | None
+) -> tuple[Assessment, bool]:
+    """assessment_start on PostgreSQL: the draft and its first step in one statement,
+    which reads the default version too when none is named."""
+    if version is not None:
+        try:
+            version = version_to_start(version)
+        except ValidationError as refused:
+            return _resumed(engagement, by, refused)
+    for _attempt in range(3):
+        inserted = _insert_draft(engagement, version, by)
+        if inserted is None:
+            return _resumed(engagement, by, _nothing_published())
+        version, draft = inserted
+        if draft is not None:
+            return draft, True
+        open_one = _open_assessment(engagement, by)
+        if open_one is not None:
+            return open_one, False
+        # The open one was submitted between the two statements: try again.
+    raise ValidationError(
+        _("The assessment could not be started just now; try again."), code="busy"
+    )
+
+
+def _resumed(engagement: Engagement, by: User, refused: ValidationError) -> tuple[Assessment, bool]:
+    """The assessor's open assessment of ``engagement``, resumed whatever version was
+    asked for; without one, ``refused`` is raised."""
+    open_one = _open_assessment(engagement, by)
+    if open_one is None:
+        raise refused
+    return open_one, False
 
 
 def sheet_start(
@@ -329,42 +352,69 @@ def _open_assessment(engagement: Engagement, by: User) -> Assessment | None:
 
 
 _EDITABLE = tuple(str(status) for status in EDITABLE_STATUSES)
-_INSERT_DRAFT_SQL = one_line(
-    f"""
-    WITH made AS (
-        INSERT INTO assessments_assessment
-               (engagement_id, version_id, assessor_id, status, created_at, updated_at,
-                submitted_at, reviewed_at, reviewed_by_id, maturity_score, maturity_level,
-                defensiveness_index, questionnaire_defensiveness, quadrant, completeness,
-                result)
-        VALUES (%s, %s, %s, %s, %s, %s, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '', NULL,
-                NULL)
-        ON CONFLICT (engagement_id, assessor_id) WHERE status IN {_EDITABLE} DO NOTHING
-     RETURNING id
-    ), started AS (
-        INSERT INTO assessments_assessmenttransition
-               (assessment_id, from_status, to_status, by_id, at, comment)
-        SELECT id, '', %s, %s, %s, '' FROM made
-     RETURNING id
-    )
-    SELECT made.id, started.id FROM made, started
-    """
-)  # the constraint's condition as constants: PostgreSQL matches its partial index by them
+
+
+def _draft_sql(version: str) -> str:
+    """A draft on the version the statement ``version`` selects (its id first), and its
+    first step, unless one is open — the constraint one_open_assessment_per_assessor
+    answers that, also for two tabs at once. Its one row: the draft's and the step's ids
+    (NULL when one is open), then the version's columns; no row without a version."""
+    return one_line(
+        f"""
+        WITH version AS ({version}), made AS (
+            INSERT INTO assessments_assessment
+                   (engagement_id, version_id, assessor_id, status, created_at, updated_at,
+                    submitted_at, reviewed_at, reviewed_by_id, maturity_score, maturity_level,
+                    defensiveness_index, questionnaire_defensiveness, quadrant, completeness,
+                    result)
+            SELECT %s, version.id, %s, %s, %s, %s, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   '', NULL, NULL
+              FROM version
+            ON CONFLICT (engagement_id, assessor_id) WHERE status IN {_EDITABLE} DO NOTHING
+         RETURNING id
+        ), started AS (
+            INSERT INTO assessments_assessmenttransition
+                   (assessment_id, from_status, to_status, by_id, at, comment)
+            SELECT id, '', %s, %s, %s, '' FROM made
+         RETURNING id
+        )
+        SELECT made.id, started.id, version.*
+          FROM version LEFT JOIN made ON true LEFT JOIN started ON true
+        """
+    )  # the constraint's condition as constants: PostgreSQL matches its partial index by them
+
+
+_DRAFT_ON_SQL = _draft_sql("SELECT %s::bigint AS id")
+
+
+@cache
+def _draft_on_default_sql() -> str:
+    """A draft on the default questionnaire's current version, read in the same
+    statement: a start that names no version (the API's create, as a rule) takes one
+    statement, not two."""
+    return _draft_sql(default_version_sql()[0])
 
 
 def _insert_draft(
-    engagement: Engagement, version: QuestionnaireVersion, by: User
-) -> Assessment | None:
+    engagement: Engagement, version: QuestionnaireVersion | None, by: User
+) -> tuple[QuestionnaireVersion, Assessment | None] | None:
+    """The draft's version and the draft (None: one is open), or None when no version is
+    published (``version`` None: the default questionnaire's current one)."""
     now = timezone.now()
     draft = AssessmentStatus.DRAFT
+    inserted = [engagement.pk, by.pk, draft, now, now, draft, by.pk, now]
     with prepared_cursor() as cursor:
-        cursor.execute(
-            _INSERT_DRAFT_SQL,
-            [engagement.pk, version.pk, by.pk, draft, now, now, draft, by.pk, now],
-        )
+        if version is None:
+            cursor.execute(_draft_on_default_sql(), [*default_version_sql()[1], *inserted])
+        else:
+            cursor.execute(_DRAFT_ON_SQL, [version.pk, *inserted])
         row = cursor.fetchone()
     if row is None:
         return None
+    if version is None:
+        version = cast(QuestionnaireVersion, _VERSION.load(row[2:]))
+    if row[0] is None:
+        return version, None
     assessment = Assessment(
         pk=row[0],
         engagement=engagement,
@@ -377,7 +427,7 @@ def _insert_draft(
     started = AssessmentTransition(
         pk=row[1], assessment=assessment, from_status="", to_status=draft, by=by, at=now
     )
-    return as_written(assessment, answers=[], transitions=[started], dimension_results=[])
+    return version, as_written(assessment, answers=[], transitions=[started], dimension_results=[])
 
 
 def as_written(

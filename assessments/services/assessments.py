@@ -777,6 +777,19 @@ def assessment_submit(
 SINGLE_STATEMENT_SUBMIT = True
 
 
+def dimension_rows_cte(made: str) -> str:
+    """A statement's CTE that writes the dimension rows (four arrays of parameters, as
+    ``as_columns(rows, 4)`` makes them) of the assessment whose id the CTE ``made``
+    returns: a first submit's, an import's."""
+    return f"""dimensions AS (
+        INSERT INTO assessments_dimensionresult (assessment_id, dimension_id, code, kind, score)
+        SELECT {made}.id, d.dimension_id, d.code, d.kind, d.score
+          FROM {made},
+               unnest(%s::bigint[], %s::text[], %s::text[], %s::double precision[])
+                 AS d (dimension_id, code, kind, score)
+    )"""
+
+
 # The statement's text never changes (the dimension rows arrive as four arrays), so
 # psycopg parses it once per process instead of on every submit (core.sql.one_line): a
 # VALUES list of four placeholders a row made each submit's text new, and its 55
@@ -796,16 +809,9 @@ STORE_RESULT_SQL = one_line(
                (assessment_id, from_status, to_status, by_id, at, comment)
         SELECT id, %s::varchar, %s::varchar, %s::bigint, %s::timestamptz, '' FROM updated
      RETURNING id
-    ), dimensions AS (
-        INSERT INTO assessments_dimensionresult
-               (assessment_id, dimension_id, code, kind, score)
-        SELECT updated.id, v.dimension_id, v.code, v.kind, v.score
-          FROM updated,
-               unnest(%s::integer[], %s::text[], %s::text[], %s::double precision[])
-                 AS v (dimension_id, code, kind, score)
-    )
+    ), {dimensions}
     SELECT id FROM transition
-    """
+    """.format(dimensions=dimension_rows_cte("updated"))
 )
 
 

@@ -36,6 +36,7 @@ from assessments.services.assessments import (
     DimensionRow,
     as_written,
     dimension_results_of,
+    dimension_rows_cte,
     past_experiences,
     score_into,
     version_to_start,
@@ -149,15 +150,9 @@ _INSERT_SQL = one_line(
           FROM made,
                unnest(%s::bigint[], %s::text[], %s::boolean[], %s::varchar[], %s::text[])
                  AS a (question_id, value, not_applicable, na_reason, note)
-    ), dimensions AS (
-        INSERT INTO assessments_dimensionresult (assessment_id, dimension_id, code, kind, score)
-        SELECT made.id, d.dimension_id, d.code, d.kind, d.score
-          FROM made,
-               unnest(%s::bigint[], %s::text[], %s::text[], %s::double precision[])
-                 AS d (dimension_id, code, kind, score)
-    )
+    ), {dimensions}
     SELECT id FROM made
-    """.format(result_columns=", ".join(RESULT_FIELDS))
+    """.format(result_columns=", ".join(RESULT_FIELDS), dimensions=dimension_rows_cte("made"))
 )
 
 

@@ -38,6 +38,14 @@ if not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50):
         "SECRET_KEY must be set to a random value of at least 50 characters when DEBUG is "
         "off; the development default is refused."
     )
+# Earlier keys, comma-separated, while SECRET_KEY is rotated: they still verify what was
+# signed and decrypt what was stored under them (the webhook secrets) until
+# `manage.py reencrypt_secrets` has run.
+SECRET_KEY_FALLBACKS = env.get_list("SECRET_KEY_FALLBACKS", [])
+# django-fernet-encrypted-fields derives its keys from SECRET_KEY (and the fallbacks) with
+# PBKDF2 and this salt, which need not be secret: it keeps the keys apart from others
+# derived from the same SECRET_KEY.
+SALT_KEY = ["maturity: secrets stored encrypted"]
 
 # --- Hosts ------------------------------------------------------------------------------
 ALLOWED_HOSTS = env.get_list(

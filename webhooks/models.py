@@ -8,6 +8,10 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedTextField
+
+# How Standard Webhooks writes a signing secret: this, then base64.
+SECRET_PREFIX = "whsec_"
 
 
 class Endpoint(models.Model):
@@ -27,8 +31,10 @@ class Endpoint(models.Model):
         _("event types"), default=list, help_text=_("The event types sent to this endpoint.")
     )
     is_active = models.BooleanField(_("active"), default=True)
-    secret = models.CharField(_("signing secret"), max_length=100)
-    previous_secret = models.CharField(_("previous signing secret"), max_length=100, blank=True)
+    # Stored encrypted (django-fernet-encrypted-fields, under SECRET_KEY and its
+    # fallbacks): a copy of the database alone cannot sign as us. Not for lookups.
+    secret = EncryptedTextField(_("signing secret"))
+    previous_secret = EncryptedTextField(_("previous signing secret"), blank=True, null=True)
     previous_secret_expires_at = models.DateTimeField(
         _("previous secret signs until"), null=True, blank=True
     )

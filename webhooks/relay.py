@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from webhooks.models import Attempt, Delivery, DeliveryState, Endpoint, Event
+from webhooks.models import SECRET_PREFIX, Attempt, Delivery, DeliveryState, Endpoint, Event
 from webhooks.signals import endpoint_disabled
 from webhooks.transport import Answer, Refused, post
 
@@ -49,10 +50,20 @@ def body_of(event: Event) -> bytes:
 def signed_headers(endpoint: Endpoint, event: Event, body: bytes, now: datetime) -> dict[str, str]:
     """Standard Webhooks' headers. During a rotation's grace period the old secret signs
     too (two signatures, space-separated), so either verifies."""
-    signatures = [Webhook(endpoint.secret).sign(event.webhook_id, now, body)]
+    secrets = [endpoint.secret]
     expires = endpoint.previous_secret_expires_at
     if endpoint.previous_secret and expires is not None and expires > now:
-        signatures.append(Webhook(endpoint.previous_secret).sign(event.webhook_id, now, body))
+        secrets.append(endpoint.previous_secret)
+    for secret in secrets:
+        # A secret no key decrypts is read as stored (the field's choice): never sign
+        # with that.
+        if not secret.startswith(SECRET_PREFIX):
+            raise ImproperlyConfigured(
+                f"The signing secret of webhook endpoint {endpoint.pk} cannot be decrypted "
+                "with SECRET_KEY or SECRET_KEY_FALLBACKS: keep the key it was stored under "
+                "in SECRET_KEY_FALLBACKS until `manage.py reencrypt_secrets` has run."
+            )
+    signatures = [Webhook(secret).sign(event.webhook_id, now, body) for secret in secrets]
     return {
         "webhook-id": event.webhook_id,
         "webhook-timestamp": str(int(now.timestamp())),

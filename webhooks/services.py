@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.sql import one_line, prepared_cursor
 from webhooks.events import EVENT_TYPES, TEST_EVENT, EventType
-from webhooks.models import Delivery, DeliveryState, Endpoint, Event
+from webhooks.models import SECRET_PREFIX, Delivery, DeliveryState, Endpoint, Event
 from webhooks.tasks import enqueue_send
 from webhooks.transport import url_problem
 
@@ -30,7 +30,7 @@ from webhooks.transport import url_problem
 def secret_new() -> str:
     """A signing secret as Standard Webhooks writes it: ``whsec_`` and 32 random bytes in
     base64."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def _clean(*, url: str, event_types: Iterable[str], description: str) -> dict[str, Any]:

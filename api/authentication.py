@@ -8,7 +8,7 @@ from rest_framework import authentication, exceptions
 from accounts.models import SecurityEventKind
 from accounts.services import security_event_record
 from api.models import ApiToken
-from api.services import api_token_authenticate
+from api.services import api_token_authenticate, api_token_used
 from api.throttles import RefusedTokenThrottle
 
 
@@ -43,8 +43,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token's user is inactive."))
         wait = refusals.admit(request, token)
-        if wait is not None:
+        if wait is not None:  # (a paused call records no use: nothing tells a good token)
             raise exceptions.Throttled(wait)
+        api_token_used(token)
         return token.user, token
 
     def authenticate_header(self, request: Any) -> str:

@@ -89,18 +89,24 @@ def _active_token(prefix: str) -> ApiToken | None:
 
 
 def api_token_authenticate(raw: str) -> ApiToken | None:
-    """The active token matching ``raw``, or None. Compares digests in constant time."""
+    """The active token matching ``raw``, or None. Compares digests in constant time.
+    Records nothing: the call may still be refused (api_token_used once it is not)."""
     prefix = split_token(raw)
     if prefix is None:
         return None
     token = _active_token(prefix)
     if token is None or not hmac.compare_digest(token.digest, token_digest(raw)):
         return None
+    return token
+
+
+def api_token_used(token: ApiToken) -> None:
+    """Record that ``token`` made a call that was let in (to the minute: a write at most
+    once a minute per token)."""
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
-    return token
 
 
 def api_token_revoke(*, token: ApiToken, by: User | None = None, request: Any = None) -> ApiToken:

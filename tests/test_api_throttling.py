@@ -98,6 +98,23 @@ def test_a_paused_address_is_paused_even_where_its_good_token_would_be_forbidden
     assert bearer(f"mat_{uuid.uuid4().hex[:12]}_guess").get(endpoints).status_code == 429
 
 
+def test_a_paused_good_token_leaves_no_trace_a_guess_would_not(django_assert_num_queries):
+    """Refused at a paused address, a good token is not recorded as used and sends what a
+    wrong guess sends: its lookup, nothing more."""
+    from api.models import ApiToken
+
+    token, good = api_token_issue(user=AccountManagerFactory(), name="crm")
+    for _ in range(5):
+        assert bearer(f"{good[:-4]}oops").get(CLIENTS).status_code == 401  # right prefix
+    with django_assert_num_queries(1):
+        assert bearer(good).get(CLIENTS).status_code == 429
+    with django_assert_num_queries(1):
+        assert bearer(f"{good[:-4]}oops").get(CLIENTS).status_code == 429
+    assert ApiToken.objects.get(pk=token.pk).last_used_at is None
+    assert bearer(good).get(CLIENTS, REMOTE_ADDR="198.51.100.4").status_code == 200
+    assert ApiToken.objects.get(pk=token.pk).last_used_at is not None
+
+
 def test_a_good_tokens_call_asks_redis_once_for_its_pause_and_both_its_limits(monkeypatch):
     """The address's pause and the user's and the token's limits: one script, one round
     trip (they were two: the pause checked before the token was looked up)."""

@@ -342,6 +342,7 @@ def test_an_api_submit_does_not_read_back_what_it_wrote(api, django_assert_num_q
     body = response.json()
     assert len(body["answers"]) > 40
     assert [step["to_status"] for step in body["transitions"]] == ["draft", "submitted"]
+    assert body == api.get(f"/api/v1/assessments/{draft.pk}/").json()  # what was written
 
 
 def test_the_detail_knows_which_relations_it_prefetches():

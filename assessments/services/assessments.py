@@ -232,10 +232,12 @@ def _start_in_one_statement(
         except ValidationError as refused:
             return _resumed(engagement, by, refused)
     for _attempt in range(3):
+        # (Each attempt reads the default version again: the one the last read may have
+        # been retired since.)
         inserted = _insert_draft(engagement, version, by)
         if inserted is None:
             return _resumed(engagement, by, _nothing_published())
-        version, draft = inserted
+        draft = inserted[1]
         if draft is not None:
             return draft, True
         open_one = _open_assessment(engagement, by)

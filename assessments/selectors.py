@@ -163,14 +163,17 @@ def answers_in_form_order(assessment: Assessment) -> list[Answer]:
     """The assessment's answers in the form's order, each with its question (from the
     version's, loaded once per process): what the API's detail shows. One prepared
     statement (core.sql.Reused) — a review's answer reads them back on every call."""
-    questions = questions_by_id(assessment.version)
-    answers = []
-    for row in _ANSWERS_IN_FORM_ORDER.rows(None, assessment=assessment.pk):
-        answer = _ANSWER.of(row)
+    rows = _ANSWERS_IN_FORM_ORDER.rows(None, assessment=assessment.pk)
+    return with_questions([_ANSWER.of(row) for row in rows], questions_by_id(assessment.version))
+
+
+def with_questions(answers: list[Answer], questions: dict[int, Question]) -> list[Answer]:
+    """``answers``, each with its question from ``questions`` (their version's, from
+    version_content) cached, so showing them reads none."""
+    for answer in answers:
         question = questions.get(answer.question_id)
         if question is not None:
             _QUESTION_OF.set_cached_value(answer, question)
-        answers.append(answer)
     return answers
 
 

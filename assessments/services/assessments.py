@@ -50,6 +50,7 @@ from assessments.selectors import (
     default_version_sql,
     questions_by_id,
     structure_for_version,
+    with_questions,
 )
 from assessments.signals import assessment_reviewed, assessment_submitted
 from clients.models import Engagement, PastExperience
@@ -538,17 +539,12 @@ class SubmitReading:
         history = self.step_rows if self.loaded else [_STEP.load(r) for r in self.step_rows]
         place = {pk: i for i, pk in enumerate(questions)}  # the form's order (FORM_ORDER)
         answers.sort(key=lambda a: (place.get(a.question_id, len(place)), a.question_id))
-        for answer in answers:
-            question = questions.get(answer.question_id)
-            if question is not None:
-                _QUESTION_OF.set_cached_value(answer, question)
-        return answers, sorted(history, key=lambda step: (step.at, step.pk))
+        return with_questions(answers, questions), sorted(history, key=lambda s: (s.at, s.pk))
 
 
 _ANSWER, _STEP = Columns(Answer), Columns(AssessmentTransition)
 _ANSWER_VALUES = tuple(_ANSWER.index(name) for name in ("question_id", "value", "not_applicable"))
 _EXPERIENCE_FIELDS = ("id", "supplier", "severity", "outcome", "ended_on")
-_QUESTION_OF = Answer.question.field
 
 # The answers' values and the past experiences: a submit that is not shown (the
 # browser's, which redirects) reads no more.

@@ -235,10 +235,10 @@ def _start_in_one_statement(
     for _attempt in range(3):
         # (Each attempt reads the default version again: the one the last read may have
         # been retired since.)
-        inserted = _insert_draft(engagement, version, by)
-        if inserted is None:
-            return _resumed(engagement, by, _nothing_published())
-        draft = inserted[1]
+        try:
+            draft = _insert_draft(engagement, version, by)
+        except ValidationError as refused:
+            return _resumed(engagement, by, refused)
         if draft is not None:
             return draft, True
         open_one = _open_assessment(engagement, by)
@@ -400,9 +400,10 @@ def _draft_on_default_sql() -> str:
 
 def _insert_draft(
     engagement: Engagement, version: QuestionnaireVersion | None, by: User
-) -> tuple[QuestionnaireVersion, Assessment | None] | None:
-    """The draft's version and the draft (None: one is open), or None when no version is
-    published (``version`` None: the default questionnaire's current one)."""
+) -> Assessment | None:
+    """The new draft on ``version`` (None: the default questionnaire's current one), or
+    None when one is open. Raises the ValidationError of version_to_start when no
+    version is published."""
     now = timezone.now()
     draft = AssessmentStatus.DRAFT
     inserted = [engagement.pk, by.pk, draft, now, now, draft, by.pk, now]
@@ -413,11 +414,11 @@ def _insert_draft(
             cursor.execute(_DRAFT_ON_SQL, [version.pk, *inserted])
         row = cursor.fetchone()
     if row is None:
+        raise _nothing_published()
+    if row[0] is None:
         return None
     if version is None:
         version = cast(QuestionnaireVersion, _VERSION.load(row[2:]))
-    if row[0] is None:
-        return version, None
     assessment = Assessment(
         pk=row[0],
         engagement=engagement,
@@ -430,7 +431,7 @@ def _insert_draft(
     started = AssessmentTransition(
         pk=row[1], assessment=assessment, from_status="", to_status=draft, by=by, at=now
     )
-    return version, as_written(assessment, answers=[], transitions=[started], dimension_results=[])
+    return as_written(assessment, answers=[], transitions=[started], dimension_results=[])
 
 
 def as_written(

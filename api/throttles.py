@@ -137,6 +137,12 @@ def _log_call(client: Any, limits: list[tuple[str, int, int]], now: float) -> li
     return result
 
 
+def _seconds_left(oldest: Any, duration: float, now: float) -> float:
+    """How long until a full log of ``duration`` seconds whose oldest call is at
+    ``oldest`` frees a place (at least a second: the ``Retry-After``)."""
+    return max(float(oldest) + duration - now, 1.0)
+
+
 class _OneLimit(SimpleRateThrottle):
     """DRF's throttle for one limit under a given cache key."""
 
@@ -215,7 +221,7 @@ class ApiRateThrottle(_Throttle):
                 return True
         for (_key, (_limit, duration)), oldest in zip(limits, answers, strict=True):
             if float(oldest):
-                self.waits.append(max(duration - (now - float(oldest)), 1.0))
+                self.waits.append(_seconds_left(oldest, duration, now))
         return not self.waits
 
     def wait(self) -> float | None:
@@ -287,7 +293,7 @@ class RefusedTokenThrottle(_Throttle):
             return None
         if count < self.num_requests or oldest is None:
             return None
-        return max(oldest + self.duration - now, 1)
+        return _seconds_left(oldest, self.duration, now)
 
     def refuse(self, request: Any) -> float | None:
         """A token refused: logged against the address, in one round trip with the check
@@ -320,7 +326,7 @@ class RefusedTokenThrottle(_Throttle):
             _Breaker.failed(error)
             return None
         if float(oldest):
-            return max(float(oldest) + self.duration - now, 1)
+            return _seconds_left(oldest, self.duration, now)
         setattr(request, LOGGED_BY_AUTHENTICATION, (limits, answers, now))
         return None
 
@@ -342,7 +348,7 @@ class RefusedTokenThrottle(_Throttle):
                     client, [(self.cache.make_key(key), self.num_requests, self.duration)], now
                 )
                 if float(oldest):  # already paused: not logged
-                    return max(float(oldest) + self.duration - now, 1)
+                    return _seconds_left(oldest, self.duration, now)
         except _CACHE_ERRORS as error:
             _Breaker.failed(error)
         return None

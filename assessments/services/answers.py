@@ -273,7 +273,7 @@ def _stored_answers(assessment_id: int, wanted: set[int]) -> dict[int, Answer]:
 
 
 _ANSWER = Columns(Answer)
-_QUESTION_AT = _ANSWER.names().index("question_id")
+_QUESTION_AT = _ANSWER.index("question_id")
 _ANSWERS_OF = Reused(
     lambda _shape, assessment: (
         Answer.objects.filter(assessment_id=assessment).order_by().values_list(*_ANSWER.names())
@@ -465,7 +465,7 @@ def _row(
     return row
 
 
-_ANSWER_ATTNAMES = [field.attname for field in Answer._meta.concrete_fields]
+_ANSWER_ATTNAMES = _ANSWER.names()  # (once: every row is made through them)
 _ASSESSMENT_OF, _QUESTION_OF, _UPDATED_BY = (
     Answer.assessment.field,
     Answer.question.field,

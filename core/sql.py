@@ -32,6 +32,16 @@ def as_columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(width)]
 
 
+# What core_refuse_unless(ok, reason) raises (core/migrations/0002): a statement written by
+# hand found, on the rows it wrote, a check that failed, and PostgreSQL undid all of it.
+REFUSED_SQLSTATE = "MT000"
+
+
+def is_refusal(error: BaseException) -> bool:
+    """Whether ``error`` (a database error, as Django wraps it) is core_refuse_unless's."""
+    return getattr(error.__cause__, "sqlstate", None) == REFUSED_SQLSTATE
+
+
 class _PreparedCursor(psycopg.Cursor[Any]):
     """psycopg's cursor with server-side binding, every statement prepared (planned once
     per connection, then only executed)."""

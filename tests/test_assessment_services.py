@@ -302,16 +302,19 @@ def test_the_single_statement_submit_stores_exactly_what_the_orm_path_stores(
 def test_the_single_statement_upsert_stores_exactly_what_the_orm_path_stores(
     manager, monkeypatch, count_queries
 ):
-    """Answers are written on PostgreSQL by one prepared upsert (which touches the
+    """Answers are written on PostgreSQL by one statement that checks and writes (the
+    short way), or under the assessment's lock by one prepared upsert (which touches the
     assessment too), elsewhere by the ORM: new answers, changed ones (a note kept when
     omitted, one marked not applicable, one cleared) end the same, and the assessment's
     time moves."""
     from assessments.services import answers as module
 
     states = []
-    for vendor in ("postgresql", "other"):
-        if vendor != "postgresql":
-            monkeypatch.setattr(module.connection, "vendor", vendor)
+    for way in ("one statement", "upsert under the lock", "orm"):
+        if way == "upsert under the lock":
+            monkeypatch.setattr(module, "_save_in_one_statement", lambda *a, **k: None)
+        if way == "orm":
+            monkeypatch.setattr(module.connection, "vendor", "other")
         assessment = assessment_start(
             engagement=EngagementFactory(client=ClientFactory(owner=manager)), by=manager
         )[0]
@@ -344,8 +347,13 @@ def test_the_single_statement_upsert_stores_exactly_what_the_orm_path_stores(
                 ],
             )  # fmt: skip
         assert any("ON CONFLICT" in sql for sql in captured.sql)
+        assert any("core_refuse_unless" in sql for sql in captured.sql) is (way == "one statement")
+        # The short way is one statement (and, inside the test's transaction, a savepoint
+        # around it); the long way locks, reads, then writes (the ORM in two statements).
+        written = [sql for sql in captured.sql if not sql.startswith(("SAVEPOINT", "RELEASE"))]
+        assert len(written) == {"one statement": 1, "upsert under the lock": 3, "orm": 4}[way]
         assert any(sql.startswith("WITH touched") for sql in captured.sql) is (
-            vendor == "postgresql"
+            way == "upsert under the lock"
         )
         assert type(assessment).objects.get(pk=assessment.pk).updated_at > touched
         states.append(
@@ -356,5 +364,5 @@ def test_the_single_statement_upsert_stores_exactly_what_the_orm_path_stores(
                 )
             )
         )  # fmt: skip
-    assert states[0] == states[1]
+    assert states[0] == states[1] == states[2]
     assert len(states[0]) == 4

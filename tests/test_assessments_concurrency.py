@@ -1,16 +1,26 @@
-"""Two starts of one engagement by one assessor at once (two tabs, a retried call) end
-with one draft, which both get."""
+"""Writes at once: two starts of one engagement by one assessor (two tabs, a retried call)
+end with one draft, which both get; answers saved while another save or a submit of the
+same assessment is uncommitted wait for it and are checked against what it wrote."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connections, transaction
 
-from assessments.models import Assessment, AssessmentTransition
-from assessments.services import assessment_start
+from assessments.models import Answer, Assessment, AssessmentTransition
+from assessments.services import (
+    AnswerInput,
+    AnswersRefused,
+    AssessmentNotEditable,
+    answers_save,
+    assessment_start,
+    assessment_submit,
+)
 from tests.factories import AccountManagerFactory, ClientFactory, EngagementFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,3 +51,107 @@ def test_a_start_while_another_is_uncommitted_waits_and_resumes_its_draft(postgr
     assert created is False
     assert Assessment.objects.count() == 1
     assert AssessmentTransition.objects.count() == 1
+
+
+def _draft_with_one_answer() -> tuple[Any, Any, list[Any]]:
+    from assessments.selectors import questions_by_id
+
+    manager = AccountManagerFactory()
+    draft = assessment_start(
+        engagement=EngagementFactory(client=ClientFactory(owner=manager)), by=manager
+    )[0]
+    questions = [q for q in questions_by_id(draft.version).values() if q.type == "scale"][:2]
+    answers_save(
+        assessment=draft, by=manager, answers=[AnswerInput(question=questions[0].pk, value=2)]
+    )
+    return manager, draft, questions
+
+
+def _while_uncommitted(work: Callable[[], None]) -> threading.Thread:
+    """``work`` done in a transaction another thread holds open for a second."""
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                work()
+                done.set()
+                time.sleep(1.0)  # the caller's write runs meanwhile and must wait
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert done.wait(5)
+    return thread
+
+
+def test_a_save_that_waited_for_a_change_of_its_answer_is_stale_and_saves_none_of_its_list(
+    postgres, count_queries
+):
+    """The one-statement save tests each answer's revision on the row it writes, after
+    waiting for the other save's commit: the changed answer is stale, and the new answer
+    sent with it is undone with it (all or none), then the long way says which is stale."""
+    manager, draft, (first, second) = _draft_with_one_answer()
+    other = _while_uncommitted(
+        lambda: answers_save(
+            assessment=draft,
+            by=manager,
+            answers=[AnswerInput(question=first.pk, value=5, revision=1)],
+        )
+    )
+    with count_queries() as captured, pytest.raises(AnswersRefused) as refused:
+        answers_save(
+            assessment=draft,
+            by=manager,
+            answers=[
+                AnswerInput(question=second.pk, value=3),
+                AnswerInput(question=first.pk, value=4, revision=1),
+            ],
+        )
+    other.join()
+    assert "core_refuse_unless" in captured.sql[0]  # the short way ran, and was undone
+    (problem,) = refused.value.problems
+    assert (problem.question, problem.code) == (first.pk, "stale")
+    assert problem.current is not None and problem.current["value"] == 5
+    assert problem.current["revision"] == 2
+    stored = dict(Answer.objects.filter(assessment=draft).values_list("question_id", "value"))
+    assert stored == {first.pk: 5}
+
+
+def test_a_new_answer_given_twice_at_once_is_saved_once_and_the_second_is_stale(postgres):
+    manager, draft, (_first, second) = _draft_with_one_answer()
+    other = _while_uncommitted(
+        lambda: answers_save(
+            assessment=draft, by=manager, answers=[AnswerInput(question=second.pk, value=1)]
+        )
+    )
+    with pytest.raises(AnswersRefused) as refused:
+        answers_save(
+            assessment=draft, by=manager, answers=[AnswerInput(question=second.pk, value=4)]
+        )
+    other.join()
+    assert [p.code for p in refused.value.problems] == ["stale"]
+    assert Answer.objects.get(assessment=draft, question=second).value == 1
+
+
+def test_a_save_that_waited_for_a_submit_is_refused_and_writes_nothing(postgres):
+    from tests.factories import answer_everything
+
+    manager = AccountManagerFactory()
+    draft = assessment_start(
+        engagement=EngagementFactory(client=ClientFactory(owner=manager)), by=manager
+    )[0]
+    answer_everything(draft, level=3)
+    first = Answer.objects.filter(assessment=draft, value=3).first().question
+    revision = Answer.objects.get(assessment=draft, question=first).revision
+    other = _while_uncommitted(lambda: assessment_submit(assessment=draft, by=manager))
+    with pytest.raises(AssessmentNotEditable):
+        answers_save(
+            assessment=draft,
+            by=manager,
+            answers=[AnswerInput(question=first.pk, value=1, revision=revision)],
+        )
+    other.join()
+    stored = Answer.objects.get(assessment=draft, question=first)
+    assert (stored.value, stored.revision) == (3, revision)

@@ -345,6 +345,38 @@ def test_an_api_submit_does_not_read_back_what_it_wrote(api, django_assert_num_q
     assert body == api.get(f"/api/v1/assessments/{draft.pk}/").json()  # what was written
 
 
+def test_an_api_answers_call_checks_and_writes_all_its_answers_in_one_statement(
+    api, django_assert_num_queries
+):
+    """Every answer of a questionnaire, new or changed, in one statement (in the test's
+    own transaction a savepoint and its release around it): no lock, no read, no BEGIN
+    or COMMIT; what the response shows is what a read finds."""
+    from assessments.selectors import questions_by_id
+    from assessments.services import assessment_start
+
+    manager = AccountManagerFactory()
+    draft = assessment_start(
+        engagement=EngagementFactory(client=ClientFactory(owner=manager)), by=manager
+    )[0]
+    scales = [q for q in questions_by_id(draft.version).values() if q.type == "scale"]
+    api.force_authenticate(manager)
+    url = f"/api/v1/assessments/{draft.pk}/answers/"
+    first = [{"question": q.pk, "value": 2, "note": f"n{q.pk}"} for q in scales]
+    with django_assert_num_queries(3) as captured:
+        response = api.post(url, first, format="json")
+    assert response.status_code == 200, response.content
+    assert "core_refuse_unless" in captured.captured_queries[1]["sql"]
+    changed = [{"question": q.pk, "value": 4, "revision": 1} for q in scales]  # notes kept
+    with django_assert_num_queries(3):
+        response = api.post(url, changed, format="json")
+    assert response.status_code == 200, response.content
+    shown = {a["question"]: a for a in response.json()}
+    assert {(a["value"], a["revision"]) for a in shown.values()} == {(4, 2)}
+    assert all(shown[q.pk]["note"] == f"n{q.pk}" for q in scales)
+    read = {a["question"]: a for a in api.get(f"/api/v1/assessments/{draft.pk}/").json()["answers"]}
+    assert shown == read
+
+
 def test_the_detail_knows_which_relations_it_prefetches():
     from assessments.assessment_api import DETAIL_RELATIONS, _prefetches
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,7 @@ from assessments.models import (
 )
 from assessments.selectors import (
     assessments_visible_to,
+    published_question,
     questions_by_id,
 )
 from assessments.services.assessments import (
@@ -35,7 +37,7 @@ from assessments.services.assessments import (
     may_edit,
 )
 from clients.selectors import Audience, audience_of, stand_in_for
-from core.sql import Columns, Reused, one_line, prepared_cursor
+from core.sql import Columns, Reused, is_refusal, one_line, prepared_cursor
 from core.text import has_lone_surrogate
 
 
@@ -215,7 +217,6 @@ def _stored(answer: Answer) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
 def answers_save(
     *,
     assessment: Assessment,
@@ -225,7 +226,156 @@ def answers_save(
 ) -> list[Answer]:
     """Save (insert or update) answers, all or none. A value of None without
     ``not_applicable`` clears the answer. Raises AnswersRefused listing every problem;
-    AssessmentNotEditable once submitted. ``in_sight_of``: see lock_for_write."""
+    AssessmentNotEditable once submitted. ``in_sight_of``: see lock_for_write.
+
+    On PostgreSQL, answers that can all be checked before they are sent are written in
+    one statement (_SAVE_SQL); the rest, and every refusal, take the long way under the
+    assessment's lock, which says precisely why."""
+    saved = _save_in_one_statement(assessment.pk, by=by, answers=answers)
+    if saved is not None:
+        return saved
+    return _save_under_lock(assessment, by=by, answers=answers, in_sight_of=in_sight_of)
+
+
+# A request's answers written in ONE autocommit statement, with autosave's conditions on
+# the assessment (_AUTOSAVE_SQL: editable, on the questions' version, the user's to edit,
+# in sight) and each answer's revision tested on the row being written: a changed answer
+# only at the revision its sender read, a new one only where none is stored. PostgreSQL
+# re-checks both after waiting for a concurrent save or submit, which a read before the
+# write could not. Fewer rows written than sent means a stale answer: core_refuse_unless
+# then undoes the whole statement (all or none) and answers_save takes the long way, which
+# says which. The assessment's lock, the read of its answers and the transaction's BEGIN
+# and COMMIT are four round trips this saves.
+_SAVE_SQL = """
+WITH target AS (
+    UPDATE assessments_assessment SET updated_at = %s
+    WHERE id = %s AND version_id = %s AND status IN (%s, %s){assessor}
+      AND id IN ({visible})
+    RETURNING id
+), given AS (
+    SELECT * FROM unnest(%s::bigint[], %s::text[], %s::boolean[], %s::varchar[], %s::text[],
+                         %s::integer[])
+                  AS g (question_id, value, not_applicable, na_reason, note, revision)
+), changed AS (
+    UPDATE assessments_answer a
+       SET value = g.value::jsonb, not_applicable = g.not_applicable, na_reason = g.na_reason,
+           note = COALESCE(g.note, a.note), revision = a.revision + 1, updated_at = %s,
+           updated_by_id = %s
+      FROM target, given g
+     WHERE a.assessment_id = target.id AND a.question_id = g.question_id
+       AND g.revision > 0 AND a.revision = g.revision
+    RETURNING a.question_id, a.revision, a.note
+), added AS (
+    INSERT INTO assessments_answer (assessment_id, question_id, value, not_applicable,
+                                    na_reason, note, revision, updated_at, updated_by_id)
+    SELECT target.id, g.question_id, g.value::jsonb, g.not_applicable, g.na_reason,
+           COALESCE(g.note, ''), 1, %s::timestamptz, %s::bigint
+      FROM target, given g
+     WHERE g.revision = 0
+        ON CONFLICT (assessment_id, question_id) DO NOTHING
+    RETURNING question_id, revision, note
+), saved AS (
+    SELECT * FROM changed UNION ALL SELECT * FROM added
+)
+SELECT core_refuse_unless(
+           NOT EXISTS (SELECT FROM target) OR (SELECT count(*) FROM saved) = %s,
+           'stale answers: none saved'),
+       EXISTS (SELECT FROM target),
+       ARRAY(SELECT question_id FROM saved),
+       ARRAY(SELECT revision FROM saved),
+       ARRAY(SELECT note FROM saved)
+"""
+
+
+@cache
+def _save_sql(*, audience: Audience, may_edit_all: bool) -> str:
+    """_SAVE_SQL's text for one kind of user, built once per process."""
+    return one_line(
+        _SAVE_SQL.format(
+            assessor="" if may_edit_all else " AND assessor_id = %s",
+            visible=_VISIBLE.text(audience),
+        )
+    )
+
+
+def _save_in_one_statement(
+    assessment_id: int, *, by: User, answers: Sequence[AnswerInput]
+) -> list[Answer] | None:
+    """Save ``answers`` in one statement (_SAVE_SQL) and return the rows as stored, or
+    return None having written nothing — when not every answer can be checked here (a
+    question this process has not loaded, of another version, asked twice; an invalid
+    value; "not applicable" without its reason, which the stored one may give), or when
+    the statement finds the assessment not editable, not the user's, out of sight, or an
+    answer stale. PostgreSQL only."""
+    audience = audience_of(by)
+    if connection.vendor != "postgresql" or audience is Audience.NO_ONE or not answers:
+        return None
+    now = timezone.now()
+    version_id: int | None = None
+    rows: list[Answer] = []
+    for item in answers:
+        known = published_question(item.question) if _is_id(item.question) else None
+        if known is None or answer_problem(question := known[0], item) is not None:
+            return None
+        if version_id is None:
+            version_id = question.version_id
+        if question.version_id != version_id or any(r.question_id == question.pk for r in rows):
+            return None
+        rows.append(_row(assessment_id, question, item, None, by=by, now=now))
+    may_edit_all = user_has_role(by, DIRECTORS)  # may_edit's rule: the assessor, or directors
+    encoder = Answer._meta.get_field("value").encoder
+    params = [
+        now,
+        assessment_id,
+        version_id,
+        *EDITABLE_STATUSES,
+        *([] if may_edit_all else [by.pk]),
+        *_VISIBLE.params(audience, user=by.pk, assessment=assessment_id),
+        [row.question_id for row in rows],
+        [None if row.value is None else json.dumps(row.value, cls=encoder) for row in rows],
+        [row.not_applicable for row in rows],
+        [row.na_reason for row in rows],
+        [None if item.note is None else row.note for item, row in zip(answers, rows, strict=True)],
+        [item.revision or 0 for item in answers],
+        now,
+        by.pk,
+        now,
+        by.pk,
+        len(rows),
+    ]
+    sql = _save_sql(audience=audience, may_edit_all=may_edit_all)
+    try:
+        # Inside a transaction (a test's, a caller's), a savepoint keeps a refusal to this
+        # statement; in autocommit the statement is its own transaction.
+        with (
+            transaction.atomic() if connection.in_atomic_block else nullcontext(),
+            prepared_cursor() as cursor,
+        ):
+            cursor.execute(sql, params)
+            _ok, touched, questions, revisions, notes = cursor.fetchone()
+    except DatabaseError as error:
+        if is_refusal(error):
+            return None
+        raise
+    if not touched:
+        return None
+    stored = {
+        question: (revision, note)
+        for question, revision, note in zip(questions, revisions, notes, strict=True)
+    }
+    for row in rows:
+        row.revision, row.note = stored[row.question_id]
+    return rows
+
+
+@transaction.atomic
+def _save_under_lock(
+    assessment: Assessment,
+    *,
+    by: User,
+    answers: Sequence[AnswerInput],
+    in_sight_of: User | None,
+) -> list[Answer]:
     assessment = lock_for_write(assessment, in_sight_of=in_sight_of)
     if not may_edit(assessment, by):
         raise PermissionDenied(_("Only the assessor or a director can change this assessment."))

@@ -149,6 +149,12 @@ _Converters = list[tuple[int, tuple[list[Callable[..., Any]], Any]]]
 _BIGINT = range(-(2**63), 2**63)
 
 
+def holds_a_key(value: int) -> bool:
+    """Whether ``value`` fits a bigint key: no row has an id beyond, and PostgreSQL
+    refuses such a parameter instead of finding nothing."""
+    return value in _BIGINT
+
+
 @dataclass(frozen=True)
 class _Statement:
     sql: str

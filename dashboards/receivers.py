@@ -17,8 +17,9 @@ from dashboards.slots import ensure_published_slots, ensure_slots
 def refresh_on_change(sender: Any, *, assessment: Assessment, **kwargs: Any) -> None:
     """A submit or a review of one of its assessments: the engagement's standing follows
     (a return takes the assessment out of the count; an approval changes nothing, but
-    refreshing is cheap and keeps one rule)."""
-    standings.standing_refresh(assessment.engagement_id)
+    refreshing is cheap and keeps one rule). The write may already hold the engagement
+    locked (``engagement_held``), as the refresh would lock it."""
+    standings.standing_refresh(assessment.engagement_id, held=kwargs.get("engagement_held", False))
 
 
 def refresh_on_delete(sender: Any, *, instance: Assessment, **kwargs: Any) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 
 from assessments.models import Assessment, AssessmentStatus, DimensionResult
 from clients.models import Client, Engagement
@@ -54,16 +55,21 @@ ENGAGEMENT_FIELDS = (
 SINGLE_STATEMENT_REFRESH = True
 
 
-def standing_refresh(engagement_id: int) -> None:
+def standing_refresh(engagement_id: int, *, held: bool = False) -> None:
     """Recompute one engagement's standing from its assessments (idempotent).
 
     The engagement row is locked first, and its client's shared, so two refreshes of one
     engagement (two assessors' submits, a submit and a review) and a reassignment of its
     client take turns: each statement after the lock reads what the other committed,
     and the last writer writes the truth, not an older snapshot of it. Inside a submit's
-    transaction it adds no savepoint: the lock lasts until that transaction ends."""
+    transaction it adds no savepoint: the lock lasts until that transaction ends.
+    ``held``: the caller's transaction already holds both rows at least as strongly (a
+    submit's or a review's lock, see assessments' lock_for_write), so it locks nothing."""
+    if held and not connection.in_atomic_block:
+        raise TransactionManagementError("A lock is held only inside a transaction.")
     with transaction.atomic(savepoint=False):
-        _lock(engagement_id)
+        if not held:
+            _lock(engagement_id)
         if connection.vendor == "postgresql" and SINGLE_STATEMENT_REFRESH:
             _refresh_in_one_statement(engagement_id)
         else:

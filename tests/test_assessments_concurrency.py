@@ -155,3 +155,61 @@ def test_a_save_that_waited_for_a_submit_is_refused_and_writes_nothing(postgres)
     other.join()
     stored = Answer.objects.get(assessment=draft, question=first)
     assert (stored.value, stored.revision) == (3, revision)
+
+
+def test_a_submit_holds_its_engagement_and_shares_its_client_from_its_first_statement(
+    postgres,
+):
+    """What the standing's refresh would lock after the write, the submit's first
+    statement locks: the engagement against every writer, the client against writers
+    but not against other readers' shares (another engagement's refresh)."""
+    from django.db import connection
+    from psycopg.errors import LockNotAvailable
+
+    from tests.factories import answer_everything
+
+    manager = AccountManagerFactory()
+    draft = assessment_start(
+        engagement=EngagementFactory(client=ClientFactory(owner=manager)), by=manager
+    )[0]
+    answer_everything(draft, level=3)
+    engagement, client = draft.engagement_id, draft.engagement.client_id
+    locked = threading.Event()
+    finish = threading.Event()
+
+    def submit_and_linger() -> None:
+        try:
+            with transaction.atomic():
+                assessment_submit(assessment=Assessment(pk=draft.pk), by=manager)
+                locked.set()
+                finish.wait(5)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=submit_and_linger)
+    thread.start()
+    try:
+        assert locked.wait(5)
+        tries = {
+            "engagement": f"SELECT 1 FROM clients_engagement WHERE id = {engagement}",
+            "client": f"SELECT 1 FROM clients_client WHERE id = {client}",
+        }
+        outcomes = {}
+        for name, sql in tries.items():
+            for mode in ("FOR SHARE", "FOR NO KEY UPDATE"):
+                try:
+                    with transaction.atomic(), connection.cursor() as cursor:
+                        cursor.execute(f"{sql} {mode} NOWAIT")
+                    outcomes[name, mode] = "granted"
+                except Exception as error:  # Django wraps psycopg's error
+                    assert isinstance(error.__cause__, LockNotAvailable), error
+                    outcomes[name, mode] = "held"
+    finally:
+        finish.set()
+        thread.join()
+    assert outcomes == {
+        ("engagement", "FOR SHARE"): "held",
+        ("engagement", "FOR NO KEY UPDATE"): "held",
+        ("client", "FOR SHARE"): "granted",
+        ("client", "FOR NO KEY UPDATE"): "held",
+    }

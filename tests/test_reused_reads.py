@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -192,25 +193,35 @@ def test_the_lock_in_sight_reads_the_assessment_as_the_orm_does(django_assert_nu
                 .filter(pk=target.pk)
                 .first()
             )
-            with transaction.atomic():
-                with django_assert_num_queries(1) as captured:
-                    try:
-                        locked = lock_for_write(Assessment(pk=target.pk), in_sight_of=user)
-                    except Assessment.DoesNotExist:
-                        locked = None
-                # Only the assessment's row: not its version, engagement or client.
-                assert (
-                    'FOR UPDATE OF "assessments_assessment"' in captured.captured_queries[0]["sql"]
-                )
-            assert (locked is None) is (expected is None), (user.role, target.rater_sheet)
-            if expected is not None:
-                assert fields_of(locked) == fields_of(expected)
-                assert fields_of(locked.version) == fields_of(expected.version)
-                assert fields_of(locked.engagement) == fields_of(expected.engagement)
+            for holding in (False, True):
+                with transaction.atomic():
+                    with django_assert_num_queries(1) as captured:
+                        try:
+                            locked = lock_for_write(
+                                Assessment(pk=target.pk),
+                                in_sight_of=user,
+                                holding_engagement=holding,
+                            )
+                        except Assessment.DoesNotExist:
+                            locked = None
+                    # Only the assessment's row, or with its engagement and client's share.
+                    assert captured.captured_queries[0]["sql"].endswith(
+                        "FOR UPDATE OF a, e FOR SHARE OF c"
+                        if holding
+                        else 'FOR UPDATE OF "assessments_assessment"'
+                    )
+                assert (locked is None) is (expected is None), (user.role, target.rater_sheet)
+                if expected is not None:
+                    assert fields_of(locked) == fields_of(expected)
+                    assert fields_of(locked.version) == fields_of(expected.version)
+                    assert fields_of(locked.engagement) == fields_of(expected.engagement)
     stored = Assessment.objects.get(pk=draft.pk)
-    with transaction.atomic(), django_assert_num_queries(1):
-        locked = lock_for_write(Assessment(pk=draft.pk))
-    assert fields_of(locked) == fields_of(stored)
+    for holding in (False, True):
+        with transaction.atomic(), django_assert_num_queries(1):
+            locked = lock_for_write(Assessment(pk=draft.pk), holding_engagement=holding)
+        assert fields_of(locked) == fields_of(stored)
+        if holding:
+            assert fields_of(locked.engagement) == fields_of(stored.engagement)
 
 
 def test_a_submits_read_back_is_the_detail_prefetchs(django_assert_num_queries):
@@ -323,9 +334,9 @@ def test_a_submit_not_shown_makes_no_answer_instances(monkeypatch):
 
 
 def test_an_api_submit_does_not_read_back_what_it_wrote(api, django_assert_num_queries):
-    """BEGIN, the lock, the one read, the one write, the education plan, the engagement's
-    standing (its lock and its read), the webhook event, COMMIT (in the test's own
-    transaction a savepoint and its release): nothing after."""
+    """BEGIN, the lock (the assessment, its engagement and client), the one read, the one
+    write (the webhook event with it), the education plan, the engagement's standing,
+    COMMIT (in the test's own transaction a savepoint and its release): nothing after."""
     from assessments.services import assessment_start
     from tests.factories import answer_everything
 
@@ -335,7 +346,7 @@ def test_an_api_submit_does_not_read_back_what_it_wrote(api, django_assert_num_q
     )[0]
     answer_everything(draft, level=3)
     api.force_authenticate(manager)
-    with django_assert_num_queries(9) as captured:
+    with django_assert_num_queries(7) as captured:
         response = api.post(f"/api/v1/assessments/{draft.pk}/submit/")
     assert response.status_code == 200, response.content
     assert captured.captured_queries[-1]["sql"].startswith(("COMMIT", "RELEASE SAVEPOINT"))
@@ -393,17 +404,26 @@ def test_a_lock_outside_a_transaction_is_refused_after_it_was_compiled():
     from assessments.models import Assessment
     from assessments.services import assessment_start
     from assessments.services.assessments import lock_for_write
+    from dashboards.standings import standing_refresh
 
     manager = AccountManagerFactory()
     draft = assessment_start(
         engagement=EngagementFactory(client=ClientFactory(owner=manager)), by=manager
     )[0]
+    ways: list[dict[str, Any]] = [
+        {"in_sight_of": manager},
+        {},
+        {"in_sight_of": manager, "holding_engagement": True},
+        {"holding_engagement": True},
+    ]
     with transaction.atomic():
-        lock_for_write(Assessment(pk=draft.pk), in_sight_of=manager)
-        lock_for_write(Assessment(pk=draft.pk))
-    for kwargs in ({"in_sight_of": manager}, {}):
+        for kwargs in ways:
+            assert lock_for_write(Assessment(pk=draft.pk), **kwargs).pk == draft.pk
+    for kwargs in ways:
         with pytest.raises(TransactionManagementError):
             lock_for_write(Assessment(pk=draft.pk), **kwargs)
+    with pytest.raises(TransactionManagementError):  # nor is a lock said to be held
+        standing_refresh(draft.engagement_id, held=True)
 
 
 @pytest.mark.parametrize("pk", [2**63, 2**64, -(2**63) - 1])

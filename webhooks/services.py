@@ -144,54 +144,66 @@ def _payload(kind: EventType, data: dict[str, Any], now: datetime) -> str:
 
 
 # The events and a delivery of each to every active endpoint that subscribes to its type,
-# in one statement whatever their number: the cause's transaction pays one round trip,
-# whether anyone listens or not. Its text never changes (the events arrive as arrays), so
-# it is prepared once per connection.
-_RECORD = one_line("""
-    WITH event AS (
+# as two CTEs (``event``, ``delivery``) whatever their number: recorded alone (_RECORD), the
+# cause's transaction pays one round trip, whether anyone listens or not; riding in the
+# cause's own statement (a first submit's, see record_params), none. Their text never
+# changes (the events arrive as arrays), so a statement holding them is prepared once per
+# connection.
+RECORD_CTES = """
+    event AS (
         INSERT INTO webhooks_event (id, type, version, payload, created_at)
         SELECT id, type, version, payload, %s::timestamptz
         FROM unnest(%s::uuid[], %s::varchar[], %s::smallint[], %s::jsonb[])
              AS e (id, type, version, payload)
         RETURNING id, type, created_at
-    )
-    INSERT INTO webhooks_delivery (event_id, endpoint_id, state, attempts, next_attempt_at,
-                                   created_at, last_error)
-    SELECT event.id, endpoint.id, 'pending', 0, event.created_at, event.created_at, ''
-    FROM event JOIN webhooks_endpoint endpoint
-      ON endpoint.is_active AND endpoint.event_types @> jsonb_build_array(event.type)
-""")
+    ), delivery AS (
+        INSERT INTO webhooks_delivery (event_id, endpoint_id, state, attempts,
+                                       next_attempt_at, created_at, last_error)
+        SELECT event.id, endpoint.id, 'pending', 0, event.created_at, event.created_at, ''
+        FROM event JOIN webhooks_endpoint endpoint
+          ON endpoint.is_active AND endpoint.event_types @> jsonb_build_array(event.type)
+        RETURNING 1
+    )"""
+RECORD_COUNT = "(SELECT count(*) FROM delivery)"  # how many deliveries they made
+_RECORD = one_line(f"WITH {RECORD_CTES} SELECT {RECORD_COUNT}")
+
+
+def record_params(events: list[tuple[str, dict[str, Any]]], now: datetime) -> list[Any]:
+    """RECORD_CTES' parameters for ``events``, ``(type, data)`` pairs. A statement they
+    ride in reads RECORD_COUNT and hands it to events_recorded."""
+    kinds = [EVENT_TYPES[type] for type, _data in events]
+    return [
+        now,
+        [uuid.uuid4() for _ in events],
+        [kind.name for kind in kinds],
+        [kind.version for kind in kinds],
+        [_payload(kind, data, now) for kind, (_t, data) in zip(kinds, events, strict=True)],
+    ]
+
+
+def events_recorded(deliveries: int) -> None:
+    """After events were recorded and made ``deliveries``: the relay is asked to send
+    them once the transaction commits (beat's pass finds them anyway if the broker is
+    down)."""
+    if deliveries:
+        _send_soon()
 
 
 def events_record(events: list[tuple[str, dict[str, Any]]], *, now: datetime | None = None) -> int:
     """Record events — ``(type, data)`` pairs — in the caller's transaction (the outbox),
     each queued for every active endpoint subscribed to its type; returns how many
-    deliveries that made. The relay is asked to send them once the transaction commits
-    (and beat's pass finds them anyway if the broker is down)."""
+    deliveries that made (see events_recorded)."""
     if not events:
         return 0
     now = now or timezone.now()
-    kinds = [EVENT_TYPES[type] for type, _data in events]
     if connection.vendor != "postgresql":
+        kinds = [EVENT_TYPES[type] for type, _data in events]
         deliveries = _record_portably(kinds, [data for _type, data in events], now)
     else:
         with prepared_cursor() as cursor:
-            cursor.execute(
-                _RECORD,
-                [
-                    now,
-                    [uuid.uuid4() for _ in events],
-                    [kind.name for kind in kinds],
-                    [kind.version for kind in kinds],
-                    [
-                        _payload(kind, data, now)
-                        for kind, (_t, data) in zip(kinds, events, strict=True)
-                    ],
-                ],
-            )
-            deliveries = cursor.rowcount
-    if deliveries:
-        _send_soon()
+            cursor.execute(_RECORD, record_params(events, now))
+            (deliveries,) = cursor.fetchone()
+    events_recorded(deliveries)
     return deliveries
 
 

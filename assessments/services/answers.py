@@ -26,17 +26,17 @@ from assessments.models import (
     Question,
 )
 from assessments.selectors import (
-    assessments_visible_to,
     published_question,
     questions_by_id,
 )
 from assessments.services.assessments import (
     MAX_TEXT,
+    VISIBLE_ASSESSMENT,
     AssessmentNotEditable,
     lock_for_write,
     may_edit,
 )
-from clients.selectors import Audience, audience_of, stand_in_for
+from clients.selectors import Audience, audience_of
 from core.sql import Columns, Reused, is_refusal, one_line, prepared_cursor
 from core.text import has_lone_surrogate
 
@@ -117,20 +117,6 @@ _UPDATE = """
 _NEW = "NOT EXISTS (SELECT 1 FROM assessments_answer WHERE assessment_id = %s AND question_id = %s)"
 _AT = "EXISTS (SELECT 1 FROM assessments_answer WHERE assessment_id = %s AND question_id = %s AND revision = %s)"  # noqa: E501
 
-# The scoping rule, compiled by the ORM (assessments_visible_to) once per kind of user and
-# run with each save's ids: compiling it costs about 1 ms, five times the statement it
-# goes into.
-_VISIBLE = Reused(
-    lambda audience, user, assessment: (
-        assessments_visible_to(stand_in_for(audience, user))
-        .filter(pk=assessment)
-        .order_by()
-        .values_list("pk")
-    ),
-    "user",
-    "assessment",
-)
-
 
 @cache
 def _autosave_sql(*, audience: Audience, may_edit_all: bool, update: bool) -> str:
@@ -138,7 +124,7 @@ def _autosave_sql(*, audience: Audience, may_edit_all: bool, update: bool) -> st
     one) by one kind of user — built once per process, not on every save."""
     sql = _AUTOSAVE_SQL.format(
         assessor="" if may_edit_all else " AND assessor_id = %s",
-        visible=_VISIBLE.text(audience),
+        visible=VISIBLE_ASSESSMENT.text(audience),
         answer_check=_AT if update else _NEW,
         write=_UPDATE if update else _INSERT,
     )
@@ -185,7 +171,7 @@ def answer_autosave(
         question.version_id,
         *EDITABLE_STATUSES,
         *([] if may_edit_all else [by.pk]),
-        *_VISIBLE.params(audience, user=by.pk, assessment=assessment_id),
+        *VISIBLE_ASSESSMENT.params(audience, user=by.pk, assessment=assessment_id),
         *check_params,
         *write_params,
         assessment_id,
@@ -293,7 +279,7 @@ def _save_sql(*, audience: Audience, may_edit_all: bool) -> str:
     return one_line(
         _SAVE_SQL.format(
             assessor="" if may_edit_all else " AND assessor_id = %s",
-            visible=_VISIBLE.text(audience),
+            visible=VISIBLE_ASSESSMENT.text(audience),
         )
     )
 
@@ -330,7 +316,7 @@ def _save_in_one_statement(
         version_id,
         *EDITABLE_STATUSES,
         *([] if may_edit_all else [by.pk]),
-        *_VISIBLE.params(audience, user=by.pk, assessment=assessment_id),
+        *VISIBLE_ASSESSMENT.params(audience, user=by.pk, assessment=assessment_id),
         [row.question_id for row in rows],
         [None if row.value is None else json.dumps(row.value, cls=encoder) for row in rows],
         [row.not_applicable for row in rows],

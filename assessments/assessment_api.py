@@ -71,6 +71,7 @@ from assessments.services import (
 )
 from clients.filters import ScopedClientFilterSet
 from clients.models import Client, Engagement
+from clients.serializers import VisibleEngagementField
 
 MAX_ANSWERS_PER_REQUEST = 500
 
@@ -404,12 +405,18 @@ class AssessmentViewSet(
             data=request.data, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        with service_errors_as_drf():
-            assessment, created = assessment_start(
-                engagement=serializer.validated_data["engagement"],
-                by=self.user,
-                version=serializer.validated_data.get("version"),
-            )
+        engagement = serializer.validated_data["engagement"]
+        try:
+            with service_errors_as_drf():
+                assessment, created = assessment_start(
+                    engagement=engagement,
+                    by=self.user,
+                    version=serializer.validated_data.get("version"),
+                    in_sight_of=self.user,
+                )
+        except Engagement.DoesNotExist:
+            field = cast(VisibleEngagementField, serializer.fields["engagement"])
+            raise field.refusal(engagement.pk) from None
         return self._detail(
             assessment, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

@@ -222,7 +222,10 @@ class AssessmentSerializer(AssessmentSummarySerializer):
 class AssessmentCreateSerializer(serializers.ModelSerializer):
     """What starting an assessment needs. Parses only: assessment_start does the rest."""
 
-    engagement = VisibleEngagementField(help_text=_("The engagement to assess."))
+    # Its sight is checked by the start's own statement (assessment_start's in_sight_of).
+    engagement = VisibleEngagementField(
+        checked_by_the_service=True, help_text=_("The engagement to assess.")
+    )
     questionnaire_version = serializers.PrimaryKeyRelatedField(
         source="version",
         queryset=QuestionnaireVersion.objects.all(),
@@ -307,6 +310,8 @@ MAX_IMPORTED_ANSWERS = 500
 
 class AssessmentImportSerializer(AssessmentCreateSerializer):
     """A finished assessment to import: where, on which version, and every answer."""
+
+    engagement = VisibleEngagementField(help_text=_("The engagement to assess."))
 
     answers = ImportedAnswerSerializer(  # type: ignore[call-arg]
         many=True,

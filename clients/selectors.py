@@ -77,6 +77,18 @@ def stand_in_for(audience: Audience, pk: int) -> Any:
     )
 
 
+# The scoping rule as a subquery of the engagement ids in sight (``id IN (…)``), for a
+# statement written by hand (a new draft's insert), compiled once per kind of user.
+VISIBLE_ENGAGEMENT_ID = Reused(
+    lambda audience, user, engagement: (
+        engagements_visible_to(stand_in_for(audience, user))
+        .filter(pk=engagement)
+        .order_by()
+        .values_list("pk")
+    ),
+    "user",
+    "engagement",
+)
 _ENGAGEMENT, _CLIENT = Columns(Engagement), Columns(Client)
 _VISIBLE_ENGAGEMENT = Reused(
     lambda audience, user, engagement: (

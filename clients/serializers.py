@@ -27,6 +27,7 @@ from clients.selectors import (
     engagements_visible_to,
     team_candidates,
 )
+from core.sql import holds_a_key
 
 
 def _requesting_user(context: Mapping[str, Any]) -> Any:
@@ -49,15 +50,33 @@ class VisibleClientField(serializers.PrimaryKeyRelatedField):
 
 
 class VisibleEngagementField(serializers.PrimaryKeyRelatedField):
-    """An engagement id resolved only among the engagements the requesting user may see."""
+    """An engagement id resolved only among the engagements the requesting user may see.
+
+    ``checked_by_the_service``: an id as JSON sends it is not looked up here but given as
+    an unsaved ``Engagement`` with that id alone, for a service whose own statement
+    checks the user's sight of it (assessment_start's ``in_sight_of``); the view then
+    turns its ``Engagement.DoesNotExist`` into this field's error (``refusal``)."""
+
+    def __init__(self, *, checked_by_the_service: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.checked_by_the_service = checked_by_the_service
 
     def get_queryset(self) -> QuerySet[Engagement]:
         return engagements_visible_to(_requesting_user(self.context)).select_related("client")
+
+    def refusal(self, pk: Any) -> serializers.ValidationError:
+        """This field's error for an engagement that does not exist or is out of sight."""
+        message = self.error_messages["does_not_exist"].format(pk_value=pk)
+        return serializers.ValidationError({str(self.field_name): [message]}, code="does_not_exist")
 
     def to_internal_value(self, data: Any) -> Engagement:
         # An id as JSON sends it is looked up in one prepared statement (an integration's
         # create or import names one on every call); anything else goes DRF's way, with
         # its errors.
+        if type(data) is int and self.checked_by_the_service:
+            if not holds_a_key(data):
+                self.fail("does_not_exist", pk_value=data)
+            return Engagement(pk=data)
         if type(data) is int:  # (one beyond any key finds nothing there, as the ORM's)
             engagement = engagement_visible(_requesting_user(self.context), data)
             if engagement is None:

@@ -135,10 +135,10 @@ def test_a_new_draft_is_answered_as_written_and_reads_back_the_same(
         response = as_a.post(url(), {"engagement": engagement.pk}, format="json")
     assert response.status_code == 201
     on_postgresql = vendor == "postgresql"
-    assert any(sql.startswith("WITH version AS") for sql in captured.sql) is on_postgresql
-    # There, the default version is read by the insert's statement: the session's read,
-    # the engagement's and the insert are all.
-    assert (len(captured.sql) == 3) is on_postgresql, captured.sql
+    assert any(sql.startswith("WITH engagement AS") for sql in captured.sql) is on_postgresql
+    # There, the engagement (in sight) and the default version are read by the insert's
+    # statement: the session's read and the insert are all.
+    assert (len(captured.sql) == 2) is on_postgresql, captured.sql
     assert response.json() == as_a.get(url(response.json()["id"])).json()
 
 
@@ -210,10 +210,39 @@ def test_a_draft_questionnaire_version_is_refused(as_a, engagement, director):
     assert not Assessment.objects.exists()
 
 
-def test_starting_on_another_managers_engagement_fails_like_one_that_does_not_exist(as_a, b_client):
+def test_a_team_member_and_a_director_start_on_a_clients_engagement_they_see(
+    a_client, manager_b, director
+):
+    """The insert's sight check, compiled once per kind of user, is run for each user:
+    a team member of the client and a director start, the owner of another does not."""
+    engagement = EngagementFactory(client=a_client)
+    member = AccountManagerFactory()
+    a_client.team_members.add(member)
+    outcomes = {}
+    for name, user in {"member": member, "director": director, "stranger": manager_b}.items():
+        api = APIClient()
+        api.force_login(user)
+        outcomes[name] = api.post(url(), {"engagement": engagement.pk}, format="json").status_code
+    assert outcomes == {"member": 201, "director": 201, "stranger": 400}
+    assert set(Assessment.objects.values_list("assessor", flat=True)) == {member.pk, director.pk}
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+@pytest.mark.parametrize("sent_as", ["json", "multipart"])
+def test_starting_on_another_managers_engagement_fails_like_one_that_does_not_exist(
+    as_a, b_client, monkeypatch, vendor, sent_as
+):
+    """The insert's statement checks the sight (on PostgreSQL, an id sent as a JSON
+    number), the serializer otherwise: the same error either way."""
+    from assessments.services import assessments as module
+
+    if vendor != "postgresql":
+        monkeypatch.setattr(module.connection, "vendor", vendor)
     hidden = EngagementFactory(client=b_client)
-    [hidden_error] = errors_of(as_a.post(url(), {"engagement": hidden.pk}, format="json"))
-    [missing_error] = errors_of(as_a.post(url(), {"engagement": MISSING_ID}, format="json"))
+    [hidden_error] = errors_of(as_a.post(url(), {"engagement": hidden.pk}, format=sent_as))
+    [missing_error] = errors_of(as_a.post(url(), {"engagement": MISSING_ID}, format=sent_as))
+    [beyond_error] = errors_of(as_a.post(url(), {"engagement": 2**63}, format=sent_as))
+    assert beyond_error["code"] == "does_not_exist"
     assert hidden_error["field"] == missing_error["field"] == "engagement"
     assert hidden_error["code"] == missing_error["code"] == "does_not_exist"
     assert hidden_error["message"].replace(str(hidden.pk), "ID") == missing_error[

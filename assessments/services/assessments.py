@@ -55,7 +55,13 @@ from assessments.selectors import (
 )
 from assessments.signals import assessment_reviewed, assessment_submitted
 from clients.models import Client, Engagement, PastExperience
-from clients.selectors import Audience, audience_of, stand_in_for
+from clients.selectors import (
+    VISIBLE_ENGAGEMENT_ID,
+    Audience,
+    audience_of,
+    engagement_visible,
+    stand_in_for,
+)
 from core.sql import Columns, Reused, as_columns, holds_a_key, one_line, prepared_cursor
 from webhooks.services import (
     RECORD_COUNT,
@@ -289,18 +295,32 @@ def _nothing_published() -> ValidationError:
 
 
 def assessment_start(
-    *, engagement: Engagement, by: User, version: QuestionnaireVersion | None = None
+    *,
+    engagement: Engagement,
+    by: User,
+    version: QuestionnaireVersion | None = None,
+    in_sight_of: User | None = None,
 ) -> tuple[Assessment, bool]:
     """A new draft for ``engagement`` on ``version`` (default: the current version of the
     default questionnaire) — or the assessor's open one for it, which is resumed instead.
     Returns (assessment, created); a new draft comes with its history known
-    (:func:`as_written`)."""
+    (:func:`as_written`).
+
+    ``in_sight_of``: the user whose sight the engagement must be in, when ``engagement``
+    (then perhaps only its id) has not been looked up through the clients' scoping rule —
+    the API's create: on PostgreSQL the insert's statement checks it too, one statement
+    instead of two. One out of sight raises ``Engagement.DoesNotExist``."""
     if connection.vendor == "postgresql":
-        return _start_in_one_statement(engagement, by, version)
+        return _start_in_one_statement(engagement, by, version, in_sight_of)
+    if in_sight_of is not None:
+        seen = engagement_visible(in_sight_of, engagement.pk)
+        if seen is None:
+            raise Engagement.DoesNotExist
+        engagement = seen
     try:
         version = version_to_start(version)
     except ValidationError as refused:
-        return _resumed(engagement, by, refused)
+        return _resumed(engagement, by, refused, None)
     open_one = _open_assessment(engagement, by)
     if open_one is not None:
         return open_one, False
@@ -319,22 +339,26 @@ def assessment_start(
 
 
 def _start_in_one_statement(
-    engagement: Engagement, by: User, version: QuestionnaireVersion | None
+    engagement: Engagement,
+    by: User,
+    version: QuestionnaireVersion | None,
+    in_sight_of: User | None,
 ) -> tuple[Assessment, bool]:
     """assessment_start on PostgreSQL: the draft and its first step in one statement,
-    which reads the default version too when none is named."""
+    which reads the default version too when none is named, and checks the engagement
+    is in sight when asked."""
     if version is not None:
         try:
             version = version_to_start(version)
         except ValidationError as refused:
-            return _resumed(engagement, by, refused)
+            return _resumed(engagement, by, refused, in_sight_of)
     for _attempt in range(3):
         # (Each attempt reads the default version again: the one the last read may have
         # been retired since.)
         try:
-            draft = _insert_draft(engagement, version, by)
+            draft = _insert_draft(engagement, version, by, in_sight_of)
         except ValidationError as refused:
-            return _resumed(engagement, by, refused)
+            return _resumed(engagement, by, refused, None)  # (in sight: the insert said)
         if draft is not None:
             return draft, True
         open_one = _open_assessment(engagement, by)
@@ -346,9 +370,14 @@ def _start_in_one_statement(
     )
 
 
-def _resumed(engagement: Engagement, by: User, refused: ValidationError) -> tuple[Assessment, bool]:
+def _resumed(
+    engagement: Engagement, by: User, refused: ValidationError, in_sight_of: User | None
+) -> tuple[Assessment, bool]:
     """The assessor's open assessment of ``engagement``, resumed whatever version was
-    asked for; without one, ``refused`` is raised."""
+    asked for; without one, ``refused`` is raised. Out of ``in_sight_of``'s sight,
+    ``Engagement.DoesNotExist``."""
+    if in_sight_of is not None and engagement_visible(in_sight_of, engagement.pk) is None:
+        raise Engagement.DoesNotExist
     open_one = _open_assessment(engagement, by)
     if open_one is None:
         raise refused
@@ -453,22 +482,24 @@ def _open_assessment(engagement: Engagement, by: User) -> Assessment | None:
 _EDITABLE = tuple(str(status) for status in EDITABLE_STATUSES)
 
 
-def _draft_sql(version: str) -> str:
-    """A draft on the version the statement ``version`` selects (its id first), and its
-    first step, unless one is open — the constraint one_open_assessment_per_assessor
-    answers that, also for two tabs at once. Its one row: the draft's and the step's ids
-    (NULL when one is open), then the version's columns; no row without a version."""
+def _draft_sql(version: str, engagement: str) -> str:
+    """A draft of the engagement the statement ``engagement`` selects (its id first) on
+    the version the statement ``version`` selects (its id first), and its first step,
+    unless one is open — the constraint one_open_assessment_per_assessor answers that,
+    also for two tabs at once. Its one row: the draft's and the step's ids (NULL when one
+    is open), the version's columns (NULL when there is none), then the engagement's; no
+    row without an engagement."""
     return one_line(
         f"""
-        WITH version AS ({version}), made AS (
+        WITH engagement AS ({engagement}), version AS ({version}), made AS (
             INSERT INTO assessments_assessment
                    (engagement_id, version_id, assessor_id, status, created_at, updated_at,
                     submitted_at, reviewed_at, reviewed_by_id, maturity_score, maturity_level,
                     defensiveness_index, questionnaire_defensiveness, quadrant, completeness,
                     result)
-            SELECT %s, version.id, %s, %s, %s, %s, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                   '', NULL, NULL
-              FROM version
+            SELECT engagement.id, version.id, %s, %s, %s, %s, NULL, NULL, NULL, NULL, NULL,
+                   NULL, NULL, '', NULL, NULL
+              FROM engagement, version
             ON CONFLICT (engagement_id, assessor_id) WHERE status IN {_EDITABLE} DO NOTHING
          RETURNING id
         ), started AS (
@@ -477,44 +508,74 @@ def _draft_sql(version: str) -> str:
             SELECT id, '', %s, %s, %s, '' FROM made
          RETURNING id
         )
-        SELECT made.id, started.id, version.*
-          FROM version LEFT JOIN made ON true LEFT JOIN started ON true
+        SELECT made.id, started.id, version.*, engagement.*
+          FROM engagement LEFT JOIN version ON true LEFT JOIN made ON true
+               LEFT JOIN started ON true
         """
     )  # the constraint's condition as constants: PostgreSQL matches its partial index by them
 
 
-_DRAFT_ON_SQL = _draft_sql("SELECT %s::bigint AS id")
+_BY_ID = "SELECT %s::bigint AS id"
 
 
 @cache
-def _draft_on_default_sql() -> str:
-    """A draft on the default questionnaire's current version, read in the same
-    statement: a start that names no version (the API's create, as a rule) takes one
-    statement, not two."""
-    return _draft_sql(default_version_sql()[0])
+def _draft_statement(on_default: bool, audience: Audience | None) -> str:
+    """_draft_sql on the default questionnaire's current version read in the same
+    statement (a start that names none: the API's create, as a rule) or on the one named;
+    of the engagement named, or of the one named if it is in sight of a user of
+    ``audience`` (the clients' scoping rule, compiled once per kind of user). Built once
+    per process for each."""
+    version = default_version_sql()[0] if on_default else _BY_ID
+    if audience is None:
+        return _draft_sql(version, _BY_ID)
+    in_sight = (
+        f"SELECT {_ENGAGEMENT.select('e')} FROM {Engagement._meta.db_table} e"
+        f" WHERE e.id = %s AND e.id IN ({VISIBLE_ENGAGEMENT_ID.text(audience)})"
+    )
+    return _draft_sql(version, in_sight)
 
 
 def _insert_draft(
-    engagement: Engagement, version: QuestionnaireVersion | None, by: User
+    engagement: Engagement,
+    version: QuestionnaireVersion | None,
+    by: User,
+    in_sight_of: User | None = None,
 ) -> Assessment | None:
     """The new draft on ``version`` (None: the default questionnaire's current one), or
     None when one is open. Raises the ValidationError of version_to_start when no
-    version is published."""
+    version is published; ``Engagement.DoesNotExist`` when the engagement is not in
+    sight of ``in_sight_of`` (when given; ``engagement`` is then read in the statement)."""
+    audience = audience_of(in_sight_of) if in_sight_of is not None else None
+    if audience is Audience.NO_ONE or not holds_a_key(engagement.pk):
+        raise Engagement.DoesNotExist
     now = timezone.now()
     draft = AssessmentStatus.DRAFT
-    inserted = [engagement.pk, by.pk, draft, now, now, draft, by.pk, now]
+    params = [
+        engagement.pk,
+        *(
+            []
+            if in_sight_of is None or audience is None
+            else VISIBLE_ENGAGEMENT_ID.params(
+                audience, user=in_sight_of.pk, engagement=engagement.pk
+            )
+        ),
+        *(default_version_sql()[1] if version is None else [version.pk]),
+        *[by.pk, draft, now, now, draft, by.pk, now],
+    ]
     with prepared_cursor() as cursor:
-        if version is None:
-            cursor.execute(_draft_on_default_sql(), [*default_version_sql()[1], *inserted])
-        else:
-            cursor.execute(_DRAFT_ON_SQL, [version.pk, *inserted])
+        cursor.execute(_draft_statement(version is None, audience), params)
         row = cursor.fetchone()
     if row is None:
+        raise Engagement.DoesNotExist
+    if row[2] is None:
         raise _nothing_published()
     if row[0] is None:
         return None
+    after_version = 2 + (_VERSION.width if version is None else 1)
     if version is None:
-        version = cast(QuestionnaireVersion, _VERSION.load(row[2:]))
+        version = cast(QuestionnaireVersion, _VERSION.load(row[2:after_version]))
+    if audience is not None:
+        engagement = cast(Engagement, _ENGAGEMENT.load(row[after_version:]))
     assessment = Assessment(
         pk=row[0],
         engagement=engagement,

@@ -299,14 +299,16 @@ def _save_in_one_statement(
     now = timezone.now()
     version_id: int | None = None
     rows: list[Answer] = []
+    asked: set[int] = set()
     for item in answers:
         known = published_question(item.question) if _is_id(item.question) else None
         if known is None or answer_problem(question := known[0], item) is not None:
             return None
         if version_id is None:
             version_id = question.version_id
-        if question.version_id != version_id or any(r.question_id == question.pk for r in rows):
+        if question.version_id != version_id or question.pk in asked:
             return None
+        asked.add(question.pk)
         rows.append(_row(assessment_id, question, item, None, by=by, now=now))
     may_edit_all = user_has_role(by, DIRECTORS)  # may_edit's rule: the assessor, or directors
     encoder = Answer._meta.get_field("value").encoder

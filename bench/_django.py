@@ -24,6 +24,12 @@ from django.conf import settings  # noqa: E402
 # CaptureQueriesContext, which turns the log on for its block alone).
 settings.DEBUG = False
 
+# As the web server does (maturity.wsgi): a request's Celery messages are published after
+# its commit from the publisher's thread, not while the client waits.
+from core.tasks import publish_in_background  # noqa: E402
+
+publish_in_background()
+
 from django.db import connection  # noqa: E402
 
 

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import atexit
+import contextvars
 import logging
+import os
+import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
+from django.db import connections, transaction
 
 from core.heartbeats import WORKER
 from core.privacy import purge_expired
@@ -97,3 +103,94 @@ def enqueue(task: Any, *args: object) -> bool:
         return False
     breaker.succeeded()
     return True
+
+
+class Publisher:
+    """Runs the publishes a transaction asks for once it commits (publish_after_commit).
+
+    In a web process (maturity.wsgi and maturity.asgi call publish_in_background) they
+    run on a thread of their own, one per process, so a request answers without waiting
+    on the broker at all: Celery's publish costs about 0.8 ms of Python and a round trip,
+    a submit's largest single step after its statements (bench/api_write.py), and a
+    broker that hangs costs the request nothing rather than its bounded wait. Everywhere
+    else (workers, commands, tests) they run in place, as the transaction's own hook.
+
+    Nothing is lost that was not already safe to lose: a publish only tells a worker
+    sooner about work the transaction wrote to the database, where the dispatcher finds
+    it anyway. A full backlog runs the publish in place; the process's exit waits a
+    bounded time for the backlog; a forked child (gunicorn's workers) starts its own
+    thread. Each publish keeps its request's logging context (its request id)."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self.in_background = False
+        self._size = size
+        self._queue: queue.Queue[Callable[[], object]] = queue.Queue(size)
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def run(self, job: Callable[[], object]) -> None:
+        if not self.in_background:
+            job()
+            return
+        context = contextvars.copy_context()
+        try:
+            self._running().put_nowait(lambda: context.run(job))
+        except queue.Full:
+            log.warning("publish backlog full; publishing in the request")
+            job()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until what is queued now has run, at most ``timeout`` seconds."""
+        if not self.in_background:
+            return True
+        done = threading.Event()
+        try:
+            self._running().put(done.set, timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(timeout)
+
+    def _running(self) -> queue.Queue[Callable[[], object]]:
+        """The queue of this process's thread, started if need be."""
+        pid = os.getpid()
+        with self._lock:
+            if self._pid != pid or self._thread is None or not self._thread.is_alive():
+                if self._pid != pid:  # a fork: the parent's thread did not come along
+                    self._queue = queue.Queue(self._size)
+                self._pid = pid
+                self._thread = threading.Thread(
+                    target=self._work, args=(self._queue,), name="publisher", daemon=True
+                )
+                self._thread.start()
+            return self._queue
+
+    @staticmethod
+    def _work(jobs: queue.Queue[Callable[[], object]]) -> None:
+        while True:
+            job = jobs.get()
+            try:
+                job()
+            except Exception:
+                # Each publish is bounded and catches the broker's errors (enqueue); this
+                # is a bug, and the thread must live on for the next request's publish.
+                log.exception("a publish after commit failed")
+            finally:
+                connections.close_all()  # this thread's own, if the job used one
+                jobs.task_done()
+
+
+publisher = Publisher()
+
+
+def publish_after_commit(job: Callable[[], object]) -> None:
+    """Run ``job`` (an enqueue_… function: bounded, never raising for the broker) once
+    the current transaction commits — off the request in a web process (Publisher)."""
+    transaction.on_commit(lambda: publisher.run(job), robust=True)
+
+
+def publish_in_background() -> None:
+    """This process serves requests: their publishes run on the publisher's thread, and
+    its exit waits for them a bounded time (a connect and a publish)."""
+    publisher.in_background = True
+    atexit.register(publisher.flush, settings.REDIS_CONNECT_TIMEOUT + settings.REDIS_SOCKET_TIMEOUT)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
 from assessments.models import Assessment
 from clients.models import Client, Engagement
+from core.tasks import publish_after_commit
 from dashboards import gaps, standings, tasks
 from dashboards.models import Standing
 from dashboards.slots import ensure_published_slots, ensure_slots
@@ -41,7 +40,7 @@ def engagement_saved(sender: Any, *, instance: Engagement, created: bool, **kwar
 
 
 def _refresh_summaries_after_commit() -> None:
-    transaction.on_commit(tasks.enqueue_refresh)
+    publish_after_commit(tasks.enqueue_refresh)
 
 
 def slots_on_publish(sender: Any, *, version: Any, **kwargs: Any) -> None:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.sql import one_line, prepared_cursor
+from core.tasks import publish_after_commit
 from webhooks.events import EVENT_TYPES, TEST_EVENT, EventType
 from webhooks.models import SECRET_PREFIX, Delivery, DeliveryState, Endpoint, Event
 from webhooks.tasks import enqueue_send
@@ -302,4 +303,4 @@ def endpoint_replay_since(*, endpoint: Endpoint, since: datetime, by: User) -> i
 
 
 def _send_soon() -> None:
-    transaction.on_commit(enqueue_send, robust=True)
+    publish_after_commit(enqueue_send)

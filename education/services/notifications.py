@@ -8,11 +8,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from core.tasks import publish_after_commit
 from education import channels
 from education.models import (
     ActionType,
@@ -86,7 +87,7 @@ def notifications_write(
         # Here, not at the top: tasks imports the services it runs.
         from education.tasks import enqueue_relay
 
-        transaction.on_commit(enqueue_relay, robust=True)
+        publish_after_commit(enqueue_relay)
 
 
 def notices_write(notices: Sequence[Notice], moment: datetime, *, set_based: bool = True) -> None:

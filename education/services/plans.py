@@ -16,6 +16,7 @@ from django.utils import timezone
 from assessments.models import Assessment, DimensionResult
 from clients.models import Engagement
 from core.sql import one_line, prepared_cursor
+from core.tasks import publish_after_commit
 from education import cadence, planning
 from education.events import action_data_of
 from education.models import (
@@ -82,7 +83,7 @@ def plan_request(*, assessment: Assessment) -> EducationPlan:
     # Here, not at the top: tasks imports the services it runs.
     from education.tasks import enqueue_plan_build
 
-    transaction.on_commit(lambda: enqueue_plan_build(plan.pk), robust=True)
+    publish_after_commit(lambda: enqueue_plan_build(plan.pk))
     return plan
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -44,7 +45,9 @@ from assessments.services.assessments import (
 from assessments.signals import assessment_submitted
 from clients.models import Engagement
 from core.sql import as_columns, one_line, prepared_cursor
-from webhooks.services import event_record
+from webhooks.services import (
+    event_record,
+)
 
 
 def assessment_import(
@@ -84,7 +87,8 @@ def assessment_import(
             experiences=past_experiences(engagement.client_id),
         )
         results = dimension_results_of(assessment, questions, dimension_rows)
-        if connection.vendor == "postgresql":
+        held = connection.vendor == "postgresql"
+        if held:
             assessment.pk = _insert_in_one_statement(assessment, rows, dimension_rows, now=now)
             history = [
                 AssessmentTransition(
@@ -94,7 +98,9 @@ def assessment_import(
             ]
         else:
             history = _insert_through_the_orm(assessment, rows, results)
-        assessment_submitted.send(sender=Assessment, assessment=assessment, by=by)
+        assessment_submitted.send(
+            sender=Assessment, assessment=assessment, by=by, engagement_held=held
+        )
         event_record("assessment.submitted", assessment_data(assessment))
     for row in rows:
         row.assessment = assessment  # its id, now the assessment has one
@@ -125,14 +131,22 @@ def _insert_through_the_orm(
     return history
 
 
-# One prepared statement of constant text: the rows arrive as arrays, one per column.
+# One prepared statement of constant text: the rows arrive as arrays, one per column. It
+# first locks the engagement and shares its client, as the standing's refresh would after
+# it (dashboards.standings: the import's signal says it holds them). (Its webhook event
+# names the new id, known only after it: it is recorded by a statement of its own.)
 _INSERT_SQL = one_line(
     """
-    WITH made AS (
+    WITH held AS (
+        SELECT e.id FROM clients_engagement e JOIN clients_client c ON c.id = e.client_id
+         WHERE e.id = %s
+           FOR UPDATE OF e FOR SHARE OF c
+    ), made AS (
         INSERT INTO assessments_assessment
                (engagement_id, version_id, assessor_id, status, created_at, updated_at,
                 submitted_at, reviewed_at, reviewed_by_id, {result_columns})
-        VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, NULL, %s, %s, %s, %s, %s, %s, %s::jsonb)
+        SELECT held.id, %s, %s, %s, %s, %s, %s, NULL, NULL, %s, %s, %s, %s, %s, %s, %s::jsonb
+          FROM held
      RETURNING id
     ), history AS (
         INSERT INTO assessments_assessmenttransition
@@ -161,8 +175,9 @@ def _insert_in_one_statement(
     rows: list[Answer],
     dimension_rows: list[DimensionRow],
     *,
-    now: object,
+    now: datetime,
 ) -> int:
+    """_INSERT_SQL for ``assessment``, scored: returns its new id."""
     params: list[object] = [
         assessment.engagement_id,
         assessment.version_id,

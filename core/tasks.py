@@ -142,8 +142,10 @@ class Publisher:
 
     def flush(self, timeout: float) -> bool:
         """Wait until what is queued now has run, at most ``timeout`` seconds."""
-        if not self.in_background:
-            return True
+        with self._lock:
+            started = self._pid == os.getpid() and self._thread is not None
+        if not self.in_background or not started:
+            return True  # nothing was ever queued in this process
         done = threading.Event()
         try:
             self._running().put(done.set, timeout=timeout)

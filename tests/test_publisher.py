@@ -131,11 +131,44 @@ def test_a_full_backlog_publishes_in_the_request():
 def test_a_forked_process_starts_its_own_thread(monkeypatch):
     mine = Publisher(size=10)
     mine.in_background = True
+    mine.run(lambda: None)
     assert mine.flush(5)
     parents = mine._thread
+    assert parents is not None
     monkeypatch.setattr(core_tasks.os, "getpid", lambda: -1)  # as in a gunicorn worker
     ran: list[int] = []
     mine.run(lambda: ran.append(1))
     assert mine.flush(5)
     assert ran == [1]
     assert mine._thread is not parents
+
+
+def test_a_process_that_never_published_exits_without_starting_a_thread():
+    """publish_in_background's exit hook flushes; a thread cannot start at exit."""
+    mine = Publisher(size=10)
+    mine.in_background = True
+    assert mine.flush(1)
+    assert mine._thread is None
+
+
+@pytest.mark.parametrize("entry", ["maturity.wsgi", "maturity.asgi"])
+def test_a_web_process_publishes_in_the_background_and_exits_cleanly(entry):
+    """The entry points turn the publisher on; a process that served nothing exits with
+    nothing to flush, and without its exit hook failing."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = f"import {entry}; from core.tasks import publisher; print(publisher.in_background)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "maturity.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+    assert "Exception" not in result.stderr, result.stderr

@@ -124,6 +124,7 @@ class SecurityEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # security_event_user leads with it
     )
     username = models.CharField(_("username"), max_length=150, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)

@@ -80,6 +80,7 @@ class QuestionnaireVersion(models.Model):
         on_delete=models.PROTECT,
         related_name="versions",
         verbose_name=_("questionnaire"),
+        db_index=False,  # questionnaire_version_number_unique leads with it
     )
     number = models.PositiveIntegerField(_("version"))
     status = models.CharField(
@@ -177,6 +178,7 @@ class Dimension(_VersionContent):
         on_delete=models.CASCADE,
         related_name="dimensions",
         verbose_name=_("version"),
+        db_index=False,  # dimension_code_unique leads with it
     )
     code = models.SlugField(_("code"), max_length=60)
     kind = models.CharField(_("kind"), max_length=20, choices=DimensionKind.choices)
@@ -217,6 +219,7 @@ class Question(_VersionContent):
         on_delete=models.CASCADE,
         related_name="questions",
         verbose_name=_("version"),
+        db_index=False,  # question_code_unique leads with it
     )
     dimension = models.ForeignKey(
         Dimension, on_delete=models.CASCADE, related_name="questions", verbose_name=_("dimension")
@@ -320,12 +323,14 @@ class Assessment(models.Model):
         on_delete=models.PROTECT,
         related_name="assessments",
         verbose_name=_("engagement"),
+        db_index=False,  # assessment_engagement_time leads with it
     )
     version = models.ForeignKey(
         QuestionnaireVersion,
         on_delete=models.PROTECT,
         related_name="assessments",
         verbose_name=_("questionnaire version"),
+        db_index=False,  # assessment_version_status leads with it
     )
     assessor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -403,7 +408,11 @@ class Answer(models.Model):
     """
 
     assessment = models.ForeignKey(
-        Assessment, on_delete=models.CASCADE, related_name="answers", verbose_name=_("assessment")
+        Assessment,
+        on_delete=models.CASCADE,
+        related_name="answers",
+        verbose_name=_("assessment"),
+        db_index=False,  # one_answer_per_question leads with it
     )
     question = models.ForeignKey(
         Question, on_delete=models.PROTECT, related_name="answers", verbose_name=_("question")
@@ -451,6 +460,7 @@ class DimensionResult(models.Model):
         on_delete=models.CASCADE,
         related_name="dimension_results",
         verbose_name=_("assessment"),
+        db_index=False,  # one_result_per_dimension leads with it
     )
     dimension = models.ForeignKey(
         Dimension, on_delete=models.PROTECT, related_name="+", verbose_name=_("dimension")

@@ -155,6 +155,7 @@ class Client(models.Model):
         on_delete=models.PROTECT,
         related_name="owned_clients",
         verbose_name=_("owner"),
+        db_index=False,  # client_owner_active leads with it
     )
     team_members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -392,7 +393,11 @@ class TimelineEntry(models.Model):
     """
 
     client = models.ForeignKey(
-        Client, on_delete=models.CASCADE, related_name="timeline", verbose_name=_("client")
+        Client,
+        on_delete=models.CASCADE,
+        related_name="timeline",
+        verbose_name=_("client"),
+        db_index=False,  # timeline_client_date leads with it
     )
     engagement = models.ForeignKey(
         Engagement,
@@ -451,7 +456,11 @@ class AuditEvent(models.Model):
     """
 
     client = models.ForeignKey(
-        Client, on_delete=models.CASCADE, related_name="audit_events", verbose_name=_("client")
+        Client,
+        on_delete=models.CASCADE,
+        related_name="audit_events",
+        verbose_name=_("client"),
+        db_index=False,  # audit_client_at leads with it
     )
     engagement = models.ForeignKey(
         Engagement,

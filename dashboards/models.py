@@ -165,6 +165,7 @@ class DimensionSlot(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         verbose_name=_("questionnaire"),
+        db_index=False,  # dimension_slot_code leads with it
     )
     code = models.SlugField(_("code"), max_length=60)
     slot = models.PositiveSmallIntegerField(_("slot"))

@@ -99,7 +99,11 @@ class ActionTemplate(models.Model):
     """What an action looks like before it is planned: type, texts, timing, audience."""
 
     playbook = models.ForeignKey(
-        Playbook, on_delete=models.CASCADE, related_name="templates", verbose_name=_("playbook")
+        Playbook,
+        on_delete=models.CASCADE,
+        related_name="templates",
+        verbose_name=_("playbook"),
+        db_index=False,  # action_template_code leads with it
     )
     code = models.SlugField(_("code"), max_length=60)
     action_type = models.CharField(_("type"), max_length=30, choices=ActionType.choices)
@@ -309,6 +313,7 @@ class EducationAction(models.Model):
         on_delete=models.CASCADE,
         related_name="education_actions",
         verbose_name=_("engagement"),
+        db_index=False,  # action_engagement_status leads with it
     )
     # Denormalised from the engagement: every list filters and scopes by client.
     client = models.ForeignKey(
@@ -316,6 +321,7 @@ class EducationAction(models.Model):
         on_delete=models.CASCADE,
         related_name="education_actions",
         verbose_name=_("client"),
+        db_index=False,  # action_client_due leads with it
     )
     plan = models.ForeignKey(
         EducationPlan,
@@ -353,6 +359,7 @@ class EducationAction(models.Model):
         on_delete=models.PROTECT,
         related_name="education_actions",
         verbose_name=_("owner"),
+        db_index=False,  # action_owner_agenda leads with it
     )
     audience = models.JSONField(_("audience"), default=list, blank=True)
     target_dimensions = models.JSONField(_("target dimensions"), default=list, blank=True)
@@ -532,6 +539,7 @@ class Notification(models.Model):
         blank=True,
         related_name="notifications",
         verbose_name=_("recipient"),
+        db_index=False,  # notification_inbox leads with it
     )
     invitation = models.ForeignKey(
         "voice.Invitation",
@@ -600,6 +608,7 @@ class Delivery(models.Model):
         on_delete=models.CASCADE,
         related_name="deliveries",
         verbose_name=_("notification"),
+        db_index=False,  # delivery_once_per_channel leads with it
     )
     channel = models.CharField(_("channel"), max_length=20)
     state = models.CharField(

@@ -73,7 +73,11 @@ class Invitation(models.Model):
     """A stakeholder's personal link to answer a round."""
 
     round = models.ForeignKey(
-        Round, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("round")
+        Round,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("round"),
+        db_index=False,  # one_invitation_per_stakeholder_and_round leads with it
     )
     stakeholder = models.ForeignKey(
         Stakeholder,
@@ -129,7 +133,11 @@ class ClientAnswer(models.Model):
     """A respondent's level (1–5) on a question asked of the client; None: not sure."""
 
     invitation = models.ForeignKey(
-        Invitation, on_delete=models.CASCADE, related_name="answers", verbose_name=_("invitation")
+        Invitation,
+        on_delete=models.CASCADE,
+        related_name="answers",
+        verbose_name=_("invitation"),
+        db_index=False,  # one_client_answer_per_question leads with it
     )
     question = models.ForeignKey(
         Question, on_delete=models.PROTECT, related_name="+", verbose_name=_("question")
@@ -161,7 +169,11 @@ class Rater(models.Model):
     own (an assessment only they see, handed in rather than submitted)."""
 
     round = models.ForeignKey(
-        Round, on_delete=models.CASCADE, related_name="raters", verbose_name=_("round")
+        Round,
+        on_delete=models.CASCADE,
+        related_name="raters",
+        verbose_name=_("round"),
+        db_index=False,  # one_sheet_per_rater_and_round leads with it
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -198,7 +210,11 @@ class Decision(models.Model):
     and why: what the reconciled assessment takes."""
 
     round = models.ForeignKey(
-        Round, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("round")
+        Round,
+        on_delete=models.CASCADE,
+        related_name="decisions",
+        verbose_name=_("round"),
+        db_index=False,  # one_decision_per_question_and_round leads with it
     )
     question = models.ForeignKey(
         Question, on_delete=models.PROTECT, related_name="+", verbose_name=_("question")

@@ -106,7 +106,11 @@ class Delivery(models.Model):
         Event, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
     )
     endpoint = models.ForeignKey(
-        Endpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("endpoint")
+        Endpoint,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("endpoint"),
+        db_index=False,  # webhook_delivery_log leads with it
     )
     state = models.CharField(
         _("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
@@ -144,7 +148,11 @@ class Attempt(models.Model):
         Delivery, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("delivery")
     )
     endpoint = models.ForeignKey(
-        Endpoint, on_delete=models.CASCADE, related_name="attempts", verbose_name=_("endpoint")
+        Endpoint,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        verbose_name=_("endpoint"),
+        db_index=False,  # webhook_attempt_log leads with it
     )
     number = models.PositiveSmallIntegerField(_("attempt"))
     started_at = models.DateTimeField(_("at"))

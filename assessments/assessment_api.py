@@ -617,9 +617,13 @@ class AssessmentViewSet(
                     by=self.user,
                     version=data.get("version"),
                     answers=[AnswerInput(**item) for item in data["answers"]],
+                    in_sight_of=self.user,
                 )
         except AnswersRefused as refused:
             return _refusal(refused, many=True, prefix="answers.")
+        except Engagement.DoesNotExist:
+            field = cast(VisibleEngagementField, serializer.fields["engagement"])
+            raise field.refusal(data["engagement"].pk) from None
         return self._detail(imported, status_code=status.HTTP_201_CREATED)
 
     # --- Review ---------------------------------------------------------------------------

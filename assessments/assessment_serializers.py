@@ -309,9 +309,9 @@ MAX_IMPORTED_ANSWERS = 500
 
 
 class AssessmentImportSerializer(AssessmentCreateSerializer):
-    """A finished assessment to import: where, on which version, and every answer."""
-
-    engagement = VisibleEngagementField(help_text=_("The engagement to assess."))
+    """A finished assessment to import: where, on which version, and every answer. The
+    engagement's sight is checked by the import's own read (assessment_import's
+    in_sight_of), as the create's is by its insert."""
 
     answers = ImportedAnswerSerializer(  # type: ignore[call-arg]
         many=True,

@@ -19,6 +19,7 @@ from assessments.services import (
     assessment_start,
     assessment_submit,
 )
+from clients.models import Engagement
 from education.models import EducationPlan, PlanStatus
 from tests.factories import (
     ClientFactory,
@@ -27,6 +28,7 @@ from tests.factories import (
     published_default_version,
 )
 from tests.test_assessment_services import stored_state
+from tests.test_reused_reads import fields_of
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -262,14 +264,14 @@ def test_a_retried_import_with_its_key_imports_once(api, manager_a, engagement, 
 
 
 @pytest.mark.parametrize("portfolio", [0, 30])
-def test_an_import_costs_ten_statements_whatever_the_portfolio(
+def test_an_import_costs_nine_statements_whatever_the_portfolio(
     api, manager_a, version, portfolio, django_assert_num_queries
 ):
     """Within issue 15's budget (12) for an integration's whole write, with a token (its
-    lookup is one of them), at two portfolio sizes: the token, the engagement, the
-    default version, the savepoint (BEGIN outside a test), the past experiences, the
-    insert (the engagement locked in it), the plan, the standing, the event, the
-    release (COMMIT)."""
+    lookup is one of them), at two portfolio sizes: the token, the engagement in sight
+    with its client's past experiences, the default version, the savepoint (BEGIN
+    outside a test), the insert (the engagement locked in it), the plan, the standing,
+    the event, the release (COMMIT)."""
     for _ in range(portfolio):
         other = EngagementFactory(client=ClientFactory(owner=manager_a))
         assessment_import(
@@ -282,7 +284,7 @@ def test_an_import_costs_ten_statements_whatever_the_portfolio(
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert api.get("/api/v1/me/").status_code == 200  # a new token's first use is noted
     body = {"engagement": engagement.pk, "answers": answers_of(version)}
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = api.post(URL, body, format="json")
     assert response.status_code == 201
 
@@ -330,3 +332,30 @@ def test_more_answers_than_an_import_takes_are_refused(as_a, engagement, version
         ("answers", "max_length")
     ]
     nothing_written()
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+def test_the_engagement_is_read_with_its_past_experiences_as_the_two_reads_give_them(
+    manager_a, a_client, b_client, monkeypatch, vendor, django_assert_num_queries
+):
+    from assessments.services import assessments as module
+    from assessments.services.assessments import engagement_with_experiences, past_experiences
+    from clients.selectors import engagement_visible
+
+    if vendor != "postgresql":
+        monkeypatch.setattr(module.connection, "vendor", vendor)
+    experienced = with_past_experiences(EngagementFactory(client=a_client))
+    bad_experiences(a_client, (4, date(2025, 1, 1)), (2, None))  # four, two ongoing
+    fresh = EngagementFactory(client=ClientFactory(owner=manager_a))  # none
+    for engagement in (experienced, fresh):
+        with django_assert_num_queries(1 if vendor == "postgresql" else 2):
+            read, experiences = engagement_with_experiences(engagement.pk, in_sight_of=manager_a)
+        expected = engagement_visible(manager_a, engagement.pk)
+        assert expected is not None
+        assert fields_of(read) == fields_of(expected)
+        assert experiences == past_experiences(engagement.client_id)
+    assert len(engagement_with_experiences(experienced.pk, in_sight_of=manager_a)[1]) == 4
+    hidden = EngagementFactory(client=b_client)
+    for pk in (hidden.pk, 999_999_999, 2**63):
+        with pytest.raises(Engagement.DoesNotExist):
+            engagement_with_experiences(pk, in_sight_of=manager_a)

@@ -664,11 +664,59 @@ def past_experiences(client_id: int) -> list[ExperienceRow]:
     return cast(list[ExperienceRow], _PAST_EXPERIENCES.rows(None, client=client_id))
 
 
+def engagement_with_experiences(
+    pk: int, *, in_sight_of: User
+) -> tuple[Engagement, list[ExperienceRow]]:
+    """The engagement ``pk`` if it is in ``in_sight_of``'s sight, with its client's past
+    experiences as past_experiences reads them — on PostgreSQL in one prepared statement
+    (an import's: the engagement's read and the experiences' were two). Raises
+    ``Engagement.DoesNotExist`` for one out of sight, like one that does not exist."""
+    audience = audience_of(in_sight_of)
+    if connection.vendor != "postgresql" or audience is Audience.NO_ONE:
+        engagement = engagement_visible(in_sight_of, pk)
+        if engagement is None:
+            raise Engagement.DoesNotExist
+        return engagement, past_experiences(engagement.client_id)
+    if not holds_a_key(pk):
+        raise Engagement.DoesNotExist
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            _with_experiences_sql(audience),
+            [pk, *VISIBLE_ENGAGEMENT_ID.params(audience, user=in_sight_of.pk, engagement=pk)],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        raise Engagement.DoesNotExist
+    engagement = cast(Engagement, _ENGAGEMENT.load(rows[0][: _ENGAGEMENT.width]))
+    experiences = [
+        cast(ExperienceRow, tuple(row[_ENGAGEMENT.width :]))
+        for row in rows
+        if row[_ENGAGEMENT.width] is not None  # (one row without any: the engagement's)
+    ]
+    return engagement, experiences
+
+
+@cache
+def _with_experiences_sql(audience: Audience) -> str:
+    """engagement_with_experiences' statement for one kind of user, built once."""
+    experience = ", ".join(f"pe.{column}" for column in _EXPERIENCE_FIELDS)
+    return one_line(
+        f"""
+        SELECT {_ENGAGEMENT.select("e")}, {experience}
+          FROM {Engagement._meta.db_table} e
+          LEFT JOIN {PastExperience._meta.db_table} pe ON pe.client_id = e.client_id
+         WHERE e.id = %s AND e.id IN ({VISIBLE_ENGAGEMENT_ID.text(audience)})
+         ORDER BY pe.ended_on DESC NULLS FIRST, pe.id DESC
+        """
+    )
+
+
+_EXPERIENCE_FIELDS = ("id", "supplier", "severity", "outcome", "ended_on")
 _PAST_EXPERIENCES = Reused(
     lambda _shape, client: (
         PastExperience.objects.filter(client_id=client)
         .order_by(F("ended_on").desc(nulls_first=True), "-id")
-        .values_list("id", "supplier", "severity", "outcome", "ended_on")
+        .values_list(*_EXPERIENCE_FIELDS)
     ),
     "client",
 )
@@ -702,7 +750,6 @@ class SubmitReading:
 
 _ANSWER, _STEP = Columns(Answer), Columns(AssessmentTransition)
 _ANSWER_VALUES = tuple(_ANSWER.index(name) for name in ("question_id", "value", "not_applicable"))
-_EXPERIENCE_FIELDS = ("id", "supplier", "severity", "outcome", "ended_on")
 
 # The answers' values and the past experiences: a submit that is not shown (the
 # browser's, which redirects) reads no more.

@@ -38,6 +38,7 @@ from assessments.services.assessments import (
     as_written,
     dimension_results_of,
     dimension_rows_cte,
+    engagement_with_experiences,
     past_experiences,
     score_into,
     version_to_start,
@@ -56,12 +57,24 @@ def assessment_import(
     by: User,
     answers: Sequence[AnswerInput],
     version: QuestionnaireVersion | None = None,
+    in_sight_of: User | None = None,
 ) -> Assessment:
     """A submitted assessment of ``engagement`` by ``by`` on ``version`` (default: the
     current version of the default questionnaire) with ``answers``. Raises
     AnswersRefused (every refused answer) or MissingAnswers (every unanswered required
     question) and writes nothing then. Never resumes an open draft: an import is a new
-    assessment, beside whatever the assessor has open."""
+    assessment, beside whatever the assessor has open.
+
+    ``in_sight_of``: the user whose sight the engagement must be in, when ``engagement``
+    (then perhaps only its id) has not been looked up through the clients' scoping rule —
+    the API's import: it is read with its client's past experiences, one statement for
+    two. One out of sight raises ``Engagement.DoesNotExist``."""
+    if in_sight_of is not None:
+        engagement, experiences = engagement_with_experiences(
+            engagement.pk, in_sight_of=in_sight_of
+        )
+    else:
+        experiences = past_experiences(engagement.client_id)
     version = version_to_start(version)
     questions = questions_by_id(version)
     now = timezone.now()
@@ -84,7 +97,7 @@ def assessment_import(
             assessment,
             questions=questions,
             answers={row.question_id: (row.value, row.not_applicable) for row in rows},
-            experiences=past_experiences(engagement.client_id),
+            experiences=experiences,
         )
         results = dimension_results_of(assessment, questions, dimension_rows)
         held = connection.vendor == "postgresql"

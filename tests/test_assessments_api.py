@@ -184,6 +184,10 @@ def test_starting_again_resumes_the_open_draft_with_200(as_a, engagement):
     again = as_a.post(url(), {"engagement": engagement.pk}, format="json")
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"]
+    # The engagement was named by its id alone (the insert checked its sight): the
+    # resumed draft is shown with its client all the same.
+    assert again.json() == as_a.get(url(first.json()["id"])).json()
+    assert again.json()["client"] == engagement.client_id
     assert Assessment.objects.count() == 1
     assert AssessmentTransition.objects.count() == 1
 
@@ -456,6 +460,23 @@ def test_a_stale_write_gets_409_with_the_current_answer_and_changes_nothing(
     }
     stored = Answer.objects.get(assessment=assessment, question=scale)
     assert (stored.value, stored.revision) == (4, 2)
+
+
+@pytest.mark.parametrize("revision", [2**31, 2**40, 10**20])
+def test_a_revision_no_answer_can_have_is_a_stale_write_not_a_500(as_a, assessment, revision):
+    """The revision column is an integer: one beyond it is stale, for a stored answer
+    and for a new one alike."""
+    scale, other = [q for q in questions_by_id(assessment.version).values() if q.type == "scale"][
+        :2
+    ]
+    answers = f"{url(assessment.pk)}answers/"
+    assert as_a.post(answers, {"question": scale.pk, "value": 2}, format="json").status_code == 200
+    for target in (scale, other):
+        sent = {"question": target.pk, "value": 4, "revision": revision}
+        response = as_a.post(answers, sent, format="json")
+        assert response.status_code == 409, response.content
+    assert Answer.objects.get(assessment=assessment, question=scale).value == 2
+    assert not Answer.objects.filter(assessment=assessment, question=other).exists()
 
 
 def test_a_stale_write_in_a_list_stores_none_of_the_list(as_a, assessment, manager_a):

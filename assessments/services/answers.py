@@ -273,6 +273,9 @@ SELECT core_refuse_unless(
 """
 
 
+_REVISIONS = range(2**31)  # what the revision column (an integer) can hold
+
+
 @cache
 def _save_sql(*, audience: Audience, may_edit_all: bool) -> str:
     """_SAVE_SQL's text for one kind of user, built once per process."""
@@ -301,6 +304,8 @@ def _save_in_one_statement(
     rows: list[Answer] = []
     asked: set[int] = set()
     for item in answers:
+        if item.revision is not None and item.revision not in _REVISIONS:
+            return None  # (no answer has it: stale, which the long way says)
         known = published_question(item.question) if _is_id(item.question) else None
         if known is None or answer_problem(question := known[0], item) is not None:
             return None

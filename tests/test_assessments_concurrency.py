@@ -191,12 +191,13 @@ def test_a_submit_holds_its_engagement_and_shares_its_client_from_its_first_stat
     try:
         assert locked.wait(5)
         tries = {
+            "assessment": f"SELECT 1 FROM assessments_assessment WHERE id = {draft.pk}",
             "engagement": f"SELECT 1 FROM clients_engagement WHERE id = {engagement}",
             "client": f"SELECT 1 FROM clients_client WHERE id = {client}",
         }
         outcomes = {}
         for name, sql in tries.items():
-            for mode in ("FOR SHARE", "FOR NO KEY UPDATE"):
+            for mode in ("FOR KEY SHARE", "FOR SHARE", "FOR NO KEY UPDATE"):
                 try:
                     with transaction.atomic(), connection.cursor() as cursor:
                         cursor.execute(f"{sql} {mode} NOWAIT")
@@ -208,8 +209,17 @@ def test_a_submit_holds_its_engagement_and_shares_its_client_from_its_first_stat
         thread.join()
     held = LockNotAvailable.__name__
     assert outcomes == {
+        # A row referring to the assessment may be written meanwhile (a foreign key's
+        # check takes FOR KEY SHARE): a round holding the engagement while it writes an
+        # education action of this assessment does not wait for the submit, which waits
+        # for it.
+        ("assessment", "FOR KEY SHARE"): "granted",
+        ("assessment", "FOR SHARE"): held,
+        ("assessment", "FOR NO KEY UPDATE"): held,
+        ("engagement", "FOR KEY SHARE"): held,
         ("engagement", "FOR SHARE"): held,
         ("engagement", "FOR NO KEY UPDATE"): held,
+        ("client", "FOR KEY SHARE"): "granted",
         ("client", "FOR SHARE"): "granted",
         ("client", "FOR NO KEY UPDATE"): held,
     }

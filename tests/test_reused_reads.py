@@ -206,7 +206,7 @@ def test_the_lock_in_sight_reads_the_assessment_as_the_orm_does(django_assert_nu
                             locked = None
                     # Only the assessment's row, or with its engagement and client's share.
                     assert captured.captured_queries[0]["sql"].endswith(
-                        "FOR UPDATE OF a, e FOR SHARE OF c"
+                        "FOR NO KEY UPDATE OF a FOR UPDATE OF e FOR SHARE OF c"
                         if holding
                         else 'FOR UPDATE OF "assessments_assessment"'
                     )

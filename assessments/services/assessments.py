@@ -179,7 +179,10 @@ _LOCKED_IN_SIGHT = Reused(
 
 # lock_for_write's ``holding_engagement``: the assessment with its version and engagement,
 # each of the three rows locked as its writer locks it (the engagement and its client as
-# dashboards.standings' refresh does), in one prepared statement per kind of user.
+# dashboards.standings' refresh does), in one prepared statement per kind of user. The
+# assessment FOR NO KEY UPDATE: against every writer of it, but not against a row that
+# refers to it being written meanwhile (an education action of a round that holds the
+# engagement, which would otherwise wait for this submit as it waits for that round).
 def _held_sql(visible: str | None) -> str:
     assessment, version, engagement, client = (
         model._meta.db_table for model in (Assessment, QuestionnaireVersion, Engagement, Client)
@@ -192,7 +195,7 @@ def _held_sql(visible: str | None) -> str:
           JOIN {engagement} e ON e.id = a.engagement_id
           JOIN {client} c ON c.id = e.client_id
          WHERE a.id = %s{f" AND a.id IN ({visible})" if visible else ""}
-           FOR UPDATE OF a, e FOR SHARE OF c
+           FOR NO KEY UPDATE OF a FOR UPDATE OF e FOR SHARE OF c
         """
     )
 
@@ -471,11 +474,16 @@ def _store_result(
 
 
 def _open_assessment(engagement: Engagement, by: User) -> Assessment | None:
-    open_one = Assessment.objects.filter(
+    """The assessor's open assessment of ``engagement``, with it. ``engagement`` may be
+    an id alone (an API create's, whose sight its insert checked): then it is read with
+    the assessment, since showing it needs its client."""
+    read = engagement.client_id is not None  # (every engagement stored has its client)
+    rows = Assessment.objects.filter(
         engagement=engagement, assessor=by, status__in=EDITABLE_STATUSES
-    ).first()
-    if open_one is not None:
-        open_one.engagement = engagement  # already read: showing it needs its client
+    )
+    open_one = (rows if read else rows.select_related("engagement")).first()
+    if open_one is not None and read:
+        open_one.engagement = engagement
     return open_one
 
 

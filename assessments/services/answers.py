@@ -316,7 +316,6 @@ def _save_in_one_statement(
         asked.add(question.pk)
         rows.append(_row(assessment_id, question, item, None, by=by, now=now))
     may_edit_all = user_has_role(by, DIRECTORS)  # may_edit's rule: the assessor, or directors
-    encoder = Answer._meta.get_field("value").encoder
     params = [
         now,
         assessment_id,
@@ -324,10 +323,7 @@ def _save_in_one_statement(
         *EDITABLE_STATUSES,
         *([] if may_edit_all else [by.pk]),
         *VISIBLE_ASSESSMENT.params(audience, user=by.pk, assessment=assessment_id),
-        [row.question_id for row in rows],
-        [None if row.value is None else json.dumps(row.value, cls=encoder) for row in rows],
-        [row.not_applicable for row in rows],
-        [row.na_reason for row in rows],
+        *answer_columns(rows),
         [None if item.note is None else row.note for item, row in zip(answers, rows, strict=True)],
         [item.revision or 0 for item in answers],
         now,
@@ -449,8 +445,19 @@ _UPSERT_SQL = one_line(
 )
 
 
-def _upsert_in_one_statement(assessment: Assessment, rows: list[Answer], *, now: datetime) -> None:
+def answer_columns(rows: list[Answer]) -> list[list[Any]]:
+    """The answers ``rows`` as the arrays a hand-written statement unnests, one per
+    column: question, value (JSON text, as ``%s::text[]``), not applicable, reason."""
     encoder = Answer._meta.get_field("value").encoder
+    return [
+        [row.question_id for row in rows],
+        [None if row.value is None else json.dumps(row.value, cls=encoder) for row in rows],
+        [row.not_applicable for row in rows],
+        [row.na_reason for row in rows],
+    ]
+
+
+def _upsert_in_one_statement(assessment: Assessment, rows: list[Answer], *, now: datetime) -> None:
     with prepared_cursor() as cursor:
         cursor.execute(
             _UPSERT_SQL,
@@ -460,10 +467,7 @@ def _upsert_in_one_statement(assessment: Assessment, rows: list[Answer], *, now:
                 assessment.pk,
                 now,
                 rows[0].updated_by_id if rows else None,
-                [row.question_id for row in rows],
-                [None if row.value is None else json.dumps(row.value, cls=encoder) for row in rows],
-                [row.not_applicable for row in rows],
-                [row.na_reason for row in rows],
+                *answer_columns(rows),
                 [row.note for row in rows],
                 [row.revision for row in rows],
             ],

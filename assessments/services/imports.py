@@ -31,7 +31,7 @@ from assessments.models import (
     QuestionnaireVersion,
 )
 from assessments.selectors import questions_by_id
-from assessments.services.answers import AnswerInput, checked_rows
+from assessments.services.answers import AnswerInput, answer_columns, checked_rows
 from assessments.services.assessments import (
     RESULT_FIELDS,
     DimensionRow,
@@ -46,9 +46,7 @@ from assessments.services.assessments import (
 from assessments.signals import assessment_submitted
 from clients.models import Engagement
 from core.sql import as_columns, one_line, prepared_cursor
-from webhooks.services import (
-    event_record,
-)
+from webhooks.services import event_record
 
 
 def assessment_import(
@@ -207,10 +205,7 @@ def _insert_in_one_statement(
         [after for _, after in _HISTORY],
         now,
         assessment.assessor_id,
-        [row.question_id for row in rows],
-        [None if row.value is None else json.dumps(row.value) for row in rows],
-        [row.not_applicable for row in rows],
-        [row.na_reason for row in rows],
+        *answer_columns(rows),
         [row.note for row in rows],
         *as_columns(dimension_rows, 4),
     ]

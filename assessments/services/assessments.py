@@ -316,10 +316,7 @@ def assessment_start(
     if connection.vendor == "postgresql":
         return _start_in_one_statement(engagement, by, version, in_sight_of)
     if in_sight_of is not None:
-        seen = engagement_visible(in_sight_of, engagement.pk)
-        if seen is None:
-            raise Engagement.DoesNotExist
-        engagement = seen
+        engagement = _engagement_seen(engagement.pk, in_sight_of)
     try:
         version = version_to_start(version)
     except ValidationError as refused:
@@ -379,8 +376,8 @@ def _resumed(
     """The assessor's open assessment of ``engagement``, resumed whatever version was
     asked for; without one, ``refused`` is raised. Out of ``in_sight_of``'s sight,
     ``Engagement.DoesNotExist``."""
-    if in_sight_of is not None and engagement_visible(in_sight_of, engagement.pk) is None:
-        raise Engagement.DoesNotExist
+    if in_sight_of is not None:
+        engagement = _engagement_seen(engagement.pk, in_sight_of)
     open_one = _open_assessment(engagement, by)
     if open_one is None:
         raise refused
@@ -538,9 +535,28 @@ def _draft_statement(on_default: bool, audience: Audience | None) -> str:
         return _draft_sql(version, _BY_ID)
     in_sight = (
         f"SELECT {_ENGAGEMENT.select('e')} FROM {Engagement._meta.db_table} e"
-        f" WHERE e.id = %s AND e.id IN ({VISIBLE_ENGAGEMENT_ID.text(audience)})"
+        f" WHERE {_in_sight(audience)}"
     )
     return _draft_sql(version, in_sight)
+
+
+# An engagement ``e`` in sight, in a statement written by hand: its condition (the id,
+# then the clients' scoping rule compiled once per kind of user) and its parameters.
+def _in_sight(audience: Audience) -> str:
+    return f"e.id = %s AND e.id IN ({VISIBLE_ENGAGEMENT_ID.text(audience)})"
+
+
+def _in_sight_params(pk: int, user: User, audience: Audience) -> list[Any]:
+    return [pk, *VISIBLE_ENGAGEMENT_ID.params(audience, user=user.pk, engagement=pk)]
+
+
+def _engagement_seen(pk: int, user: User) -> Engagement:
+    """The engagement ``pk`` with its client, if ``user`` may see it; otherwise
+    ``Engagement.DoesNotExist``, as for one that does not exist."""
+    engagement = engagement_visible(user, pk)
+    if engagement is None:
+        raise Engagement.DoesNotExist
+    return engagement
 
 
 def _insert_draft(
@@ -559,13 +575,10 @@ def _insert_draft(
     now = timezone.now()
     draft = AssessmentStatus.DRAFT
     params = [
-        engagement.pk,
         *(
-            []
+            [engagement.pk]
             if in_sight_of is None or audience is None
-            else VISIBLE_ENGAGEMENT_ID.params(
-                audience, user=in_sight_of.pk, engagement=engagement.pk
-            )
+            else _in_sight_params(engagement.pk, in_sight_of, audience)
         ),
         *(default_version_sql()[1] if version is None else [version.pk]),
         *[by.pk, draft, now, now, draft, by.pk, now],
@@ -681,17 +694,12 @@ def engagement_with_experiences(
     ``Engagement.DoesNotExist`` for one out of sight, like one that does not exist."""
     audience = audience_of(in_sight_of)
     if connection.vendor != "postgresql" or audience is Audience.NO_ONE:
-        engagement = engagement_visible(in_sight_of, pk)
-        if engagement is None:
-            raise Engagement.DoesNotExist
+        engagement = _engagement_seen(pk, in_sight_of)
         return engagement, past_experiences(engagement.client_id)
     if not holds_a_key(pk):
         raise Engagement.DoesNotExist
     with prepared_cursor() as cursor:
-        cursor.execute(
-            _with_experiences_sql(audience),
-            [pk, *VISIBLE_ENGAGEMENT_ID.params(audience, user=in_sight_of.pk, engagement=pk)],
-        )
+        cursor.execute(_with_experiences_sql(audience), _in_sight_params(pk, in_sight_of, audience))
         rows = cursor.fetchall()
     if not rows:
         raise Engagement.DoesNotExist
@@ -713,7 +721,7 @@ def _with_experiences_sql(audience: Audience) -> str:
         SELECT {_ENGAGEMENT.select("e")}, {experience}
           FROM {Engagement._meta.db_table} e
           LEFT JOIN {PastExperience._meta.db_table} pe ON pe.client_id = e.client_id
-         WHERE e.id = %s AND e.id IN ({VISIBLE_ENGAGEMENT_ID.text(audience)})
+         WHERE {_in_sight(audience)}
          ORDER BY pe.ended_on DESC NULLS FIRST, pe.id DESC
         """
     )

@@ -9,7 +9,7 @@ number of answers.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -130,12 +130,7 @@ def lock_for_write(
         )
         if not rows:
             raise Assessment.DoesNotExist
-        row = rows[0]
-        locked = _ASSESSMENT.of(row[: _ASSESSMENT.width])
-        after_version = _ASSESSMENT.width + _VERSION.width
-        _VERSION_OF.set_cached_value(locked, _VERSION.of(row[_ASSESSMENT.width : after_version]))
-        _ENGAGEMENT_OF.set_cached_value(locked, _ENGAGEMENT.of(row[after_version:]))
-        return locked
+        return _with_relations(rows[0], raw=False)
     rows = _LOCKED.rows(None, assessment=assessment.pk)
     if not rows:
         raise Assessment.DoesNotExist
@@ -235,12 +230,23 @@ def _locked_holding_engagement(assessment: Assessment, in_sight_of: User | None)
         row = cursor.fetchone()
     if row is None:
         raise Assessment.DoesNotExist
-    after_assessment = _ASSESSMENT.width
-    after_version = after_assessment + _VERSION.width
-    locked = _ASSESSMENT.load(row[:after_assessment])
-    _VERSION_OF.set_cached_value(locked, _VERSION.load(row[after_assessment:after_version]))
-    _ENGAGEMENT_OF.set_cached_value(locked, _ENGAGEMENT.load(row[after_version:]))
-    return locked
+    return _with_relations(row, raw=True)
+
+
+def _with_relations(row: Sequence[Any], *, raw: bool) -> Assessment:
+    """The assessment with its version and engagement, from one row of their columns in
+    that order: as a hand-written statement selects them (``raw``: Columns.load), or as
+    values_list gives them (Columns.of)."""
+    made: list[Any] = []
+    start = 0
+    for columns in (_ASSESSMENT, _VERSION, _ENGAGEMENT):
+        values = row[start : start + columns.width]
+        made.append(columns.load(values) if raw else columns.of(values))
+        start += columns.width
+    locked, version, engagement = made
+    _VERSION_OF.set_cached_value(locked, version)
+    _ENGAGEMENT_OF.set_cached_value(locked, engagement)
+    return cast(Assessment, locked)
 
 
 # The scoping rule as a subquery of the assessment ids in sight (``id IN (…)``), compiled

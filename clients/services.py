@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,33 @@ from clients.models import (
     TimelineEntry,
 )
 from core.privacy import ERASED, redact_mentions
+from core.sql import prepared_cursor
 from webhooks.services import event_record, events_record
+
+# An engagement held while its standing changes (dashboards.standings' refresh, and the
+# writes that refresh it): the engagement locked against every writer, its client shared,
+# so a reassignment of the client waits and another engagement's refresh does not. The
+# clause, for a statement that names the engagement ``e`` and its client ``c``.
+ENGAGEMENT_HELD = "FOR UPDATE OF e FOR SHARE OF c"
+_HOLD_SQL = (
+    "SELECT 1 FROM clients_engagement e JOIN clients_client c ON c.id = e.client_id"
+    f" WHERE e.id = %s {ENGAGEMENT_HELD}"
+)
+
+
+def engagement_hold(engagement_id: int) -> None:
+    """Hold the engagement (ENGAGEMENT_HELD) until the transaction ends."""
+    if connection.vendor == "postgresql":
+        with prepared_cursor() as cursor:
+            cursor.execute(_HOLD_SQL, [engagement_id])
+    else:  # SQLite serialises writers; other databases lock both rows for update
+        list(
+            Engagement.objects.select_related("client")
+            .select_for_update(of=("self", "client"))
+            .filter(pk=engagement_id)
+            .only("id", "client__id")
+        )
+
 
 CLIENT_FIELDS = (
     "name", "legal_name", "tax_id", "segment", "size", "country", "owner", "notes", "is_active",

@@ -18,6 +18,7 @@ from django.db.transaction import TransactionManagementError
 
 from assessments.models import Assessment, AssessmentStatus, DimensionResult
 from clients.models import Client, Engagement
+from clients.services import engagement_hold
 from core.sql import one_line, prepared_cursor
 from dashboards.gaps import EMPTY, gaps_refresh
 from dashboards.models import SLOTS, Standing, slot_column
@@ -69,28 +70,11 @@ def standing_refresh(engagement_id: int, *, held: bool = False) -> None:
         raise TransactionManagementError("A lock is held only inside a transaction.")
     with transaction.atomic(savepoint=False):
         if not held:
-            _lock(engagement_id)
+            engagement_hold(engagement_id)
         if connection.vendor == "postgresql" and SINGLE_STATEMENT_REFRESH:
             _refresh_in_one_statement(engagement_id)
         else:
             _refresh_orm(engagement_id)
-
-
-def _lock(engagement_id: int) -> None:
-    if connection.vendor == "postgresql":
-        with prepared_cursor() as cursor:
-            cursor.execute(
-                "SELECT 1 FROM clients_engagement e JOIN clients_client c ON c.id = e.client_id"
-                " WHERE e.id = %s FOR UPDATE OF e FOR SHARE OF c",
-                [engagement_id],
-            )
-    else:  # SQLite serialises writers; other databases lock both rows for update
-        list(
-            Engagement.objects.select_related("client")
-            .select_for_update(of=("self", "client"))
-            .filter(pk=engagement_id)
-            .only("id", "client__id")
-        )
 
 
 def counted(engagement_ids: Iterable[int] | None = None) -> Any:

@@ -62,6 +62,7 @@ from clients.selectors import (
     engagement_visible,
     stand_in_for,
 )
+from clients.services import ENGAGEMENT_HELD, engagement_hold
 from core.sql import Columns, Reused, as_columns, holds_a_key, one_line, prepared_cursor
 from webhooks.services import (
     RECORD_COUNT,
@@ -190,7 +191,7 @@ def _held_sql(visible: str | None) -> str:
           JOIN {engagement} e ON e.id = a.engagement_id
           JOIN {client} c ON c.id = e.client_id
          WHERE a.id = %s{f" AND a.id IN ({visible})" if visible else ""}
-           FOR NO KEY UPDATE OF a FOR UPDATE OF e FOR SHARE OF c
+           FOR NO KEY UPDATE OF a {ENGAGEMENT_HELD}
         """
     )
 
@@ -209,8 +210,7 @@ def _locked_holding_engagement(assessment: Assessment, in_sight_of: User | None)
         # The assessment locked as usual, then the engagement and its client as the
         # standing's refresh locks them (SQLite serialises writers anyway).
         locked = lock_for_write(assessment, in_sight_of=in_sight_of)
-        held = Engagement.objects.select_related("client").select_for_update(of=("self", "client"))
-        list(held.filter(pk=locked.engagement_id).only("id", "client__id"))
+        engagement_hold(locked.engagement_id)
         return locked
     if connection.get_autocommit():
         raise TransactionManagementError(

@@ -45,6 +45,7 @@ from assessments.services.assessments import (
 )
 from assessments.signals import assessment_submitted
 from clients.models import Engagement
+from clients.services import ENGAGEMENT_HELD
 from core.sql import as_columns, one_line, prepared_cursor
 from webhooks.services import event_record
 
@@ -151,7 +152,7 @@ _INSERT_SQL = one_line(
     WITH held AS (
         SELECT e.id FROM clients_engagement e JOIN clients_client c ON c.id = e.client_id
          WHERE e.id = %s
-           FOR UPDATE OF e FOR SHARE OF c
+           {held}
     ), made AS (
         INSERT INTO assessments_assessment
                (engagement_id, version_id, assessor_id, status, created_at, updated_at,
@@ -177,7 +178,11 @@ _INSERT_SQL = one_line(
                  AS a (question_id, value, not_applicable, na_reason, note)
     ), {dimensions}
     SELECT id FROM made
-    """.format(result_columns=", ".join(RESULT_FIELDS), dimensions=dimension_rows_cte("made"))
+    """.format(
+        held=ENGAGEMENT_HELD,
+        result_columns=", ".join(RESULT_FIELDS),
+        dimensions=dimension_rows_cte("made"),
+    )
 )
 
 

@@ -1,7 +1,7 @@
 """core_refuse_unless(ok, reason): a guard for statements written by hand that must undo
 their own writes. A single autocommit statement is its own transaction; when one of its
 checks can only be made on the rows it wrote (a revision re-checked after a wait), the
-guard raises and PostgreSQL undoes the whole statement. See core.sql.REFUSED."""
+guard raises and PostgreSQL undoes the whole statement. See core.sql.REFUSED_SQLSTATE."""
 
 from django.db import migrations
 

@@ -5,10 +5,12 @@ beside one raw statement that inserts a submitted assessment with its 48 answers
 For each of ``--runs`` assessments on a portfolio of 10,000 submitted ones (clients with
 teams, as in ``autosave.py``) it prints the p50 and p95 of each call and of the three
 together, with the statements each sent, the services' time, the raw insert's, and the
-ratios. Issue 15's targets: the three calls ≤ 15 ms p50 with at most 12 statements; the
-single import call ≤ 10 ms p50. The calls are sent without an ``Idempotency-Key``;
-``--keyed`` sends one on each (what a careful integration does) and prints what the key
-costs.
+ratios. The raw insert is made once right after each run of the API (the three calls, or
+the import), and the ratio is also given run by run (the median of each run over its own
+insert), which a busy minute of a shared machine moves less. Issue 15's targets: the
+three calls ≤ 15 ms p50 with at most 12 statements; the single import call ≤ 10 ms p50.
+The calls are sent without an ``Idempotency-Key``; ``--keyed`` sends one on each (what a
+careful integration does) and prints what the key costs.
 
     DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/maturity \\
         .venv/bin/python bench/api_write.py [--runs 50] [--size 10000] [--keyed]
@@ -63,6 +65,11 @@ FROM made, unnest(%s::bigint[], %s::jsonb[]) AS a (question_id, value)
 """
 
 
+# Each run of the API is followed by one raw insert (a submitted assessment with its 48
+# answers, on an engagement of its own), timed as that run's yardstick.
+RAW_BESIDE = "raw INSERT, one after each run"
+
+
 def answer_of(question: Question, rng: random.Random) -> Any:
     return question_types.get(question.type).demo(question, rng.uniform(1, 5), rng)
 
@@ -85,8 +92,15 @@ def through_the_api(
     keyed: bool,
 ) -> dict[str, tuple[list[float], int]]:
     """``runs`` times: POST the draft (of the default questionnaire's current version,
-    whose ``questions`` these are), POST its answers, POST the submit."""
-    times: dict[str, list[float]] = {"create": [], "answers": [], "submit": [], "all three": []}
+    whose ``questions`` these are), POST its answers, POST the submit — then one raw
+    insert of the same work (RAW_BESIDE), so that each run has its own yardstick."""
+    times: dict[str, list[float]] = {
+        "create": [],
+        "answers": [],
+        "submit": [],
+        "all three": [],
+        RAW_BESIDE: [],
+    }
     statements: dict[str, int] = {}
     for turn in range(runs + 3):  # three to warm up; the last counts the statements
         engagement = own_engagement(user, rng)
@@ -108,9 +122,12 @@ def through_the_api(
         answers = [{"question": q.pk, "value": answer_of(q, rng)} for q in questions]
         _, answered = call("answers", f"/api/v1/assessments/{draft['id']}/answers/", answers)
         _, submitted = call("submit", f"/api/v1/assessments/{draft['id']}/submit/", {})
+        inserted = raw_insert(user, questions, rng)
         if turn >= 3:
             times["all three"].append(created + answered + submitted)
+            times[RAW_BESIDE].append(inserted)
     statements["all three"] = statements["create"] + statements["answers"] + statements["submit"]
+    statements[RAW_BESIDE] = 1
     return {name: (samples, statements[name]) for name, samples in times.items()}
 
 
@@ -121,10 +138,12 @@ def through_the_import(
     runs: int,
     rng: random.Random,
     keyed: bool,
-) -> tuple[list[float], int]:
+) -> tuple[list[float], list[float], int]:
     """``runs`` times: POST one finished assessment (draft, answers and submit in one
-    call) to ``/api/v1/assessments/import/``."""
+    call) to ``/api/v1/assessments/import/``, then one raw insert; the times of each and
+    the import's statements."""
     times: list[float] = []
+    inserts: list[float] = []
     statements = 0
     for turn in range(runs + 3):
         engagement = own_engagement(user, rng)
@@ -140,9 +159,11 @@ def through_the_import(
         assert response.status_code == 201, response.content[:300]
         if captured is not None:
             statements = len(captured.captured_queries)
+        inserted = raw_insert(user, questions, rng)
         if turn >= 3:
             times.append(elapsed)
-    return times, statements
+            inserts.append(inserted)
+    return times, inserts, statements
 
 
 def the_floor(api: APIClient, runs: int) -> list[float]:
@@ -182,24 +203,25 @@ def through_the_services(user: User, runs: int, rng: random.Random) -> tuple[lis
     return times, statements
 
 
-def raw(user: User, runs: int, rng: random.Random) -> list[float]:
-    version = Questionnaire.objects.get(is_default=True).current_version()
-    assert version is not None
-    questions = list(questions_by_id(version).values())
-    times: list[float] = []
-    for turn in range(runs + 3):
-        engagement = own_engagement(user, rng)
-        values = [json.dumps(answer_of(q, rng)) for q in questions]
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                RAW_INSERT,
-                [engagement.pk, version.pk, user.pk, user.pk, [q.pk for q in questions], values],
-            )
-        elapsed = 1000 * (time.perf_counter() - started)
-        if turn >= 3:
-            times.append(elapsed)
-    return times
+def raw_insert(user: User, questions: list[Question], rng: random.Random) -> float:
+    """One RAW_INSERT of a submitted assessment of a new engagement with an answer to each
+    of ``questions`` (the default questionnaire's current version's): its time in ms."""
+    engagement = own_engagement(user, rng)
+    version_id = questions[0].version_id
+    values = [json.dumps(answer_of(q, rng)) for q in questions]
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            RAW_INSERT,
+            [engagement.pk, version_id, user.pk, user.pk, [q.pk for q in questions], values],
+        )
+    return 1000 * (time.perf_counter() - started)
+
+
+def paired(samples: list[float], inserts: list[float]) -> float:
+    """The median of each run's time over the raw insert made right after it: a ratio that
+    a slow minute moves less than the ratio of two medians taken minutes apart."""
+    return statistics.median(a / b for a, b in zip(samples, inserts, strict=True))
 
 
 def main() -> None:
@@ -244,23 +266,27 @@ def main() -> None:
         print(
             f"  {'the services alone, the same three steps':42}{p50:9.2f}{p95:9.2f}{statements:12}"
         )
-        inserts = raw(user, args.runs, rng)
-        p50, p95 = percentiles(inserts)
-        print(f"  {'one raw INSERT of a submitted assessment':42}{p50:9.2f}{p95:9.2f}{1:12}")
         api_p50 = statistics.median(calls["all three"][0])
+        beside = calls[RAW_BESIDE][0]
         print(
             f"  API ÷ services: {api_p50 / statistics.median(services):.1f}×; "
-            f"API ÷ raw INSERT: {api_p50 / statistics.median(inserts):.1f}× "
+            f"API ÷ raw INSERT: {api_p50 / statistics.median(beside):.1f}× "
+            f"(run by run: {paired(calls['all three'][0], beside):.1f}×) "
             f"(target: the three calls ≤ 15 ms p50 and ≤ 12 statements; now "
             f"{api_p50:.1f} ms, {calls['all three'][1]})"
         )
-        imports, statements = through_the_import(api, user, questions, args.runs, rng, args.keyed)
+        imports, inserts, statements = through_the_import(
+            api, user, questions, args.runs, rng, args.keyed
+        )
         publisher.flush(5)
         p50, p95 = percentiles(imports)
         name = "API: one import (create, answer, submit)"
         print(f"  {name:42}{p50:9.2f}{p95:9.2f}{statements:12}")
+        raw_p50, raw_p95 = percentiles(inserts)
+        print(f"  {'API: ' + RAW_BESIDE:42}{raw_p50:9.2f}{raw_p95:9.2f}{1:12}")
         print(
-            f"  import ÷ raw INSERT: {p50 / statistics.median(inserts):.1f}× "
+            f"  import ÷ raw INSERT: {p50 / raw_p50:.1f}× "
+            f"(run by run: {paired(imports, inserts):.1f}×) "
             f"(target: the single call ≤ 10 ms p50; now {p50:.1f} ms, {statements} statements)"
         )
 

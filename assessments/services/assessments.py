@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -691,42 +691,68 @@ def past_experiences(client_id: int) -> list[ExperienceRow]:
     return cast(list[ExperienceRow], _PAST_EXPERIENCES.rows(None, client=client_id))
 
 
+class EngagementReading(NamedTuple):
+    """engagement_with_experiences' answer: the engagement, its client's past experiences
+    (in the scoring's order) and, when asked for, the default questionnaire's current
+    version (None when none is published, or when not asked for)."""
+
+    engagement: Engagement
+    experiences: list[ExperienceRow]
+    default_version: QuestionnaireVersion | None = None
+
+
 def engagement_with_experiences(
-    pk: int, *, in_sight_of: User
-) -> tuple[Engagement, list[ExperienceRow]]:
+    pk: int, *, in_sight_of: User, with_default_version: bool = False
+) -> EngagementReading:
     """The engagement ``pk`` if it is in ``in_sight_of``'s sight, with its client's past
-    experiences as past_experiences reads them — on PostgreSQL in one prepared statement
-    (an import's: the engagement's read and the experiences' were two). Raises
+    experiences as past_experiences reads them and, ``with_default_version``, the version
+    a new assessment is made on by default — on PostgreSQL in one prepared statement (an
+    import's: the engagement's read, the experiences' and the version's were three).
+    Elsewhere the version is left to version_to_start. Raises
     ``Engagement.DoesNotExist`` for one out of sight, like one that does not exist."""
     audience = audience_of(in_sight_of)
     if connection.vendor != "postgresql" or audience is Audience.NO_ONE:
         engagement = _engagement_seen(pk, in_sight_of)
-        return engagement, past_experiences(engagement.client_id)
+        return EngagementReading(engagement, past_experiences(engagement.client_id))
     if not holds_a_key(pk):
         raise Engagement.DoesNotExist
+    params = _in_sight_params(pk, in_sight_of, audience)
+    if with_default_version:
+        params = [*default_version_sql()[1], *params]  # (its join comes before the WHERE)
     with prepared_cursor() as cursor:
-        cursor.execute(_with_experiences_sql(audience), _in_sight_params(pk, in_sight_of, audience))
+        cursor.execute(_with_experiences_sql(audience, with_default_version), params)
         rows = cursor.fetchall()
     if not rows:
         raise Engagement.DoesNotExist
-    engagement = cast(Engagement, _ENGAGEMENT.load(rows[0][: _ENGAGEMENT.width]))
+    after_engagement = _ENGAGEMENT.width
+    after_experience = after_engagement + len(_EXPERIENCE_FIELDS)
+    engagement = cast(Engagement, _ENGAGEMENT.load(rows[0][:after_engagement]))
     experiences = [
-        cast(ExperienceRow, tuple(row[_ENGAGEMENT.width :]))
+        cast(ExperienceRow, tuple(row[after_engagement:after_experience]))
         for row in rows
-        if row[_ENGAGEMENT.width] is not None  # (one row without any: the engagement's)
+        if row[after_engagement] is not None  # (one row without any: the engagement's)
     ]
-    return engagement, experiences
+    version = None
+    if with_default_version and rows[0][after_experience] is not None:
+        version = cast(QuestionnaireVersion, _VERSION.load(rows[0][after_experience:]))
+    return EngagementReading(engagement, experiences, version)
 
 
 @cache
-def _with_experiences_sql(audience: Audience) -> str:
-    """engagement_with_experiences' statement for one kind of user, built once."""
+def _with_experiences_sql(audience: Audience, with_default_version: bool) -> str:
+    """engagement_with_experiences' statement for one kind of user, with or without the
+    default version (on every row: there is one at most), built once for each."""
     experience = ", ".join(f"pe.{column}" for column in _EXPERIENCE_FIELDS)
+    version, version_join = "", ""
+    if with_default_version:
+        version = ", dv.*"  # (Columns(QuestionnaireVersion)'s, in its order)
+        version_join = f"LEFT JOIN ({default_version_sql()[0]}) dv ON true"
     return one_line(
         f"""
-        SELECT {_ENGAGEMENT.select("e")}, {experience}
+        SELECT {_ENGAGEMENT.select("e")}, {experience}{version}
           FROM {Engagement._meta.db_table} e
           LEFT JOIN {PastExperience._meta.db_table} pe ON pe.client_id = e.client_id
+          {version_join}
          WHERE {_in_sight(audience)}
          ORDER BY pe.ended_on DESC NULLS FIRST, pe.id DESC
         """

@@ -66,12 +66,14 @@ def assessment_import(
 
     ``in_sight_of``: the user whose sight the engagement must be in, when ``engagement``
     (then perhaps only its id) has not been looked up through the clients' scoping rule —
-    the API's import: it is read with its client's past experiences, one statement for
-    two. One out of sight raises ``Engagement.DoesNotExist``."""
+    the API's import: it is read with its client's past experiences and, when no version
+    is named, the default one, one statement for three. One out of sight raises
+    ``Engagement.DoesNotExist``."""
     if in_sight_of is not None:
-        engagement, experiences = engagement_with_experiences(
-            engagement.pk, in_sight_of=in_sight_of
+        engagement, experiences, default = engagement_with_experiences(
+            engagement.pk, in_sight_of=in_sight_of, with_default_version=version is None
         )
+        version = version or default  # (None still: version_to_start says why)
     else:
         experiences = past_experiences(engagement.client_id)
     version = version_to_start(version)

@@ -209,6 +209,8 @@ def raw_insert(user: User, questions: list[Question], rng: random.Random) -> flo
     engagement = own_engagement(user, rng)
     version_id = questions[0].version_id
     values = [json.dumps(answer_of(q, rng)) for q in questions]
+    # Not while the publisher's thread still runs the run's publish (its GIL and CPU).
+    publisher.flush(5)
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(

@@ -269,6 +269,34 @@ def test_another_managers_engagement_fails_like_one_that_does_not_exist(as_a, b_
     nothing_written()
 
 
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+def test_an_engagement_deleted_while_importing_is_refused_like_a_missing_one(
+    as_a, engagement, version, monkeypatch, vendor
+):
+    """Deleted after the import read it, before the import is written: the insert finds
+    no engagement to hold (or, elsewhere, none to point at) and answers as for a missing
+    one — not a 500."""
+    from assessments.services import imports as module
+
+    if vendor != "postgresql":
+        monkeypatch.setattr(module.connection, "vendor", vendor)
+    read = module.engagement_with_experiences
+
+    def read_then_deleted(*args, **kwargs):
+        reading = read(*args, **kwargs)
+        Engagement.objects.filter(pk=engagement.pk).delete()
+        return reading
+
+    monkeypatch.setattr(module, "engagement_with_experiences", read_then_deleted)
+    body = {"engagement": engagement.pk, "answers": answers_of(version)}
+    refused = as_a.post(URL, body, format="json")
+    assert refused.status_code == 400, refused.content
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
+        ("engagement", "does_not_exist")
+    ]
+    nothing_written()
+
+
 def test_a_read_only_token_cannot_import(api, manager_a, engagement, version):
     _token, raw = api_token_issue(user=manager_a, name="BI", read_only=True)
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")

@@ -68,7 +68,7 @@ def assessment_import(
     (then perhaps only its id) has not been looked up through the clients' scoping rule —
     the API's import: it is read with its client's past experiences and, when no version
     is named, the default one, one statement for three. One out of sight raises
-    ``Engagement.DoesNotExist``."""
+    ``Engagement.DoesNotExist``, as does one deleted before the import is written."""
     if in_sight_of is not None:
         engagement, experiences, default = engagement_with_experiences(
             engagement.pk, in_sight_of=in_sight_of, with_default_version=version is None
@@ -128,7 +128,11 @@ _HISTORY = (("", AssessmentStatus.DRAFT), (AssessmentStatus.DRAFT, AssessmentSta
 def _insert_through_the_orm(
     assessment: Assessment, rows: list[Answer], results: list[DimensionResult]
 ) -> list[AssessmentTransition]:
-    """Returns the history as written (its time is the database's field default)."""
+    """Returns the history as written (its time is the database's field default).
+    Raises ``Engagement.DoesNotExist`` for an engagement deleted since it was read, as
+    the one statement does (its foreign key would refuse the row only at commit here)."""
+    if not Engagement.objects.filter(pk=assessment.engagement_id).exists():
+        raise Engagement.DoesNotExist
     assessment.save(force_insert=True)
     history = AssessmentTransition.objects.bulk_create(
         AssessmentTransition(
@@ -218,5 +222,7 @@ def _insert_in_one_statement(
     ]
     with prepared_cursor() as cursor:
         cursor.execute(_INSERT_SQL, params)
-        (pk,) = cursor.fetchone()
-    return int(pk)
+        made = cursor.fetchone()
+    if made is None:  # the engagement was deleted since it was read: nothing was written
+        raise Engagement.DoesNotExist
+    return int(made[0])

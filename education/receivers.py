@@ -16,7 +16,9 @@ from education.services import (
     notifications_write,
     plan_hear_gap,
     plan_request,
+    plan_requested,
 )
+from education.services.plans import PLAN_RIDER
 from voice.models import Invitation, Rater, Round
 from webhooks.models import Endpoint
 
@@ -27,9 +29,16 @@ def plan_on_round_closed(sender: Any, *, round: Round, closed: bool = False, **k
         plan_hear_gap(engagement=round.engagement, round_id=round.pk)
 
 
-def plan_on_submit(sender: Any, *, assessment: Assessment, **kwargs: Any) -> None:
-    """A submitted assessment asks for its engagement's plan, in the submit's transaction."""
-    plan_request(assessment=assessment)
+def plan_on_submit(
+    sender: Any, *, assessment: Assessment, ridden: dict[str, Any] | None = None, **kwargs: Any
+) -> None:
+    """A submitted assessment asks for its engagement's plan, in the submit's transaction
+    — already, when the submit's statement carried PLAN_RIDER: then only a worker is told."""
+    plan_id = (ridden or {}).get(PLAN_RIDER.name)
+    if plan_id is None:
+        plan_request(assessment=assessment)
+    else:
+        plan_requested(plan_id=plan_id)
 
 
 def tell_directors_endpoint_disabled(sender: Any, *, endpoint: Endpoint, **kwargs: Any) -> None:

@@ -3,7 +3,7 @@ refusal, submit with required checks and a stored snapshot, review."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -273,7 +273,30 @@ def stored_state(assessment):
                 "from_status", "to_status", "by"
             )
         ),
+        _plan_state(assessment),
     )
+
+
+def _plan_state(assessment):
+    """The education plan the submit asked for: its own statement's row (PLAN_RIDER) or
+    plan_request's, the same either way."""
+    from education.models import EducationPlan
+
+    plans = EducationPlan.objects.filter(assessment=assessment)
+    return [
+        (
+            plan.engagement_id == assessment.engagement_id,
+            plan.status,
+            plan.playbook_id,
+            plan.built_at,
+            plan.builds,
+            plan.build_failures,
+            plan.last_error,
+            plan.sweep_at - plan.requested_at,
+            abs(plan.requested_at - assessment.submitted_at) < timedelta(seconds=5),
+        )
+        for plan in plans
+    ]
 
 
 def test_the_single_statement_submit_stores_exactly_what_the_orm_path_stores(

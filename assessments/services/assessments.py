@@ -53,7 +53,15 @@ from assessments.selectors import (
     structure_for_version,
     with_questions,
 )
-from assessments.signals import assessment_reviewed, assessment_submitted
+from assessments.signals import (
+    Rider,
+    assessment_reviewed,
+    assessment_submitted,
+    riders_params,
+    riders_ridden,
+    riders_sql,
+    submit_riders,
+)
 from clients.models import Client, Engagement, PastExperience
 from clients.selectors import (
     VISIBLE_ENGAGEMENT_ID,
@@ -1002,9 +1010,10 @@ def assessment_submit(
     resubmission = assessment.submitted_at is not None
     assessment.submitted_at = timezone.now()
     if connection.vendor == "postgresql" and not resubmission and SINGLE_STATEMENT_SUBMIT:
-        step = _store_in_one_statement(assessment, by=by, rows=rows)  # its event too
+        # Its event and the riders' rows too.
+        step, ridden = _store_in_one_statement(assessment, by=by, rows=rows)
         assessment_submitted.send(
-            sender=Assessment, assessment=assessment, by=by, engagement_held=True
+            sender=Assessment, assessment=assessment, by=by, engagement_held=True, ridden=ridden
         )
         results = dimension_results_of(assessment, questions, rows)
         return _as_submitted(assessment, reading, step, questions, results, shown=shown)
@@ -1046,9 +1055,9 @@ def dimension_rows_cte(made: str) -> str:
 # psycopg parses it once per process instead of on every submit (core.sql.one_line): a
 # VALUES list of four placeholders a row made each submit's text new, and its 55
 # parameters too many to cache. It is prepared (core.sql.prepared_cursor): PostgreSQL
-# plans it once per connection, not on every submit.
-STORE_RESULT_SQL = one_line(
-    """
+# plans it once per connection, not on every submit. It carries the registered riders
+# (assessments.signals.Rider: the education plan's row) after its own CTEs.
+_STORE_RESULT = """
     WITH updated AS (
         UPDATE assessments_assessment
            SET maturity_score = %s, maturity_level = %s, defensiveness_index = %s,
@@ -1061,19 +1070,33 @@ STORE_RESULT_SQL = one_line(
                (assessment_id, from_status, to_status, by_id, at, comment)
         SELECT id, %s::varchar, %s::varchar, %s::bigint, %s::timestamptz, '' FROM updated
      RETURNING id
-    ), {dimensions}, {events}
-    SELECT (SELECT id FROM transition), {deliveries}
-    """.format(
-        dimensions=dimension_rows_cte("updated"), events=RECORD_CTES, deliveries=RECORD_COUNT
+    ), {dimensions}, {events}{riders}
+    SELECT (SELECT id FROM transition), {deliveries}{ridden}
+"""
+
+
+@cache
+def store_result_sql(riders: tuple[Rider, ...]) -> str:
+    """The store's statement carrying ``riders`` (submit_riders()), built once for them."""
+    ctes, values = riders_sql(riders, "updated")
+    return one_line(
+        _STORE_RESULT.format(
+            dimensions=dimension_rows_cte("updated"),
+            events=RECORD_CTES,
+            deliveries=RECORD_COUNT,
+            riders=ctes,
+            ridden=values,
+        )
     )
-)
 
 
 def _store_in_one_statement(
     assessment: Assessment, *, by: User, rows: list[DimensionRow]
-) -> AssessmentTransition:
-    """STORE_RESULT_SQL for ``assessment``, scored, with its ``assessment.submitted``
-    event; returns its step in the history."""
+) -> tuple[AssessmentTransition, dict[str, Any]]:
+    """store_result_sql for ``assessment``, scored, with its ``assessment.submitted``
+    event and the riders' rows; returns its step in the history and what the riders
+    returned (assessment_submitted's ``ridden``)."""
+    riders = submit_riders()
     now = timezone.now()
     from_status, assessment.status = assessment.status, AssessmentStatus.SUBMITTED
     event = ("assessment.submitted", assessment_data(assessment))
@@ -1099,10 +1122,11 @@ def _store_in_one_statement(
         kinds,
         scores,
         *record_params([event], now),
+        *riders_params(riders, assessment),
     ]
     with prepared_cursor() as cursor:
-        cursor.execute(STORE_RESULT_SQL, params)
-        step_id, deliveries = cursor.fetchone()
+        cursor.execute(store_result_sql(riders), params)
+        step_id, deliveries, *values = cursor.fetchone()
     events_recorded(deliveries)
     step = AssessmentTransition(
         pk=step_id,
@@ -1114,7 +1138,7 @@ def _store_in_one_statement(
         comment="",
     )
     step._state.adding = False  # a saved row, as the ORM would have left it
-    return step
+    return step, riders_ridden(riders, values)
 
 
 # --- Review -------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -43,7 +45,14 @@ from assessments.services.assessments import (
     score_into,
     version_to_start,
 )
-from assessments.signals import assessment_submitted
+from assessments.signals import (
+    Rider,
+    assessment_submitted,
+    riders_params,
+    riders_ridden,
+    riders_sql,
+    submit_riders,
+)
 from clients.models import Engagement
 from clients.services import ENGAGEMENT_HELD
 from core.sql import as_columns, one_line, prepared_cursor
@@ -102,8 +111,11 @@ def assessment_import(
         )
         results = dimension_results_of(assessment, questions, dimension_rows)
         held = connection.vendor == "postgresql"
+        ridden: dict[str, Any] = {}
         if held:
-            assessment.pk = _insert_in_one_statement(assessment, rows, dimension_rows, now=now)
+            assessment.pk, ridden = _insert_in_one_statement(
+                assessment, rows, dimension_rows, now=now
+            )
             history = [
                 AssessmentTransition(
                     assessment=assessment, from_status=before, to_status=after, by=by, at=now
@@ -113,7 +125,7 @@ def assessment_import(
         else:
             history = _insert_through_the_orm(assessment, rows, results)
         assessment_submitted.send(
-            sender=Assessment, assessment=assessment, by=by, engagement_held=held
+            sender=Assessment, assessment=assessment, by=by, engagement_held=held, ridden=ridden
         )
         event_record("assessment.submitted", assessment_data(assessment))
     for row in rows:
@@ -151,10 +163,11 @@ def _insert_through_the_orm(
 
 # One prepared statement of constant text: the rows arrive as arrays, one per column. It
 # first locks the engagement and shares its client, as the standing's refresh would after
-# it (dashboards.standings: the import's signal says it holds them). (Its webhook event
-# names the new id, known only after it: it is recorded by a statement of its own.)
-_INSERT_SQL = one_line(
-    """
+# it (dashboards.standings: the import's signal says it holds them), and carries the
+# registered riders (assessments.signals.Rider) as a first submit's statement does. (Its
+# webhook event names the new id, known only after it: it is recorded by a statement of
+# its own.)
+_INSERT = """
     WITH held AS (
         SELECT e.id FROM clients_engagement e JOIN clients_client c ON c.id = e.client_id
          WHERE e.id = %s
@@ -182,14 +195,24 @@ _INSERT_SQL = one_line(
           FROM made,
                unnest(%s::bigint[], %s::text[], %s::boolean[], %s::varchar[], %s::text[])
                  AS a (question_id, value, not_applicable, na_reason, note)
-    ), {dimensions}
-    SELECT id FROM made
-    """.format(
-        held=ENGAGEMENT_HELD,
-        result_columns=", ".join(RESULT_FIELDS),
-        dimensions=dimension_rows_cte("made"),
+    ), {dimensions}{riders}
+    SELECT id{ridden} FROM made
+"""
+
+
+@cache
+def _insert_sql(riders: tuple[Rider, ...]) -> str:
+    """_INSERT carrying ``riders`` (submit_riders()), built once for them."""
+    ctes, values = riders_sql(riders, "made")
+    return one_line(
+        _INSERT.format(
+            held=ENGAGEMENT_HELD,
+            result_columns=", ".join(RESULT_FIELDS),
+            dimensions=dimension_rows_cte("made"),
+            riders=ctes,
+            ridden=values,
+        )
     )
-)
 
 
 def _insert_in_one_statement(
@@ -198,8 +221,10 @@ def _insert_in_one_statement(
     dimension_rows: list[DimensionRow],
     *,
     now: datetime,
-) -> int:
-    """_INSERT_SQL for ``assessment``, scored: returns its new id."""
+) -> tuple[int, dict[str, Any]]:
+    """_INSERT for ``assessment``, scored, with the riders' rows: returns its new id and
+    what the riders returned (assessment_submitted's ``ridden``)."""
+    riders = submit_riders()
     params: list[object] = [
         assessment.engagement_id,
         assessment.version_id,
@@ -219,10 +244,12 @@ def _insert_in_one_statement(
         *answer_columns(rows),
         [row.note for row in rows],
         *as_columns(dimension_rows, 4),
+        *riders_params(riders, assessment),
     ]
     with prepared_cursor() as cursor:
-        cursor.execute(_INSERT_SQL, params)
+        cursor.execute(_insert_sql(riders), params)
         made = cursor.fetchone()
     if made is None:  # the engagement was deleted since it was read: nothing was written
         raise Engagement.DoesNotExist
-    return int(made[0])
+    pk, *values = made
+    return int(pk), riders_ridden(riders, values)

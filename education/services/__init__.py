@@ -54,6 +54,7 @@ from education.services.plans import (
     plan_hear_gap,
     plan_orphaned,
     plan_request,
+    plan_requested,
     uplift_measure,
 )
 from education.services.playbooks import (
@@ -98,6 +99,7 @@ __all__ = [
     "plan_hear_gap",
     "plan_orphaned",
     "plan_request",
+    "plan_requested",
     "playbook_export",
     "playbook_for",
     "playbook_import",

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from assessments.models import Assessment, DimensionResult
+from assessments.signals import Rider
 from clients.models import Engagement
 from core.sql import one_line, prepared_cursor
 from core.tasks import publish_after_commit
@@ -41,20 +42,42 @@ log = logging.getLogger(__name__)
 
 # plan_request's upsert, written once (the ORM took longer to compile it than the database
 # to run it): every column, a new plan's defaults taken from the instance; on a
-# resubmission only the request's three. PostgreSQL and SQLite both take it.
+# resubmission only the request's three. PostgreSQL and SQLite both take it. A first
+# submit (and an import) carries the same row in its own statement instead: PLAN_RIDER,
+# the same columns and conflict, the assessment's id taken from the submit's CTE.
 _FIELDS = [field for field in EducationPlan._meta.concrete_fields if not field.primary_key]
 _quote = connection.ops.quote_name
-_REQUEST_SQL = one_line(
-    f"""
+_UPSERT = f"""
     INSERT INTO {_quote(EducationPlan._meta.db_table)}
            ({", ".join(_quote(str(field.column)) for field in _FIELDS)})
-    VALUES ({", ".join("%s" for _ in _FIELDS)})
+    {{values}}
     ON CONFLICT (assessment_id) DO UPDATE
        SET status = EXCLUDED.status, requested_at = EXCLUDED.requested_at,
            sweep_at = EXCLUDED.sweep_at
     RETURNING id
-    """
-)
+"""
+_REQUEST_SQL = one_line(_UPSERT.format(values=f"VALUES ({', '.join('%s' for _ in _FIELDS)})"))
+
+
+def _requested(assessment: Assessment, *, attached: bool = True) -> EducationPlan:
+    """The plan ``assessment`` asks for now, pending (not saved); ``attached``: known to
+    the assessment as its ``education_plan`` (not so a row its statement will write)."""
+    now = timezone.now()
+    return EducationPlan(
+        **({"assessment": assessment} if attached else {"assessment_id": assessment.pk}),
+        engagement_id=assessment.engagement_id,
+        status=PlanStatus.PENDING,
+        requested_at=now,
+        sweep_at=now + timedelta(seconds=settings.EDUCATION_PLAN_SWEEP_SECONDS),
+    )
+
+
+def _column_values(plan: EducationPlan, *, but: str = "") -> list[Any]:
+    return [
+        field.get_db_prep_save(getattr(plan, field.attname), connection)
+        for field in _FIELDS
+        if field.attname != but
+    ]
 
 
 def plan_request(*, assessment: Assessment) -> EducationPlan:
@@ -64,27 +87,46 @@ def plan_request(*, assessment: Assessment) -> EducationPlan:
     The pending plan is the outbox row: if its message cannot be published it is built by
     the dispatcher, at its next tick when the publish failed (``plan_orphaned``), after
     ``EDUCATION_PLAN_SWEEP_SECONDS`` when the message was simply lost."""
-    now = timezone.now()
     # One upsert (no read, no savepoint): a new plan, or the existing one pending again.
-    plan = EducationPlan(
-        assessment=assessment,
-        engagement_id=assessment.engagement_id,
-        status=PlanStatus.PENDING,
-        requested_at=now,
-        sweep_at=now + timedelta(seconds=settings.EDUCATION_PLAN_SWEEP_SECONDS),
-    )
+    plan = _requested(assessment)
     with prepared_cursor() as cursor:
-        cursor.execute(
-            _REQUEST_SQL,
-            [field.get_db_prep_save(getattr(plan, field.attname), connection) for field in _FIELDS],
-        )
+        cursor.execute(_REQUEST_SQL, _column_values(plan))
         (plan.pk,) = cursor.fetchone()
     plan._state.adding, plan._state.db = False, connection.alias  # as saved by the ORM
+    plan_requested(plan_id=plan.pk)
+    return plan
+
+
+def plan_requested(*, plan_id: int) -> None:
+    """The plan ``plan_id`` was asked for in this transaction (plan_request, or the
+    submit's statement carrying PLAN_RIDER): a worker is told once it commits."""
     # Here, not at the top: tasks imports the services it runs.
     from education.tasks import enqueue_plan_build
 
-    publish_after_commit(lambda: enqueue_plan_build(plan.pk))
-    return plan
+    publish_after_commit(lambda: enqueue_plan_build(plan_id))
+
+
+def _riding_sql() -> str:
+    """_UPSERT as a rider's CTE: its values selected from the submit's CTE, each cast to
+    its column's type (a bare parameter in a SELECT is text to PostgreSQL)."""
+    values = ", ".join(
+        "{assessment}.id"
+        if field.attname == "assessment_id"
+        else f"%s::{field.db_type(connection)}"
+        for field in _FIELDS
+    )
+    return one_line(_UPSERT.format(values=f"SELECT {values} FROM {{assessment}}"))
+
+
+# The plan a first submit (or an import) asks for, written by its own statement on
+# PostgreSQL (education.apps registers it; plan_on_submit is then handed its id).
+PLAN_RIDER = Rider(
+    name="education_plan",
+    sql=_riding_sql(),
+    params=lambda assessment: _column_values(
+        _requested(assessment, attached=False), but="assessment_id"
+    ),
+)
 
 
 def plan_orphaned(*, plan_id: int) -> None:

@@ -80,7 +80,15 @@ def engagement(a_client):
     return with_past_experiences(EngagementFactory(client=a_client))
 
 
-def test_an_import_stores_what_start_answers_and_submit_store(as_a, manager_a, engagement, version):
+def test_an_import_stores_what_start_answers_and_submit_store(
+    as_a, manager_a, engagement, version, director
+):
+    from webhooks.models import Delivery
+    from webhooks.services import endpoint_create
+
+    subscribed = endpoint_create(
+        url="http://127.0.0.1:9/hook", event_types=["assessment.submitted"], by=director
+    )
     answers = answers_of(version)
     # The same answers through the three steps, on an engagement of another client with
     # the same past experiences.
@@ -116,9 +124,20 @@ def test_an_import_stores_what_start_answers_and_submit_store(as_a, manager_a, e
     ) == [("", AssessmentStatus.DRAFT), (AssessmentStatus.DRAFT, AssessmentStatus.SUBMITTED)]
     # What a submit sets off: the education plan and the webhook event.
     assert EducationPlan.objects.get(assessment=imported).status == PlanStatus.PENDING
-    assert Event.objects.filter(
-        type="assessment.submitted", payload__data__assessment=imported.pk
-    ).exists()
+    # Its event rode in its insert, under the id reserved beforehand: the submit's event,
+    # but for what names the assessment, and queued for the subscribed endpoint.
+    event = Event.objects.get(type="assessment.submitted", payload__data__assessment=imported.pk)
+    theirs = Event.objects.get(type="assessment.submitted", payload__data__assessment=three.pk)
+
+    def alike(payload: dict[str, Any]) -> tuple[Any, ...]:
+        named = ("assessment", "engagement", "client", "submitted_at", "url")
+        data = {key: value for key, value in payload["data"].items() if key not in named}
+        return payload["type"], payload["version"], data
+
+    assert alike(event.payload) == alike(theirs.payload)
+    assert event.payload["data"]["url"].endswith(f"/assessments/{imported.pk}/result/")
+    assert event.payload["data"]["engagement"] == engagement.pk
+    assert Delivery.objects.filter(event=event, endpoint=subscribed).count() == 1
 
 
 def test_the_answer_is_the_assessment_as_the_detail_shows_it(as_a, engagement, version):
@@ -320,14 +339,14 @@ def test_a_retried_import_with_its_key_imports_once(api, manager_a, engagement, 
 
 
 @pytest.mark.parametrize("portfolio", [0, 30])
-def test_an_import_costs_seven_statements_whatever_the_portfolio(
+def test_an_import_costs_six_statements_whatever_the_portfolio(
     api, manager_a, version, portfolio, django_assert_num_queries
 ):
     """Within issue 15's budget (12) for an integration's whole write, with a token (its
     lookup is one of them), at two portfolio sizes: the token, the engagement in sight
-    with its client's past experiences and the default version, the savepoint (BEGIN
-    outside a test), the insert (the engagement locked in it, the plan's row riding in
-    it), the standing, the event, the release (COMMIT)."""
+    with its client's past experiences, the default version and the new id, the
+    savepoint (BEGIN outside a test), the insert (the engagement locked in it, the event
+    and the plan's row riding in it), the standing, the release (COMMIT)."""
     for _ in range(portfolio):
         other = EngagementFactory(client=ClientFactory(owner=manager_a))
         assessment_import(
@@ -340,7 +359,7 @@ def test_an_import_costs_seven_statements_whatever_the_portfolio(
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert api.get("/api/v1/me/").status_code == 200  # a new token's first use is noted
     body = {"engagement": engagement.pk, "answers": answers_of(version)}
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = api.post(URL, body, format="json")
     assert response.status_code == 201
 
@@ -407,9 +426,10 @@ def test_the_engagement_is_read_with_its_past_experiences_as_the_two_reads_give_
     for engagement in (experienced, fresh):
         for with_version in (False, True):
             with django_assert_num_queries(1 if vendor == "postgresql" else 2):
-                read, experiences, default = engagement_with_experiences(
+                read, experiences, default, new_id = engagement_with_experiences(
                     engagement.pk, in_sight_of=manager_a, with_default_version=with_version
                 )
+                assert new_id is None  # not asked for
             expected = engagement_visible(manager_a, engagement.pk)
             assert expected is not None
             assert fields_of(read) == fields_of(expected)
@@ -421,6 +441,19 @@ def test_the_engagement_is_read_with_its_past_experiences_as_the_two_reads_give_
             else:
                 assert default is None
     assert len(engagement_with_experiences(experienced.pk, in_sight_of=manager_a)[1]) == 4
+    # An import's id, reserved in the same statement: one drawn, however many rows.
+    reserved = [
+        engagement_with_experiences(experienced.pk, in_sight_of=manager_a, reserving_id=True)
+        for _ in range(2)
+    ]
+    assert [len(reading.experiences) for reading in reserved] == [4, 4]
+    if vendor == "postgresql":
+        first, second = (reading.new_id for reading in reserved)
+        assert first is not None
+        assert second == first + 1
+        assert not Assessment.objects.filter(pk__in=[first, second]).exists()
+    else:
+        assert [reading.new_id for reading in reserved] == [None, None]
     hidden = EngagementFactory(client=b_client)
     for pk in (hidden.pk, 999_999_999, 2**63):
         for with_version in (False, True):

@@ -707,17 +707,20 @@ class EngagementReading(NamedTuple):
     engagement: Engagement
     experiences: list[ExperienceRow]
     default_version: QuestionnaireVersion | None = None
+    new_id: int | None = None  # an assessment id reserved, when asked for
 
 
 def engagement_with_experiences(
-    pk: int, *, in_sight_of: User, with_default_version: bool = False
+    pk: int, *, in_sight_of: User, with_default_version: bool = False, reserving_id: bool = False
 ) -> EngagementReading:
     """The engagement ``pk`` if it is in ``in_sight_of``'s sight, with its client's past
     experiences as past_experiences reads them and, ``with_default_version``, the version
     a new assessment is made on by default — on PostgreSQL in one prepared statement (an
-    import's: the engagement's read, the experiences' and the version's were three).
-    Elsewhere the version is left to version_to_start. Raises
-    ``Engagement.DoesNotExist`` for one out of sight, like one that does not exist."""
+    import's: the engagement's read, the experiences' and the version's were three), which
+    also reserves the id of the assessment to come when ``reserving_id`` (an import names
+    it in its event, recorded by its insert). Elsewhere the version is left to
+    version_to_start, and no id is reserved. Raises ``Engagement.DoesNotExist`` for one
+    out of sight, like one that does not exist."""
     audience = audience_of(in_sight_of)
     if connection.vendor != "postgresql" or audience is Audience.NO_ONE:
         engagement = _engagement_seen(pk, in_sight_of)
@@ -728,7 +731,7 @@ def engagement_with_experiences(
     if with_default_version:
         params = [*default_version_sql()[1], *params]  # (its join comes before the WHERE)
     with prepared_cursor() as cursor:
-        cursor.execute(_with_experiences_sql(audience, with_default_version), params)
+        cursor.execute(_with_experiences_sql(audience, with_default_version, reserving_id), params)
         rows = cursor.fetchall()
     if not rows:
         raise Engagement.DoesNotExist
@@ -740,25 +743,42 @@ def engagement_with_experiences(
         for row in rows
         if row[after_engagement] is not None  # (one row without any: the engagement's)
     ]
+    new_id = None
+    if reserving_id:
+        new_id = int(rows[0][after_experience])
+        after_experience += 1
     version = None
     if with_default_version and rows[0][after_experience] is not None:
         version = cast(QuestionnaireVersion, _VERSION.load(rows[0][after_experience:]))
-    return EngagementReading(engagement, experiences, version)
+    return EngagementReading(engagement, experiences, version, new_id)
 
 
 @cache
-def _with_experiences_sql(audience: Audience, with_default_version: bool) -> str:
+def _with_experiences_sql(
+    audience: Audience, with_default_version: bool, reserving_id: bool = False
+) -> str:
     """engagement_with_experiences' statement for one kind of user, with or without the
-    default version (on every row: there is one at most), built once for each."""
+    reserved id and the default version (on every row: one of each at most), built once
+    for each. The id is drawn once, in a materialized CTE, however many rows there are;
+    an import that does not happen leaves a gap in the ids, as a rolled-back insert does."""
     experience = ", ".join(f"pe.{column}" for column in _EXPERIENCE_FIELDS)
-    version, version_join = "", ""
+    reserve, reserved, version, version_join = "", "", "", ""
+    if reserving_id:
+        table = Assessment._meta.db_table
+        reserve = (
+            "WITH reserved AS MATERIALIZED "
+            f"(SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id)"
+        )
+        reserved = ", reserved.id"
     if with_default_version:
         version = ", dv.*"  # (Columns(QuestionnaireVersion)'s, in its order)
         version_join = f"LEFT JOIN ({default_version_sql()[0]}) dv ON true"
     return one_line(
         f"""
-        SELECT {_ENGAGEMENT.select("e")}, {experience}{version}
+        {reserve}
+        SELECT {_ENGAGEMENT.select("e")}, {experience}{reserved}{version}
           FROM {Engagement._meta.db_table} e
+          {"CROSS JOIN reserved" if reserving_id else ""}
           LEFT JOIN {PastExperience._meta.db_table} pe ON pe.client_id = e.client_id
           {version_join}
          WHERE {_in_sight(audience)}

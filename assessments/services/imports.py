@@ -56,7 +56,13 @@ from assessments.signals import (
 from clients.models import Engagement
 from clients.services import ENGAGEMENT_HELD
 from core.sql import as_columns, one_line, prepared_cursor
-from webhooks.services import event_record
+from webhooks.services import (
+    RECORD_COUNT,
+    RECORD_CTES,
+    event_record,
+    events_recorded,
+    record_params,
+)
 
 
 def assessment_import(
@@ -75,12 +81,17 @@ def assessment_import(
 
     ``in_sight_of``: the user whose sight the engagement must be in, when ``engagement``
     (then perhaps only its id) has not been looked up through the clients' scoping rule —
-    the API's import: it is read with its client's past experiences and, when no version
-    is named, the default one, one statement for three. One out of sight raises
+    the API's import: it is read with its client's past experiences, the default version
+    when none is named and the new assessment's id (its event then rides in the insert),
+    one statement for three. One out of sight raises
     ``Engagement.DoesNotExist``, as does one deleted before the import is written."""
+    new_id = None  # reserved with the API's read: its event rides in the insert
     if in_sight_of is not None:
-        engagement, experiences, default = engagement_with_experiences(
-            engagement.pk, in_sight_of=in_sight_of, with_default_version=version is None
+        engagement, experiences, default, new_id = engagement_with_experiences(
+            engagement.pk,
+            in_sight_of=in_sight_of,
+            with_default_version=version is None,
+            reserving_id=True,
         )
         version = version or default  # (None still: version_to_start says why)
     else:
@@ -112,9 +123,13 @@ def assessment_import(
         results = dimension_results_of(assessment, questions, dimension_rows)
         held = connection.vendor == "postgresql"
         ridden: dict[str, Any] = {}
+        event = None
         if held:
+            if new_id is not None:
+                assessment.pk = new_id
+                event = ("assessment.submitted", assessment_data(assessment))
             assessment.pk, ridden = _insert_in_one_statement(
-                assessment, rows, dimension_rows, now=now
+                assessment, rows, dimension_rows, now=now, event=event
             )
             history = [
                 AssessmentTransition(
@@ -127,7 +142,8 @@ def assessment_import(
         assessment_submitted.send(
             sender=Assessment, assessment=assessment, by=by, engagement_held=held, ridden=ridden
         )
-        event_record("assessment.submitted", assessment_data(assessment))
+        if event is None:
+            event_record("assessment.submitted", assessment_data(assessment))
     for row in rows:
         row.assessment = assessment  # its id, now the assessment has one
     return as_written(assessment, answers=rows, transitions=history, dimension_results=results)
@@ -164,9 +180,10 @@ def _insert_through_the_orm(
 # One prepared statement of constant text: the rows arrive as arrays, one per column. It
 # first locks the engagement and shares its client, as the standing's refresh would after
 # it (dashboards.standings: the import's signal says it holds them), and carries the
-# registered riders (assessments.signals.Rider) as a first submit's statement does. (Its
-# webhook event names the new id, known only after it: it is recorded by a statement of
-# its own.)
+# registered riders (assessments.signals.Rider) as a first submit's statement does. Its
+# webhook event names the new id: when the id was reserved beforehand (the API's read
+# draws it) the event rides in it too; otherwise the id is drawn here, and the event is
+# recorded by a statement of its own.
 _INSERT = """
     WITH held AS (
         SELECT e.id FROM clients_engagement e JOIN clients_client c ON c.id = e.client_id
@@ -174,9 +191,10 @@ _INSERT = """
            {held}
     ), made AS (
         INSERT INTO assessments_assessment
-               (engagement_id, version_id, assessor_id, status, created_at, updated_at,
+               (id, engagement_id, version_id, assessor_id, status, created_at, updated_at,
                 submitted_at, reviewed_at, reviewed_by_id, {result_columns})
-        SELECT held.id, %s, %s, %s, %s, %s, %s, NULL, NULL, %s, %s, %s, %s, %s, %s, %s::jsonb
+        SELECT COALESCE(%s::bigint, nextval(pg_get_serial_sequence('{table}', 'id'))),
+               held.id, %s, %s, %s, %s, %s, %s, NULL, NULL, %s, %s, %s, %s, %s, %s, %s::jsonb
           FROM held
      RETURNING id
     ), history AS (
@@ -195,20 +213,24 @@ _INSERT = """
           FROM made,
                unnest(%s::bigint[], %s::text[], %s::boolean[], %s::varchar[], %s::text[])
                  AS a (question_id, value, not_applicable, na_reason, note)
-    ), {dimensions}{riders}
-    SELECT id{ridden} FROM made
+    ), {dimensions}{events}{riders}
+    SELECT id{deliveries}{ridden} FROM made
 """
 
 
 @cache
-def _insert_sql(riders: tuple[Rider, ...]) -> str:
-    """_INSERT carrying ``riders`` (submit_riders()), built once for them."""
+def _insert_sql(riders: tuple[Rider, ...], with_event: bool) -> str:
+    """_INSERT carrying ``riders`` (submit_riders()) and, ``with_event``, the webhook
+    event's CTEs (webhooks.services.RECORD_CTES), built once for each."""
     ctes, values = riders_sql(riders, "made")
     return one_line(
         _INSERT.format(
             held=ENGAGEMENT_HELD,
+            table=Assessment._meta.db_table,
             result_columns=", ".join(RESULT_FIELDS),
             dimensions=dimension_rows_cte("made"),
+            events=f", {RECORD_CTES}" if with_event else "",
+            deliveries=f", {RECORD_COUNT}" if with_event else "",
             riders=ctes,
             ridden=values,
         )
@@ -221,12 +243,15 @@ def _insert_in_one_statement(
     dimension_rows: list[DimensionRow],
     *,
     now: datetime,
+    event: tuple[str, dict[str, Any]] | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """_INSERT for ``assessment``, scored, with the riders' rows: returns its new id and
-    what the riders returned (assessment_submitted's ``ridden``)."""
+    """_INSERT for ``assessment``, scored, with the riders' rows and ``event`` (``(type,
+    data)``; ``assessment.pk`` is then the id reserved for it, which it names): returns
+    its id and what the riders returned (assessment_submitted's ``ridden``)."""
     riders = submit_riders()
     params: list[object] = [
         assessment.engagement_id,
+        assessment.pk,
         assessment.version_id,
         assessment.assessor_id,
         assessment.status,
@@ -244,12 +269,17 @@ def _insert_in_one_statement(
         *answer_columns(rows),
         [row.note for row in rows],
         *as_columns(dimension_rows, 4),
+        *(record_params([event], now) if event is not None else []),
         *riders_params(riders, assessment),
     ]
     with prepared_cursor() as cursor:
-        cursor.execute(_insert_sql(riders), params)
+        cursor.execute(_insert_sql(riders, event is not None), params)
         made = cursor.fetchone()
     if made is None:  # the engagement was deleted since it was read: nothing was written
         raise Engagement.DoesNotExist
-    pk, *values = made
+    if event is not None:
+        pk, deliveries, *values = made
+        events_recorded(deliveries)
+    else:
+        pk, *values = made
     return int(pk), riders_ridden(riders, values)

@@ -31,15 +31,36 @@ assessment_reviewed = Signal()
 version_published = Signal()
 
 
+# What the CTE named ``{assessment}`` in a rider's SQL returns: the submitted assessment's
+# row as the statement writes it (which the statement's own snapshot does not show).
+RIDER_COLUMNS = (
+    "id",
+    "engagement_id",
+    "version_id",
+    "status",
+    "submitted_at",
+    "maturity_score",
+    "maturity_level",
+    "defensiveness_index",
+    "quadrant",
+)
+
+
 @dataclass(frozen=True)
 class Rider:
     """A receiver's write that a first submit's statement, and an import's, carries on
     PostgreSQL, instead of the receiver sending a statement of its own after it: one round
-    trip fewer on every submit. ``sql`` is a data-modifying CTE's body, which names the
-    CTE that returns the assessment's ``id`` as ``{assessment}`` and returns one row of
-    one value (it is handed to the receiver as ``ridden[name]``); ``params`` gives its
-    parameters for the assessment being submitted (an import's has no id yet), in their
-    order in ``sql``.
+    trip fewer on every submit. ``sql`` is a data-modifying CTE's body; it names the CTE
+    that returns the assessment's row (RIDER_COLUMNS) as ``{assessment}`` and the one that
+    returns its dimension rows (``assessment_id, code, score``) as ``{dimensions}`` — the
+    statement's snapshot shows neither — and returns one row of one value (handed to the
+    receiver as ``ridden[name]``). ``params`` gives its parameters for the assessment
+    being submitted (an import's has no id yet), in their order in ``sql``.
+
+    ``after_the_lock``: it reads rows that a concurrent writer of the engagement may
+    change, so it rides only in a statement that starts after the engagement is held (a
+    first submit's, locked by its first statement), not in an import's, whose own
+    statement takes the lock: its snapshot would predate a writer it waited for.
 
     Only a first submit and an import ride; a resubmission, another database or a
     receiver's other callers make the write themselves, so a rider's app keeps both
@@ -48,10 +69,12 @@ class Rider:
     name: str  # a SQL name, unique among riders: its CTE's
     sql: str
     params: Callable[[Assessment], list[Any]]
+    after_the_lock: bool = False
 
-    def cte(self, assessment: str) -> str:
-        """``name AS (…)`` over the CTE ``assessment``."""
-        return f"{self.name} AS ({self.sql.replace('{assessment}', assessment)})"
+    def cte(self, assessment: str, dimensions: str) -> str:
+        """``name AS (…)`` over the CTEs ``assessment`` and ``dimensions``."""
+        sql = self.sql.replace("{assessment}", assessment).replace("{dimensions}", dimensions)
+        return f"{self.name} AS ({sql})"
 
     def value(self) -> str:
         """What a statement carrying it selects to hand its value on."""
@@ -67,17 +90,18 @@ def ride_on_submit(rider: Rider) -> None:
     _riders[rider.name] = rider
 
 
-def submit_riders() -> tuple[Rider, ...]:
-    """The registered riders, in their order of registration: a statement built from
-    them is cached against this tuple."""
-    return tuple(_riders.values())
+def submit_riders(*, locked: bool = True) -> tuple[Rider, ...]:
+    """The registered riders, in their order of registration — without those that ride
+    only after the lock, for a statement that takes it (``locked=False``: an import's).
+    A statement built from them is cached against this tuple."""
+    return tuple(rider for rider in _riders.values() if locked or not rider.after_the_lock)
 
 
-def riders_sql(riders: Sequence[Rider], assessment: str) -> tuple[str, str]:
-    """What a statement carrying ``riders`` adds: their CTEs over its CTE ``assessment``
-    (each after a comma, to follow its own), and the values its final SELECT appends to
-    hand theirs on (riders_ridden reads them)."""
-    ctes = "".join(f", {rider.cte(assessment)}" for rider in riders)
+def riders_sql(riders: Sequence[Rider], assessment: str, dimensions: str) -> tuple[str, str]:
+    """What a statement carrying ``riders`` adds: their CTEs over its CTEs ``assessment``
+    and ``dimensions`` (each after a comma, to follow its own), and the values its final
+    SELECT appends to hand theirs on (riders_ridden reads them)."""
+    ctes = "".join(f", {rider.cte(assessment, dimensions)}" for rider in riders)
     return ctes, "".join(f", {rider.value()}" for rider in riders)
 
 

@@ -14,14 +14,16 @@ class DashboardsConfig(AppConfig):
         from assessments.signals import (
             assessment_reviewed,
             assessment_submitted,
+            ride_on_submit,
             version_published,
         )
         from clients.models import Client, Engagement
-        from dashboards import receivers
+        from dashboards import receivers, standings
 
         assessment_submitted.connect(
             receivers.refresh_on_change, dispatch_uid="dashboards.standing_submit"
         )
+        ride_on_submit(standings.STANDING_RIDER)  # the standing, in a first submit's statement
         assessment_reviewed.connect(
             receivers.refresh_on_change, dispatch_uid="dashboards.standing_review"
         )

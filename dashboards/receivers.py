@@ -16,8 +16,12 @@ from dashboards.slots import ensure_published_slots, ensure_slots
 def refresh_on_change(sender: Any, *, assessment: Assessment, **kwargs: Any) -> None:
     """A submit or a review of one of its assessments: the engagement's standing follows
     (a return takes the assessment out of the count; an approval changes nothing, but
-    refreshing is cheap and keeps one rule). The write may already hold the engagement
-    locked (``engagement_held``), as the refresh would lock it."""
+    refreshing is cheap and keeps one rule) — already, when the submit's statement carried
+    STANDING_RIDER. The write may already hold the engagement locked
+    (``engagement_held``), as the refresh would lock it."""
+    ridden = kwargs.get("ridden") or {}
+    if standings.STANDING_RIDER.name in ridden and standings.SINGLE_STATEMENT_REFRESH:
+        return
     standings.standing_refresh(assessment.engagement_id, held=kwargs.get("engagement_held", False))
 
 

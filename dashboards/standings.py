@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 
 from assessments.models import Assessment, AssessmentStatus, DimensionResult
+from assessments.signals import Rider
 from clients.models import Client, Engagement
 from clients.services import engagement_hold
 from core.sql import one_line, prepared_cursor
@@ -50,9 +51,10 @@ ENGAGEMENT_FIELDS = (
 )
 
 
-# On PostgreSQL an engagement's standing is refreshed in one statement — a submit pays
-# one round trip for it, not five. Other databases take the ORM path; tests run both
-# against the rebuild and compare.
+# On PostgreSQL an engagement's standing is refreshed in one statement — a review or an
+# import pays one round trip for it, not five, and a first submit none (its statement
+# carries STANDING_RIDER). Other databases take the ORM path; tests run all three against
+# the rebuild and compare.
 SINGLE_STATEMENT_REFRESH = True
 
 
@@ -189,6 +191,62 @@ def _refresh_sql() -> str:
     """The refresh statement, built once per process, on one line so that psycopg parses
     it once too (it is on every submit's path; ``core.sql.one_line``); it is run prepared,
     so PostgreSQL plans it once per connection."""
+    return one_line(
+        _refresh(
+            engagement="%(e)s",
+            counted=(
+                "assessments_assessment WHERE engagement_id = %(e)s"
+                " AND status = ANY(%(counted)s) AND submitted_at IS NOT NULL"
+            ),
+            results="assessments_dimensionresult",
+            gone="""
+                , gone AS (
+                    DELETE FROM dashboards_standing
+                     WHERE engagement_id = %(e)s AND NOT EXISTS (SELECT 1 FROM latest)
+                )""",
+        )
+    )
+
+
+_ROW = "id, version_id, submitted_at, maturity_score, maturity_level, defensiveness_index, quadrant"
+
+
+def _riding_sql() -> str:
+    """The refresh as a rider of a first submit's statement (assessments.signals.Rider):
+    the submitted assessment and its dimension rows are read from the statement's own
+    CTEs, ``{assessment}`` and ``{dimensions}``, which its snapshot does not show; the
+    engagement's other counted assessments from the table. Its snapshot starts after the
+    submit's lock (``after_the_lock``), so it sees every writer of the engagement before
+    it, as the refresh's own statement would. A first submit always leaves a standing:
+    there is nothing to delete."""
+    engagement = "(SELECT engagement_id FROM {assessment})"
+    counted = ", ".join(f"'{status}'" for status in COUNTED)
+    return one_line(
+        _refresh(
+            engagement=engagement,
+            counted=f"""(
+                SELECT {_ROW} FROM {{assessment}}
+                 UNION ALL
+                SELECT {_ROW} FROM assessments_assessment
+                 WHERE engagement_id = {engagement} AND status = ANY(ARRAY[{counted}])
+                       AND submitted_at IS NOT NULL AND id <> (SELECT id FROM {{assessment}})
+            ) AS a""",
+            results="""(
+                SELECT assessment_id, code, score FROM {dimensions}
+                 UNION ALL
+                SELECT assessment_id, code, score FROM assessments_dimensionresult
+            )""",
+            gone="",
+            returning="RETURNING engagement_id",
+        )
+    )
+
+
+def _refresh(engagement: str, counted: str, results: str, gone: str, returning: str = "") -> str:
+    """The refresh's one statement, on the engagement ``engagement`` (SQL), its counted
+    assessments (``counted``: what the ranking reads FROM) and the dimension rows
+    (``results``), with ``gone`` (the deletion of a standing left with nothing to count)
+    — the one text of both forms (_refresh_sql, _riding_sql)."""
     slots = _slot_sql()
     days = cadence.days_sql("l.maturity_level")
     columns, scores, pivot, updates, gap = (
@@ -198,24 +256,18 @@ def _refresh_sql() -> str:
         slots["updates"],
         slots["gap"],
     )
-    sql = f"""
+    return f"""
         WITH ranked AS (
-            SELECT id, version_id, submitted_at, maturity_score, maturity_level,
-                   defensiveness_index, quadrant,
+            SELECT {_ROW},
                    row_number() OVER (ORDER BY submitted_at DESC, id DESC) AS n
-              FROM assessments_assessment
-             WHERE engagement_id = %(e)s AND status = ANY(%(counted)s)
-                   AND submitted_at IS NOT NULL
+              FROM {counted}
              ORDER BY submitted_at DESC, id DESC
              LIMIT 2
         ), latest AS (
             SELECT * FROM ranked WHERE n = 1
         ), previous AS (
             SELECT * FROM ranked WHERE n = 2
-        ), gone AS (
-            DELETE FROM dashboards_standing
-             WHERE engagement_id = %(e)s AND NOT EXISTS (SELECT 1 FROM latest)
-        )
+        ){gone}
         INSERT INTO dashboards_standing AS s (
                engagement_id, client_id, client_name, client_active, segment, client_owner_id,
                process_type, phase, assessment_id, questionnaire_id, submitted_at,
@@ -231,13 +283,13 @@ def _refresh_sql() -> str:
           LEFT JOIN previous p ON true
           LEFT JOIN (
                 SELECT {pivot}
-                  FROM assessments_dimensionresult r
+                  FROM {results} r
                   JOIN latest ON latest.id = r.assessment_id
                   JOIN assessments_questionnaireversion lv ON lv.id = latest.version_id
                   JOIN dashboards_dimensionslot ds
                     ON ds.code = r.code AND ds.questionnaire_id = lv.questionnaire_id
           ) AS d ON true
-          JOIN clients_engagement e ON e.id = %(e)s
+          JOIN clients_engagement e ON e.id = {engagement}
           JOIN clients_client c ON c.id = e.client_id
         ON CONFLICT (engagement_id) DO UPDATE SET
                {gap},
@@ -259,8 +311,18 @@ def _refresh_sql() -> str:
                previous_defensiveness_index = EXCLUDED.previous_defensiveness_index,
                reassess_due_at = EXCLUDED.reassess_due_at,
                {updates}
+        {returning}
     """
-    return one_line(sql)
+
+
+# The engagement's standing after a first submit, written by the submit's own statement
+# on PostgreSQL (dashboards.apps registers it; refresh_on_change then has nothing to do).
+STANDING_RIDER = Rider(
+    name="dashboards_standing",
+    sql=_riding_sql(),
+    params=lambda assessment: [],
+    after_the_lock=True,
+)
 
 
 def client_saved(client: Client) -> bool:

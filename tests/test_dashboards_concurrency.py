@@ -86,3 +86,54 @@ def test_a_reassignment_asks_for_the_summaries_right_after_commit(monkeypatch):
     client.save()
     assert calls == ["refresh"]
     assert connection.vendor in {"postgresql", "sqlite"}
+
+
+def _held_while_submitting(engagement, assessor, ready: threading.Event) -> threading.Thread:
+    """Another writer of ``engagement``: a submit that holds the engagement a second
+    before it commits."""
+    from assessments.services import assessment_start, assessment_submit
+    from tests.factories import answer_everything
+
+    draft = assessment_start(engagement=engagement, by=assessor)[0]
+    answer_everything(draft, level=1)
+
+    def submit() -> None:
+        with transaction.atomic():
+            assessment_submit(assessment=draft, by=assessor)
+            ready.set()
+            time.sleep(1.0)  # the write below starts meanwhile and must wait
+
+    return in_thread(submit)
+
+
+@pytest.mark.parametrize("write", ["first submit", "import"])
+def test_a_submit_that_waited_for_another_writer_stands_on_what_it_committed(postgres, write):
+    """A first submit's standing rides in its statement (STANDING_RIDER), which starts
+    after its lock, so it sees the writer it waited for; an import takes the lock in its
+    own statement, whose snapshot is older, so its standing is refreshed after it. Either
+    way the other writer's assessment is the one before."""
+    from assessments.selectors import default_version
+    from assessments.services import AnswerInput, assessment_import, assessment_start
+    from tests.factories import DirectorFactory, answer_everything
+    from tests.test_assessment_import import answers_of
+
+    engagement = EngagementFactory()
+    owner = engagement.client.owner
+    if write == "first submit":
+        mine = assessment_start(engagement=engagement, by=owner)[0]
+        answer_everything(mine, level=4)
+    ready = threading.Event()
+    thread = _held_while_submitting(engagement, DirectorFactory(), ready)
+    assert ready.wait(5)
+    if write == "first submit":
+        from assessments.services import assessment_submit
+
+        latest = assessment_submit(assessment=mine, by=owner)
+    else:
+        answers = [AnswerInput(**item) for item in answers_of(default_version(), 4)]
+        latest = assessment_import(engagement=engagement, by=owner, answers=answers)
+    thread.join()
+    standing = Standing.objects.get(engagement=engagement)
+    assert standing.assessment_id == latest.pk
+    assert standing.previous_maturity_score is not None  # the other writer's, committed first
+    assert standing.previous_maturity_score < standing.maturity_score

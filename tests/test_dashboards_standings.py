@@ -54,11 +54,19 @@ def scores_of(standing: Standing) -> dict[str, float | None]:
     return {code: getattr(standing, f"d{slot:02d}") for code, slot in slots.items()}
 
 
-@pytest.fixture(params=["one statement", "orm"])
+@pytest.fixture(params=["riding", "one statement", "orm"])
 def refresh_path(request, monkeypatch):
-    if request.param == "one statement" and connection.vendor != "postgresql":
+    """How a submit's standing is written: in the submit's own statement (STANDING_RIDER,
+    a first submit's), by the refresh's one statement, or through the ORM (the other
+    databases); reviews and deletions refresh by the last two."""
+    from assessments import signals
+
+    if request.param != "orm" and connection.vendor != "postgresql":
         pytest.skip("the single-statement refresh is PostgreSQL's")
-    monkeypatch.setattr(standings, "SINGLE_STATEMENT_REFRESH", request.param == "one statement")
+    monkeypatch.setattr(standings, "SINGLE_STATEMENT_REFRESH", request.param != "orm")
+    if request.param != "riding":
+        riders = {name: r for name, r in signals._riders.items() if r != standings.STANDING_RIDER}
+        monkeypatch.setattr(signals, "_riders", riders)
     return request.param
 
 

@@ -54,6 +54,7 @@ from assessments.selectors import (
     with_questions,
 )
 from assessments.signals import (
+    RIDER_COLUMNS,
     Rider,
     assessment_reviewed,
     assessment_submitted,
@@ -1051,10 +1052,10 @@ def assessment_submit(
     return _as_submitted(assessment, reading, step, questions, results, shown=shown)
 
 
-# On PostgreSQL a first submit writes the result, the transition, the dimension rows and
-# its webhook event in one statement (data-modifying CTEs): one round trip instead of four,
-# which is most of a submit's time. Other databases, and resubmissions, take the ORM path
-# above; tests run both and compare what they store.
+# On PostgreSQL a first submit writes the result, the transition, the dimension rows, its
+# webhook event and the riders' rows in one statement (data-modifying CTEs): one round
+# trip instead of six, which is most of a submit's time. Other databases, and
+# resubmissions, take the ORM path above; tests run both and compare what they store.
 SINGLE_STATEMENT_SUBMIT = True
 
 
@@ -1068,6 +1069,7 @@ def dimension_rows_cte(made: str) -> str:
           FROM {made},
                unnest(%s::bigint[], %s::text[], %s::text[], %s::double precision[])
                  AS d (dimension_id, code, kind, score)
+     RETURNING assessment_id, code, score
     )"""
 
 
@@ -1076,7 +1078,8 @@ def dimension_rows_cte(made: str) -> str:
 # VALUES list of four placeholders a row made each submit's text new, and its 55
 # parameters too many to cache. It is prepared (core.sql.prepared_cursor): PostgreSQL
 # plans it once per connection, not on every submit. It carries the registered riders
-# (assessments.signals.Rider: the education plan's row) after its own CTEs.
+# (assessments.signals.Rider: the education plan's row, the engagement's standing) after
+# its own CTEs.
 _STORE_RESULT = """
     WITH updated AS (
         UPDATE assessments_assessment
@@ -1084,7 +1087,7 @@ _STORE_RESULT = """
                questionnaire_defensiveness = %s, quadrant = %s, completeness = %s,
                result = %s::jsonb, status = %s, submitted_at = %s, updated_at = %s
          WHERE id = %s
-     RETURNING id
+     RETURNING {returning}
     ), transition AS (
         INSERT INTO assessments_assessmenttransition
                (assessment_id, from_status, to_status, by_id, at, comment)
@@ -1098,9 +1101,10 @@ _STORE_RESULT = """
 @cache
 def store_result_sql(riders: tuple[Rider, ...]) -> str:
     """The store's statement carrying ``riders`` (submit_riders()), built once for them."""
-    ctes, values = riders_sql(riders, "updated")
+    ctes, values = riders_sql(riders, "updated", "dimensions")
     return one_line(
         _STORE_RESULT.format(
+            returning=", ".join(RIDER_COLUMNS),
             dimensions=dimension_rows_cte("updated"),
             events=RECORD_CTES,
             deliveries=RECORD_COUNT,

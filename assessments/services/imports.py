@@ -46,6 +46,7 @@ from assessments.services.assessments import (
     version_to_start,
 )
 from assessments.signals import (
+    RIDER_COLUMNS,
     Rider,
     assessment_submitted,
     riders_params,
@@ -196,7 +197,7 @@ _INSERT = """
         SELECT COALESCE(%s::bigint, nextval(pg_get_serial_sequence('{table}', 'id'))),
                held.id, %s, %s, %s, %s, %s, %s, NULL, NULL, %s, %s, %s, %s, %s, %s, %s::jsonb
           FROM held
-     RETURNING id
+     RETURNING {returning}
     ), history AS (
         INSERT INTO assessments_assessmenttransition
                (assessment_id, from_status, to_status, by_id, at, comment)
@@ -222,9 +223,10 @@ _INSERT = """
 def _insert_sql(riders: tuple[Rider, ...], with_event: bool) -> str:
     """_INSERT carrying ``riders`` (submit_riders()) and, ``with_event``, the webhook
     event's CTEs (webhooks.services.RECORD_CTES), built once for each."""
-    ctes, values = riders_sql(riders, "made")
+    ctes, values = riders_sql(riders, "made", "dimensions")
     return one_line(
         _INSERT.format(
+            returning=", ".join(RIDER_COLUMNS),
             held=ENGAGEMENT_HELD,
             table=Assessment._meta.db_table,
             result_columns=", ".join(RESULT_FIELDS),
@@ -248,7 +250,7 @@ def _insert_in_one_statement(
     """_INSERT for ``assessment``, scored, with the riders' rows and ``event`` (``(type,
     data)``; ``assessment.pk`` is then the id reserved for it, which it names): returns
     its id and what the riders returned (assessment_submitted's ``ridden``)."""
-    riders = submit_riders()
+    riders = submit_riders(locked=False)  # (it takes the engagement's lock itself)
     params: list[object] = [
         assessment.engagement_id,
         assessment.pk,

@@ -106,12 +106,13 @@ def _held_while_submitting(engagement, assessor, ready: threading.Event) -> thre
     return in_thread(submit)
 
 
-@pytest.mark.parametrize("write", ["first submit", "import"])
+@pytest.mark.parametrize("write", ["first submit", "API import", "reconciliation's import"])
 def test_a_submit_that_waited_for_another_writer_stands_on_what_it_committed(postgres, write):
     """A first submit's standing rides in its statement (STANDING_RIDER), which starts
-    after its lock, so it sees the writer it waited for; an import takes the lock in its
-    own statement, whose snapshot is older, so its standing is refreshed after it. Either
-    way the other writer's assessment is the one before."""
+    after its lock, so it sees the writer it waited for; so does the API's import, whose
+    first statement holds the engagement. The reconciliation's import takes the lock in
+    its insert, whose snapshot is older, so its standing is refreshed after it. Every way,
+    the other writer's assessment is the one before."""
     from assessments.selectors import default_version
     from assessments.services import AnswerInput, assessment_import, assessment_start
     from tests.factories import DirectorFactory, answer_everything
@@ -131,7 +132,10 @@ def test_a_submit_that_waited_for_another_writer_stands_on_what_it_committed(pos
         latest = assessment_submit(assessment=mine, by=owner)
     else:
         answers = [AnswerInput(**item) for item in answers_of(default_version(), 4)]
-        latest = assessment_import(engagement=engagement, by=owner, answers=answers)
+        in_sight_of = owner if write == "API import" else None
+        latest = assessment_import(
+            engagement=engagement, by=owner, answers=answers, in_sight_of=in_sight_of
+        )
     thread.join()
     standing = Standing.objects.get(engagement=engagement)
     assert standing.assessment_id == latest.pk

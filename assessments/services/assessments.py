@@ -712,7 +712,12 @@ class EngagementReading(NamedTuple):
 
 
 def engagement_with_experiences(
-    pk: int, *, in_sight_of: User, with_default_version: bool = False, reserving_id: bool = False
+    pk: int,
+    *,
+    in_sight_of: User,
+    with_default_version: bool = False,
+    reserving_id: bool = False,
+    holding: bool = False,
 ) -> EngagementReading:
     """The engagement ``pk`` if it is in ``in_sight_of``'s sight, with its client's past
     experiences as past_experiences reads them and, ``with_default_version``, the version
@@ -720,8 +725,12 @@ def engagement_with_experiences(
     import's: the engagement's read, the experiences' and the version's were three), which
     also reserves the id of the assessment to come when ``reserving_id`` (an import names
     it in its event, recorded by its insert). Elsewhere the version is left to
-    version_to_start, and no id is reserved. Raises ``Engagement.DoesNotExist`` for one
-    out of sight, like one that does not exist."""
+    version_to_start, and no id is reserved. ``holding`` (in a transaction): the statement
+    also holds the engagement and its client as its standing's refresh would
+    (clients.services.ENGAGEMENT_HELD; elsewhere nothing is locked). Raises
+    ``Engagement.DoesNotExist`` for one out of sight, like one that does not exist."""
+    if holding and not connection.in_atomic_block:
+        raise TransactionManagementError("A lock is held only inside a transaction.")
     audience = audience_of(in_sight_of)
     if connection.vendor != "postgresql" or audience is Audience.NO_ONE:
         engagement = _engagement_seen(pk, in_sight_of)
@@ -732,7 +741,9 @@ def engagement_with_experiences(
     if with_default_version:
         params = [*default_version_sql()[1], *params]  # (its join comes before the WHERE)
     with prepared_cursor() as cursor:
-        cursor.execute(_with_experiences_sql(audience, with_default_version, reserving_id), params)
+        cursor.execute(
+            _with_experiences_sql(audience, with_default_version, reserving_id, holding), params
+        )
         rows = cursor.fetchall()
     if not rows:
         raise Engagement.DoesNotExist
@@ -756,12 +767,16 @@ def engagement_with_experiences(
 
 @cache
 def _with_experiences_sql(
-    audience: Audience, with_default_version: bool, reserving_id: bool = False
+    audience: Audience,
+    with_default_version: bool,
+    reserving_id: bool = False,
+    holding: bool = False,
 ) -> str:
     """engagement_with_experiences' statement for one kind of user, with or without the
-    reserved id and the default version (on every row: one of each at most), built once
-    for each. The id is drawn once, in a materialized CTE, however many rows there are;
-    an import that does not happen leaves a gap in the ids, as a rolled-back insert does."""
+    reserved id and the default version (on every row: one of each at most), holding the
+    engagement or not, built once for each. The id is drawn once, in a materialized CTE,
+    however many rows there are; an import that does not happen leaves a gap in the ids,
+    as a rolled-back insert does."""
     experience = ", ".join(f"pe.{column}" for column in _EXPERIENCE_FIELDS)
     reserve, reserved, version, version_join = "", "", "", ""
     if reserving_id:
@@ -780,10 +795,12 @@ def _with_experiences_sql(
         SELECT {_ENGAGEMENT.select("e")}, {experience}{reserved}{version}
           FROM {Engagement._meta.db_table} e
           {"CROSS JOIN reserved" if reserving_id else ""}
+          {f"JOIN {Client._meta.db_table} c ON c.id = e.client_id" if holding else ""}
           LEFT JOIN {PastExperience._meta.db_table} pe ON pe.client_id = e.client_id
           {version_join}
          WHERE {_in_sight(audience)}
          ORDER BY pe.ended_on DESC NULLS FIRST, pe.id DESC
+         {ENGAGEMENT_HELD if holding else ""}
         """
     )
 

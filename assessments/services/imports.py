@@ -82,39 +82,42 @@ def assessment_import(
 
     ``in_sight_of``: the user whose sight the engagement must be in, when ``engagement``
     (then perhaps only its id) has not been looked up through the clients' scoping rule —
-    the API's import: it is read with its client's past experiences, the default version
-    when none is named and the new assessment's id (its event then rides in the insert),
-    one statement for three. One out of sight raises
-    ``Engagement.DoesNotExist``, as does one deleted before the import is written."""
-    new_id = None  # reserved with the API's read: its event rides in the insert
-    if in_sight_of is not None:
-        engagement, experiences, default, new_id = engagement_with_experiences(
-            engagement.pk,
-            in_sight_of=in_sight_of,
-            with_default_version=version is None,
-            reserving_id=True,
-        )
-        version = version or default  # (None still: version_to_start says why)
-    else:
-        experiences = past_experiences(engagement.client_id)
-    version = version_to_start(version)
-    questions = questions_by_id(version)
-    now = timezone.now()
-    assessment = Assessment(
-        engagement=engagement,
-        version=version,
-        assessor=by,
-        status=AssessmentStatus.SUBMITTED,
-        created_at=now,
-        updated_at=now,
-        submitted_at=now,
-    )
-    rows = checked_rows(
-        assessment, questions=questions, answers=answers, existing={}, by=by, now=now
-    )
-    order = {pk: index for index, pk in enumerate(questions)}  # the form's order
-    rows.sort(key=lambda row: order[row.question_id])
+    the API's import: in its transaction's first statement it is read and held (as the
+    standing's refresh holds it), with its client's past experiences, the default version
+    when none is named and the new assessment's id; its insert then carries its event and
+    every rider (the standing's too: its snapshot follows the lock). One out of sight
+    raises ``Engagement.DoesNotExist``, as does one deleted before the import is written
+    (the reconciliation's import, which reads nothing first, holds it in its insert)."""
     with transaction.atomic():
+        new_id = None  # reserved by the API's read, which holds the engagement
+        if in_sight_of is not None:
+            engagement, experiences, default, new_id = engagement_with_experiences(
+                engagement.pk,
+                in_sight_of=in_sight_of,
+                with_default_version=version is None,
+                reserving_id=True,
+                holding=True,
+            )
+            version = version or default  # (None still: version_to_start says why)
+        else:
+            experiences = past_experiences(engagement.client_id)
+        version = version_to_start(version)
+        questions = questions_by_id(version)
+        now = timezone.now()
+        assessment = Assessment(
+            engagement=engagement,
+            version=version,
+            assessor=by,
+            status=AssessmentStatus.SUBMITTED,
+            created_at=now,
+            updated_at=now,
+            submitted_at=now,
+        )
+        rows = checked_rows(
+            assessment, questions=questions, answers=answers, existing={}, by=by, now=now
+        )
+        order = {pk: index for index, pk in enumerate(questions)}  # the form's order
+        rows.sort(key=lambda row: order[row.question_id])
         dimension_rows = score_into(
             assessment,
             questions=questions,
@@ -130,7 +133,7 @@ def assessment_import(
                 assessment.pk = new_id
                 event = ("assessment.submitted", assessment_data(assessment))
             assessment.pk, ridden = _insert_in_one_statement(
-                assessment, rows, dimension_rows, now=now, event=event
+                assessment, rows, dimension_rows, now=now, event=event, held=new_id is not None
             )
             history = [
                 AssessmentTransition(
@@ -246,11 +249,14 @@ def _insert_in_one_statement(
     *,
     now: datetime,
     event: tuple[str, dict[str, Any]] | None = None,
+    held: bool = False,
 ) -> tuple[int, dict[str, Any]]:
     """_INSERT for ``assessment``, scored, with the riders' rows and ``event`` (``(type,
     data)``; ``assessment.pk`` is then the id reserved for it, which it names): returns
-    its id and what the riders returned (assessment_submitted's ``ridden``)."""
-    riders = submit_riders(locked=False)  # (it takes the engagement's lock itself)
+    its id and what the riders returned (assessment_submitted's ``ridden``). ``held``: an
+    earlier statement of the transaction holds the engagement, so the riders that must
+    follow the lock ride too; otherwise the insert takes the lock, and they do not."""
+    riders = submit_riders(locked=held)
     params: list[object] = [
         assessment.engagement_id,
         assessment.pk,

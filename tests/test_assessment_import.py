@@ -28,6 +28,7 @@ from tests.factories import (
     published_default_version,
 )
 from tests.test_assessment_services import stored_state
+from tests.test_assessments_api import NOTHING_PUBLISHED
 from tests.test_reused_reads import fields_of
 from webhooks.models import Event
 
@@ -248,13 +249,7 @@ def test_an_import_is_made_on_the_newest_published_version_and_refused_without_o
     QuestionnaireVersion.objects.update(status=VersionStatus.RETIRED)
     refused = as_a.post(URL, body, format="json")
     assert refused.status_code == 400
-    assert refused.json()["errors"] == [
-        {
-            "field": "questionnaire_version",
-            "code": "invalid",
-            "message": "No questionnaire is published yet.",
-        }
-    ]
+    assert refused.json()["errors"] == NOTHING_PUBLISHED
     assert not Assessment.objects.exists()
 
 

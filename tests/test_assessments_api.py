@@ -142,6 +142,16 @@ def test_a_new_draft_is_answered_as_written_and_reads_back_the_same(
     assert response.json() == as_a.get(url(response.json()["id"])).json()
 
 
+# What a new assessment (a start, an import) is refused with while nothing is published.
+NOTHING_PUBLISHED = [
+    {
+        "field": "questionnaire_version",
+        "code": "invalid",
+        "message": "No questionnaire is published yet.",
+    }
+]
+
+
 @pytest.mark.parametrize("vendor", ["postgresql", "other"])
 def test_without_a_published_version_a_start_is_refused_unless_a_draft_is_open(
     as_a, engagement, monkeypatch, vendor
@@ -158,13 +168,7 @@ def test_without_a_published_version_a_start_is_refused_unless_a_draft_is_open(
     Assessment.objects.all().delete()
     refused = as_a.post(url(), {"engagement": engagement.pk}, format="json")
     assert refused.status_code == 400
-    assert refused.json()["errors"] == [
-        {
-            "field": "questionnaire_version",
-            "code": "invalid",
-            "message": "No questionnaire is published yet.",
-        }
-    ]
+    assert refused.json()["errors"] == NOTHING_PUBLISHED
     assert not Assessment.objects.exists()
 
 

@@ -10,10 +10,11 @@ the import), and the ratio is also given run by run (the median of each run over
 insert), which a busy minute of a shared machine moves less. Issue 15's targets: the
 three calls ≤ 15 ms p50 with at most 12 statements; the single import call ≤ 10 ms p50.
 The calls are sent without an ``Idempotency-Key``; ``--keyed`` sends one on each (what a
-careful integration does) and prints what the key costs.
+careful integration does) and prints what the key costs. ``--split`` also prints, for each
+call, how long it waited on PostgreSQL and on Redis, and the rest (Python and the GIL).
 
     DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/maturity \\
-        .venv/bin/python bench/api_write.py [--runs 50] [--size 10000] [--keyed]
+        .venv/bin/python bench/api_write.py [--runs 50] [--size 10000] [--keyed] [--split]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import json
 import os
 import random
 import statistics
+import threading
 import time
 import uuid
 from contextlib import nullcontext
@@ -79,6 +81,55 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
+class Waits:
+    """With ``--split``: how long this thread waited on PostgreSQL (psycopg's wait for a
+    result) and on Redis (a reply read) during each call; the rest of a call's time is
+    Python — ours, Django's, DRF's — and waiting for the GIL."""
+
+    def __init__(self) -> None:
+        self.pg = self.redis = 0.0
+        self.calls: dict[str, list[tuple[float, float, float]]] = {}
+
+    def install(self) -> None:
+        import psycopg
+        from redis.connection import AbstractConnection
+
+        main = threading.main_thread()
+
+        def timing(original: Any, attribute: str) -> Any:
+            def waited(*args: Any, **kwargs: Any) -> Any:
+                if threading.current_thread() is not main:  # (the publisher's thread)
+                    return original(*args, **kwargs)
+                started = time.perf_counter()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    setattr(
+                        self, attribute, getattr(self, attribute) + time.perf_counter() - started
+                    )
+
+            return waited
+
+        psycopg.Connection.wait = timing(psycopg.Connection.wait, "pg")  # type: ignore[method-assign]
+        AbstractConnection.read_response = timing(AbstractConnection.read_response, "redis")  # type: ignore[method-assign]
+
+    def start(self) -> None:
+        self.pg = self.redis = 0.0
+
+    def record(self, name: str, elapsed: float) -> None:
+        self.calls.setdefault(name, []).append((elapsed, 1000 * self.pg, 1000 * self.redis))
+
+    def print(self) -> None:
+        heading = "where each call waited (p50 ms)"
+        print(f"  {heading:42}{'total':>9}{'PostgreSQL':>12}{'Redis':>8}{'the rest':>10}")
+        for name, samples in self.calls.items():
+            total, pg, redis = (statistics.median(column) for column in zip(*samples, strict=True))
+            print(f"  {name:42}{total:9.2f}{pg:12.2f}{redis:8.2f}{total - pg - redis:10.2f}")
+
+
+SPLIT: Waits | None = None  # --split
+
+
 def timed(count: list[int] | None) -> Any:
     return CaptureQueriesContext(connection) if count is not None else nullcontext()
 
@@ -108,10 +159,14 @@ def through_the_api(
         def call(name: str, path: str, body: Any, turn: int = turn) -> Any:
             headers: dict[str, Any] = {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex} if keyed else {}
             with timed([] if turn == 2 else None) as captured:
+                if SPLIT is not None:
+                    SPLIT.start()
                 started = time.perf_counter()
                 response = api.post(path, body, format="json", **headers)
                 elapsed = 1000 * (time.perf_counter() - started)
             assert response.status_code in (200, 201), (path, response.content[:300])
+            if SPLIT is not None and turn >= 3:
+                SPLIT.record(f"API: {name}", elapsed)
             if captured is not None:
                 statements[name] = len(captured.captured_queries)
             if turn >= 3:
@@ -153,10 +208,14 @@ def through_the_import(
         }
         headers: dict[str, Any] = {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex} if keyed else {}
         with timed([] if turn == 2 else None) as captured:
+            if SPLIT is not None:
+                SPLIT.start()
             started = time.perf_counter()
             response = api.post("/api/v1/assessments/import/", body, format="json", **headers)
             elapsed = 1000 * (time.perf_counter() - started)
         assert response.status_code == 201, response.content[:300]
+        if SPLIT is not None and turn >= 3:
+            SPLIT.record("API: one import", elapsed)
         if captured is not None:
             statements = len(captured.captured_queries)
         inserted = raw_insert(user, questions, rng)
@@ -231,9 +290,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--keyed", action="store_true", help="send an Idempotency-Key")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="also print how long each call waited on PostgreSQL and Redis, and the rest",
+    )
     parser.add_argument("--database", default="maturity_bench_api_write")
     args = parser.parse_args()
     require_postgresql()
+    global SPLIT
+    if args.split:
+        SPLIT = Waits()
+        SPLIT.install()
     with throwaway_database(args.database):
         rng = random.Random(2026)
         version = Questionnaire.objects.get(is_default=True).current_version()
@@ -291,6 +359,8 @@ def main() -> None:
             f"(run by run: {paired(imports, inserts):.1f}×) "
             f"(target: the single call ≤ 10 ms p50; now {p50:.1f} ms, {statements} statements)"
         )
+        if SPLIT is not None:
+            SPLIT.print()
 
 
 if __name__ == "__main__":

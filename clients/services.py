@@ -38,10 +38,12 @@ from webhooks.services import event_record, events_record
 # An engagement held while its standing changes (dashboards.standings' refresh, and the
 # writes that refresh it): the engagement locked against every writer, its client shared,
 # so a reassignment of the client waits and another engagement's refresh does not. The
-# clause, for a statement that names the engagement ``e`` and its client ``c``.
+# clause, for a statement that names the engagement ``e`` and joins its client ``c``
+# (ENGAGEMENT_CLIENT).
 ENGAGEMENT_HELD = "FOR UPDATE OF e FOR SHARE OF c"
+ENGAGEMENT_CLIENT = f"JOIN {Client._meta.db_table} c ON c.id = e.client_id"
 _HOLD_SQL = (
-    "SELECT 1 FROM clients_engagement e JOIN clients_client c ON c.id = e.client_id"
+    f"SELECT 1 FROM {Engagement._meta.db_table} e {ENGAGEMENT_CLIENT}"
     f" WHERE e.id = %s {ENGAGEMENT_HELD}"
 )
 

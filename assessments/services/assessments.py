@@ -63,7 +63,7 @@ from assessments.signals import (
     riders_sql,
     submit_riders,
 )
-from clients.models import Client, Engagement, PastExperience
+from clients.models import Engagement, PastExperience
 from clients.selectors import (
     VISIBLE_ENGAGEMENT_ID,
     Audience,
@@ -71,7 +71,7 @@ from clients.selectors import (
     engagement_visible,
     stand_in_for,
 )
-from clients.services import ENGAGEMENT_HELD, engagement_hold
+from clients.services import ENGAGEMENT_CLIENT, ENGAGEMENT_HELD, engagement_hold
 from core.sql import Columns, Reused, as_columns, holds_a_key, one_line, prepared_cursor
 from webhooks.services import (
     RECORD_COUNT,
@@ -189,8 +189,8 @@ _LOCKED_IN_SIGHT = Reused(
 # refers to it being written meanwhile (an education action of a round that holds the
 # engagement, which would otherwise wait for this submit as it waits for that round).
 def _held_sql(visible: str | None) -> str:
-    assessment, version, engagement, client = (
-        model._meta.db_table for model in (Assessment, QuestionnaireVersion, Engagement, Client)
+    assessment, version, engagement = (
+        model._meta.db_table for model in (Assessment, QuestionnaireVersion, Engagement)
     )
     return one_line(
         f"""
@@ -198,7 +198,7 @@ def _held_sql(visible: str | None) -> str:
           FROM {assessment} a
           JOIN {version} v ON v.id = a.version_id
           JOIN {engagement} e ON e.id = a.engagement_id
-          JOIN {client} c ON c.id = e.client_id
+          {ENGAGEMENT_CLIENT}
          WHERE a.id = %s{f" AND a.id IN ({visible})" if visible else ""}
            FOR NO KEY UPDATE OF a {ENGAGEMENT_HELD}
         """
@@ -795,7 +795,7 @@ def _with_experiences_sql(
         SELECT {_ENGAGEMENT.select("e")}, {experience}{reserved}{version}
           FROM {Engagement._meta.db_table} e
           {"CROSS JOIN reserved" if reserving_id else ""}
-          {f"JOIN {Client._meta.db_table} c ON c.id = e.client_id" if holding else ""}
+          {ENGAGEMENT_CLIENT if holding else ""}
           LEFT JOIN {PastExperience._meta.db_table} pe ON pe.client_id = e.client_id
           {version_join}
          WHERE {_in_sight(audience)}

@@ -55,7 +55,7 @@ from assessments.signals import (
     submit_riders,
 )
 from clients.models import Engagement
-from clients.services import ENGAGEMENT_HELD
+from clients.services import ENGAGEMENT_CLIENT, ENGAGEMENT_HELD
 from core.sql import as_columns, one_line, prepared_cursor
 from webhooks.services import (
     RECORD_COUNT,
@@ -190,7 +190,7 @@ def _insert_through_the_orm(
 # recorded by a statement of its own.
 _INSERT = """
     WITH held AS (
-        SELECT e.id FROM clients_engagement e JOIN clients_client c ON c.id = e.client_id
+        SELECT e.id FROM clients_engagement e {engagement_client}
          WHERE e.id = %s
            {held}
     ), made AS (
@@ -231,6 +231,7 @@ def _insert_sql(riders: tuple[Rider, ...], with_event: bool) -> str:
         _INSERT.format(
             returning=", ".join(RIDER_COLUMNS),
             held=ENGAGEMENT_HELD,
+            engagement_client=ENGAGEMENT_CLIENT,
             table=Assessment._meta.db_table,
             result_columns=", ".join(RESULT_FIELDS),
             dimensions=dimension_rows_cte("made"),

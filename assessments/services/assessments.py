@@ -1116,7 +1116,7 @@ _STORE_RESULT = """
 
 
 @cache
-def store_result_sql(riders: tuple[Rider, ...]) -> str:
+def _store_result_sql(riders: tuple[Rider, ...]) -> str:
     """The store's statement carrying ``riders`` (submit_riders()), built once for them."""
     ctes, values = riders_sql(riders, "updated", "dimensions")
     return one_line(
@@ -1134,7 +1134,7 @@ def store_result_sql(riders: tuple[Rider, ...]) -> str:
 def _store_in_one_statement(
     assessment: Assessment, *, by: User, rows: list[DimensionRow]
 ) -> tuple[AssessmentTransition, dict[str, Any]]:
-    """store_result_sql for ``assessment``, scored, with its ``assessment.submitted``
+    """_store_result_sql for ``assessment``, scored, with its ``assessment.submitted``
     event and the riders' rows; returns its step in the history and what the riders
     returned (assessment_submitted's ``ridden``)."""
     riders = submit_riders()
@@ -1166,7 +1166,7 @@ def _store_in_one_statement(
         *riders_params(riders, assessment),
     ]
     with prepared_cursor() as cursor:
-        cursor.execute(store_result_sql(riders), params)
+        cursor.execute(_store_result_sql(riders), params)
         step_id, deliveries, *values = cursor.fetchone()
     events_recorded(deliveries)
     step = AssessmentTransition(

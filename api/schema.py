@@ -123,6 +123,12 @@ class AutoSchema(SpectacularAutoSchema):
             extra["400"] = OpenApiResponse(
                 API_ERROR, "Invalid input: each problem named with its field."
             )
+        elif self.method == "DELETE":
+            extra["400"] = OpenApiResponse(
+                API_ERROR,
+                "Refused: what still depends on the row is said (an engagement "
+                "with assessments is kept).",
+            )
         if self.method == "POST":
             extra["409"] = OpenApiResponse(
                 API_ERROR, "A request with this Idempotency-Key is still running."

@@ -478,7 +478,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter's, refusing an empty date, number, choice or row (api/filters.py).
+    "DEFAULT_FILTER_BACKENDS": ["api.filters.StrictFilterBackend"],
     # drf-spectacular's, with the error shape and the Idempotency-Key, ETag and If-Match
     # headers and the statuses they add (api/schema.py).
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",

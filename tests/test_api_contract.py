@@ -55,7 +55,7 @@ def test_every_operation_declares_the_refusals_every_call_can_get(schema):
             assert {"401", "403", "429"} <= codes, (method, path)
             if "{" in path:
                 assert "404" in codes, (method, path)
-            if method in ("post", "put", "patch"):
+            if method in ("post", "put", "patch", "delete"):
                 assert "400" in codes, (method, path)
             error = operation["responses"]["403"]["content"]["application/json"]["schema"]
             assert error == {"$ref": "#/components/schemas/ApiError"}

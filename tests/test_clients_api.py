@@ -754,6 +754,11 @@ def test_team_members_must_be_a_list(as_a, a_client, team):
         ("past-experiences", "severity=0.5", "severity"),
         ("past-experiences", "min_severity=abc", "min_severity"),
         ("stakeholders", "influence=2.5", "influence"),
+        # An empty date, number, choice or row: a value lost on the way, not "everything".
+        ("timeline-entries", "until=", "until"),
+        ("clients", "segment=", "segment"),
+        ("engagements", "client=", "client"),
+        ("past-experiences", "severity=", "severity"),
     ],
 )
 def test_a_query_value_of_the_wrong_kind_is_a_400_naming_it(as_a, a_client, resource, query, field):
@@ -761,6 +766,13 @@ def test_a_query_value_of_the_wrong_kind_is_a_400_naming_it(as_a, a_client, reso
     response = as_a.get(f"{url(resource)}?{query}")
     assert response.status_code == 400, response.content[:300]
     assert field in {e["field"] for e in response.json()["errors"]}
+
+
+def test_an_empty_search_is_no_search(as_a, a_client):
+    # Text may be empty: the pages' search box and an integration's both send q= alike.
+    response = as_a.get(f"{url('clients')}?q=")
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [a_client.pk]
 
 
 def test_without_a_status_the_api_lists_active_clients(as_a, a_client, manager_a):

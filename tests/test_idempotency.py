@@ -159,3 +159,43 @@ def test_a_duplicate_sent_while_the_first_runs_gets_409_and_no_second_effect(api
     assert duplicate.status_code == 409
     assert duplicate.json()["type"] == "idempotency_key_in_use"
     assert not Client.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_retries_make_one_row(postgres):
+    """An integration's retries racing each other (a timeout, a retrying proxy, a second
+    worker): each waits for none, and whatever they get — the first answer, replayed, or
+    409 while the first is still running — exactly one client is made."""
+    from rest_framework.test import APIClient
+
+    _token, raw = api_token_issue(user=AccountManagerFactory(), name="crm")
+    start = threading.Barrier(20)
+    answers: list[Any] = []
+    lock = threading.Lock()
+
+    def retry() -> None:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        try:
+            start.wait(10)
+            response = post(api, key="crm-sync-42")
+            with lock:
+                answers.append(response)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=retry) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(answers) == 20
+    assert Client.objects.count() == 1
+    made = [a for a in answers if a.status_code == 201 and "Idempotent-Replayed" not in a]
+    assert len(made) == 1
+    for answer in answers:
+        assert answer.status_code in (201, 409), answer.content
+        if answer.status_code == 201:
+            assert answer.json() == made[0].json()
+        else:
+            assert answer.json()["type"] == "idempotency_key_in_use"

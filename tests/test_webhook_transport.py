@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 import pytest
 
@@ -15,7 +19,7 @@ from tests.webhook_receiver import receiver
 from webhooks import services
 from webhooks.models import Attempt
 from webhooks.relay import deliveries_send
-from webhooks.transport import Refused, resolve, url_problem
+from webhooks.transport import Refused, post, resolve, url_problem
 
 
 @pytest.fixture
@@ -82,3 +86,53 @@ def test_the_relay_records_a_refused_request_and_sends_nothing(settings):
         attempt = Attempt.objects.get()
         assert attempt.status_code is None
         assert attempt.error.startswith("refused:")
+
+
+@contextmanager
+def trickling(head: bytes, then: bytes) -> Iterator[str]:
+    """A receiver on loopback that answers ``head`` at once, then ``then`` a byte every
+    0.2 s: each read waits less than any read timeout, their sum much longer."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(head)
+            for byte in then:
+                if stop.wait(0.2):
+                    return
+                with suppress(OSError):
+                    connection.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
+    finally:
+        stop.set()
+        server.close()
+        thread.join(5)
+
+
+@pytest.mark.parametrize(
+    ("head", "then", "status"),
+    [
+        # The head itself, a line at a time: no status is ever complete.
+        (b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"a" * 100 + b"\r\n", None),
+        # A status at once, then a body that never ends: the status is kept.
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n", b"b" * 100, 200),
+    ],
+)
+def test_a_receiver_that_trickles_is_cut_off_at_the_total_timeout(settings, head, then, status):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    with trickling(head, then) as url:
+        started = time.monotonic()
+        answer = post(url, b"{}", {"Content-Type": "application/json"})
+        elapsed = time.monotonic() - started
+    assert elapsed < 2, elapsed  # (20 s of trickle; the timeout's 1 s and a little)
+    assert answer.status == status
+    if status is None:
+        assert answer.error == "timeout: no complete answer within 1 s"

@@ -1,6 +1,11 @@
 """One webhook request, safely: to a public address only (outside DEBUG), no redirects
 followed, a bounded wait and a bounded read.
 
+The request's whole time — connecting, sending, the answer's head and the start of its body
+— is bounded by ``WEBHOOK_TIMEOUT_SECONDS``: a timer shuts the connection's socket when it
+runs out. urllib3's read timeout alone bounds each read, not their sum, so a receiver that
+trickles a byte a second would hold the worker (and outlive the delivery's lease).
+
 The host is resolved here and the connection made to the address that was checked (with
 the host name kept for TLS and the ``Host`` header), so a name that resolves to a public
 address when checked cannot point to an internal one when connected (DNS rebinding).
@@ -13,8 +18,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import certifi
@@ -85,6 +93,25 @@ def resolve(host: str, port: int) -> str:
     return addresses[0]
 
 
+class _Keeping:
+    """A pool that keeps the connections it opens, for the deadline to shut (_cut)."""
+
+    made: list[Any]
+
+    def _new_conn(self) -> Any:
+        connection = super()._new_conn()  # type: ignore[misc]
+        self.made = [*getattr(self, "made", []), connection]
+        return connection
+
+
+class _KeepingHTTP(_Keeping, urllib3.HTTPConnectionPool):
+    pass
+
+
+class _KeepingHTTPS(_Keeping, urllib3.HTTPSConnectionPool):
+    pass
+
+
 def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     """POST ``body`` to ``url``; never raises for what the receiver does (the answer says
     it), raises Refused for a URL that may not be called."""
@@ -100,7 +127,7 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     timeout = urllib3.Timeout(connect=connect, read=total)
     options: dict[str, object] = {"timeout": timeout, "retries": False, "maxsize": 1}
     if parts.scheme == "https":
-        pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
+        pool: urllib3.HTTPConnectionPool = _KeepingHTTPS(
             address,
             port,
             server_hostname=host,
@@ -110,13 +137,18 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
             **options,  # type: ignore[arg-type]
         )
     else:
-        pool = urllib3.HTTPConnectionPool(address, port, **options)  # type: ignore[arg-type]
+        pool = _KeepingHTTP(address, port, **options)  # type: ignore[arg-type]
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
     host_header = host if parts.port is None else f"{host}:{parts.port}"
     started = time.monotonic()
     deadline = started + total
+    cut = threading.Event()
+    late = f"timeout: no complete answer within {total} s"
+    timer = threading.Timer(total, _cut, args=(pool, cut))
+    timer.daemon = True
+    timer.start()
     try:
         response = pool.urlopen(
             "POST",
@@ -128,13 +160,17 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
             assert_same_host=False,
         )
         try:
-            excerpt = _read_some(response, deadline)
+            head_cut = cut.is_set()  # (the deadline ended the head: it may be partial)
+            excerpt = "" if head_cut else _read_some(response, deadline)
         finally:
             response.release_conn()
             response.close()
-    except urllib3.exceptions.HTTPError as error:
-        return Answer(None, _elapsed_ms(started), "", _describe(error))
+        if head_cut:
+            return Answer(None, _elapsed_ms(started), "", late)
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        return Answer(None, _elapsed_ms(started), "", late if cut.is_set() else _describe(error))
     finally:
+        timer.cancel()
         pool.close()
     problem = ""
     if 300 <= response.status < 400:
@@ -149,11 +185,24 @@ def _read_some(response: urllib3.BaseHTTPResponse, deadline: float) -> str:
     (the connection is closed, not reused)."""
     kept = b""
     while len(kept) < EXCERPT_BYTES and time.monotonic() < deadline:
-        chunk = response.read1(EXCERPT_BYTES - len(kept))
+        try:
+            chunk = response.read1(EXCERPT_BYTES - len(kept))
+        except (urllib3.exceptions.HTTPError, OSError):
+            break  # (cut at the deadline: the status was answered, the excerpt is short)
         if not chunk:
             break
         kept += chunk
     return kept.decode("utf-8", "replace")
+
+
+def _cut(pool: urllib3.HTTPConnectionPool, cut: threading.Event) -> None:
+    """The deadline: shut every socket the request opened, which ends a read in progress."""
+    cut.set()
+    for connection in getattr(pool, "made", []):
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def _elapsed_ms(started: float) -> int:

@@ -633,6 +633,17 @@ CLIENT_SURVEY_REMINDER_DAYS = env.get_int("CLIENT_SURVEY_REMINDER_DAYS", 3, mini
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.get_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
 WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.get_int("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
 WEBHOOK_TIMEOUT_SECONDS = env.get_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# A claimed delivery is leased this long: no other worker takes it meanwhile, and one whose
+# worker died mid-request is sent again once the lease runs out. It must outlast the
+# request's waits, or a delivery still in flight could be claimed and sent again.
+WEBHOOK_LEASE_SECONDS = env.get_int(
+    "WEBHOOK_LEASE_SECONDS", WEBHOOK_TIMEOUT_SECONDS + 60, minimum=1
+)
+if WEBHOOK_LEASE_SECONDS <= WEBHOOK_CONNECT_TIMEOUT_SECONDS + WEBHOOK_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        "WEBHOOK_LEASE_SECONDS must be longer than WEBHOOK_CONNECT_TIMEOUT_SECONDS and "
+        "WEBHOOK_TIMEOUT_SECONDS together: a delivery still being sent would be claimed again."
+    )
 # The first retry waits about this long, each further one twice as long (at most 12 h),
 # until this many hours after the first attempt: then the delivery is given up.
 WEBHOOK_RETRY_SECONDS = env.get_int("WEBHOOK_RETRY_SECONDS", 30, minimum=1)

@@ -362,3 +362,28 @@ def test_endpoints_are_validated(local):
     )
     assert made.url == "https://example.com/hook"
     assert made.event_types == ["client.created", "client.archived"]  # the registry's order
+
+
+def test_an_attempt_that_outlived_its_lease_does_not_undo_the_next_workers_delivery(local, hook):
+    """A request slower than its lease: meanwhile another worker claimed the delivery and
+    delivered it. The late failure is logged as an attempt; the delivery stays delivered."""
+    from webhooks.relay import SendReport, _claim, _record
+    from webhooks.transport import Answer
+
+    endpoint_for(hook, "client.created")
+    services.event_record("client.created", _client_data(ClientFactory()))
+    first = Delivery.objects.get(pk=_claim())  # what the slow worker read when it began
+    started = timezone.now()
+    Delivery.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now())  # lease over
+    assert deliveries_send().delivered == 1  # the second worker
+    with transaction.atomic():
+        _record(first, Answer(None, 75_000, "", "timeout"), started, SendReport())
+    delivery = Delivery.objects.get(pk=first.pk)
+    assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == (
+        DeliveryState.DELIVERED, 2, None,
+    )  # fmt: skip
+    assert list(
+        Attempt.objects.filter(delivery=delivery).order_by("number").values_list("status_code")
+    ) == [(200,), (None,)]
+    assert Endpoint.objects.get().consecutive_failures == 0
+    assert len(hook.requests) == 1

@@ -102,9 +102,10 @@ def deliveries_send(
 
 def _claim() -> int | None:
     """The next due delivery of an active endpoint, leased to this worker: its next attempt
-    is moved past the request's time limit, so no other worker takes it meanwhile."""
+    is moved ``WEBHOOK_LEASE_SECONDS`` ahead (past the request's time limit), so no other
+    worker takes it meanwhile."""
     now = timezone.now()
-    lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + 60)
+    lease = now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
     with transaction.atomic():
         delivery_id = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
@@ -134,8 +135,13 @@ def delivery_send(delivery_id: int, report: SendReport | None = None) -> Attempt
         return _record(delivery, answer, started, report)
 
 
-def _record(delivery: Delivery, answer: Answer, started: datetime, report: SendReport) -> Attempt:
+def _record(leased: Delivery, answer: Answer, started: datetime, report: SendReport) -> Attempt:
+    """Log the attempt and decide what comes next — if the delivery is still this worker's.
+    A request that outlived its lease (a receiver slower than every timeout, a worker
+    paused) finds the delivery taken by another worker, perhaps already delivered: its
+    attempt is logged, and the other worker's decision stands."""
     now = timezone.now()
+    delivery = Delivery.objects.select_for_update().get(pk=leased.pk)
     delivery.attempts += 1
     attempt = Attempt.objects.create(
         delivery=delivery,
@@ -147,6 +153,12 @@ def _record(delivery: Delivery, answer: Answer, started: datetime, report: SendR
         error=answer.error[:500],
         response_excerpt=answer.excerpt[:1000],
     )
+    if (
+        delivery.state != DeliveryState.PENDING
+        or delivery.next_attempt_at != leased.next_attempt_at
+    ):
+        delivery.save(update_fields=["attempts"])
+        return attempt
     delivery.first_attempt_at = delivery.first_attempt_at or started
     delivery.last_status = answer.status
     delivery.last_error = answer.error[:500]

@@ -53,7 +53,9 @@ class Receiver:
 
 
 @contextmanager
-def receiver() -> Iterator[Receiver]:
+def receiver(port: int = 0) -> Iterator[Receiver]:
+    """A receiver on ``port`` (a free one by default); a drill that takes a receiver down
+    brings the next one up on the same port, where the endpoint's URL points."""
     holder: dict[str, Receiver] = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -81,7 +83,7 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     holder["receiver"] = Receiver(server)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

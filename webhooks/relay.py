@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -167,7 +167,11 @@ def _record(leased: Delivery, answer: Answer, started: datetime, report: SendRep
         delivery.state = DeliveryState.DELIVERED
         delivery.delivered_at = now
         delivery.next_attempt_at = None
-        endpoints.update(consecutive_failures=0, failing_since=None)
+        # Only when there is a run to end: a write on every success would queue the
+        # workers sending to one endpoint behind each other's commits on its row.
+        endpoints.filter(Q(consecutive_failures__gt=0) | Q(failing_since__isnull=False)).update(
+            consecutive_failures=0, failing_since=None
+        )
         report.delivered += 1
     else:
         delay = retry_delay(delivery.attempts)

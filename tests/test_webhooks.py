@@ -387,3 +387,44 @@ def test_an_attempt_that_outlived_its_lease_does_not_undo_the_next_workers_deliv
     ) == [(200,), (None,)]
     assert Endpoint.objects.get().consecutive_failures == 0
     assert len(hook.requests) == 1
+
+
+def test_a_submit_an_approval_and_a_completed_action_reach_a_receiver_signed_and_documented(
+    local, hook, manager_a, a_client
+):
+    """Issue 15's first check, end to end: a real receiver subscribed to three types gets
+    each event signed (verified as a receiver does), under its own webhook-id (the key a
+    receiver deduplicates by: a replay brings the same one), in the documented shape."""
+    from assessments.services import assessment_review
+    from education import services as education_services
+    from tests.factories import EngagementFactory, submitted_assessment
+    from webhooks.events import EVENT_TYPES
+
+    types = ["assessment.submitted", "assessment.approved", "education_action.completed"]
+    endpoint = endpoint_for(hook, *types)
+    engagement = EngagementFactory(client=a_client)
+    assessment = submitted_assessment(engagement, level=3)
+    assessment_review(assessment=assessment, by=DirectorFactory(), approve=True)
+    action = education_services.action_create(
+        engagement=engagement, by=manager_a, action_type="workshop", title="Kick-off",
+        due_date=timezone.localdate() + timedelta(days=7),
+    )  # fmt: skip
+    education_services.action_complete(action=action, by=manager_a, outcome="Held.")
+    assert deliveries_send().delivered == 3
+    payloads = {r.headers["webhook-id"]: verified(r, endpoint.secret) for r in hook.requests}
+    assert sorted(p["type"] for p in payloads.values()) == sorted(types)
+    for webhook_id, payload in payloads.items():
+        kind = EVENT_TYPES[payload["type"]]
+        assert (payload["version"], set(payload["data"])) == (kind.version, set(kind.fields))
+        assert Event.objects.get(pk=webhook_id.removeprefix("msg_")).type == payload["type"]
+    data = {p["type"]: p["data"] for p in payloads.values()}
+    assert data["assessment.submitted"]["assessment"] == assessment.pk
+    assert data["assessment.approved"]["status"] == "approved"
+    assert data["education_action.completed"]["action"] == action.pk
+    # Sent again, an event keeps its webhook-id: a receiver that has it skips it.
+    first = Delivery.objects.get(event__type=types[0])
+    services.delivery_replay(delivery=first, by=DirectorFactory())
+    deliveries_send()
+    again = hook.requests[-1]
+    assert again.headers["webhook-id"] in payloads
+    assert verified(again, endpoint.secret) == payloads[again.headers["webhook-id"]]

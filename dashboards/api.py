@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.filters import empty_values
 from clients.models import Phase, ProcessType, Segment
 from dashboards import selectors
 from dashboards.filters import GROUPINGS, PERIODS, page_number
@@ -186,8 +187,10 @@ class _DashboardView(APIView):
         page = page_number(params.pop("page", ["1"])[-1])
         scope, form = selectors.scope_of(request.user, params, mine=self.mine)
         unknown = sorted(set(params) - set(form.fields))
-        if not form.is_valid() or unknown or page is None:
-            errors: dict[str, Any] = dict(form.errors)
+        # The page's form reads an untouched (empty) field as "any"; the API refuses it.
+        empty = empty_values(params, {name: type(f) for name, f in form.fields.items()})
+        if not form.is_valid() or unknown or empty or page is None:
+            errors: dict[str, Any] = {**form.errors, **empty}
             for name in unknown:
                 errors[name] = [_("Not a filter of this dashboard.")]
             if page is None:

@@ -406,6 +406,15 @@ def test_the_api_refuses_bad_filters_with_their_names(client, portfolio):
     assert fields == {"segment", "colour", "page"}
 
 
+def test_the_api_refuses_an_empty_filter_the_page_reads_as_any(client, portfolio):
+    # The page's form sends untouched fields empty; through the API a value was lost.
+    client.force_login(portfolio["director"])
+    response = client.get(reverse("api-dashboard-portfolio"), {"owner": "", "segment": ""})
+    assert response.status_code == 400
+    assert {e["field"] for e in response.json()["errors"]} == {"owner", "segment"}
+    assert client.get("/dashboard/portfolio/?owner=&segment=").status_code == 200
+
+
 def test_the_managers_api_has_no_owner_filter(client, portfolio):
     client.force_login(portfolio["ana"])
     assert (

@@ -4,7 +4,9 @@ this module before anything of the project), and a throwaway PostgreSQL database
 from __future__ import annotations
 
 import os
+import statistics
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,3 +60,35 @@ def throwaway_database(name: str, *, keep: bool = False) -> Iterator[str]:
         connection.close()
         connection.settings_dict["NAME"] = created  # a benchmark may have switched copies
         creation.destroy_test_db(old_name, verbosity=0, keepdb=keep)
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """The p50 and p95 of ``samples``."""
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def admin(sql: str) -> None:
+    """A statement run on the maintenance database (CREATE/DROP DATABASE)."""
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(sql)
+
+
+@contextmanager
+def copy_of(base: str, name: str) -> Iterator[float]:
+    """Work on a fresh copy of ``base`` called ``name`` (yields the seconds the copy took),
+    dropped afterwards."""
+    connection.close()
+    started = time.perf_counter()
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin(f'CREATE DATABASE "{name}" TEMPLATE "{base}"')
+    took = time.perf_counter() - started
+    connection.settings_dict["NAME"] = name
+    try:
+        with connection.cursor() as cursor:  # connect before anything is timed
+            cursor.execute("SELECT 1")
+        yield took
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = base
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -36,7 +36,7 @@ os.environ.setdefault("LOG_FORMAT", "json")
 os.environ.setdefault("API_RATE_PER_TOKEN", "100000/min")
 os.environ.setdefault("API_RATE_PER_USER", "100000/min")
 
-from _django import require_postgresql, throwaway_database
+from _django import percentiles, require_postgresql, throwaway_database
 from autosave import MANAGERS, grow, own_engagement
 from django.contrib.auth.hashers import make_password
 from django.db import connection
@@ -74,11 +74,6 @@ RAW_BESIDE = "raw INSERT, one after each run"
 
 def answer_of(question: Question, rng: random.Random) -> Any:
     return question_types.get(question.type).demo(question, rng.uniform(1, 5), rng)
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
 class Waits:

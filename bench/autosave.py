@@ -41,7 +41,7 @@ from urllib.parse import urlencode
 # Logs as production writes them (one JSON line a request, on stderr), not the console's.
 os.environ.setdefault("LOG_FORMAT", "json")
 
-from _django import require_postgresql, throwaway_database
+from _django import percentiles, require_postgresql, throwaway_database
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.hashers import make_password
 from django.db import DatabaseError, connection
@@ -164,11 +164,6 @@ def grow(total: int, version: Any, managers: list[User], rng: random.Random) -> 
             cursor.execute("CHECKPOINT")
         except DatabaseError as error:
             print(f"(no CHECKPOINT before measuring: {error})")
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
 def own_engagement(user: User, rng: random.Random) -> Engagement:

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from _django import require_postgresql, throwaway_database
+from _django import copy_of, require_postgresql, throwaway_database
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -178,31 +178,6 @@ def generate(actions: int, clients: int, rng: random.Random) -> Counter[str]:
 
 
 # --- Databases: a pristine portfolio, a fresh copy for each drain -----------------------------
-
-
-def admin(sql: str) -> None:
-    """A statement run on the maintenance database (CREATE/DROP DATABASE)."""
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(sql)
-
-
-@contextmanager
-def copy_of(base: str, name: str) -> Iterator[float]:
-    """Work on a fresh copy of ``base`` (yields the seconds the copy took)."""
-    connection.close()
-    started = time.perf_counter()
-    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin(f'CREATE DATABASE "{name}" TEMPLATE "{base}"')
-    took = time.perf_counter() - started
-    connection.settings_dict["NAME"] = name
-    try:
-        with connection.cursor() as cursor:  # connect before anything is timed
-            cursor.execute("SELECT 1")
-        yield took
-    finally:
-        connection.close()
-        connection.settings_dict["NAME"] = base
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- Counting and timing every statement --------------------------------------------------

@@ -111,7 +111,7 @@ os.environ["CELERY_QUEUE"] = f"bench-webhooks-{uuid.uuid4().hex[:8]}"
 # Not a line for each of those messages (django-structlog's task_enqueued) amid the figures.
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from _django import require_postgresql, throwaway_database
+from _django import copy_of, percentiles, require_postgresql, throwaway_database
 from django.conf import settings
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -286,31 +286,6 @@ def prepare(rx: Receiver, events: int, sample: int, chunk: int) -> Recording:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     return recording
-
-
-# --- Databases: the recorded rows, a fresh copy for each drain --------------------------------
-
-
-def admin(sql: str) -> None:
-    """A statement on the maintenance database (CREATE/DROP DATABASE)."""
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(sql)
-
-
-@contextmanager
-def copy_of(base: str) -> Iterator[None]:
-    name = f"{base}_run"
-    connection.close()
-    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin(f'CREATE DATABASE "{name}" TEMPLATE "{base}"')
-    connection.settings_dict["NAME"] = name
-    try:
-        connection.ensure_connection()  # connected before anything is timed
-        yield
-    finally:
-        connection.close()
-        connection.settings_dict["NAME"] = base
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- The relay, every statement and every POST timed -------------------------------------------
@@ -649,11 +624,6 @@ def ms(seconds: float) -> str:
     return f"{1000 * seconds:.2f}"
 
 
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-
-
 def report_recording(recording: Recording, events: int, chunk: int, seconds: float) -> None:
     alone = recording.alone
     print(f"recording with webhooks.services.events_record ({seconds:.1f} s in all):")
@@ -832,7 +802,7 @@ def run(args: argparse.Namespace) -> None:
         drains = []
         for drain_with, sent, attempts in plans:
             rx.reset()
-            with copy_of(base):
+            with copy_of(base, f"{base}_run"):
                 load = os.getloadavg()[0]
                 drain = drain_with()
                 check(drain, rx, args.events, sent=sent, attempts=attempts)
@@ -844,10 +814,10 @@ def run(args: argparse.Namespace) -> None:
             )
         report(drains)
         if args.explain:
-            with copy_of(base):
+            with copy_of(base, f"{base}_run"):
                 explain(len(PATHS) * args.events)
         if args.profile:
-            with copy_of(base):
+            with copy_of(base, f"{base}_run"):
                 profile(args.profile)
 
 

@@ -25,25 +25,15 @@ from webhooks import services as webhooks
 
 ROLES = {"director": "director", "manager": "manager"}  # role → demo username
 
-# Each resource the API names in a path, and the list it can be found in.
-LISTS = {
-    "assessments": "/api/v1/assessments/",
-    "client-responses": "/api/v1/client-responses/",
-    "clients": "/api/v1/clients/",
-    "education-actions": "/api/v1/education-actions/",
-    "engagements": "/api/v1/engagements/",
-    "invitations": "/api/v1/invitations/",
-    "notifications": "/api/v1/notifications/",
-    "past-experiences": "/api/v1/past-experiences/",
-    "playbooks": "/api/v1/playbooks/",
-    "questionnaire-versions": "/api/v1/questionnaire-versions/",
-    "questionnaires": "/api/v1/questionnaires/",
-    "raters": "/api/v1/raters/",
-    "rounds": "/api/v1/rounds/",
-    "stakeholders": "/api/v1/stakeholders/",
-    "timeline-entries": "/api/v1/timeline-entries/",
-    "webhook-endpoints": "/api/v1/webhook-endpoints/",
-}
+# Each resource the API names in a path (``/api/v1/<resource>/{id}/``), found in its list;
+# and a webhook endpoint's deliveries (``…/deliveries/{delivery_pk}/…``), which have none.
+LISTED = (
+    "assessments", "client-responses", "clients", "education-actions", "engagements",
+    "invitations", "notifications", "past-experiences", "playbooks", "questionnaire-versions",
+    "questionnaires", "raters", "rounds", "stakeholders", "timeline-entries",
+    "webhook-endpoints",
+)  # fmt: skip
+RESOURCES = (*LISTED, "deliveries")
 
 
 def _first_id(api: APIClient, path: str) -> int | None:
@@ -103,7 +93,7 @@ def seed() -> dict[str, Any]:
         _token, tokens[role] = api_token_issue(user=user, name="fuzz")
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens[role]}")
-        found = {resource: _first_id(api, path) for resource, path in LISTS.items()}
+        found = {resource: _first_id(api, f"/api/v1/{resource}/") for resource in LISTED}
         if found["webhook-endpoints"] is not None:
             found["deliveries"] = delivery.pk  # (the endpoint's log lists attempts)
         rows[role] = {resource: pk for resource, pk in found.items() if pk is not None}

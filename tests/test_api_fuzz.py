@@ -34,6 +34,8 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from schemathesis.config import SchemathesisConfig
 
+from tests.fuzz_portfolio import RESOURCES, seed
+
 MAXIMUM_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 
 # A schema-valid request can still be refused for what a schema cannot say: an id that names
@@ -86,27 +88,9 @@ def config(*, coverage: bool) -> SchemathesisConfig:
     )
 
 
-# The stand-in id of each resource a path can name; the portfolio's rows are found by
-# ``_rows`` at run time.
-STAND_INS = {
-    "assessments": 900_001,
-    "client-responses": 900_002,
-    "clients": 900_003,
-    "education-actions": 900_004,
-    "engagements": 900_005,
-    "invitations": 900_006,
-    "notifications": 900_007,
-    "past-experiences": 900_008,
-    "playbooks": 900_009,
-    "questionnaire-versions": 900_010,
-    "questionnaires": 900_011,
-    "raters": 900_012,
-    "rounds": 900_013,
-    "stakeholders": 900_014,
-    "timeline-entries": 900_015,
-    "webhook-endpoints": 900_016,
-    "deliveries": 900_017,
-}
+# The stand-in id of each resource a path can name; the test swaps it for the id of the
+# portfolio's row of that kind the caller sees.
+STAND_INS = {resource: 900_001 + i for i, resource in enumerate(RESOURCES)}
 
 
 def _resource(path: str, parameter: str) -> str:
@@ -146,8 +130,6 @@ def portfolio(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[st
     """A small demo portfolio with a row of every kind the API names, seeded once for the
     module inside a transaction that is rolled back at its end; each test's own transaction
     is a savepoint within it."""
-    from tests.fuzz_portfolio import seed
-
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()

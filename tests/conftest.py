@@ -82,6 +82,13 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture
+def redis_server() -> None:
+    """The drills run Redis servers of their own (tests.celery_process.PrivateRedis)."""
+    if not shutil.which("redis-server"):
+        missing_service("redis-server is not installed")
+
+
+@pytest.fixture
 def redis_url() -> str:
     url = os.environ.get("REDIS_URL", "")
     if not url:

@@ -17,7 +17,6 @@ Run with ``-s`` to see the figures each drill prints.
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 import uuid
 from contextlib import ExitStack
@@ -46,7 +45,6 @@ from tests.celery_process import (
     task_succeeded,
     wait_for,
 )
-from tests.conftest import missing_service
 from tests.factories import EngagementFactory, all_emailed, emailed, submitted_assessment
 from tests.mail_sink import delivered, duplicates, sink_name
 
@@ -68,13 +66,6 @@ def worker_env(redis_url: str, queue: str, sink: Path) -> dict[str, str]:
         # The weekly digest must not fire in the middle of a drill: tomorrow's weekday.
         "EDUCATION_DIGEST_WEEKDAY": str(today.isoweekday() % 7 + 1),
     }
-
-
-@pytest.fixture
-def redis_server() -> None:
-    """The drills run Redis servers of their own."""
-    if not shutil.which("redis-server"):
-        missing_service("redis-server is not installed")
 
 
 def sink_file(key: str) -> str:

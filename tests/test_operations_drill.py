@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -47,7 +46,6 @@ from tests.celery_process import (
     web_server,
 )
 from tests.celery_process import test_database_url as database_url
-from tests.conftest import missing_service
 from tests.factories import EngagementFactory, answer_everything, emailed
 from tests.mail_sink import delivered, duplicates
 from tests.test_education_drill import assert_delivered_once, due_actions, worker_env
@@ -56,12 +54,6 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 DISPATCH_SECONDS = 2
 STALL_SECONDS = 30
-
-
-@pytest.fixture
-def redis_server() -> None:
-    if not shutil.which("redis-server"):
-        missing_service("redis-server is not installed")
 
 
 @pytest.fixture

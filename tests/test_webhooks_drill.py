@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import shutil
 import time
 import uuid
 from collections import defaultdict
@@ -44,7 +43,6 @@ from tests.celery_process import (
     task_succeeded,
     wait_for,
 )
-from tests.conftest import missing_service
 from tests.factories import AccountManagerFactory, DirectorFactory
 from tests.test_education_drill import Worker
 from tests.webhook_receiver import Received, Receiver, receiver
@@ -82,13 +80,6 @@ def worker_env(redis_url: str, queue: str) -> dict[str, str]:
         "DASHBOARD_REFRESH_SECONDS": "3600",
         "EDUCATION_DIGEST_WEEKDAY": str(today.isoweekday() % 7 + 1),
     }
-
-
-@pytest.fixture
-def redis_server() -> None:
-    """The drills run Redis servers of their own."""
-    if not shutil.which("redis-server"):
-        missing_service("redis-server is not installed")
 
 
 def client_created(owner: Any, name: str) -> Event:

@@ -12,9 +12,14 @@ three calls ≤ 15 ms p50 with at most 12 statements; the single import call ≤
 The calls are sent without an ``Idempotency-Key``; ``--keyed`` sends one on each (what a
 careful integration does) and prints what the key costs. ``--split`` also prints, for each
 call, how long it waited on PostgreSQL and on Redis, and the rest (Python and the GIL).
+``--floor`` also runs the three calls and the import, run by run in turn, through the
+whole stack and through a bare one — no middleware, no token (the user forced in, as
+DRF's test client can), no rate limit: no way to run the product, but the lower bound
+of what the views and services cost over HTTP whatever the stack's guarantees cost.
 
     DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/maturity \\
-        .venv/bin/python bench/api_write.py [--runs 50] [--size 10000] [--keyed] [--split]
+        .venv/bin/python bench/api_write.py [--runs 50] [--size 10000] [--keyed] [--split] \\
+        [--floor]
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ os.environ.setdefault("API_RATE_PER_USER", "100000/min")
 
 from _django import percentiles, require_postgresql, throwaway_database
 from autosave import MANAGERS, grow, own_engagement
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -45,6 +51,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role, User
 from api.services import api_token_issue
+from api.throttles import ApiRateThrottle
 from assessments import question_types
 from assessments.models import Question, Questionnaire
 from assessments.selectors import questions_by_id
@@ -240,21 +247,26 @@ def through_the_services(user: User, runs: int, rng: random.Random) -> tuple[lis
     for turn in range(runs + 3):
         engagement = own_engagement(user, rng)
         with timed([] if turn == 2 else None) as captured:
-            started = time.perf_counter()
-            assessment = assessment_start(engagement=engagement, by=user)[0]
-            questions = list(questions_by_id(assessment.version).values())
-            answers_save(
-                assessment=assessment,
-                by=user,
-                answers=[AnswerInput(question=q.pk, value=answer_of(q, rng)) for q in questions],
-            )
-            assessment_submit(assessment=assessment, by=user)
-            elapsed = 1000 * (time.perf_counter() - started)
+            elapsed = the_services_once(engagement, user, rng)
         if captured is not None:
             statements = len(captured.captured_queries)
         if turn >= 3:
             times.append(elapsed)
     return times, statements
+
+
+def the_services_once(engagement: Any, user: User, rng: random.Random) -> float:
+    """Start, answer (the whole questionnaire) and submit by the services alone: ms."""
+    started = time.perf_counter()
+    assessment = assessment_start(engagement=engagement, by=user)[0]
+    questions = list(questions_by_id(assessment.version).values())
+    answers_save(
+        assessment=assessment,
+        by=user,
+        answers=[AnswerInput(question=q.pk, value=answer_of(q, rng)) for q in questions],
+    )
+    assessment_submit(assessment=assessment, by=user)
+    return 1000 * (time.perf_counter() - started)
 
 
 def raw_insert(user: User, questions: list[Question], rng: random.Random) -> float:
@@ -274,6 +286,96 @@ def raw_insert(user: User, questions: list[Question], rng: random.Random) -> flo
     return 1000 * (time.perf_counter() - started)
 
 
+def bare_client(user: User) -> APIClient:
+    """A client whose requests skip every middleware, the token and the rate limits:
+    only ``the_stacks_share`` uses it, between ``stack_off`` and ``stack_on``."""
+    bare = APIClient()
+    bare.force_authenticate(user=user)  # DRF's own: no Authorization header, no lookup
+    return bare
+
+
+def stack_off(bare: APIClient) -> dict[str, Any]:
+    """No middleware for ``bare``'s next requests, no rate limit for anyone's; returns
+    what ``stack_on`` puts back."""
+    saved = {"middleware": settings.MIDDLEWARE, "allow": ApiRateThrottle.allow_request}
+    settings.MIDDLEWARE = []
+    bare.handler.load_middleware()
+    ApiRateThrottle.allow_request = lambda self, request, view: True  # type: ignore[method-assign]
+    return saved
+
+
+def stack_on(saved: dict[str, Any]) -> None:
+    settings.MIDDLEWARE = saved["middleware"]
+    ApiRateThrottle.allow_request = saved["allow"]  # type: ignore[method-assign]
+
+
+def the_stacks_share(
+    api: APIClient, user: User, questions: list[Question], runs: int, rng: random.Random
+) -> None:
+    """``--floor``: each run, the three calls and then the import through the whole stack
+    and through ``bare_client`` (in turn, the order alternating each run), then the
+    services alone and one raw insert; the p50 and p95 of each."""
+    bare = bare_client(user)
+    times: dict[str, list[float]] = {}
+
+    def post(client: APIClient, path: str, body: Any) -> tuple[Any, float]:
+        started = time.perf_counter()
+        response = client.post(path, body, format="json")
+        elapsed = 1000 * (time.perf_counter() - started)
+        assert response.status_code in (200, 201), (path, response.content[:300])
+        return response.json(), elapsed
+
+    def answers() -> list[dict[str, Any]]:
+        return [{"question": q.pk, "value": answer_of(q, rng)} for q in questions]
+
+    def own() -> int:
+        return own_engagement(user, rng).pk
+
+    def one_run(client: APIClient) -> tuple[float, float]:
+        draft, created = post(client, "/api/v1/assessments/", {"engagement": own()})
+        _, answered = post(client, f"/api/v1/assessments/{draft['id']}/answers/", answers())
+        _, submitted = post(client, f"/api/v1/assessments/{draft['id']}/submit/", {})
+        body = {"engagement": own(), "answers": answers()}
+        _, imported = post(client, "/api/v1/assessments/import/", body)
+        return created + answered + submitted, imported
+
+    for turn in range(runs + 3):
+        ways = [("the whole stack", api), ("bare", bare)]
+        if turn % 2:
+            ways.reverse()
+        for name, client in ways:
+            saved = stack_off(bare) if client is bare else None
+            try:
+                three, single = one_run(client)
+            finally:
+                if saved is not None:
+                    stack_on(saved)
+            publisher.flush(5)
+            if turn >= 3:
+                times.setdefault(f"three calls, {name}", []).append(three)
+                times.setdefault(f"the import, {name}", []).append(single)
+        services = the_services_once(own_engagement(user, rng), user, rng)
+        publisher.flush(5)
+        inserted = raw_insert(user, questions, rng)
+        if turn >= 3:
+            times.setdefault("the services alone, the same three steps", []).append(services)
+            times.setdefault("raw INSERT", []).append(inserted)
+    print(
+        "the stack's share, run by run (bare: no middleware, no token, no rate limit —"
+        " a lower bound, not a way to run)"
+    )
+    for name in (
+        "three calls, the whole stack",
+        "three calls, bare",
+        "the import, the whole stack",
+        "the import, bare",
+        "the services alone, the same three steps",
+        "raw INSERT",
+    ):
+        p50, p95 = percentiles(times[name])
+        print(f"  {name:42}{p50:9.2f}{p95:9.2f}")
+
+
 def paired(samples: list[float], inserts: list[float]) -> float:
     """The median of each run's time over the raw insert made right after it: a ratio that
     a slow minute moves less than the ratio of two medians taken minutes apart."""
@@ -289,6 +391,11 @@ def main() -> None:
         "--split",
         action="store_true",
         help="also print how long each call waited on PostgreSQL and Redis, and the rest",
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also run the calls through a bare stack (no middleware, token or rate limit)",
     )
     parser.add_argument("--database", default="maturity_bench_api_write")
     args = parser.parse_args()
@@ -356,6 +463,8 @@ def main() -> None:
         )
         if SPLIT is not None:
             SPLIT.print()
+        if args.floor:
+            the_stacks_share(api, user, questions, args.runs, rng)
 
 
 if __name__ == "__main__":

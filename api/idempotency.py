@@ -7,6 +7,12 @@ answer again, never a second row.
 - First use: the key's row is inserted, then locked, and the view runs in the same
   transaction; the answer is stored in it, so the key is completed exactly when the work
   commits. A 5xx rolls the work back and leaves the key free to retry.
+- An answer that refuses the caller rather than the request — 401, 403 or 429, given
+  before any work — is not kept either (what the refusal recorded, such as a refused
+  token's security event, stays): the same key works once the credentials, the role or
+  the rate limit allow it. A kept 429 would have refused the retry for a whole day.
+- An answer that carries a secret shown once (a webhook endpoint's: ``sealed``) is kept
+  encrypted, as the secret itself is stored.
 - The same key and body again: the stored answer, with ``Idempotent-Replayed: true``.
 - The same key with another method, path or body: 422.
 - The same key while the first request is still running: 409 at once (the lock is taken
@@ -33,6 +39,16 @@ HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 # What of a stored answer is given back besides its body and status.
 _KEPT_HEADERS = ("Content-Type", "Location", "Content-Language")
+# Refusals of the caller, not of the request: not kept (the module's docstring).
+_NOT_KEPT = frozenset({401, 403, 429})
+_SEALED = "_idempotency_sealed"
+
+
+def sealed(response: HttpResponse) -> HttpResponse:
+    """Mark ``response`` as carrying a secret shown once: if its request had an
+    Idempotency-Key, the answer is kept for the replay encrypted (``sealed_body``)."""
+    setattr(response, _SEALED, True)
+    return response
 
 
 # The key's row, unless it exists: never waits on a row another request holds.
@@ -66,7 +82,8 @@ def _valid(key: str) -> bool:
 
 
 def _replay(row: IdempotencyKey) -> HttpResponse:
-    response = HttpResponse(bytes(row.body), status=row.status_code or 200)
+    body = row.sealed_body.encode() if row.sealed_body is not None else bytes(row.body)
+    response = HttpResponse(body, status=row.status_code or 200)
     for name, value in (row.headers or {}).items():
         response[name] = value
     response[REPLAYED] = "true"
@@ -143,13 +160,19 @@ class IdempotencyMiddleware:
         if response.status_code >= 500 or response.streaming:
             transaction.set_rollback(True)  # the work undone; the key free to retry
             return response
+        if response.status_code in _NOT_KEPT:
+            return response  # the key free to retry, uncompleted
         row.completed_at = timezone.now()
         row.status_code = response.status_code
         row.headers = {name: response[name] for name in _KEPT_HEADERS if name in response}
-        row.body = response.content
+        if getattr(response, _SEALED, False):
+            row.body, row.sealed_body = b"", response.content.decode(response.charset)
+        else:
+            row.body, row.sealed_body = response.content, None
         row.save(
             update_fields=[
-                "fingerprint", "created_at", "completed_at", "status_code", "headers", "body"
+                "fingerprint", "created_at", "completed_at", "status_code", "headers", "body",
+                "sealed_body",
             ]
         )  # fmt: skip
         return response

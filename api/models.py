@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedTextField
 
 
 class ApiToken(models.Model):
@@ -59,6 +60,10 @@ class IdempotencyKey(models.Model):
     status_code = models.PositiveSmallIntegerField(_("status"), null=True, blank=True)
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     body = models.BinaryField(_("body"), default=b"", blank=True)
+    # The body instead, encrypted as the webhook secrets are, when the answer carries a
+    # secret shown once (api.idempotency.sealed): kept for its replay, unreadable in a copy
+    # of the database.
+    sealed_body = EncryptedTextField(_("body, encrypted"), blank=True, null=True)
 
     class Meta:
         verbose_name = _("idempotency key")

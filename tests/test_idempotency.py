@@ -1,10 +1,12 @@
 """Idempotency keys on the API's POSTs: the same key and body get the first answer again and
-do the work once; another body is a 422; a concurrent duplicate gets 409; a 5xx leaves the
-key free to retry; keys belong to their caller and expire."""
+do the work once; another body is a 422; a concurrent duplicate gets 409; a 5xx, or a
+refusal of the caller (401, 403, 429), leaves the key free to retry; an answer carrying a
+secret is kept encrypted; keys belong to their caller and expire."""
 
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -13,16 +15,20 @@ from django.db import connection, transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
+from accounts.models import Role, SecurityEvent, SecurityEventKind
 from api.idempotency import _scope
 from api.models import IdempotencyKey
-from api.services import api_token_issue
+from api.services import api_token_issue, api_token_revoke
+from api.throttles import _Breaker
 from clients import api as clients_api
 from clients.models import Client
-from tests.factories import AccountManagerFactory, ClientFactory
+from tests.factories import AccountManagerFactory, ClientFactory, DirectorFactory
+from webhooks.models import Endpoint
 
 CLIENTS = "/api/v1/clients/"
 ENGAGEMENTS = "/api/v1/engagements/"
 NEW = {"name": "Nova Telecom", "segment": "telecom", "size": "large", "country": "BR"}
+HOOKS = "/api/v1/webhook-endpoints/"
 
 
 def signed_in(api, user=None):
@@ -125,6 +131,114 @@ def test_a_failure_on_our_side_undoes_the_work_and_frees_the_key(api, monkeypatc
     assert post(api).status_code == 201
     assert post(api)["Idempotent-Replayed"] == "true"
     assert Client.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_403_is_not_kept_the_key_works_once_the_role_allows(api):
+    manager = AccountManagerFactory()
+    signed_in(api, manager)
+    hook = {"url": "https://example.com/hook", "event_types": ["client.created"]}
+
+    def add() -> Any:
+        return api.post(HOOKS, hook, format="json", HTTP_IDEMPOTENCY_KEY="hook-1")
+
+    assert add().status_code == 403  # webhooks are the directors'
+    assert add().status_code == 403
+    assert "Idempotent-Replayed" not in add()
+    manager.role = Role.DIRECTOR
+    manager.save(update_fields=["role"])
+    made = add()
+    assert made.status_code == 201, made.json()
+    assert add()["Idempotent-Replayed"] == "true"
+    assert Endpoint.objects.count() == 1
+
+
+@pytest.fixture
+def low_rates(settings, redis_url):
+    """A token rate of 2 a minute, counted under a prefix of this test's own."""
+
+    def fresh_counters() -> None:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": redis_url,
+                "KEY_PREFIX": f"idempotency-test-{uuid.uuid4().hex}",
+            }
+        }
+
+    fresh_counters()
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "100/min", "token": "2/min", "refused_token": "5/min"},
+    }
+    _Breaker.until = 0.0
+    yield fresh_counters
+    _Breaker.until = 0.0
+
+
+@pytest.mark.django_db
+def test_a_429_is_not_kept_the_retry_is_done_once_the_rate_allows(api, low_rates):
+    signed_in(api)
+    assert api.get(CLIENTS).status_code == 200
+    assert api.get(CLIENTS).status_code == 200
+    throttled = post(api)
+    assert throttled.status_code == 429
+    assert "Retry-After" in throttled
+    assert not Client.objects.exists()
+    low_rates()  # the minute is over: the counters start afresh
+    made = post(api)
+    assert made.status_code == 201
+    assert "Idempotent-Replayed" not in made
+    assert post(api)["Idempotent-Replayed"] == "true"
+    assert Client.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_401_is_not_kept_and_the_refusal_is_still_recorded(api):
+    token, raw = api_token_issue(user=AccountManagerFactory(), name="crm")
+    api_token_revoke(token=token)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert post(api).status_code == 401
+    assert post(api).status_code == 401
+    assert not IdempotencyKey.objects.filter(completed_at__isnull=False).exists()
+    refused = SecurityEvent.objects.filter(kind=SecurityEventKind.TOKEN_REFUSED)
+    assert refused.count() == 2  # (not undone with the key's transaction)
+
+
+@pytest.mark.django_db
+def test_an_answer_with_a_secret_is_kept_encrypted_and_replayed_whole(api):
+    signed_in(api, DirectorFactory())
+    hook = {"url": "https://example.com/hook", "event_types": ["client.created"]}
+    made = api.post(HOOKS, hook, format="json", HTTP_IDEMPOTENCY_KEY="hook-1")
+    assert made.status_code == 201
+    secret = made.json()["secret"]
+    endpoint = Endpoint.objects.get()
+    rotate = f"{HOOKS}{endpoint.pk}/rotate-secret/"
+    rotated = api.post(rotate, HTTP_IDEMPOTENCY_KEY="rotate-1")
+    new_secret = rotated.json()["secret"]
+    assert rotated.status_code == 200
+    assert new_secret != secret
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT key, body, sealed_body FROM api_idempotencykey ORDER BY key")
+        stored = cursor.fetchall()
+    assert [key for key, _body, _sealed in stored] == ["hook-1", "rotate-1"]
+    for (_key, body, sealed), shown in zip(stored, (secret, new_secret), strict=True):
+        assert bytes(body) == b""
+        assert sealed
+        assert shown not in sealed
+        assert shown.removeprefix("whsec_") not in sealed
+    again = api.post(HOOKS, hook, format="json", HTTP_IDEMPOTENCY_KEY="hook-1")
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == made.json()
+    assert again["Content-Type"] == "application/json"
+    rotated_again = api.post(rotate, HTTP_IDEMPOTENCY_KEY="rotate-1")
+    assert rotated_again.json() == rotated.json()
+    endpoint.refresh_from_db()
+    assert endpoint.secret == new_secret  # rotated once
+    assert Endpoint.objects.count() == 1
+    # Any other answer is kept as it was sent.
+    post(api)
+    assert IdempotencyKey.objects.get(key="order-123").sealed_body is None
 
 
 @pytest.mark.django_db(transaction=True)

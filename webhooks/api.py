@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from accounts.access import DIRECTORS, has_role
 from accounts.models import User
+from api.idempotency import sealed
 from api.serializers import service_errors_as_drf
 from webhooks import services
 from webhooks.events import EVENT_TYPES
@@ -125,6 +126,10 @@ class EndpointViewSet(viewsets.ModelViewSet):
             return AttemptSerializer
         return EndpointSerializer
 
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The answer shows the secret: a retry's copy of it is kept encrypted.
+        return cast(Response, sealed(super().create(request, *args, **kwargs)))
+
     def perform_create(self, serializer: Any) -> None:
         with service_errors_as_drf():
             serializer.instance = services.endpoint_create(
@@ -147,9 +152,11 @@ class EndpointViewSet(viewsets.ModelViewSet):
         ``previous_secret_expires_at``."""
         endpoint = self.get_object()
         secret = services.endpoint_secret_rotate(endpoint=endpoint, by=self.user)
-        return Response(
-            {"secret": secret, "previous_secret_expires_at": endpoint.previous_secret_expires_at}
-        )
+        answer = {
+            "secret": secret,
+            "previous_secret_expires_at": endpoint.previous_secret_expires_at,
+        }
+        return cast(Response, sealed(Response(answer)))
 
     @extend_schema(request=None, responses={202: _QUEUED, 400: OpenApiResponse(description="Off")})
     @action(detail=True, methods=["post"])

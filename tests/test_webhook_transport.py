@@ -4,12 +4,16 @@ to the address that was checked)."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +42,12 @@ def public_only(settings):
         "https://169.254.169.254/latest/meta-data/",  # the cloud metadata service
         "https://[::1]/hook",
         "https://[fd00::1]/hook",
+        # IPv6 addresses that lead to private IPv4 ones: NAT64, 6to4, mapped.
+        "https://[64:ff9b::a00:1]/hook",  # 10.0.0.1
+        "https://[64:ff9b::a9fe:a9fe]/hook",  # 169.254.169.254
+        "https://[2002:a00:1::1]/hook",  # 10.0.0.1
+        "https://[2002:7f00:1::1]/hook",  # 127.0.0.1
+        "https://[::ffff:10.0.0.1]/hook",
         "https://0.0.0.0/hook",
         "https://224.0.0.1/hook",
         "ftp://example.com/hook",
@@ -48,7 +58,15 @@ def test_private_addresses_and_plain_http_are_refused(public_only, url):
     assert url_problem(url) is not None
 
 
-@pytest.mark.parametrize("url", ["https://example.com/hook", "https://93.184.216.34:8443/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/hook",
+        "https://93.184.216.34:8443/x",
+        "https://[64:ff9b::5db8:d822]/hook",  # NAT64 of 93.184.216.34
+        "https://[2606:4700::1111]/hook",
+    ],
+)
 def test_public_https_urls_are_accepted(public_only, url):
     assert url_problem(url) is None
 
@@ -67,6 +85,47 @@ def test_a_name_with_one_private_address_among_public_ones_is_refused(public_onl
     monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: answers)
     with pytest.raises(Refused, match=re.escape("10.0.0.5")):
         resolve("rebinding.example", 443)
+
+
+def test_a_name_that_takes_too_long_to_resolve_is_given_up_within_the_connect_timeout(
+    settings, monkeypatch
+):
+    settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS = 1
+    settings.WEBHOOK_TIMEOUT_SECONDS = 5
+    answered = threading.Event()
+
+    def slow_resolver(*args, **kwargs):  # the edge again: a DNS server that hangs
+        time.sleep(3)
+        answered.set()
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 443))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_resolver)
+    started = time.monotonic()
+    with pytest.raises(Refused, match="did not resolve within 1 s"):
+        post("https://slow-dns.example/hook", b"{}", {})
+    assert 0.9 < time.monotonic() - started < 2
+    assert not answered.is_set()  # given up on, not waited for
+
+
+def test_the_timeouts_default_to_the_issues_figures():
+    """Connect 3 s, the whole request 10 s, retries for 72 hours (issue 15), read from a
+    process with none of them set."""
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.WEBHOOK_CONNECT_TIMEOUT_SECONDS, s.WEBHOOK_TIMEOUT_SECONDS, "
+        "s.WEBHOOK_RETRY_HOURS)"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOK_")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["3", "10", "72"]
 
 
 @pytest.mark.django_db

@@ -1,16 +1,18 @@
 """One webhook request, safely: to a public address only (outside DEBUG), no redirects
 followed, a bounded wait and a bounded read.
 
-The request's whole time — connecting, sending, the answer's head and the start of its body
-— is bounded by ``WEBHOOK_TIMEOUT_SECONDS``: a timer shuts the connection's socket when it
-runs out. urllib3's read timeout alone bounds each read, not their sum, so a receiver that
+The request's whole time — the host name's lookup, connecting, sending, the answer's head
+and the start of its body — is bounded by ``WEBHOOK_TIMEOUT_SECONDS``: the lookup (which
+takes no timeout of its own) waits at most ``WEBHOOK_CONNECT_TIMEOUT_SECONDS`` on a thread
+of its own, and a timer shuts the connection's socket when the total runs out. urllib3's read timeout alone bounds each read, not their sum, so a receiver that
 trickles a byte a second would hold the worker (and outlive the delivery's lease).
 
 The host is resolved here and the connection made to the address that was checked (with
 the host name kept for TLS and the ``Host`` header), so a name that resolves to a public
 address when checked cannot point to an internal one when connected (DNS rebinding).
 Loopback, private, link-local (the cloud metadata service), multicast, reserved and
-unspecified addresses are refused unless ``WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` (on in DEBUG,
+unspecified addresses — and IPv6 addresses that lead to such an IPv4 one (NAT64, 6to4,
+Teredo, mapped) — are refused unless ``WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` (on in DEBUG,
 so tests and a laptop can run a receiver on 127.0.0.1).
 """
 
@@ -71,18 +73,39 @@ def url_problem(url: str) -> str | None:
 
 
 def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Reachable on the internet as a single host (multicast counts as global to Python)."""
-    return address.is_global and not address.is_multicast
+    """Reachable on the internet as a single host (multicast counts as global to Python),
+    and so is every IPv4 address an IPv6 one carries (_carried)."""
+    if not address.is_global or address.is_multicast:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        return all(_public(inside) for inside in _carried(address))
+    return True
 
 
-def resolve(host: str, port: int) -> str:
+# NAT64's well-known prefix (RFC 6052): a NAT64 gateway sends 64:ff9b::a.b.c.d to a.b.c.d.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _carried(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: mapped, 6to4, Teredo's server and
+    client, NAT64's. Python 3.12's is_global calls 64:ff9b::10.0.0.1 and 2002:a00:1::
+    global, though a gateway or relay takes them to 10.0.0.1."""
+    carried = [inside for inside in (address.ipv4_mapped, address.sixtofour) if inside]
+    if address.teredo is not None:
+        carried.extend(address.teredo)
+    if address in _NAT64:
+        carried.append(ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF))
+    return carried
+
+
+def resolve(host: str, port: int, *, within: float | None = None) -> str:
     """A public address of ``host`` (any when private addresses are allowed); Refused when
-    it has none or any of its addresses is not public (a name that also points inside is
-    not trusted)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise Refused(f"the host name {host!r} does not resolve: {error}") from error
+    it has none, when any of its addresses is not public (a name that also points inside
+    is not trusted), or when the lookup takes more than ``within`` seconds (by default
+    the connect timeout: the lookup is the connection's first step)."""
+    infos = _looked_up(
+        host, port, settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS if within is None else within
+    )
     addresses = [str(info[4][0]) for info in infos]
     if not addresses:
         raise Refused(f"the host name {host!r} has no address")
@@ -91,6 +114,28 @@ def resolve(host: str, port: int) -> str:
             if not _public(ipaddress.ip_address(address.split("%")[0])):
                 raise Refused(f"{host!r} resolves to {address}, which is not a public address")
     return addresses[0]
+
+
+def _looked_up(host: str, port: int, within: float) -> list[Any]:
+    """getaddrinfo, which takes no timeout, bounded: it runs on a thread of its own, and a
+    lookup still running after ``within`` seconds is left to finish there, unheeded."""
+    found: list[Any] = []
+    failed: list[BaseException] = []
+
+    def look_up() -> None:
+        try:
+            found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except (OSError, UnicodeError) as error:
+            failed.append(error)
+
+    lookup = threading.Thread(target=look_up, name="webhook-dns", daemon=True)
+    lookup.start()
+    lookup.join(within)
+    if lookup.is_alive():
+        raise Refused(f"the host name {host!r} did not resolve within {within:g} s")
+    if failed:
+        raise Refused(f"the host name {host!r} does not resolve: {failed[0]}") from failed[0]
+    return found
 
 
 class _Keeping:
@@ -121,9 +166,10 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = resolve(host, port)
     connect = settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS
     total = settings.WEBHOOK_TIMEOUT_SECONDS
+    started = time.monotonic()  # the total timeout counts the name's lookup too
+    address = resolve(host, port, within=min(connect, total))
     timeout = urllib3.Timeout(connect=connect, read=total)
     options: dict[str, object] = {"timeout": timeout, "retries": False, "maxsize": 1}
     if parts.scheme == "https":
@@ -142,11 +188,10 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     if parts.query:
         path += "?" + parts.query
     host_header = host if parts.port is None else f"{host}:{parts.port}"
-    started = time.monotonic()
     deadline = started + total
     cut = threading.Event()
     late = f"timeout: no complete answer within {total} s"
-    timer = threading.Timer(total, _cut, args=(pool, cut))
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, args=(pool, cut))
     timer.daemon = True
     timer.start()
     try:

@@ -4,8 +4,9 @@ followed, a bounded wait and a bounded read.
 The request's whole time — the host name's lookup, connecting, sending, the answer's head
 and the start of its body — is bounded by ``WEBHOOK_TIMEOUT_SECONDS``: the lookup (which
 takes no timeout of its own) waits at most ``WEBHOOK_CONNECT_TIMEOUT_SECONDS`` on a thread
-of its own, and a timer shuts the connection's socket when the total runs out. urllib3's read timeout alone bounds each read, not their sum, so a receiver that
-trickles a byte a second would hold the worker (and outlive the delivery's lease).
+of its own, and a timer shuts the connection's socket when the total runs out. urllib3's
+read timeout alone bounds each read, not their sum, so a receiver that trickles a byte a
+second would hold the worker (and outlive the delivery's lease).
 
 The host is resolved here and the connection made to the address that was checked (with
 the host name kept for TLS and the ``Host`` header), so a name that resolves to a public

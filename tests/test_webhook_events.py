@@ -1,13 +1,16 @@
 """Every event type is recorded by its cause, carrying the documented fields; the receiver's
-guide (docs/integrations.md) documents each type with the same fields."""
+guide (docs/integrations.md) documents each type with the same fields, and its receiver,
+run as written, verifies and deduplicates what the relay sends."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from django.test import RequestFactory
 from django.utils import timezone
 
 from assessments.services import assessment_review
@@ -21,8 +24,10 @@ from tests.factories import (
     EngagementFactory,
     submitted_assessment,
 )
+from webhooks import services as webhooks_services
 from webhooks.events import EVENT_TYPES
 from webhooks.models import Event
+from webhooks.relay import body_of, signed_headers
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +127,48 @@ def test_the_receivers_guide_documents_every_event_with_its_fields():
         assert section, f"docs/integrations.md has no section for {kind.name}"
         documented = set(re.findall(r"^\| `(\w+)` \|", section.group(0), re.M))
         assert documented == set(kind.fields), kind.name
+
+
+def test_the_guides_receiver_run_as_written_verifies_and_deduplicates(manager_a):
+    """The guide's Python, executed: the secret put in, and the two names it leaves to the
+    reader (a table of handled ids, the handling) given here."""
+    code = re.search(r"```python\n(.*?)```", GUIDE.read_text(), re.S)
+    assert code, "docs/integrations.md has no Python receiver"
+    endpoint = webhooks_services.endpoint_create(
+        url="https://example.com/hook", event_types=["client.created"], by=DirectorFactory()
+    )
+    clients_services.client_create(
+        by=manager_a, name="Nova Cobrança", owner=manager_a, segment="retail", size="large",
+        country="BR",
+    )  # fmt: skip
+    event = Event.objects.get(type="client.created")
+    body = body_of(event)
+    headers = signed_headers(endpoint, event, body, timezone.now())
+    processed: set[str] = set()
+    handled: list[tuple[str, dict]] = []
+
+    def already(webhook_id: str) -> SimpleNamespace:
+        return SimpleNamespace(exists=lambda: webhook_id in processed)
+
+    namespace = {
+        "ProcessedEvent": SimpleNamespace(objects=SimpleNamespace(filter=already)),
+        "handle": lambda kind, data: handled.append((kind, data)),
+    }
+    assert '"whsec_…"' in code.group(1)
+    exec(code.group(1).replace('"whsec_…"', repr(endpoint.secret)), namespace)
+    receive = namespace["receive"]
+
+    def delivered(payload: bytes):
+        request = RequestFactory().post(
+            "/hooks/maturity", data=payload, content_type="application/json", headers=headers
+        )
+        return receive(request)
+
+    assert delivered(body).status_code == 204
+    assert handled == [("client.created", event.payload["data"])]
+    assert handled[0][1]["name"] == "Nova Cobrança"
+    processed.add(headers["webhook-id"])
+    assert delivered(body).status_code == 200  # the same event again: not handled twice
+    assert len(handled) == 1
+    assert delivered(body.replace(b"Nova", b"Nada")).status_code == 400
+    assert len(handled) == 1

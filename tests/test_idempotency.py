@@ -20,10 +20,20 @@ from api.idempotency import _scope
 from api.models import IdempotencyKey
 from api.services import api_token_issue, api_token_revoke
 from api.throttles import _Breaker
+from assessments.models import AssessmentTransition
 from clients import api as clients_api
 from clients.models import Client
-from tests.factories import AccountManagerFactory, ClientFactory, DirectorFactory
-from webhooks.models import Endpoint
+from tests.factories import (
+    AccountManagerFactory,
+    ClientFactory,
+    DirectorFactory,
+    EducationActionFactory,
+    EngagementFactory,
+    answer_everything,
+    submitted_assessment,
+)
+from webhooks import services
+from webhooks.models import Delivery, Endpoint, Event
 
 CLIENTS = "/api/v1/clients/"
 ENGAGEMENTS = "/api/v1/engagements/"
@@ -239,6 +249,71 @@ def test_an_answer_with_a_secret_is_kept_encrypted_and_replayed_whole(api):
     # Any other answer is kept as it was sent.
     post(api)
     assert IdempotencyKey.objects.get(key="order-123").sealed_body is None
+
+
+def _submit(manager: Any) -> tuple[str, dict, Any]:
+    from assessments.services import assessment_start
+
+    engagement = EngagementFactory(client=ClientFactory(owner=manager))
+    draft, _created = assessment_start(engagement=engagement, by=manager)
+    answer_everything(draft)
+    return (
+        f"/api/v1/assessments/{draft.pk}/submit/",
+        {},
+        lambda: AssessmentTransition.objects.filter(
+            assessment=draft, to_status="submitted"
+        ).count(),
+    )
+
+
+def _review(manager: Any) -> tuple[str, dict, Any]:
+    engagement = EngagementFactory(client=ClientFactory(owner=manager))
+    submitted = submitted_assessment(engagement)
+    return (
+        f"/api/v1/assessments/{submitted.pk}/review/",
+        {"decision": "return", "comment": "Check the sponsor's answers."},
+        lambda: AssessmentTransition.objects.filter(
+            assessment=submitted, to_status="returned"
+        ).count(),
+    )
+
+
+def _complete(manager: Any) -> tuple[str, dict, Any]:
+    action = EducationActionFactory(
+        engagement=EngagementFactory(client=ClientFactory(owner=manager))
+    )
+    return (
+        f"/api/v1/education-actions/{action.pk}/complete/",
+        {"outcome": "Held with eight people."},
+        lambda: Event.objects.filter(type="education_action.completed").count(),
+    )
+
+
+def _test_event(_manager: Any) -> tuple[str, dict, Any]:
+    endpoint = services.endpoint_create(
+        url="https://example.com/hook", event_types=["client.created"], by=DirectorFactory()
+    )
+    return (
+        f"{HOOKS}{endpoint.pk}/test/",
+        {},
+        lambda: Delivery.objects.filter(endpoint=endpoint).count(),
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [_submit, _review, _complete, _test_event])
+def test_a_retried_action_is_done_once_and_answered_again(api, route):
+    """The POSTs that act, not only those that create: the retry is the first answer."""
+    director = DirectorFactory()  # reviews and webhooks are the directors'; they see all
+    path, body, effects = route(director)
+    signed_in(api, director)
+    first = api.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY="act-1")
+    assert first.status_code in (200, 202), first.json()
+    assert effects() == 1
+    again = api.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY="act-1")
+    assert again["Idempotent-Replayed"] == "true"
+    assert (again.status_code, again.json()) == (first.status_code, first.json())
+    assert effects() == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -107,6 +107,22 @@ def test_a_name_that_takes_too_long_to_resolve_is_given_up_within_the_connect_ti
     assert not answered.is_set()  # given up on, not waited for
 
 
+def test_a_receiver_that_never_accepts_is_given_up_at_the_connect_timeout(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS = 1
+    settings.WEBHOOK_TIMEOUT_SECONDS = 5
+    with socket.socket() as server, socket.socket() as queued:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)  # a queue of one, never accepted: the next SYN goes unanswered
+        port = server.getsockname()[1]
+        queued.connect(("127.0.0.1", port))
+        started = time.monotonic()
+        answer = post(f"http://127.0.0.1:{port}/hook", b"{}", {})
+        elapsed = time.monotonic() - started
+    assert (answer.status, answer.error) == (None, "connect timeout")
+    assert 0.9 < elapsed < 2.5  # the connect timeout, not the total's 5 s
+
+
 def test_the_timeouts_default_to_the_issues_figures():
     """Connect 3 s, the whole request 10 s, retries for 72 hours (issue 15), read from a
     process with none of them set."""

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from api.services import api_token_issue
+from clients import services as clients_services
 from clients.events import client_data
 from tests.factories import AdministratorFactory, ClientFactory, DirectorFactory
 from tests.webhook_receiver import receiver
@@ -139,6 +140,39 @@ def test_test_events_replays_and_the_delivery_log(as_director, local):
         bad = as_director.post(detail(endpoint, "replay/"), {"since": "yesterday"}, format="json")
         assert bad.status_code == 400
         assert "since" in str(bad.json())
+
+
+def test_a_replay_since_a_moment_queues_the_endpoints_events_from_then(
+    as_director, local, manager_a
+):
+    with receiver() as hook:
+        endpoint = services.endpoint_create(
+            url=hook.url, event_types=["client.created"], by=DirectorFactory()
+        )
+        ClientFactory()  # (made by a factory: no event)
+        for name in ("Aurora Varejo", "Boreal Cobranças"):
+            clients_services.client_create(
+                by=manager_a, name=name, owner=manager_a, segment="retail", size="large",
+                country="BR",
+            )  # fmt: skip
+        deliveries_send()
+        first = {r.headers["webhook-id"]: r.body for r in hook.requests}
+        assert len(first) == 2
+        since = Delivery.objects.order_by("created_at").last().created_at  # the second's
+        queued = as_director.post(
+            detail(endpoint, "replay/"), {"since": since.isoformat()}, format="json"
+        )
+        assert (queued.status_code, queued.json()) == (202, {"queued": 1})
+        deliveries_send()
+        everything = as_director.post(
+            detail(endpoint, "replay/"), {"since": "2020-01-01T00:00:00Z"}, format="json"
+        )
+        assert everything.json() == {"queued": 2}
+        deliveries_send()
+        again = hook.requests[2:]
+        assert len(again) == 3  # the second event, then both
+        for request in again:
+            assert first[request.headers["webhook-id"]] == request.body
 
 
 def test_another_endpoints_delivery_cannot_be_replayed_through_this_one(as_director):

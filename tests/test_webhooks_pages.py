@@ -8,7 +8,9 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from clients import services as clients_services
 from tests.factories import AdministratorFactory, DirectorFactory
 from tests.webhook_receiver import receiver
 from webhooks import services
@@ -135,6 +137,34 @@ def test_a_test_event_shows_up_in_the_log_and_can_be_sent_again(director_browser
         director_browser.post(reverse("webhooks:delivery_replay", args=[endpoint.pk, delivery.pk]))
         deliveries_send()
         assert len(hook.requests) == 2
+
+
+def test_a_replay_since_a_moment_sends_the_events_again_and_says_how_many(
+    director_browser, settings, manager_a
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    with receiver() as hook:
+        endpoint = an_endpoint(url=hook.url)
+        before = timezone.now()
+        for name in ("Aurora Varejo", "Boreal Cobranças"):
+            clients_services.client_create(
+                by=manager_a, name=name, owner=manager_a, segment="retail", size="large",
+                country="BR",
+            )  # fmt: skip
+        deliveries_send()
+        assert len(hook.requests) == 2
+        answer = director_browser.post(
+            reverse("webhooks:replay", args=[endpoint.pk]),
+            {"since": timezone.localtime(before).strftime("%Y-%m-%dT%H:%M:%S")},
+            follow=True,
+        )
+        assert "2 events queued again." in answer.content.decode()
+        deliveries_send()
+        first, again = hook.requests[:2], hook.requests[2:]
+        assert sorted(r.headers["webhook-id"] for r in again) == sorted(
+            r.headers["webhook-id"] for r in first
+        )
+        assert sorted(r.body for r in again) == sorted(r.body for r in first)
 
 
 def test_a_replay_with_a_bad_moment_answers_400_on_the_page(director_browser):

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import DIRECTORS, AuthenticatedHttpRequest, role_required
@@ -145,7 +146,10 @@ def endpoint_replay(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             attach_errors(form, error)
         else:
-            messages.success(request, _("%(count)s events queued again.") % {"count": count})
+            queued = ngettext(
+                "%(count)s event queued again.", "%(count)s events queued again.", count
+            )
+            messages.success(request, queued % {"count": count})
             return redirect("webhooks:detail", pk=endpoint.pk)
     return _detail(request, endpoint, form, status=400)
 

@@ -91,6 +91,19 @@ class PastExperienceFactory(factory.django.DjangoModelFactory[PastExperience]):
     severity = 3
 
 
+def clients_created(owner: User, *names: str) -> list[Client]:
+    """Clients of ``owner`` made through the service, as a user makes them — with their
+    ``client.created`` events recorded, which a factory's rows have not."""
+    from clients.services import client_create
+
+    return [
+        client_create(
+            by=owner, name=name, owner=owner, segment="retail", size="large", country="BR"
+        )
+        for name in names
+    ]
+
+
 def bad_experiences(client, *severities_and_ends) -> list[PastExperience]:
     """Failed collections with earlier suppliers, one per (severity, ended_on) pair (None:
     still going on): what a submit weighs the defensiveness with."""

@@ -22,6 +22,7 @@ from tests.factories import (
     DirectorFactory,
     EducationActionFactory,
     EngagementFactory,
+    clients_created,
     submitted_assessment,
 )
 from webhooks import services as webhooks_services
@@ -41,10 +42,7 @@ def data_of(type: str) -> list[dict]:
 def test_each_cause_records_its_event_with_the_documented_fields(manager_a, a_client):
     director = DirectorFactory()
     # Clients and engagements.
-    clients_services.client_create(
-        by=manager_a, name="Nova Cobrança", owner=manager_a, segment="retail", size="large",
-        country="BR",
-    )  # fmt: skip
+    clients_created(manager_a, "Nova Cobrança")
     clients_services.client_update(client=a_client, by=manager_a, notes="Met the sponsor.")
     clients_services.client_archive(client=a_client, by=manager_a)
     clients_services.client_restore(client=a_client, by=manager_a)
@@ -137,10 +135,7 @@ def test_the_guides_receiver_run_as_written_verifies_and_deduplicates(manager_a)
     endpoint = webhooks_services.endpoint_create(
         url="https://example.com/hook", event_types=["client.created"], by=DirectorFactory()
     )
-    clients_services.client_create(
-        by=manager_a, name="Nova Cobrança", owner=manager_a, segment="retail", size="large",
-        country="BR",
-    )  # fmt: skip
+    clients_created(manager_a, "Nova Cobrança")
     event = Event.objects.get(type="client.created")
     body = body_of(event)
     headers = signed_headers(endpoint, event, body, timezone.now())

@@ -7,9 +7,8 @@ import pytest
 from django.urls import reverse
 
 from api.services import api_token_issue
-from clients import services as clients_services
 from clients.events import client_data
-from tests.factories import AdministratorFactory, ClientFactory, DirectorFactory
+from tests.factories import AdministratorFactory, ClientFactory, DirectorFactory, clients_created
 from tests.webhook_receiver import receiver
 from webhooks import services
 from webhooks.events import EVENT_TYPES
@@ -150,11 +149,7 @@ def test_a_replay_since_a_moment_queues_the_endpoints_events_from_then(
             url=hook.url, event_types=["client.created"], by=DirectorFactory()
         )
         ClientFactory()  # (made by a factory: no event)
-        for name in ("Aurora Varejo", "Boreal Cobranças"):
-            clients_services.client_create(
-                by=manager_a, name=name, owner=manager_a, segment="retail", size="large",
-                country="BR",
-            )  # fmt: skip
+        clients_created(manager_a, "Aurora Varejo", "Boreal Cobranças")
         deliveries_send()
         first = {r.headers["webhook-id"]: r.body for r in hook.requests}
         assert len(first) == 2

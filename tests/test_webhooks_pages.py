@@ -10,8 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clients import services as clients_services
-from tests.factories import AdministratorFactory, DirectorFactory
+from tests.factories import AdministratorFactory, DirectorFactory, clients_created
 from tests.webhook_receiver import receiver
 from webhooks import services
 from webhooks.models import Delivery, Endpoint
@@ -146,11 +145,7 @@ def test_a_replay_since_a_moment_sends_the_events_again_and_says_how_many(
     with receiver() as hook:
         endpoint = an_endpoint(url=hook.url)
         before = timezone.now()
-        for name in ("Aurora Varejo", "Boreal Cobranças"):
-            clients_services.client_create(
-                by=manager_a, name=name, owner=manager_a, segment="retail", size="large",
-                country="BR",
-            )  # fmt: skip
+        clients_created(manager_a, "Aurora Varejo", "Boreal Cobranças")
         deliveries_send()
         assert len(hook.requests) == 2
         answer = director_browser.post(

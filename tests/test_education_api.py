@@ -216,3 +216,57 @@ def test_notifications_are_the_callers_own_with_an_unread_count(as_a, manager_a,
     theirs.refresh_from_db()
     assert theirs.read_at is None
     assert as_a.get(f"/api/v1/notifications/{theirs.pk}/").status_code == 404
+
+
+def multipart(*parts: bytes) -> tuple[bytes, str]:
+    return b"".join(parts) + b"--BB--\r\n", "multipart/form-data; boundary=BB"
+
+
+EMPTY_IDS_PART = b'--BB\r\nContent-Disposition: form-data; name="ids"\r\n\r\n'
+
+
+@pytest.mark.parametrize(
+    ("parts", "status", "unread"),
+    [
+        # An empty part with no line break before the next boundary (as some clients
+        # encode one): Django's parser drops it, and the call read as "mark them all".
+        ((EMPTY_IDS_PART,), 400, 2),
+        # The same after a part that is read: the call is not one that sent no ids.
+        (
+            (b'--BB\r\nContent-Disposition: form-data; name="note"\r\n\r\n{}\r\n', EMPTY_IDS_PART),
+            400,
+            2,
+        ),
+        # The same part well-formed: an empty id is refused by the serializer.
+        ((EMPTY_IDS_PART + b"\r\n",), 400, 2),
+        # No part at all: nothing sent, so all of them (the API's documented default).
+        ((), 200, 0),
+        # Well-formed parts, an empty file input among them (read as an empty value).
+        (
+            (
+                b'--BB\r\nContent-Disposition: form-data; name="file"; filename=""\r\n\r\n\r\n',
+                b'--BB\r\nContent-Disposition: form-data; name="note"\r\n\r\nnot --BB\r\n',
+            ),
+            200,
+            0,
+        ),
+    ],
+)
+def test_a_multipart_body_whose_parts_cannot_be_read_marks_nothing(
+    as_a, manager_a, parts, status, unread
+):
+    for key in ("a1", "a2"):
+        services.notifications_write(
+            [
+                services.notification_for(
+                    recipient=manager_a, kind="reminder", key=key,
+                    params={"title": "T", "client": "C", "due_date": "2026-12-05"},
+                )
+            ]
+        )  # fmt: skip
+    body, content_type = multipart(*parts)
+    answer = as_a.generic("POST", "/api/v1/notifications/read/", body, content_type=content_type)
+    assert answer.status_code == status, answer.content
+    if status == 400:
+        assert answer.json()["type"] in ("parse_error", "validation_error")
+    assert Notification.objects.filter(recipient=manager_a, read_at__isnull=True).count() == unread

@@ -76,6 +76,32 @@ def _own_cache_keys(settings):
         }
 
 
+@pytest.fixture
+def rate_limits(settings, redis_url):
+    """``rate_limits(user=…, token=…, refused_token=…)``: the API's rate limits, low enough
+    to reach, counted in the real Redis under a prefix of the test's own. Called again
+    without rates, the counters start afresh (as when their window has gone by)."""
+    from api.throttles import _Breaker
+
+    def limit(**rates: str) -> None:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": redis_url,
+                "KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}",
+            }
+        }
+        if rates:
+            settings.REST_FRAMEWORK = {
+                **settings.REST_FRAMEWORK,
+                "DEFAULT_THROTTLE_RATES": rates,
+            }
+        _Breaker.until = 0.0
+
+    yield limit
+    _Breaker.until = 0.0
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

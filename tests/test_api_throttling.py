@@ -20,27 +20,9 @@ CLIENTS = "/api/v1/clients/"
 
 
 @pytest.fixture(autouse=True)
-def fresh_counters(settings, redis_url):
-    """Counters of this test alone (a prefix of its own in the real Redis), and rates low
-    enough to reach."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_url,
-            "KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}",
-        }
-    }
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            "user": "6/min",
-            "token": "4/min",
-            "refused_token": "5/min",
-        },
-    }
-    _Breaker.until = 0.0
-    yield
-    _Breaker.until = 0.0
+def fresh_counters(rate_limits):
+    """Counters of this test alone, and rates low enough to reach."""
+    rate_limits(user="6/min", token="4/min", refused_token="5/min")
 
 
 def bearer(raw: str) -> APIClient:

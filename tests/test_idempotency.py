@@ -6,7 +6,6 @@ secret is kept encrypted; keys belong to their caller and expire."""
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +18,6 @@ from accounts.models import Role, SecurityEvent, SecurityEventKind
 from api.idempotency import _scope
 from api.models import IdempotencyKey
 from api.services import api_token_issue, api_token_revoke
-from api.throttles import _Breaker
 from assessments.models import AssessmentTransition
 from clients import api as clients_api
 from clients.models import Client
@@ -163,31 +161,9 @@ def test_a_403_is_not_kept_the_key_works_once_the_role_allows(api):
     assert Endpoint.objects.count() == 1
 
 
-@pytest.fixture
-def low_rates(settings, redis_url):
-    """A token rate of 2 a minute, counted under a prefix of this test's own."""
-
-    def fresh_counters() -> None:
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": redis_url,
-                "KEY_PREFIX": f"idempotency-test-{uuid.uuid4().hex}",
-            }
-        }
-
-    fresh_counters()
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": "100/min", "token": "2/min", "refused_token": "5/min"},
-    }
-    _Breaker.until = 0.0
-    yield fresh_counters
-    _Breaker.until = 0.0
-
-
 @pytest.mark.django_db
-def test_a_429_is_not_kept_the_retry_is_done_once_the_rate_allows(api, low_rates):
+def test_a_429_is_not_kept_the_retry_is_done_once_the_rate_allows(api, rate_limits):
+    rate_limits(user="100/min", token="2/min", refused_token="5/min")
     signed_in(api)
     assert api.get(CLIENTS).status_code == 200
     assert api.get(CLIENTS).status_code == 200
@@ -195,7 +171,7 @@ def test_a_429_is_not_kept_the_retry_is_done_once_the_rate_allows(api, low_rates
     assert throttled.status_code == 429
     assert "Retry-After" in throttled
     assert not Client.objects.exists()
-    low_rates()  # the minute is over: the counters start afresh
+    rate_limits()  # the minute is over: the counters start afresh
     made = post(api)
     assert made.status_code == 201
     assert "Idempotent-Replayed" not in made

@@ -32,7 +32,8 @@ import statistics
 import threading
 import time
 import uuid
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 os.environ.setdefault("LOG_FORMAT", "json")
@@ -81,6 +82,11 @@ RAW_BESIDE = "raw INSERT, one after each run"
 
 def answer_of(question: Question, rng: random.Random) -> Any:
     return question_types.get(question.type).demo(question, rng.uniform(1, 5), rng)
+
+
+def answers_to(questions: list[Question], rng: random.Random) -> list[dict[str, Any]]:
+    """An answer to each of ``questions``, as the API takes them."""
+    return [{"question": q.pk, "value": answer_of(q, rng)} for q in questions]
 
 
 class Waits:
@@ -176,7 +182,7 @@ def through_the_api(
             return response.json(), elapsed
 
         draft, created = call("create", "/api/v1/assessments/", {"engagement": engagement.pk})
-        answers = [{"question": q.pk, "value": answer_of(q, rng)} for q in questions]
+        answers = answers_to(questions, rng)
         _, answered = call("answers", f"/api/v1/assessments/{draft['id']}/answers/", answers)
         _, submitted = call("submit", f"/api/v1/assessments/{draft['id']}/submit/", {})
         inserted = raw_insert(user, questions, rng)
@@ -206,7 +212,7 @@ def through_the_import(
         engagement = own_engagement(user, rng)
         body = {
             "engagement": engagement.pk,
-            "answers": [{"question": q.pk, "value": answer_of(q, rng)} for q in questions],
+            "answers": answers_to(questions, rng),
         }
         headers: dict[str, Any] = {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex} if keyed else {}
         with timed([] if turn == 2 else None) as captured:
@@ -287,26 +293,26 @@ def raw_insert(user: User, questions: list[Question], rng: random.Random) -> flo
 
 
 def bare_client(user: User) -> APIClient:
-    """A client whose requests skip every middleware, the token and the rate limits:
-    only ``the_stacks_share`` uses it, between ``stack_off`` and ``stack_on``."""
+    """A client whose requests skip the token: only ``the_stacks_share`` uses it, inside
+    ``stripped`` (no middleware, no rate limit)."""
     bare = APIClient()
     bare.force_authenticate(user=user)  # DRF's own: no Authorization header, no lookup
     return bare
 
 
-def stack_off(bare: APIClient) -> dict[str, Any]:
-    """No middleware for ``bare``'s next requests, no rate limit for anyone's; returns
-    what ``stack_on`` puts back."""
-    saved = {"middleware": settings.MIDDLEWARE, "allow": ApiRateThrottle.allow_request}
+@contextmanager
+def stripped(bare: APIClient) -> Iterator[None]:
+    """No middleware for ``bare``'s requests, no rate limit for anyone's, until the
+    block ends."""
+    middleware, allow = settings.MIDDLEWARE, ApiRateThrottle.allow_request
     settings.MIDDLEWARE = []
     bare.handler.load_middleware()
     ApiRateThrottle.allow_request = lambda self, request, view: True  # type: ignore[method-assign]
-    return saved
-
-
-def stack_on(saved: dict[str, Any]) -> None:
-    settings.MIDDLEWARE = saved["middleware"]
-    ApiRateThrottle.allow_request = saved["allow"]  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        settings.MIDDLEWARE = middleware
+        ApiRateThrottle.allow_request = allow  # type: ignore[method-assign]
 
 
 def the_stacks_share(
@@ -325,17 +331,15 @@ def the_stacks_share(
         assert response.status_code in (200, 201), (path, response.content[:300])
         return response.json(), elapsed
 
-    def answers() -> list[dict[str, Any]]:
-        return [{"question": q.pk, "value": answer_of(q, rng)} for q in questions]
-
     def own() -> int:
         return own_engagement(user, rng).pk
 
     def one_run(client: APIClient) -> tuple[float, float]:
         draft, created = post(client, "/api/v1/assessments/", {"engagement": own()})
-        _, answered = post(client, f"/api/v1/assessments/{draft['id']}/answers/", answers())
+        path = f"/api/v1/assessments/{draft['id']}/answers/"
+        _, answered = post(client, path, answers_to(questions, rng))
         _, submitted = post(client, f"/api/v1/assessments/{draft['id']}/submit/", {})
-        body = {"engagement": own(), "answers": answers()}
+        body = {"engagement": own(), "answers": answers_to(questions, rng)}
         _, imported = post(client, "/api/v1/assessments/import/", body)
         return created + answered + submitted, imported
 
@@ -344,12 +348,8 @@ def the_stacks_share(
         if turn % 2:
             ways.reverse()
         for name, client in ways:
-            saved = stack_off(bare) if client is bare else None
-            try:
+            with stripped(bare) if client is bare else nullcontext():
                 three, single = one_run(client)
-            finally:
-                if saved is not None:
-                    stack_on(saved)
             publisher.flush(5)
             if turn >= 3:
                 times.setdefault(f"three calls, {name}", []).append(three)

@@ -25,9 +25,17 @@ PRODUCTION = {
 }
 
 
-def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_manage(
+    *args: str, env: dict[str, str], unset_prefix: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``manage.py`` in a process of its own, with this one's environment less the
+    production settings (and any variable starting with ``unset_prefix``), plus ``env``."""
     dropped = {*PRODUCTION, "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    base = {k: v for k, v in os.environ.items() if k not in dropped}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in dropped and not (unset_prefix and k.startswith(unset_prefix))
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

@@ -4,21 +4,18 @@ to the address that was checked)."""
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 
 import pytest
 
 from clients.events import client_data
 from tests.factories import ClientFactory, DirectorFactory
+from tests.test_settings import run_manage
 from tests.webhook_receiver import receiver
 from webhooks import services
 from webhooks.models import Attempt
@@ -131,14 +128,8 @@ def test_the_timeouts_default_to_the_issues_figures():
         "print(s.WEBHOOK_CONNECT_TIMEOUT_SECONDS, s.WEBHOOK_TIMEOUT_SECONDS, "
         "s.WEBHOOK_RETRY_HOURS)"
     )
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOK_")}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
-        cwd=Path(__file__).resolve().parent.parent,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_manage(
+        "shell", "-v", "0", "-c", code, env={"DEBUG": "true"}, unset_prefix="WEBHOOK_"
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["3", "10", "72"]

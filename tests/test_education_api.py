@@ -192,18 +192,23 @@ def test_playbooks_are_readable_with_templates_and_rules(as_a):
     assert as_a.post("/api/v1/playbooks/", {}, format="json").status_code == 405
 
 
+def remind(user, key: str) -> None:
+    """An unread reminder for ``user``, under the idempotency ``key``."""
+    services.notifications_write(
+        [
+            services.notification_for(
+                recipient=user,
+                kind="reminder",
+                key=key,
+                params={"title": "T", "client": "C", "due_date": "2026-12-05"},
+            )
+        ]
+    )
+
+
 def test_notifications_are_the_callers_own_with_an_unread_count(as_a, manager_a, manager_b):
     for user, key in ((manager_a, "a1"), (manager_a, "a2"), (manager_b, "b1")):
-        services.notifications_write(
-            [
-                services.notification_for(
-                    recipient=user,
-                    kind="reminder",
-                    key=key,
-                    params={"title": "T", "client": "C", "due_date": "2026-12-05"},
-                )
-            ]
-        )
+        remind(user, key)
     rows = as_a.get("/api/v1/notifications/").json()["results"]
     assert len(rows) == 2
     assert rows[0]["title"].startswith("Due ")
@@ -256,14 +261,7 @@ def test_a_multipart_body_whose_parts_cannot_be_read_marks_nothing(
     as_a, manager_a, parts, status, unread
 ):
     for key in ("a1", "a2"):
-        services.notifications_write(
-            [
-                services.notification_for(
-                    recipient=manager_a, kind="reminder", key=key,
-                    params={"title": "T", "client": "C", "due_date": "2026-12-05"},
-                )
-            ]
-        )  # fmt: skip
+        remind(manager_a, key)
     body, content_type = multipart(*parts)
     answer = as_a.generic("POST", "/api/v1/notifications/read/", body, content_type=content_type)
     assert answer.status_code == status, answer.content
